@@ -1,0 +1,98 @@
+import { recordEvent } from '../audit/ledger.ts'
+import { EVENT_TYPES, roleEventType } from '../audit/event-types.ts'
+import type { Actor } from '../auth/principal.ts'
+import { insertJob } from '../jobs/jobs.ts'
+import type { JobHandler } from '../jobs/runner.ts'
+import type { OrganizationRow, RoleRow, SpaceRow } from '../store/schema.ts'
+import type { Db } from '../store/store.ts'
+import type { ActionContext } from './context.ts'
+
+/**
+ * Work other modules add to a space's deletion (apps, tasks, bindings). Each runs inside the
+ * deleting transaction before the space row goes.
+ */
+export type SpaceCascade = (tx: Db, spaceGuid: string, actor: Actor) => Promise<void>
+
+/** CC records the delete request at once and does the deletion in a job (202 + Location). */
+export async function requestOrganizationDelete(ctx: ActionContext, org: OrganizationRow): Promise<string> {
+  return ctx.db.transaction().execute(async (tx) => {
+    const job = await insertJob(tx, { operation: 'organization.delete', resourceType: 'organization', resourceGuid: org.guid, actor: ctx.actor })
+    await recordEvent(tx, {
+      type: EVENT_TYPES.organizationDeleteRequest,
+      actor: ctx.actor,
+      actee: { guid: org.guid, type: 'organization', name: org.name },
+      metadata: { request: { recursive: true } },
+      organizationGuid: org.guid,
+    })
+    return job
+  })
+}
+
+export async function requestSpaceDelete(ctx: ActionContext, space: SpaceRow): Promise<string> {
+  return ctx.db.transaction().execute(async (tx) => {
+    const job = await insertJob(tx, { operation: 'space.delete', resourceType: 'space', resourceGuid: space.guid, actor: ctx.actor })
+    await recordEvent(tx, {
+      type: EVENT_TYPES.spaceDeleteRequest,
+      actor: ctx.actor,
+      actee: { guid: space.guid, type: 'space', name: space.name },
+      metadata: { request: { recursive: true } },
+      spaceGuid: space.guid,
+      organizationGuid: space.organization_guid,
+    })
+    return job
+  })
+}
+
+export async function requestRoleDelete(ctx: ActionContext, role: RoleRow): Promise<string> {
+  return insertJob(ctx.db, { operation: 'role.delete', resourceType: 'role', resourceGuid: role.guid, actor: ctx.actor })
+}
+
+export async function requestUserDelete(ctx: ActionContext, userGuid: string): Promise<string> {
+  return insertJob(ctx.db, { operation: 'user.delete', resourceType: 'user', resourceGuid: userGuid, actor: ctx.actor })
+}
+
+async function deleteSpace(tx: Db, spaceGuid: string, actor: Actor, cascades: readonly SpaceCascade[]) {
+  for (const cascade of cascades) await cascade(tx, spaceGuid, actor)
+  await tx.deleteFrom('roles').where('space_guid', '=', spaceGuid).execute()
+  await tx.deleteFrom('spaces').where('guid', '=', spaceGuid).execute()
+}
+
+async function deleteRoleWithEvent(tx: Db, role: RoleRow, actor: Actor) {
+  const [space, user] = await Promise.all([
+    role.space_guid ? tx.selectFrom('spaces').select('organization_guid').where('guid', '=', role.space_guid).executeTakeFirst() : undefined,
+    tx.selectFrom('uaa_users').select('username').where('id', '=', role.user_guid).executeTakeFirst(),
+  ])
+  await tx.deleteFrom('roles').where('guid', '=', role.guid).execute()
+  await recordEvent(tx, {
+    type: roleEventType(role.type, 'remove'),
+    actor,
+    actee: { guid: role.user_guid, type: 'user', name: user?.username ?? '' },
+    metadata: { request: {} },
+    spaceGuid: role.space_guid ?? undefined,
+    organizationGuid: space?.organization_guid ?? role.organization_guid ?? '',
+  })
+}
+
+export function deleteJobHandlers(cascades: readonly SpaceCascade[]): Record<string, JobHandler> {
+  return {
+    'space.delete': (tx, job) => deleteSpace(tx, job.resource_guid, job.actor, cascades),
+    'organization.delete': async (tx, job) => {
+      const spaces = await tx.selectFrom('spaces').select('guid').where('organization_guid', '=', job.resource_guid).execute()
+      for (const s of spaces) await deleteSpace(tx, s.guid, job.actor, cascades)
+      await tx.deleteFrom('roles').where('organization_guid', '=', job.resource_guid).execute()
+      await tx.deleteFrom('organizations').where('guid', '=', job.resource_guid).execute()
+    },
+    'role.delete': async (tx, job) => {
+      const role = await tx.selectFrom('roles').selectAll().where('guid', '=', job.resource_guid).executeTakeFirst()
+      if (role) await deleteRoleWithEvent(tx, role, job.actor)
+    },
+    'user.delete': async (tx, job) => {
+      const roles = await tx.selectFrom('roles').selectAll().where('user_guid', '=', job.resource_guid).execute()
+      // Space roles first, so no org_user role is removed while space roles remain.
+      for (const r of [...roles].sort((a, b) => Number(!a.space_guid) - Number(!b.space_guid))) {
+        await deleteRoleWithEvent(tx, r, job.actor)
+      }
+      await tx.deleteFrom('users').where('guid', '=', job.resource_guid).execute()
+    },
+  }
+}

@@ -1,0 +1,86 @@
+import pino, { type Logger } from 'pino'
+import { ensureUser } from './actions/role-create.ts'
+import { deleteJobHandlers } from './actions/deletes.ts'
+import { Permissions } from './authz/permissions.ts'
+import { loadSigningKey, TokenService } from './auth/tokens.ts'
+import type { Principal } from './auth/principal.ts'
+import { Uaa } from './auth/uaa.ts'
+import { ensureAdmin } from './bootstrap.ts'
+import type { Config } from './config.ts'
+import { openApiRoute } from './http/openapi.ts'
+import { rootRoutes } from './http/routes/root.ts'
+import { uaaRoutes } from './http/routes/uaa.ts'
+import { jobRoutes } from './http/routes/v3/jobs.ts'
+import { organizationRoutes } from './http/routes/v3/organizations.ts'
+import { roleRoutes } from './http/routes/v3/roles.ts'
+import { spaceRoutes } from './http/routes/v3/spaces.ts'
+import { userRoutes } from './http/routes/v3/users.ts'
+import type { Route } from './http/route.ts'
+import { buildHttpServer } from './http/server.ts'
+import { JobRunner } from './jobs/runner.ts'
+import { openStore } from './store/store.ts'
+
+export interface RunningApp {
+  readonly url: string
+  readonly adminPassword: string | undefined
+  readonly storeKind: string
+  close(): Promise<void>
+}
+
+const VERSION = '0.1.0'
+
+/** The composition root: store → auth → use cases → routes → HTTP, in that order. */
+export async function startApp(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<RunningApp> {
+  const store = await openStore(config)
+  const { db } = store
+  const issuer = `${config.publicUrl ?? `http://${config.host}:${config.port}`}/oauth/token`
+  const tokens = new TokenService(await loadSigningKey(db), 'cf-ledger', {
+    user: config.accessTokenTtlSeconds,
+    client: config.clientTokenTtlSeconds,
+  })
+  void issuer
+  const uaa = new Uaa(db, tokens, config.refreshTokenTtlSeconds)
+  const adminPassword = await ensureAdmin(uaa, config.adminPassword)
+  const jobs = new JobRunner(db, deleteJobHandlers([]), logger)
+
+  const knownUsers = new Set<string>()
+  async function loadPermissions(p: Principal): Promise<Permissions> {
+    if (!knownUsers.has(p.guid)) {
+      // CC registers every user it sees a valid token for.
+      await ensureUser(db, p.guid)
+      knownUsers.add(p.guid)
+    }
+    const grants = await db.selectFrom('roles').select(['type', 'organization_guid', 'space_guid']).where('user_guid', '=', p.guid).execute()
+    return new Permissions(p, grants)
+  }
+
+  const authenticate = (token: string) => tokens.verify(token)
+  const routes: Route[] = [
+    ...rootRoutes(),
+    ...uaaRoutes({ db, uaa, tokens, authenticate }),
+    ...organizationRoutes({ db, jobs }),
+    ...spaceRoutes({ db, jobs }),
+    ...userRoutes({ db, jobs }),
+    ...roleRoutes({ db, jobs }),
+    ...jobRoutes({ db }),
+  ]
+  routes.push(openApiRoute(() => routes, VERSION))
+
+  const http = buildHttpServer(routes, { logger, publicUrl: config.publicUrl, authenticate, loadPermissions })
+  await http.listen({ host: config.host, port: config.port })
+  const address = http.server.address()
+  const port = typeof address === 'object' && address ? address.port : config.port
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
+  await jobs.resumePending()
+
+  return {
+    url,
+    adminPassword,
+    storeKind: store.kind,
+    async close() {
+      await http.close()
+      await jobs.drain()
+      await store.close()
+    },
+  }
+}

@@ -1,0 +1,120 @@
+import crypto from 'node:crypto'
+import { SignJWT, exportJWK, jwtVerify, type JWK } from 'jose'
+import type { Db } from '../store/store.ts'
+import type { Principal } from './principal.ts'
+
+export interface TokenSubject {
+  readonly kind: 'user' | 'client'
+  readonly userId?: string
+  readonly username?: string
+  readonly email?: string
+  readonly origin?: string
+  readonly clientId: string
+  readonly scopes: readonly string[]
+  readonly grantType: string
+}
+
+export interface SigningKey {
+  readonly kid: string
+  readonly privateKey: crypto.KeyObject
+  readonly publicKey: crypto.KeyObject
+  readonly publicJwk: JWK
+}
+
+/** Loads the RS256 signing key from the store, creating it on first start. */
+export async function loadSigningKey(db: Db): Promise<SigningKey> {
+  let row = await db.selectFrom('signing_keys').selectAll().orderBy('created_at', 'desc').executeTakeFirst()
+  if (!row) {
+    const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 })
+    const candidate = {
+      kid: `key-${crypto.randomUUID().slice(0, 8)}`,
+      algorithm: 'RS256',
+      private_pem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      created_at: new Date(),
+    }
+    // Another instance may have raced us; whichever row landed first wins.
+    await db.insertInto('signing_keys').values(candidate).onConflict((oc) => oc.doNothing()).execute()
+    row = await db.selectFrom('signing_keys').selectAll().orderBy('created_at', 'asc').executeTakeFirstOrThrow()
+  }
+  const privateKey = crypto.createPrivateKey(row.private_pem)
+  const publicKey = crypto.createPublicKey(row.private_pem)
+  const publicJwk = { ...(await exportJWK(publicKey)), kid: row.kid, alg: 'RS256', use: 'sig' }
+  return { kid: row.kid, privateKey, publicKey, publicJwk }
+}
+
+export class TokenService {
+  constructor(
+    private readonly key: SigningKey,
+    private readonly issuer: string,
+    private readonly ttl: { user: number; client: number },
+  ) {}
+
+  get publicJwk(): JWK {
+    return this.key.publicJwk
+  }
+
+  async issueAccessToken(s: TokenSubject): Promise<{ token: string; jti: string; expiresIn: number }> {
+    const jti = crypto.randomUUID().replace(/-/g, '')
+    const expiresIn = s.kind === 'client' ? this.ttl.client : this.ttl.user
+    const claims: Record<string, unknown> = {
+      jti,
+      client_id: s.clientId,
+      cid: s.clientId,
+      azp: s.clientId,
+      grant_type: s.grantType,
+      scope: [...s.scopes],
+      revocable: false,
+      zid: 'uaa',
+      aud: [...new Set(s.scopes.map((x) => x.split('.')[0]!))],
+    }
+    if (s.kind === 'user') {
+      Object.assign(claims, {
+        user_id: s.userId,
+        user_name: s.username,
+        email: s.email,
+        origin: s.origin,
+      })
+    }
+    const token = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', kid: this.key.kid, typ: 'JWT' })
+      .setIssuedAt()
+      .setIssuer(this.issuer)
+      .setSubject(s.kind === 'user' ? s.userId! : s.clientId)
+      .setExpirationTime(`${expiresIn}s`)
+      .sign(this.key.privateKey)
+    return { token, jti, expiresIn }
+  }
+
+  /** Verifies signature, issuer and expiry; returns undefined for any invalid token. */
+  async verify(token: string): Promise<Principal | undefined> {
+    try {
+      const { payload } = await jwtVerify(token, this.key.publicKey, { issuer: this.issuer, algorithms: ['RS256'] })
+      const scopes = Array.isArray(payload.scope) ? (payload.scope as string[]) : []
+      const clientId = String(payload.client_id ?? '')
+      if (typeof payload.user_id === 'string') {
+        return {
+          guid: payload.user_id,
+          kind: 'user',
+          username: String(payload.user_name ?? ''),
+          email: String(payload.email ?? ''),
+          origin: String(payload.origin ?? 'uaa'),
+          clientId,
+          scopes: new Set(scopes),
+          tokenId: String(payload.jti ?? ''),
+        }
+      }
+      return {
+        guid: clientId,
+        kind: 'client',
+        username: clientId,
+        email: '',
+        origin: '',
+        clientId,
+        scopes: new Set(scopes),
+        tokenId: String(payload.jti ?? ''),
+      }
+    } catch {
+      return undefined
+    }
+  }
+}

@@ -1,0 +1,130 @@
+import type { Principal } from '../auth/principal.ts'
+import { SCOPES } from '../auth/principal.ts'
+
+export const ORG_ROLE_TYPES = [
+  'organization_user',
+  'organization_auditor',
+  'organization_manager',
+  'organization_billing_manager',
+] as const
+export const SPACE_ROLE_TYPES = ['space_developer', 'space_auditor', 'space_manager', 'space_supporter'] as const
+export const ROLE_TYPES = [...ORG_ROLE_TYPES, ...SPACE_ROLE_TYPES] as const
+export type RoleType = (typeof ROLE_TYPES)[number]
+
+export interface RoleGrant {
+  readonly type: string
+  readonly organization_guid: string | null
+  readonly space_guid: string | null
+}
+
+/** `'all'` or an explicit list of guids; list queries scope their SQL with it. */
+export type Scope = 'all' | readonly string[]
+
+/**
+ * CF's role rules in one place (after lib/cloud_controller/permissions.rb). Handlers check, in
+ * CC's order: validate → can read (404) → can write (403).
+ */
+export class Permissions {
+  private readonly grants: readonly RoleGrant[]
+
+  constructor(
+    readonly principal: Principal,
+    grants: readonly RoleGrant[],
+  ) {
+    this.grants = grants
+  }
+
+  private has(scope: string): boolean {
+    return this.principal.scopes.has(scope)
+  }
+
+  get isAdmin(): boolean {
+    return this.has(SCOPES.admin)
+  }
+
+  get isAdminReadOnly(): boolean {
+    return this.has(SCOPES.adminReadOnly)
+  }
+
+  get isGlobalAuditor(): boolean {
+    return this.has(SCOPES.globalAuditor)
+  }
+
+  /** Admin, admin read-only and global auditor read everything. */
+  get canReadGlobally(): boolean {
+    return this.isAdmin || this.isAdminReadOnly || this.isGlobalAuditor
+  }
+
+  /** Secrets (env values, task commands) are for admin and admin read-only, never global auditors. */
+  get canReadSecretsGlobally(): boolean {
+    return this.isAdmin || this.isAdminReadOnly
+  }
+
+  get hasReadScope(): boolean {
+    return this.isAdmin || this.isAdminReadOnly || this.isGlobalAuditor || this.has(SCOPES.read)
+  }
+
+  get hasWriteScope(): boolean {
+    return this.isAdmin || this.has(SCOPES.write)
+  }
+
+  private orgsWith(types: readonly string[]): string[] {
+    return unique(this.grants.filter((g) => types.includes(g.type) && g.organization_guid).map((g) => g.organization_guid!))
+  }
+
+  private spacesWith(types: readonly string[]): string[] {
+    return unique(this.grants.filter((g) => types.includes(g.type) && g.space_guid).map((g) => g.space_guid!))
+  }
+
+  /** Orgs the caller belongs to: any org role, or any space role inside the org. */
+  readableOrgs(): Scope {
+    if (this.canReadGlobally) return 'all'
+    return unique(this.grants.map((g) => g.organization_guid).filter((g): g is string => g !== null))
+  }
+
+  canReadOrg(orgGuid: string): boolean {
+    return inScope(this.readableOrgs(), orgGuid)
+  }
+
+  managedOrgs(): string[] {
+    return this.orgsWith(['organization_manager'])
+  }
+
+  canManageOrg(orgGuid: string): boolean {
+    return this.isAdmin || this.managedOrgs().includes(orgGuid)
+  }
+
+  /** Spaces the caller can see: a space role there, or org manager of its org. */
+  readableSpaces(): { readonly all: true } | { readonly all: false; orgs: string[]; spaces: string[] } {
+    if (this.canReadGlobally) return { all: true }
+    return { all: false, orgs: this.managedOrgs(), spaces: this.spacesWith(SPACE_ROLE_TYPES) }
+  }
+
+  canReadSpace(spaceGuid: string, orgGuid: string): boolean {
+    const s = this.readableSpaces()
+    return s.all || s.orgs.includes(orgGuid) || s.spaces.includes(spaceGuid)
+  }
+
+  /** Space managers and the org's managers may rename a space and manage its roles. */
+  canManageSpace(spaceGuid: string, orgGuid: string): boolean {
+    return this.canManageOrg(orgGuid) || this.spacesWith(['space_manager']).includes(spaceGuid)
+  }
+
+  /** Developers write apps and tasks in a space. */
+  canWriteToSpace(spaceGuid: string): boolean {
+    return this.isAdmin || this.spacesWith(['space_developer']).includes(spaceGuid)
+  }
+
+  /** May this caller see secrets (env values, task commands) of resources in the space? */
+  canReadSecretsInSpace(spaceGuid: string): boolean {
+    return this.canReadSecretsGlobally || this.spacesWith(['space_developer']).includes(spaceGuid)
+  }
+}
+
+function unique<T>(xs: readonly T[]): T[] {
+  return [...new Set(xs)]
+}
+
+export function inScope(scope: Scope, guid: string): boolean {
+  return scope === 'all' || scope.includes(guid)
+}

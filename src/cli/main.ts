@@ -1,0 +1,52 @@
+import { Command, Option } from 'commander'
+import { startApp } from '../app.ts'
+import { loadConfig } from '../config.ts'
+
+const program = new Command()
+program.name('cf-ledger').description('A Cloud Foundry-compatible task runner with a tamper-evident audit ledger').version('0.1.0')
+
+program
+  .command('serve')
+  .description('Start the server (embedded PostgreSQL unless DATABASE_URL is set)')
+  .addOption(new Option('--port <port>', 'port to listen on; 0 picks a free one').env('CF_LEDGER_PORT'))
+  .addOption(new Option('--host <host>', 'address to bind').env('CF_LEDGER_HOST'))
+  .addOption(new Option('--data-dir <dir>', 'where the embedded database and keys live').env('CF_LEDGER_DATA_DIR'))
+  .addOption(new Option('--public-url <url>', 'origin used in links, e.g. https://api.example.com').env('CF_LEDGER_PUBLIC_URL'))
+  .addHelpText(
+    'after',
+    `
+Environment:
+  DATABASE_URL                 postgres://… selects a PostgreSQL server instead of the embedded store
+  CF_LEDGER_ADMIN_PASSWORD     password for 'admin' when the store is first created (default: random, printed once)
+  CF_LEDGER_ACCESS_TOKEN_TTL   user access-token lifetime in seconds (default 1200)
+  CF_LEDGER_CLIENT_TOKEN_TTL   client-credentials token lifetime in seconds (default 43200)
+  CF_LEDGER_REFRESH_TOKEN_TTL  refresh-token lifetime in seconds (default 2592000)
+  CF_LEDGER_LOG_LEVEL          pino log level (default warn)`,
+  )
+  .action(async (opts: { port?: string; host?: string; dataDir?: string; publicUrl?: string }) => {
+    let config
+    try {
+      config = loadConfig(opts)
+    } catch (err) {
+      console.error(`cf-ledger: ${(err as Error).message}`)
+      process.exit(2)
+    }
+    const app = await startApp(config)
+    if (app.adminPassword) {
+      console.log('Created the admin user. Log in with the cf CLI:')
+      console.log(`  cf api ${config.publicUrl ?? app.url}`)
+      console.log(`  cf auth admin '${app.adminPassword}'`)
+    }
+    console.log(`cf-ledger listening on ${app.url}`)
+    let stopping = false
+    const stop = async () => {
+      if (stopping) return
+      stopping = true
+      await app.close()
+      process.exit(0)
+    }
+    process.on('SIGTERM', stop)
+    process.on('SIGINT', stop)
+  })
+
+await program.parseAsync()

@@ -1,0 +1,54 @@
+import path from 'node:path'
+
+export interface Config {
+  readonly host: string
+  readonly port: number
+  readonly dataDir: string
+  readonly databaseUrl: string | undefined
+  readonly publicUrl: string | undefined
+  readonly adminPassword: string | undefined
+  readonly accessTokenTtlSeconds: number
+  readonly clientTokenTtlSeconds: number
+  readonly refreshTokenTtlSeconds: number
+  readonly logLevel: string
+}
+
+export interface ConfigInput {
+  host?: string
+  port?: string | number
+  dataDir?: string
+  publicUrl?: string
+}
+
+function intFrom(value: string | number | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback
+  const n = typeof value === 'number' ? value : Number(value)
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got '${value}'`)
+  return n
+}
+
+/** Flags win over environment variables, which win over defaults. */
+export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv = process.env): Config {
+  const port = intFrom(flags.port ?? env.CF_LEDGER_PORT, 8080, '--port / CF_LEDGER_PORT')
+  if (port > 65535) throw new Error(`--port / CF_LEDGER_PORT must be at most 65535, got ${port}`)
+  const publicUrl = flags.publicUrl ?? env.CF_LEDGER_PUBLIC_URL
+  if (publicUrl !== undefined && !/^https?:\/\/[^/]+$/.test(publicUrl.replace(/\/$/, ''))) {
+    throw new Error(`--public-url / CF_LEDGER_PUBLIC_URL must be an origin like https://api.example.com, got '${publicUrl}'`)
+  }
+  const databaseUrl = env.DATABASE_URL || undefined
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new Error(`DATABASE_URL must start with postgres://, got '${databaseUrl.replace(/:[^:@/]*@/, ':***@')}'`)
+  }
+  return {
+    host: flags.host ?? env.CF_LEDGER_HOST ?? '127.0.0.1',
+    port,
+    dataDir: path.resolve(flags.dataDir ?? env.CF_LEDGER_DATA_DIR ?? '.cf-ledger'),
+    databaseUrl,
+    publicUrl: publicUrl?.replace(/\/$/, ''),
+    adminPassword: env.CF_LEDGER_ADMIN_PASSWORD || undefined,
+    accessTokenTtlSeconds: intFrom(env.CF_LEDGER_ACCESS_TOKEN_TTL, 1200, 'CF_LEDGER_ACCESS_TOKEN_TTL'),
+    clientTokenTtlSeconds: intFrom(env.CF_LEDGER_CLIENT_TOKEN_TTL, 43200, 'CF_LEDGER_CLIENT_TOKEN_TTL'),
+    refreshTokenTtlSeconds: intFrom(env.CF_LEDGER_REFRESH_TOKEN_TTL, 2592000, 'CF_LEDGER_REFRESH_TOKEN_TTL'),
+    logLevel: env.CF_LEDGER_LOG_LEVEL ?? 'warn',
+  }
+}

@@ -1,0 +1,27 @@
+// Cloud Controller's error catalog (errors/v2.yml), the subset this server raises. The CF CLI
+// and client libraries branch on these codes and names, so they are copied exactly.
+export const ERRORS = {
+  MessageParseError: { code: 1001, status: 400, template: 'Request invalid due to parse error: %s' },
+  InvalidRelation: { code: 1002, status: 400, template: '%s' },
+  InvalidAuthToken: { code: 1000, status: 401, template: 'Invalid Auth Token' },
+  NotFound: { code: 10000, status: 404, template: 'Unknown request' },
+  ServerError: { code: 10001, status: 500, template: 'Server error' },
+  NotAuthenticated: { code: 10002, status: 401, template: 'Authentication error' },
+  NotAuthorized: { code: 10003, status: 403, template: 'You are not authorized to perform the requested action' },
+  InvalidRequest: { code: 10004, status: 400, template: 'The request is invalid' },
+  BadQueryParameter: { code: 10005, status: 400, template: 'The query parameter is invalid: %s' },
+  InsufficientScope: {
+    code: 10007,
+    status: 403,
+    template: 'Your token lacks the necessary scopes to access this resource.',
+  },
+  UnprocessableEntity: { code: 10008, status: 422, template: '%s' },
+  ResourceNotFound: { code: 10010, status: 404, template: '%s' },
+  RateLimitExceeded: { code: 10013, status: 429, template: 'Rate Limit Exceeded' },
+  ServiceUnavailable: { code: 10015, status: 503, template: '%s' },
+  UniquenessError: { code: 10016, status: 422, template: '%s' },
+  EventNotFound: { code: 230002, status: 404, template: 'Event could not be found: %s' },
+  TaskWorkersUnavailable: { code: 170020, status: 503, template: 'Task workers are unavailable: %s' },
+} as const
+
+export type ErrorName = keyof typeof ERRORS

@@ -1,0 +1,63 @@
+import type { ZodType } from 'zod'
+import type { Principal } from '../auth/principal.ts'
+import type { Permissions } from '../authz/permissions.ts'
+
+export interface ApiResponse {
+  readonly status: number
+  readonly body?: unknown
+  readonly headers?: Readonly<Record<string, string>>
+}
+
+export interface RequestInfo {
+  readonly ip: string
+  readonly userAgent: string
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>
+}
+
+export interface RouteContext<Q = unknown, B = unknown> {
+  readonly params: Readonly<Record<string, string>>
+  readonly query: Q
+  readonly body: B
+  /** The raw query string as sent, for links that keep the caller's filters. */
+  readonly rawQuery: Readonly<Record<string, string | string[]>>
+  readonly baseUrl: string
+  readonly path: string
+  readonly request: RequestInfo
+}
+
+export interface AuthedContext<Q = unknown, B = unknown> extends RouteContext<Q, B> {
+  readonly principal: Principal
+  readonly perms: Permissions
+}
+
+interface RouteBase {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+  readonly url: string
+  readonly summary: string
+  readonly tag: string
+  readonly query?: ZodType
+  readonly body?: ZodType
+  /** Errors render as CC v3 (default), CC v2, or UAA's OAuth shape. */
+  readonly errors?: 'v3' | 'v2' | 'uaa'
+}
+
+export interface PublicRoute extends RouteBase {
+  readonly auth: 'none'
+  handler(ctx: RouteContext<any, any>): Promise<ApiResponse> // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+export interface AuthedRoute extends RouteBase {
+  /** `read` needs a CC read scope, `write` a CC write scope (admin has both). */
+  readonly auth: 'read' | 'write'
+  handler(ctx: AuthedContext<any, any>): Promise<ApiResponse> // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+export type Route = PublicRoute | AuthedRoute
+
+export const ok = (body: unknown, status = 200): ApiResponse => ({ status, body })
+export const noContent = (): ApiResponse => ({ status: 204 })
+export const accepted = (location: string, body?: unknown): ApiResponse => ({
+  status: 202,
+  body,
+  headers: { location },
+})

@@ -1,0 +1,322 @@
+import { z } from 'zod'
+import type { Principal } from '../../auth/principal.ts'
+import type { TokenService } from '../../auth/tokens.ts'
+import { GRANTABLE_GROUPS, type Uaa } from '../../auth/uaa.ts'
+import { insufficientScope, invalidToken, scimNotFound, UaaError } from '../../auth/uaa-error.ts'
+import type { Db } from '../../store/store.ts'
+import { isUniqueViolation } from '../../store/store.ts'
+import { ok, type Route, type RouteContext } from '../route.ts'
+
+export interface UaaRouteDeps {
+  readonly db: Db
+  readonly uaa: Uaa
+  readonly tokens: TokenService
+  authenticate(token: string): Promise<Principal | undefined>
+}
+
+function basicAuth(ctx: RouteContext): { id: string; secret: string } | undefined {
+  const header = ctx.request.headers.authorization
+  if (typeof header !== 'string' || !/^basic /i.test(header)) return undefined
+  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString()
+  const i = decoded.indexOf(':')
+  if (i < 0) return undefined
+  return { id: decodeURIComponent(decoded.slice(0, i)), secret: decodeURIComponent(decoded.slice(i + 1)) }
+}
+
+async function requireScope(deps: UaaRouteDeps, ctx: RouteContext, scopes: readonly string[]): Promise<Principal> {
+  const header = ctx.request.headers.authorization
+  const m = typeof header === 'string' ? /^bearer\s+(.+)$/i.exec(header) : null
+  if (!m) throw new UaaError(401, 'unauthorized', 'Full authentication is required to access this resource')
+  const p = await deps.authenticate(m[1]!)
+  if (!p) throw invalidToken('The token expired, was revoked, or the token ID is incorrect.')
+  if (!scopes.some((s) => p.scopes.has(s)) && !p.scopes.has('uaa.admin')) throw insufficientScope()
+  return p
+}
+
+const tokenForm = z.object({
+  grant_type: z.string().optional(),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  client_id: z.string().optional(),
+  client_secret: z.string().optional(),
+  refresh_token: z.string().optional(),
+})
+
+/** `userName eq "x"` and `origin eq "y"` joined with `and`: the SCIM filters cf sends. */
+function parseScimFilter(filter: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const clause of filter.split(/\s+and\s+/i)) {
+    const m = /^\s*(\w+)\s+eq\s+"([^"]*)"\s*$/i.exec(clause)
+    if (!m) throw new UaaError(400, 'invalid_filter', `Invalid filter expression: [${filter}]`)
+    out[m[1]!.toLowerCase()] = m[2]!
+  }
+  return out
+}
+
+function scimUser(u: { id: string; username: string; origin: string; email: string; given_name: string; family_name: string; created_at: Date; updated_at: Date }) {
+  return {
+    id: u.id,
+    externalId: '',
+    meta: { version: 0, created: new Date(u.created_at).toISOString(), lastModified: new Date(u.updated_at).toISOString() },
+    userName: u.username,
+    name: { familyName: u.family_name, givenName: u.given_name },
+    emails: u.email ? [{ value: u.email, primary: true }] : [],
+    active: true,
+    verified: true,
+    origin: u.origin,
+    zoneId: 'uaa',
+    schemas: ['urn:scim:schemas:core:1.0'],
+  }
+}
+
+export function uaaRoutes(deps: UaaRouteDeps): Route[] {
+  const { db, uaa } = deps
+  return [
+    {
+      method: 'POST',
+      url: '/oauth/token',
+      summary: 'Issue an access token (password, client_credentials, refresh_token grants)',
+      tag: 'UAA',
+      auth: 'none',
+      errors: 'uaa',
+      body: tokenForm,
+      async handler(ctx) {
+        const form = ctx.body as z.infer<typeof tokenForm>
+        const basic = basicAuth(ctx)
+        switch (form.grant_type) {
+          case 'password': {
+            const clientId = basic?.id ?? form.client_id
+            if (!clientId) throw new UaaError(401, 'unauthorized', 'Full authentication is required to access this resource')
+            if (!form.username || form.password === undefined) throw new UaaError(400, 'invalid_request', 'Missing username or password')
+            return ok(await uaa.passwordGrant(form.username, form.password, clientId))
+          }
+          case 'client_credentials': {
+            const id = form.client_id ?? basic?.id
+            const secret = form.client_secret ?? basic?.secret ?? ''
+            if (!id) throw new UaaError(401, 'unauthorized', 'Full authentication is required to access this resource')
+            return ok(await uaa.clientCredentialsGrant(id, secret))
+          }
+          case 'refresh_token': {
+            if (!form.refresh_token) throw new UaaError(400, 'invalid_request', 'Missing refresh_token')
+            return ok(await uaa.refreshGrant(form.refresh_token, basic?.id ?? form.client_id ?? 'cf'))
+          }
+          case undefined:
+            throw new UaaError(400, 'invalid_request', 'Missing grant type')
+          default:
+            throw new UaaError(400, 'unsupported_grant_type', `Unsupported grant type: ${form.grant_type}`)
+        }
+      },
+    },
+    {
+      method: 'GET',
+      url: '/login',
+      summary: 'Login prompts, as cf login reads them',
+      tag: 'UAA',
+      auth: 'none',
+      errors: 'uaa',
+      async handler() {
+        return ok({
+          app: { version: '78.0.0' },
+          showLoginLinks: true,
+          links: {},
+          zone_name: 'uaa',
+          entityID: 'cf-ledger',
+          commit_id: 'cf-ledger',
+          idpDefinitions: {},
+          prompts: { username: ['text', 'Email'], password: ['password', 'Password'] },
+          timestamp: new Date().toISOString(),
+        })
+      },
+    },
+    {
+      method: 'GET',
+      url: '/token_keys',
+      summary: 'Public keys that verify access tokens',
+      tag: 'UAA',
+      auth: 'none',
+      errors: 'uaa',
+      async handler() {
+        return ok({ keys: [deps.tokens.publicJwk] })
+      },
+    },
+    {
+      method: 'GET',
+      url: '/token_key',
+      summary: 'The current token verification key',
+      tag: 'UAA',
+      auth: 'none',
+      errors: 'uaa',
+      async handler() {
+        return ok(deps.tokens.publicJwk)
+      },
+    },
+    {
+      method: 'DELETE',
+      url: '/oauth/token/revoke/user/:userId',
+      summary: "Revoke all of a user's refresh tokens",
+      tag: 'UAA',
+      auth: 'none',
+      errors: 'uaa',
+      async handler(ctx) {
+        const p = await requireScope(deps, ctx, ['tokens.revoke', 'uaa.admin'])
+        void p
+        await uaa.revokeUserTokens(ctx.params.userId!)
+        return ok({ status: 'ok' })
+      },
+    },
+    {
+      method: 'GET',
+      url: '/Users',
+      summary: 'Find users (SCIM), e.g. filter=userName eq "x" and origin eq "uaa"',
+      tag: 'UAA',
+      auth: 'none',
+      errors: 'uaa',
+      async handler(ctx) {
+        await requireScope(deps, ctx, ['scim.read', 'scim.write'])
+        const filter = typeof (ctx.rawQuery as Record<string, unknown>).filter === 'string' ? String(ctx.rawQuery.filter) : ''
+        let q = db.selectFrom('uaa_users').selectAll().orderBy('created_at').limit(500)
+        if (filter) {
+          const f = parseScimFilter(filter)
+          if (f.username !== undefined) q = q.where('username', '=', f.username)
+          if (f.origin !== undefined) q = q.where('origin', '=', f.origin)
+          if (f.id !== undefined) q = q.where('id', '=', f.id)
+        }
+        const rows = await q.execute()
+        return ok({
+          resources: rows.map(scimUser),
+          startIndex: 1,
+          itemsPerPage: rows.length,
+          totalResults: rows.length,
+          schemas: ['urn:scim:schemas:core:1.0'],
+        })
+      },
+    },
+    {
+      method: 'POST',
+      url: '/Users',
+      summary: 'Create a user (SCIM)',
+      tag: 'UAA',
+      auth: 'none',
+      errors: 'uaa',
+      async handler(ctx) {
+        await requireScope(deps, ctx, ['scim.write', 'scim.create'])
+        const schema = z.object({
+          userName: z.string().min(1).max(255),
+          password: z.string().optional(),
+          origin: z.string().optional(),
+          name: z.object({ familyName: z.string().optional(), givenName: z.string().optional() }).optional(),
+          emails: z.array(z.object({ value: z.string(), primary: z.boolean().optional() })).optional(),
+        })
+        const r = schema.safeParse(ctx.body)
+        if (!r.success) throw new UaaError(400, 'invalid_scim_resource', r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '))
+        const b = r.data
+        try {
+          const user = await uaa.createUser({
+            username: b.userName,
+            password: b.password,
+            origin: b.origin,
+            email: b.emails?.[0]?.value,
+            givenName: b.name?.givenName,
+            familyName: b.name?.familyName,
+          })
+          return ok(scimUser(user), 201)
+        } catch (err) {
+          if (isUniqueViolation(err)) throw new UaaError(409, 'scim_resource_already_exists', 'Username already in use: ' + b.userName)
+          throw err
+        }
+      },
+    },
+    {
+      method: 'DELETE',
+      url: '/Users/:id',
+      summary: 'Delete a user (SCIM)',
+      tag: 'UAA',
+      auth: 'none',
+      errors: 'uaa',
+      async handler(ctx) {
+        await requireScope(deps, ctx, ['scim.write'])
+        const user = await db.selectFrom('uaa_users').selectAll().where('id', '=', ctx.params.id!).executeTakeFirst()
+        if (!user) throw scimNotFound(`User ${ctx.params.id} does not exist`)
+        await db.transaction().execute(async (tx) => {
+          await tx.updateTable('refresh_tokens').set({ revoked_at: new Date() }).where('user_id', '=', user.id).where('revoked_at', 'is', null).execute()
+          await tx.deleteFrom('uaa_users').where('id', '=', user.id).execute()
+        })
+        return ok(scimUser(user))
+      },
+    },
+    {
+      method: 'GET',
+      url: '/Groups',
+      summary: 'Find groups (SCIM); a group grants its name as a scope',
+      tag: 'UAA',
+      auth: 'none',
+      errors: 'uaa',
+      async handler(ctx) {
+        await requireScope(deps, ctx, ['scim.read', 'scim.write'])
+        const filter = typeof ctx.rawQuery.filter === 'string' ? parseScimFilter(ctx.rawQuery.filter) : {}
+        const names = GRANTABLE_GROUPS.filter((g) => filter.displayname === undefined || g === filter.displayname)
+        const resources = names.map((g) => ({ id: g, displayName: g, schemas: ['urn:scim:schemas:core:1.0'] }))
+        return ok({ resources, startIndex: 1, itemsPerPage: resources.length, totalResults: resources.length })
+      },
+    },
+    {
+      method: 'POST',
+      url: '/Groups/:groupId/members',
+      summary: 'Add a user to a group, granting its scope',
+      tag: 'UAA',
+      auth: 'none',
+      errors: 'uaa',
+      async handler(ctx) {
+        await requireScope(deps, ctx, ['scim.write'])
+        const group = ctx.params.groupId!
+        if (!(GRANTABLE_GROUPS as readonly string[]).includes(group)) throw scimNotFound(`Group ${group} does not exist`)
+        const body = z.object({ value: z.string(), type: z.string().optional(), origin: z.string().optional() }).safeParse(ctx.body)
+        if (!body.success) throw new UaaError(400, 'invalid_scim_resource', 'A member needs a value (the user id)')
+        const user = await db.selectFrom('uaa_users').selectAll().where('id', '=', body.data.value).executeTakeFirst()
+        if (!user) throw scimNotFound(`User ${body.data.value} does not exist`)
+        if (!user.scopes.includes(group)) {
+          await db.updateTable('uaa_users').set({ scopes: [...user.scopes, group], updated_at: new Date() }).where('id', '=', user.id).execute()
+        }
+        return ok({ value: user.id, type: 'USER', origin: user.origin }, 201)
+      },
+    },
+    {
+      method: 'POST',
+      url: '/oauth/clients',
+      summary: 'Register an OAuth client (for client_credentials)',
+      tag: 'UAA',
+      auth: 'none',
+      errors: 'uaa',
+      async handler(ctx) {
+        await requireScope(deps, ctx, ['clients.write', 'clients.admin'])
+        const schema = z.object({
+          client_id: z.string().min(1).max(255),
+          client_secret: z.string().min(1),
+          authorities: z.array(z.string()).optional(),
+          scope: z.array(z.string()).optional(),
+          authorized_grant_types: z.array(z.string()).optional(),
+        })
+        const r = schema.safeParse(ctx.body)
+        if (!r.success) throw new UaaError(400, 'invalid_client', r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '))
+        const authorities = r.data.authorities ?? ['uaa.none']
+        const grantTypes = r.data.authorized_grant_types ?? ['client_credentials']
+        await uaa.createClient({ clientId: r.data.client_id, secret: r.data.client_secret, authorities, grantTypes })
+        return ok({ client_id: r.data.client_id, authorities, authorized_grant_types: grantTypes, scope: r.data.scope ?? ['uaa.none'] }, 201)
+      },
+    },
+    {
+      method: 'GET',
+      url: '/oauth/clients/:clientId',
+      summary: 'Look up an OAuth client',
+      tag: 'UAA',
+      auth: 'none',
+      errors: 'uaa',
+      async handler(ctx) {
+        await requireScope(deps, ctx, ['clients.read', 'clients.write', 'clients.admin', 'cloud_controller.admin'])
+        const c = await db.selectFrom('oauth_clients').selectAll().where('client_id', '=', ctx.params.clientId!).executeTakeFirst()
+        if (!c) throw new UaaError(404, 'NoSuchClientException', `No client with requested id: ${ctx.params.clientId}`)
+        return ok({ client_id: c.client_id, authorities: c.authorities, authorized_grant_types: c.grant_types, scope: ['uaa.none'] })
+      },
+    },
+  ]
+}

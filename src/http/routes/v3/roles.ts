@@ -1,0 +1,198 @@
+import { z } from 'zod'
+import { createRole } from '../../../actions/role-create.ts'
+import { requestRoleDelete } from '../../../actions/deletes.ts'
+import { ROLE_TYPES, SPACE_ROLE_TYPES } from '../../../authz/permissions.ts'
+import { notAuthorized, notFound, unprocessable } from '../../../errors/api-error.ts'
+import type { JobRunner } from '../../../jobs/runner.ts'
+import { listQuery } from '../../../messages/list-query.ts'
+import { findOrganization } from '../../../queries/organizations.ts'
+import { findVisibleRole, listRoles } from '../../../queries/roles.ts'
+import { findSpace } from '../../../queries/spaces.ts'
+import { usersByGuid } from '../../../queries/users.ts'
+import { presentOrganization, presentSpace } from '../../../presenters/v3/organization.ts'
+import { presentList } from '../../../presenters/v3/pagination.ts'
+import { presentRole, presentUser } from '../../../presenters/v3/user.ts'
+import type { RoleRow } from '../../../store/schema.ts'
+import type { Db } from '../../../store/store.ts'
+import { accepted, ok, type AuthedContext, type Route } from '../../route.ts'
+import { actionContext, commonList, requestOf } from './common.ts'
+
+const INCLUDES = ['user', 'space', 'organization'] as const
+const listSchema = listQuery({
+  filters: ['guids', 'types', 'user_guids', 'space_guids', 'organization_guids'],
+  orderBy: ['created_at', 'updated_at'],
+  include: INCLUDES,
+})
+const showSchema = z
+  .object({
+    include: z
+      .string()
+      .refine((s) => s.split(',').every((x) => (INCLUDES as readonly string[]).includes(x)), {
+        message: "Invalid included resource: valid values are 'user', 'space', 'organization'",
+      })
+      .optional(),
+  })
+  .strict()
+const ref = z.object({ data: z.object({ guid: z.string() }) })
+const userRef = z.object({
+  data: z.object({ guid: z.string().optional(), username: z.string().optional(), origin: z.string().optional() }).strict(),
+})
+const createSchema = z
+  .object({
+    type: z.enum(ROLE_TYPES, { error: `Type must be one of the allowed types ${JSON.stringify(ROLE_TYPES).replace(/,/g, ', ')}` }),
+    relationships: z.object({ user: userRef, organization: ref.optional(), space: ref.optional() }).strict(),
+  })
+  .strict()
+
+export function roleRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
+  const { db } = deps
+
+  async function included(rows: readonly RoleRow[], include: readonly string[], baseUrl: string) {
+    const out: Record<string, unknown[]> = {}
+    if (include.includes('user')) {
+      out.users = (await usersByGuid(db, [...new Set(rows.map((r) => r.user_guid))])).map((u) => presentUser(u, baseUrl))
+    }
+    if (include.includes('space')) {
+      const guids = [...new Set(rows.map((r) => r.space_guid).filter((g): g is string => !!g))]
+      out.spaces = guids.length ? (await db.selectFrom('spaces').selectAll().where('guid', 'in', guids).execute()).map((s) => presentSpace(s, baseUrl)) : []
+    }
+    if (include.includes('organization')) {
+      const guids = [...new Set(rows.filter((r) => !r.space_guid).map((r) => r.organization_guid!))]
+      out.organizations = guids.length
+        ? (await db.selectFrom('organizations').selectAll().where('guid', 'in', guids).execute()).map((o) => presentOrganization(o, baseUrl))
+        : []
+    }
+    return out
+  }
+
+  /** Resolves `user.data` (guid, or username + optional origin) as CC's roles controller does. */
+  async function resolveUser(data: z.infer<typeof userRef>['data'], isSpaceRole: boolean) {
+    if (data.guid) {
+      if (data.username || data.origin) throw unprocessable('Username cannot be specified when identifying user by guid')
+      const uaa = await db.selectFrom('uaa_users').select('username').where('id', '=', data.guid).executeTakeFirst()
+      return { guid: data.guid, username: uaa?.username ?? null }
+    }
+    if (!data.username) throw unprocessable('User must have a username or guid specified')
+    let q = db.selectFrom('uaa_users').select(['id', 'username', 'origin']).where('username', '=', data.username)
+    if (data.origin) q = q.where('origin', '=', data.origin)
+    const matches = await q.execute()
+    if (matches.length > 1) {
+      const origins = matches.map((m) => m.origin).sort().join(', ')
+      throw unprocessable(`Ambiguous user. User with username '${data.username}' exists in the following origins: ${origins}. Specify an origin to disambiguate.`)
+    }
+    if (matches.length === 0) {
+      if (isSpaceRole) throw unprocessable("Users cannot be assigned roles in a space if they do not have a role in that space's organization.")
+      throw unprocessable(
+        data.origin
+          ? `No user exists with the username '${data.username}' and origin '${data.origin}'.`
+          : `No user exists with the username '${data.username}'.`,
+      )
+    }
+    return { guid: matches[0]!.id, username: matches[0]!.username }
+  }
+
+  async function visibleRole(ctx: AuthedContext) {
+    const role = await findVisibleRole(db, ctx.perms, ctx.params.guid!)
+    if (!role) throw notFound('Role')
+    return role
+  }
+
+  return [
+    {
+      method: 'GET',
+      url: '/v3/roles',
+      summary: 'List roles',
+      tag: 'Roles',
+      auth: 'read',
+      query: listSchema,
+      async handler(ctx) {
+        const q = ctx.query as z.infer<typeof listSchema>
+        const c = commonList(q)
+        const page = await listRoles(
+          db,
+          ctx.perms,
+          { guids: q.guids, types: q.types, userGuids: q.user_guids, spaceGuids: q.space_guids, organizationGuids: q.organization_guids, createdAts: c.createdAts, updatedAts: c.updatedAts },
+          c.paging,
+          c.order,
+        )
+        const extra = q.include ? { included: await included(page.rows, q.include, ctx.baseUrl) } : {}
+        return ok(presentList(ctx, c.paging, page.total, page.rows.map((r) => presentRole(r, ctx.baseUrl)), extra))
+      },
+    },
+    {
+      method: 'GET',
+      url: '/v3/roles/:guid',
+      summary: 'Get a role',
+      tag: 'Roles',
+      auth: 'read',
+      query: showSchema,
+      async handler(ctx) {
+        const role = await visibleRole(ctx)
+        const include = typeof (ctx.query as { include?: string }).include === 'string' ? (ctx.query as { include: string }).include.split(',') : []
+        const body = presentRole(role, ctx.baseUrl)
+        return ok(include.length ? { ...body, included: await included([role], include, ctx.baseUrl) } : body)
+      },
+    },
+    {
+      method: 'POST',
+      url: '/v3/roles',
+      summary: 'Assign a role to a user',
+      tag: 'Roles',
+      auth: 'write',
+      body: createSchema,
+      async handler(ctx) {
+        const b = ctx.body as z.infer<typeof createSchema>
+        const isSpaceRole = (SPACE_ROLE_TYPES as readonly string[]).includes(b.type)
+        const rel = b.relationships
+        if (rel.organization && rel.space) throw unprocessable('Relationships cannot specify both an organization and a space.')
+        if (!rel.organization && !rel.space) throw unprocessable('Relationships must specify either a space or an organization.')
+        if (isSpaceRole && rel.organization) throw unprocessable(`Organization cannot be provided with the space role type: '${b.type}'.`)
+        if (!isSpaceRole && rel.space) throw unprocessable(`Space cannot be provided with the organization role type: '${b.type}'.`)
+        let org, space
+        if (isSpaceRole) {
+          space = await findSpace(db, rel.space!.data.guid)
+          if (!space) throw unprocessable('Invalid space. Ensure that the space exists and you have access to it.')
+          if (!ctx.perms.canReadSpace(space.guid, space.organization_guid)) {
+            throw unprocessable('Invalid space. Ensure that the space exists and you have access to it.')
+          }
+          if (!ctx.perms.canManageSpace(space.guid, space.organization_guid)) throw notAuthorized()
+          org = (await findOrganization(db, space.organization_guid))!
+        } else {
+          org = await findOrganization(db, rel.organization!.data.guid)
+          if (!org) throw unprocessable('Invalid organization. Ensure that the organization exists and you have access to it.')
+          if (!ctx.perms.canManageOrg(org.guid)) throw notAuthorized()
+        }
+        const user = await resolveUser(rel.user.data, isSpaceRole)
+        const role = await createRole(actionContext(db, ctx), { type: b.type, user, organization: org, space }, requestOf(ctx.body))
+        return ok(presentRole(role, ctx.baseUrl), 201)
+      },
+    },
+    {
+      method: 'DELETE',
+      url: '/v3/roles/:guid',
+      summary: 'Remove a role (202 + job)',
+      tag: 'Roles',
+      auth: 'write',
+      async handler(ctx) {
+        const role = await visibleRole(ctx)
+        const allowed = role.space_guid
+          ? ctx.perms.canManageSpace(role.space_guid, role.organization_guid!)
+          : ctx.perms.canManageOrg(role.organization_guid!)
+        if (!allowed) throw notAuthorized()
+        if (role.type === 'organization_user') {
+          const spaceRoles = await db
+            .selectFrom('roles')
+            .select('guid')
+            .where('user_guid', '=', role.user_guid)
+            .where('organization_guid', '=', role.organization_guid)
+            .where('space_guid', 'is not', null)
+            .executeTakeFirst()
+          if (spaceRoles) throw unprocessable('Cannot delete organization_user role while user has roles in spaces in that organization.')
+        }
+        const job = await requestRoleDelete(actionContext(db, ctx), role)
+        deps.jobs.start(job)
+        return accepted(`${ctx.baseUrl}/v3/jobs/${job}`)
+      },
+    },
+  ]
+}

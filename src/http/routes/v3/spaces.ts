@@ -1,0 +1,133 @@
+import { z } from 'zod'
+import { createSpace } from '../../../actions/space-create.ts'
+import { updateSpace } from '../../../actions/space-update.ts'
+import { requestSpaceDelete } from '../../../actions/deletes.ts'
+import { notAuthorized, notFound, unprocessable } from '../../../errors/api-error.ts'
+import type { JobRunner } from '../../../jobs/runner.ts'
+import { listQuery } from '../../../messages/list-query.ts'
+import { metadataSchema, nameSchema } from '../../../messages/metadata.ts'
+import { findOrganization } from '../../../queries/organizations.ts'
+import { findSpace, listSpaces } from '../../../queries/spaces.ts'
+import { presentOrganization, presentSpace } from '../../../presenters/v3/organization.ts'
+import { presentList } from '../../../presenters/v3/pagination.ts'
+import type { Db } from '../../../store/store.ts'
+import { accepted, ok, type AuthedContext, type Route } from '../../route.ts'
+import { actionContext, commonList, requestOf } from './common.ts'
+
+const listSchema = listQuery({
+  filters: ['names', 'guids', 'organization_guids'],
+  orderBy: ['created_at', 'updated_at', 'name'],
+  labels: true,
+  include: ['organization'],
+})
+const relationship = z.object({ data: z.object({ guid: z.string() }) })
+const createSchema = z
+  .object({
+    name: nameSchema,
+    relationships: z.object({ organization: relationship }, { error: "Relationships 'relationships' must include one or more valid relationships" }),
+    metadata: metadataSchema.optional(),
+  })
+  .strict()
+const updateSchema = z.object({ name: nameSchema.optional(), metadata: metadataSchema.optional() }).strict()
+const includeSchema = z.object({ include: z.literal('organization').optional() }).strict()
+
+export function spaceRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
+  const { db } = deps
+  async function visibleSpace(ctx: AuthedContext) {
+    const space = await findSpace(db, ctx.params.guid!)
+    if (!space || !ctx.perms.canReadSpace(space.guid, space.organization_guid)) throw notFound('Space')
+    return space
+  }
+  async function includedOrgs(guids: readonly string[], baseUrl: string) {
+    if (guids.length === 0) return { organizations: [] }
+    const orgs = await db.selectFrom('organizations').selectAll().where('guid', 'in', [...new Set(guids)]).execute()
+    return { organizations: orgs.map((o) => presentOrganization(o, baseUrl)) }
+  }
+  return [
+    {
+      method: 'GET',
+      url: '/v3/spaces',
+      summary: 'List spaces',
+      tag: 'Spaces',
+      auth: 'read',
+      query: listSchema,
+      async handler(ctx) {
+        const q = ctx.query as z.infer<typeof listSchema>
+        const c = commonList(q)
+        const page = await listSpaces(
+          db,
+          ctx.perms,
+          { names: q.names, guids: q.guids, organizationGuids: q.organization_guids, labels: c.labels, createdAts: c.createdAts, updatedAts: c.updatedAts },
+          c.paging,
+          c.order,
+        )
+        const resources = page.rows.map((s) => presentSpace(s, ctx.baseUrl))
+        const extra = q.include ? { included: await includedOrgs(page.rows.map((s) => s.organization_guid), ctx.baseUrl) } : {}
+        return ok(presentList(ctx, c.paging, page.total, resources, extra))
+      },
+    },
+    {
+      method: 'GET',
+      url: '/v3/spaces/:guid',
+      summary: 'Get a space',
+      tag: 'Spaces',
+      auth: 'read',
+      query: includeSchema,
+      async handler(ctx) {
+        const space = await visibleSpace(ctx)
+        const body = presentSpace(space, ctx.baseUrl)
+        if ((ctx.query as z.infer<typeof includeSchema>).include) {
+          return ok({ ...body, included: await includedOrgs([space.organization_guid], ctx.baseUrl) })
+        }
+        return ok(body)
+      },
+    },
+    {
+      method: 'POST',
+      url: '/v3/spaces',
+      summary: 'Create a space (admin or org manager)',
+      tag: 'Spaces',
+      auth: 'write',
+      body: createSchema,
+      async handler(ctx) {
+        const b = ctx.body as z.infer<typeof createSchema>
+        const orgGuid = b.relationships.organization.data.guid
+        const org = await findOrganization(db, orgGuid)
+        if (!org || !ctx.perms.canReadOrg(org.guid)) {
+          throw unprocessable('Invalid organization. Ensure the organization exists and you have access to it.')
+        }
+        if (!ctx.perms.canManageOrg(org.guid)) throw notAuthorized()
+        const space = await createSpace(actionContext(db, ctx), { name: b.name, organizationGuid: org.guid, metadata: b.metadata }, requestOf(ctx.body))
+        return ok(presentSpace(space, ctx.baseUrl), 201)
+      },
+    },
+    {
+      method: 'PATCH',
+      url: '/v3/spaces/:guid',
+      summary: 'Update a space (admin, space manager or org manager)',
+      tag: 'Spaces',
+      auth: 'write',
+      body: updateSchema,
+      async handler(ctx) {
+        const space = await visibleSpace(ctx)
+        if (!ctx.perms.canManageSpace(space.guid, space.organization_guid)) throw notAuthorized()
+        const updated = await updateSpace(actionContext(db, ctx), space, ctx.body, requestOf(ctx.body))
+        return ok(presentSpace(updated, ctx.baseUrl))
+      },
+    },
+    {
+      method: 'DELETE',
+      url: '/v3/spaces/:guid',
+      summary: 'Delete a space and everything in it (202 + job; admin or org manager)',
+      tag: 'Spaces',
+      auth: 'write',
+      async handler(ctx) {
+        const space = await visibleSpace(ctx)
+        if (!ctx.perms.canManageOrg(space.organization_guid)) throw notAuthorized()
+        const job = await requestSpaceDelete(actionContext(db, ctx), space)
+        deps.jobs.start(job)
+        return accepted(`${ctx.baseUrl}/v3/jobs/${job}`)
+      },
+    },
+  ]
+}

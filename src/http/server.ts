@@ -1,0 +1,135 @@
+import crypto from 'node:crypto'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import type { Logger } from 'pino'
+import type { Principal } from '../auth/principal.ts'
+import { UaaError } from '../auth/uaa-error.ts'
+import { Permissions } from '../authz/permissions.ts'
+import { ApiError, apiError } from '../errors/api-error.ts'
+import { renderV2, renderV3, type RenderedError } from '../errors/render.ts'
+import type { Route, RouteContext } from './route.ts'
+import { parseBody, parseQuery } from '../messages/validate.ts'
+
+export interface HttpDeps {
+  readonly logger: Logger
+  readonly publicUrl: string | undefined
+  authenticate(token: string): Promise<Principal | undefined>
+  loadPermissions(principal: Principal): Promise<Permissions>
+}
+
+function renderUaa(err: unknown): RenderedError {
+  if (err instanceof UaaError) {
+    return { status: err.status, headers: {}, body: { error: err.error, error_description: err.description } }
+  }
+  if (err instanceof ApiError) {
+    const error = err.status === 401 ? 'unauthorized' : err.status === 403 ? 'insufficient_scope' : 'invalid_request'
+    return { status: err.status, headers: err.headers, body: { error, error_description: err.detail } }
+  }
+  return { status: 500, headers: {}, body: { error: 'server_error', error_description: 'An unknown error occurred.' } }
+}
+
+const RENDERERS = { v3: renderV3, v2: renderV2, uaa: renderUaa } as const
+
+function bearerToken(req: FastifyRequest): string | undefined {
+  const header = req.headers.authorization
+  if (!header) return undefined
+  const m = /^bearer\s+(.+)$/i.exec(header.trim())
+  return m ? m[1] : ''
+}
+
+function baseUrlOf(req: FastifyRequest, publicUrl: string | undefined): string {
+  if (publicUrl) return publicUrl
+  const proto = (req.headers['x-forwarded-proto'] as string | undefined) ?? req.protocol
+  return `${proto}://${req.headers.host ?? req.hostname}`
+}
+
+/** Builds the fastify app from a route table: one adapter authenticates, validates and renders. */
+export function buildHttpServer(routes: readonly Route[], deps: HttpDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.logger as unknown as FastifyBaseLogger,
+    bodyLimit: 16 * 1024 * 1024,
+    genReqId: () => crypto.randomUUID(),
+    routerOptions: { ignoreTrailingSlash: true },
+  })
+
+  // cf sends `Content-Type: application/json` on every request, bodies or not.
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = String(body)
+    if (text.trim() === '') return done(null, undefined)
+    try {
+      done(null, JSON.parse(text))
+    } catch (e) {
+      done(apiError('MessageParseError', (e as Error).message), undefined)
+    }
+  })
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(String(body))))
+  })
+  app.addContentTypeParser(['application/x-yaml', 'text/yaml'], { parseAs: 'string' }, (_req, body, done) => {
+    done(null, String(body))
+  })
+
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-vcap-request-id', req.id)
+  })
+
+  const send = (reply: FastifyReply, rendered: RenderedError) =>
+    reply.status(rendered.status).headers(rendered.headers).send(rendered.body)
+
+  for (const route of routes) {
+    const render = RENDERERS[route.errors ?? 'v3']
+    app.route({
+      method: route.method,
+      url: route.url,
+      handler: async (req, reply) => {
+        try {
+          const base: RouteContext = {
+            params: req.params as Record<string, string>,
+            query: route.query ? parseQuery(route.query, req.query) : req.query,
+            body: req.body,
+            rawQuery: req.query as Record<string, string | string[]>,
+            baseUrl: baseUrlOf(req, deps.publicUrl),
+            path: req.url.split('?')[0]!,
+            request: { ip: req.ip, userAgent: req.headers['user-agent'] ?? '', headers: req.headers },
+          }
+          let res
+          if (route.auth === 'none') {
+            res = await route.handler(route.body ? { ...base, body: parseBody(route.body, req.body) } : base)
+          } else {
+            const token = bearerToken(req)
+            if (token === undefined) throw apiError('NotAuthenticated')
+            const principal = await deps.authenticate(token)
+            if (!principal) throw apiError('InvalidAuthToken')
+            const perms = await deps.loadPermissions(principal)
+            const scoped = route.auth === 'read' ? perms.hasReadScope : perms.hasReadScope && perms.hasWriteScope
+            if (!scoped) throw apiError('NotAuthorized')
+            const body = route.body ? parseBody(route.body, req.body) : req.body
+            res = await route.handler({ ...base, body, principal, perms })
+          }
+          reply.status(res.status)
+          if (res.headers) reply.headers(res.headers)
+          return res.status === 204 ? reply.send() : reply.send(res.body ?? {})
+        } catch (err) {
+          if (!(err instanceof ApiError) && !(err instanceof UaaError)) req.log.error({ err }, 'unhandled error')
+          return send(reply, render(err))
+        }
+      },
+    })
+  }
+
+  app.setNotFoundHandler((req, reply) => {
+    const rendered = req.url.startsWith('/v2/') ? renderV2(apiError('NotFound')) : renderV3(apiError('NotFound'))
+    return send(reply, rendered)
+  })
+  app.setErrorHandler((err, req, reply) => {
+    if (err instanceof ApiError) return send(reply, renderV3(err))
+    const status = (err as { statusCode?: number }).statusCode
+    if (status === 413) return send(reply, renderV3(apiError('InvalidRequest')))
+    if (status && status >= 400 && status < 500) {
+      return send(reply, renderV3(apiError('MessageParseError', err instanceof Error ? err.message : 'invalid request')))
+    }
+    req.log.error({ err }, 'unhandled error')
+    return send(reply, renderV3(err))
+  })
+  return app
+}

@@ -1,0 +1,62 @@
+import type { Logger } from 'pino'
+import type { Actor } from '../auth/principal.ts'
+import { ApiError } from '../errors/api-error.ts'
+import type { JobRow } from '../store/schema.ts'
+import type { Db } from '../store/store.ts'
+
+/** Does a job's work inside the transaction that also marks it COMPLETE. */
+export type JobHandler = (tx: Db, job: JobRow & { actor: Actor }) => Promise<void>
+
+/**
+ * Runs asynchronous jobs (deletes) as CC's workers do. Jobs are rows first, so a job accepted
+ * before a crash is picked up again on the next start.
+ */
+export class JobRunner {
+  private readonly running = new Set<Promise<void>>()
+
+  constructor(
+    private readonly db: Db,
+    private readonly handlers: Readonly<Record<string, JobHandler>>,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Starts a committed job in the background. */
+  start(guid: string): void {
+    const p = this.run(guid).finally(() => this.running.delete(p))
+    this.running.add(p)
+  }
+
+  async resumePending(): Promise<number> {
+    const pending = await this.db.selectFrom('jobs').select('guid').where('state', '=', 'PROCESSING').execute()
+    for (const j of pending) this.start(j.guid)
+    return pending.length
+  }
+
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.running])
+  }
+
+  private async run(guid: string): Promise<void> {
+    try {
+      await this.db.transaction().execute(async (tx) => {
+        const job = await tx.selectFrom('jobs').selectAll().where('guid', '=', guid).forUpdate().executeTakeFirst()
+        if (!job || job.state !== 'PROCESSING') return
+        const handler = this.handlers[job.operation]
+        if (!handler) throw new Error(`no handler for job operation ${job.operation}`)
+        await handler(tx, job as JobRow & { actor: Actor })
+        await tx.updateTable('jobs').set({ state: 'COMPLETE', updated_at: new Date() }).where('guid', '=', guid).execute()
+      })
+    } catch (err) {
+      this.logger.warn({ err, job: guid }, 'job failed')
+      const error =
+        err instanceof ApiError
+          ? { code: err.code, title: err.title, detail: err.detail }
+          : { code: 10001, title: 'UnknownError', detail: 'An unknown error occurred.' }
+      await this.db
+        .updateTable('jobs')
+        .set({ state: 'FAILED', errors: JSON.stringify([error]), updated_at: new Date() })
+        .where('guid', '=', guid)
+        .execute()
+    }
+  }
+}

@@ -1,0 +1,41 @@
+import { z, type ZodType } from 'zod'
+import { ApiError, apiError } from '../errors/api-error.ts'
+
+function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .map((i) => {
+      if (i.code === 'unrecognized_keys') return `Unknown field(s): ${i.keys.map((k) => `'${k}'`).join(', ')}`
+      const where = i.path.map(String).join('.')
+      return where && !i.message.startsWith(where[0]!.toUpperCase()) ? `${where} ${i.message}` : i.message
+    })
+    .join(', ')
+}
+
+/** Validates a JSON body; CF answers bad bodies with 422 UnprocessableEntity. */
+export function parseBody<T>(schema: ZodType<T>, body: unknown): T {
+  if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw apiError('MessageParseError', 'invalid request body')
+  }
+  const r = schema.safeParse(body)
+  if (!r.success) throw apiError('UnprocessableEntity', describeIssues(r.error.issues))
+  return r.data
+}
+
+/** Validates query parameters; CF answers bad ones with 400 BadQueryParameter. */
+export function parseQuery<T>(schema: ZodType<T>, query: unknown): T {
+  const r = schema.safeParse(query ?? {})
+  if (!r.success) {
+    const unknown = r.error.issues.find((i) => i.code === 'unrecognized_keys')
+    if (unknown && unknown.code === 'unrecognized_keys') {
+      const valid = schema instanceof z.ZodObject ? Object.keys(schema.shape).map((k) => `'${k}'`) : []
+      throw apiError(
+        'BadQueryParameter',
+        `Unknown query parameter(s): ${unknown.keys.map((k) => `'${k}'`).join(', ')}. Valid parameters are: ${valid.join(', ')}`,
+      )
+    }
+    throw apiError('BadQueryParameter', describeIssues(r.error.issues))
+  }
+  return r.data
+}
+
+export { ApiError }

@@ -1,0 +1,30 @@
+import { sql, type Kysely } from 'kysely'
+import type { Database } from './schema.ts'
+import * as m0001 from './migrations/0001-foundation.ts'
+
+interface Migration {
+  readonly name: string
+  up(db: Kysely<unknown>): Promise<void>
+}
+
+/** Forward-only, in order; each migration runs in its own transaction with its bookkeeping row. */
+const MIGRATIONS: readonly Migration[] = [m0001]
+
+export async function migrate(db: Kysely<Database>): Promise<number> {
+  await sql`create table if not exists schema_migrations (
+    version int primary key, name text not null, applied_at timestamptz not null default now())`.execute(db)
+  let applied = 0
+  for (const [index, migration] of MIGRATIONS.entries()) {
+    const version = index + 1
+    await db.transaction().execute(async (tx) => {
+      // Serialises concurrent starters against one PostgreSQL database.
+      await sql`select pg_advisory_xact_lock(424242)`.execute(tx)
+      const done = await tx.selectFrom('schema_migrations').select('version').where('version', '=', version).executeTakeFirst()
+      if (done) return
+      await migration.up(tx as unknown as Kysely<unknown>)
+      await tx.insertInto('schema_migrations').values({ version, name: migration.name }).execute()
+      applied++
+    })
+  }
+  return applied
+}

@@ -1,0 +1,153 @@
+import { Worker } from 'node:worker_threads'
+import {
+  CompiledQuery,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
+  type Kysely,
+  type QueryResult,
+} from 'kysely'
+
+interface WorkerReply {
+  id: number
+  rows?: unknown[]
+  affectedRows?: number
+  error?: { message: string; code?: string; detail?: string; constraint?: string }
+}
+
+/** An error shaped like node-postgres' DatabaseError so callers handle both stores alike. */
+export class EmbeddedDatabaseError extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+    readonly detail?: string,
+    readonly constraint?: string,
+  ) {
+    super(message)
+  }
+}
+
+class WorkerClient {
+  private nextId = 1
+  private readonly pending = new Map<number, (reply: WorkerReply) => void>()
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (msg: WorkerReply) => {
+      const resolve = this.pending.get(msg.id)
+      if (resolve) {
+        this.pending.delete(msg.id)
+        resolve(msg)
+      }
+    })
+  }
+
+  static async start(dataDir: string): Promise<WorkerClient> {
+    // On Node 20 a worker's entry module is loaded before any --import hook, so the worker
+    // registers tsx itself and then imports the TypeScript entry.
+    const entry = new URL('./pglite-worker.ts', import.meta.url).href
+    const bootstrap = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry)}) })`
+    const worker = new Worker(bootstrap, { eval: true, workerData: { dataDir } })
+    await new Promise<void>((resolve, reject) => {
+      worker.once('message', () => resolve())
+      worker.once('error', reject)
+    })
+    return new WorkerClient(worker)
+  }
+
+  request(payload: object): Promise<WorkerReply> {
+    const id = this.nextId++
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve)
+      this.worker.postMessage({ id, ...payload })
+    })
+  }
+
+  async close(): Promise<void> {
+    await this.request({ close: true })
+    await this.worker.terminate()
+  }
+}
+
+/** PGlite has one session, so the driver hands out one connection at a time, in order. */
+class PgliteDriver implements Driver {
+  private client: WorkerClient | undefined
+  private queue: Promise<void> = Promise.resolve()
+
+  constructor(private readonly dataDir: string) {}
+
+  async init(): Promise<void> {
+    this.client = await WorkerClient.start(this.dataDir)
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    let release!: () => void
+    const turn = new Promise<void>((resolve) => (release = resolve))
+    const previous = this.queue
+    this.queue = previous.then(() => turn)
+    await previous
+    return new PgliteConnection(this.client!, release)
+  }
+
+  async beginTransaction(conn: DatabaseConnection): Promise<void> {
+    await conn.executeQuery(CompiledQuery.raw('begin'))
+  }
+
+  async commitTransaction(conn: DatabaseConnection): Promise<void> {
+    await conn.executeQuery(CompiledQuery.raw('commit'))
+  }
+
+  async rollbackTransaction(conn: DatabaseConnection): Promise<void> {
+    await conn.executeQuery(CompiledQuery.raw('rollback'))
+  }
+
+  async releaseConnection(conn: DatabaseConnection): Promise<void> {
+    ;(conn as PgliteConnection).release()
+  }
+
+  async destroy(): Promise<void> {
+    await this.client?.close()
+  }
+}
+
+class PgliteConnection implements DatabaseConnection {
+  constructor(
+    private readonly client: WorkerClient,
+    readonly release: () => void,
+  ) {}
+
+  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    const reply = await this.client.request({ sql: query.sql, params: query.parameters })
+    if (reply.error) {
+      const e = reply.error
+      throw new EmbeddedDatabaseError(e.message, e.code, e.detail, e.constraint)
+    }
+    return {
+      rows: (reply.rows ?? []) as R[],
+      numAffectedRows: reply.affectedRows === undefined ? undefined : BigInt(reply.affectedRows),
+    }
+  }
+
+  // eslint-disable-next-line require-yield
+  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error('streaming is not supported by the embedded store')
+  }
+}
+
+export class PgliteDialect implements Dialect {
+  constructor(private readonly dataDir: string) {}
+  createAdapter() {
+    return new PostgresAdapter()
+  }
+  createDriver(): Driver {
+    return new PgliteDriver(this.dataDir)
+  }
+  createQueryCompiler() {
+    return new PostgresQueryCompiler()
+  }
+  createIntrospector(db: Kysely<unknown>) {
+    return new PostgresIntrospector(db)
+  }
+}
