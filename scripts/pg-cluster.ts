@@ -1,0 +1,59 @@
+// Starts (or stops) a throwaway PostgreSQL cluster on a loopback port, for tests and benchmarks.
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+
+function binDir(): string {
+  const root = '/usr/lib/postgresql'
+  if (!fs.existsSync(root)) throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql (apt-get install postgresql)')
+  const versions = fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, 'bin', 'pg_ctl')))
+  versions.sort((a, b) => Number(a) - Number(b))
+  if (!versions.length) throw new Error('pg_ctl not found under /usr/lib/postgresql/*/bin')
+  return path.join(root, versions.at(-1)!, 'bin')
+}
+
+function asPostgresUser(): string[] {
+  return process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--'] : []
+}
+
+function run(cmd: string[]): void {
+  execFileSync(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'ignore', 'inherit'] })
+}
+
+export interface Cluster {
+  readonly url: string
+  stop(): void
+}
+
+export function startCluster(dir: string, port: number): Cluster {
+  const bin = binDir()
+  fs.rmSync(dir, { recursive: true, force: true })
+  fs.mkdirSync(dir, { recursive: true })
+  if (process.getuid?.() === 0) execFileSync('chown', ['postgres:postgres', dir])
+  const su = asPostgresUser()
+  run([...su, path.join(bin, 'initdb'), '-D', path.join(dir, 'data'), '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-locale', '-N'])
+  run([
+    ...su,
+    path.join(bin, 'pg_ctl'),
+    '-D',
+    path.join(dir, 'data'),
+    '-l',
+    path.join(dir, 'log'),
+    '-w',
+    '-t',
+    '60',
+    '-o',
+    `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c max_connections=300 -c fsync=on`,
+    'start',
+  ])
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    stop() {
+      try {
+        run([...su, path.join(bin, 'pg_ctl'), '-D', path.join(dir, 'data'), '-m', 'immediate', '-w', 'stop'])
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true })
+      }
+    },
+  }
+}
