@@ -23,6 +23,7 @@ export async function createOrganization(
     guid: newGuid(),
     name: msg.name,
     suspended: msg.suspended ?? false,
+    quota_guid: null,
     created_at: now,
     updated_at: now,
     ...meta,

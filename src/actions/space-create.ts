@@ -22,6 +22,7 @@ export async function createSpace(
     guid: newGuid(),
     name: msg.name,
     organization_guid: msg.organizationGuid,
+    quota_guid: null,
     created_at: now,
     updated_at: now,
     ...applyMetadata({ labels: {}, annotations: {} }, msg.metadata),

@@ -1,21 +1,29 @@
 import { sql, type Kysely } from 'kysely'
 import type { Database } from './schema.ts'
 import * as m0001 from './migrations/0001-foundation.ts'
+import * as m0003 from './migrations/0003-apps-tasks.ts'
 
 interface Migration {
   readonly name: string
   up(db: Kysely<unknown>): Promise<void>
 }
 
+interface Versioned {
+  readonly version: number
+  readonly migration: Migration
+}
+
 /** Forward-only, in order; each migration runs in its own transaction with its bookkeeping row. */
-const MIGRATIONS: readonly Migration[] = [m0001]
+const MIGRATIONS: readonly Versioned[] = [
+  { version: 1, migration: m0001 },
+  { version: 3, migration: m0003 },
+]
 
 export async function migrate(db: Kysely<Database>): Promise<number> {
   await sql`create table if not exists schema_migrations (
     version int primary key, name text not null, applied_at timestamptz not null default now())`.execute(db)
   let applied = 0
-  for (const [index, migration] of MIGRATIONS.entries()) {
-    const version = index + 1
+  for (const { version, migration } of MIGRATIONS) {
     await db.transaction().execute(async (tx) => {
       // Serialises concurrent starters against one PostgreSQL database.
       await sql`select pg_advisory_xact_lock(424242)`.execute(tx)

@@ -54,6 +54,7 @@ export interface OrganizationsTable {
   guid: string
   name: string
   suspended: boolean
+  quota_guid: ColumnType<string | null, string | null | undefined, string | null>
   created_at: Timestamp
   updated_at: Timestamp
   labels: Json<Record<string, string>>
@@ -64,6 +65,7 @@ export interface SpacesTable {
   guid: string
   name: string
   organization_guid: string
+  quota_guid: ColumnType<string | null, string | null | undefined, string | null>
   created_at: Timestamp
   updated_at: Timestamp
   labels: Json<Record<string, string>>
@@ -118,6 +120,145 @@ export interface LedgerHeadTable {
   hash: string
 }
 
+export interface AppsTable {
+  guid: string
+  name: string
+  space_guid: string
+  state: string
+  lifecycle: Json<{ type: string; data: { buildpacks: string[]; stack: string } }>
+  current_droplet_guid: string | null
+  environment_variables: Json<Record<string, string>>
+  max_task_sequence_id: number
+  created_at: Timestamp
+  updated_at: Timestamp
+  labels: Json<Record<string, string>>
+  annotations: Json<Record<string, string>>
+}
+
+export interface ProcessesTable {
+  guid: string
+  app_guid: string
+  type: string
+  command: string | null
+  instances: number
+  memory_in_mb: number
+  disk_in_mb: number
+  log_rate_limit_in_bytes_per_second: number
+  health_check: Json<{ type: string; data: Record<string, unknown> }>
+  created_at: Timestamp
+  updated_at: Timestamp
+  labels: Json<Record<string, string>>
+  annotations: Json<Record<string, string>>
+}
+
+export interface BlobsTable {
+  guid: string
+  sha256: string
+  size: number
+  data: Buffer
+  created_at: Timestamp
+}
+
+export interface PackagesTable {
+  guid: string
+  app_guid: string
+  type: string
+  state: string
+  blob_guid: string | null
+  sha256: string | null
+  created_at: Timestamp
+  updated_at: Timestamp
+  labels: Json<Record<string, string>>
+  annotations: Json<Record<string, string>>
+}
+
+export interface DropletsTable {
+  guid: string
+  app_guid: string
+  package_guid: string | null
+  state: string
+  blob_guid: string | null
+  sha256: string | null
+  process_types: Json<Record<string, string>>
+  execution_metadata: string
+  created_at: Timestamp
+  updated_at: Timestamp
+  labels: Json<Record<string, string>>
+  annotations: Json<Record<string, string>>
+}
+
+export interface BuildsTable {
+  guid: string
+  app_guid: string
+  package_guid: string
+  droplet_guid: string | null
+  state: string
+  error: string | null
+  created_by: Json
+  created_at: Timestamp
+  updated_at: Timestamp
+  labels: Json<Record<string, string>>
+  annotations: Json<Record<string, string>>
+}
+
+/** Who created a task and from where, kept for the task trail. */
+export interface TaskCreator {
+  readonly guid: string
+  readonly type: string
+  readonly name: string
+  readonly username: string
+  readonly origin: string
+  readonly client_id: string
+  readonly ip: string
+  readonly user_agent: string
+}
+
+/** App, space and org names as they were when the task was created. */
+export interface TargetNames {
+  readonly app: string
+  readonly space: string
+  readonly organization: string
+}
+
+export interface TasksTable {
+  guid: string
+  app_guid: string
+  space_guid: string
+  organization_guid: string
+  sequence_id: number
+  name: string
+  command: string
+  state: string
+  memory_in_mb: number
+  disk_in_mb: number
+  log_rate_limit_in_bytes_per_second: number
+  droplet_guid: string
+  failure_reason: string | null
+  exit_status: number | null
+  started_at: Timestamp | null
+  finished_at: Timestamp | null
+  created_by: Json<TaskCreator>
+  target_names: Json<TargetNames>
+  created_at: Timestamp
+  updated_at: Timestamp
+  labels: Json<Record<string, string>>
+  annotations: Json<Record<string, string>>
+}
+
+export interface QuotaColumns {
+  guid: string
+  name: string
+  total_memory_in_mb: number | null
+  per_process_memory_in_mb: number | null
+  app_task_limit: number | null
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface SpaceQuotasTable extends QuotaColumns {
+  organization_guid: string
+}
+
 export interface SchemaMigrationsTable {
   version: number
   name: string
@@ -136,6 +277,15 @@ export interface Database {
   jobs: JobsTable
   events: EventsTable
   ledger_head: LedgerHeadTable
+  apps: AppsTable
+  processes: ProcessesTable
+  blobs: BlobsTable
+  packages: PackagesTable
+  droplets: DropletsTable
+  builds: BuildsTable
+  tasks: TasksTable
+  organization_quotas: QuotaColumns
+  space_quotas: SpaceQuotasTable
   schema_migrations: SchemaMigrationsTable
 }
 
@@ -145,4 +295,10 @@ export type RoleRow = Selectable<RolesTable>
 export type UaaUserRow = Selectable<UaaUsersTable>
 export type JobRow = Selectable<JobsTable>
 export type EventRow = Selectable<EventsTable>
+export type AppRow = Selectable<AppsTable>
+export type ProcessRow = Selectable<ProcessesTable>
+export type PackageRow = Selectable<PackagesTable>
+export type DropletRow = Selectable<DropletsTable>
+export type BuildRow = Selectable<BuildsTable>
+export type TaskRow = Selectable<TasksTable>
 export type NewEvent = Omit<Insertable<EventsTable>, 'seq' | 'prev_hash' | 'hash'>

@@ -9,7 +9,7 @@ export function presentOrganization(o: OrganizationRow, baseUrl: string) {
     updated_at: timestamp(o.updated_at),
     name: o.name,
     suspended: o.suspended,
-    relationships: { quota: { data: null } },
+    relationships: { quota: { data: o.quota_guid ? { guid: o.quota_guid } : null } },
     metadata: metadataOf(o),
     links: {
       self: { href: self },
@@ -28,7 +28,7 @@ export function presentSpace(s: SpaceRow, baseUrl: string) {
     name: s.name,
     relationships: {
       organization: { data: { guid: s.organization_guid } },
-      quota: { data: null },
+      quota: { data: s.quota_guid ? { guid: s.quota_guid } : null },
     },
     metadata: metadataOf(s),
     links: {
