@@ -1,0 +1,37 @@
+// What the task use cases hand to the log pipeline. The pipeline turns lines into Loggregator
+// envelopes, keeps them in memory and durably, and ships them to drains.
+import type { OutputLine, TaskExit } from '../executor/executor.ts'
+
+export interface TaskLogContext {
+  readonly taskGuid: string
+  readonly taskName: string
+  readonly appGuid: string
+  readonly appName: string
+  readonly spaceGuid: string
+  readonly spaceName: string
+  readonly organizationGuid: string
+  readonly organizationName: string
+  /** -1 = unlimited, as CF. */
+  readonly logRateLimitBytesPerSecond: number
+}
+
+export interface TaskOutputSummary {
+  readonly outLines: number
+  readonly errLines: number
+  readonly bytes: number
+  /** SHA-256 (hex) over every line the task wrote, in order, each followed by "\n". */
+  readonly sha256: string
+  /** Lines dropped by the log rate limit. */
+  readonly droppedLines: number
+  /** True when a retention cap cut the stored output (recorded, never silent). */
+  readonly truncated: boolean
+}
+
+export interface TaskLogSink {
+  /** Before the process starts: CF's `CELL` lifecycle lines. */
+  taskStarting(ctx: TaskLogContext): void
+  /** One line of task output, in order. Must not block. */
+  taskOutput(ctx: TaskLogContext, line: OutputLine): void
+  /** After exit: the final status lines; resolves once the output is durable. */
+  taskExited(ctx: TaskLogContext, exit: TaskExit, failureReason: string | null): Promise<TaskOutputSummary>
+}
