@@ -12,3 +12,26 @@ export const EVENT_TYPES = {
 export function roleEventType(roleType: string, change: 'add' | 'remove'): string {
   return `audit.user.${roleType}_${change}`
 }
+
+export const APP_EVENT_TYPES = {
+  create: 'audit.app.create',
+  update: 'audit.app.update',
+  deleteRequest: 'audit.app.delete-request',
+  start: 'audit.app.start',
+  stop: 'audit.app.stop',
+  restart: 'audit.app.restart',
+  environmentShow: 'audit.app.environment.show',
+  environmentVariablesShow: 'audit.app.environment_variables.show',
+  applyManifest: 'audit.app.apply_manifest',
+  processCreate: 'audit.app.process.create',
+  processUpdate: 'audit.app.process.update',
+  processScale: 'audit.app.process.scale',
+  packageCreate: 'audit.app.package.create',
+  packageUpload: 'audit.app.package.upload',
+  buildCreate: 'audit.app.build.create',
+  buildStaged: 'audit.app.build.staged',
+  dropletCreate: 'audit.app.droplet.create',
+  dropletMapped: 'audit.app.droplet.mapped',
+  taskCreate: 'audit.app.task.create',
+  taskCancel: 'audit.app.task.cancel',
+} as const
