@@ -2,7 +2,7 @@ import { recordEvent } from '../audit/ledger.ts'
 import { EVENT_TYPES, roleEventType } from '../audit/event-types.ts'
 import type { Actor } from '../auth/principal.ts'
 import { insertJob } from '../jobs/jobs.ts'
-import type { JobHandler } from '../jobs/runner.ts'
+import type { AfterCommit, JobHandler } from '../jobs/runner.ts'
 import type { OrganizationRow, RoleRow, SpaceRow } from '../store/schema.ts'
 import type { Db } from '../store/store.ts'
 import type { ActionContext } from './context.ts'
@@ -11,7 +11,7 @@ import type { ActionContext } from './context.ts'
  * Work other modules add to a space's deletion (apps, tasks, bindings). Each runs inside the
  * deleting transaction before the space row goes.
  */
-export type SpaceCascade = (tx: Db, spaceGuid: string, actor: Actor) => Promise<void>
+export type SpaceCascade = (tx: Db, spaceGuid: string, actor: Actor, afterCommit: AfterCommit) => Promise<void>
 
 /** CC records the delete request at once and does the deletion in a job (202 + Location). */
 export async function requestOrganizationDelete(ctx: ActionContext, org: OrganizationRow): Promise<string> {
@@ -51,8 +51,8 @@ export async function requestUserDelete(ctx: ActionContext, userGuid: string): P
   return insertJob(ctx.db, { operation: 'user.delete', resourceType: 'user', resourceGuid: userGuid, actor: ctx.actor })
 }
 
-async function deleteSpace(tx: Db, spaceGuid: string, actor: Actor, cascades: readonly SpaceCascade[]) {
-  for (const cascade of cascades) await cascade(tx, spaceGuid, actor)
+async function deleteSpace(tx: Db, spaceGuid: string, actor: Actor, cascades: readonly SpaceCascade[], afterCommit: AfterCommit) {
+  for (const cascade of cascades) await cascade(tx, spaceGuid, actor, afterCommit)
   await tx.deleteFrom('roles').where('space_guid', '=', spaceGuid).execute()
   await tx.deleteFrom('spaces').where('guid', '=', spaceGuid).execute()
 }
@@ -75,11 +75,12 @@ async function deleteRoleWithEvent(tx: Db, role: RoleRow, actor: Actor) {
 
 export function deleteJobHandlers(cascades: readonly SpaceCascade[]): Record<string, JobHandler> {
   return {
-    'space.delete': (tx, job) => deleteSpace(tx, job.resource_guid, job.actor, cascades),
-    'organization.delete': async (tx, job) => {
+    'space.delete': (tx, job, afterCommit) => deleteSpace(tx, job.resource_guid, job.actor, cascades, afterCommit),
+    'organization.delete': async (tx, job, afterCommit) => {
       const spaces = await tx.selectFrom('spaces').select('guid').where('organization_guid', '=', job.resource_guid).execute()
-      for (const s of spaces) await deleteSpace(tx, s.guid, job.actor, cascades)
+      for (const s of spaces) await deleteSpace(tx, s.guid, job.actor, cascades, afterCommit)
       await tx.deleteFrom('roles').where('organization_guid', '=', job.resource_guid).execute()
+      await tx.deleteFrom('space_quotas').where('organization_guid', '=', job.resource_guid).execute()
       await tx.deleteFrom('organizations').where('guid', '=', job.resource_guid).execute()
     },
     'role.delete': async (tx, job) => {

@@ -115,6 +115,10 @@ export class Permissions {
     return this.isAdmin || this.spacesWith(['space_developer']).includes(spaceGuid)
   }
 
+  hasSpaceRole(spaceGuid: string, type: string): boolean {
+    return this.spacesWith([type]).includes(spaceGuid)
+  }
+
   /** May this caller see secrets (env values, task commands) of resources in the space? */
   canReadSecretsInSpace(spaceGuid: string): boolean {
     return this.canReadSecretsGlobally || this.spacesWith(['space_developer']).includes(spaceGuid)

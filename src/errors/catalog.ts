@@ -22,6 +22,7 @@ export const ERRORS = {
   UniquenessError: { code: 10016, status: 422, template: '%s' },
   EventNotFound: { code: 230002, status: 404, template: 'Event could not be found: %s' },
   TaskWorkersUnavailable: { code: 170020, status: 503, template: 'Task workers are unavailable: %s' },
+  ProcessNotFound: { code: 350003, status: 404, template: 'The process could not be found: %s' },
 } as const
 
 export type ErrorName = keyof typeof ERRORS

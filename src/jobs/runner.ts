@@ -4,8 +4,11 @@ import { ApiError } from '../errors/api-error.ts'
 import type { JobRow } from '../store/schema.ts'
 import type { Db } from '../store/store.ts'
 
+/** Registers work to run once the job's transaction has committed. */
+export type AfterCommit = (fn: () => Promise<void> | void) => void
+
 /** Does a job's work inside the transaction that also marks it COMPLETE. */
-export type JobHandler = (tx: Db, job: JobRow & { actor: Actor }) => Promise<void>
+export type JobHandler = (tx: Db, job: JobRow & { actor: Actor }, afterCommit: AfterCommit) => Promise<void>
 
 /**
  * Runs asynchronous jobs (deletes) as CC's workers do. Jobs are rows first, so a job accepted
@@ -37,15 +40,19 @@ export class JobRunner {
   }
 
   private async run(guid: string): Promise<void> {
+    const deferred: (() => Promise<void> | void)[] = []
     try {
       await this.db.transaction().execute(async (tx) => {
         const job = await tx.selectFrom('jobs').selectAll().where('guid', '=', guid).forUpdate().executeTakeFirst()
         if (!job || job.state !== 'PROCESSING') return
         const handler = this.handlers[job.operation]
         if (!handler) throw new Error(`no handler for job operation ${job.operation}`)
-        await handler(tx, job as JobRow & { actor: Actor })
+        await handler(tx, job as JobRow & { actor: Actor }, (fn) => deferred.push(fn))
         await tx.updateTable('jobs').set({ state: 'COMPLETE', updated_at: new Date() }).where('guid', '=', guid).execute()
       })
+      for (const fn of deferred) {
+        await Promise.resolve(fn()).catch((err) => this.logger.error({ err, job: guid }, 'after-commit step failed'))
+      }
     } catch (err) {
       this.logger.warn({ err, job: guid }, 'job failed')
       const error =

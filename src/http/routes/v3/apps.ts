@@ -1,0 +1,231 @@
+import { z } from 'zod'
+import { createApp } from '../../../actions/app-create.ts'
+import { requestAppDelete } from '../../../actions/app-delete.ts'
+import { APP_EVENT_TYPES } from '../../../audit/event-types.ts'
+import { patchEnvironment, setAppState, updateApp } from '../../../actions/app-update.ts'
+import { recordAppEvent } from '../../../actions/app-events.ts'
+import { notAuthorized, notFound, unprocessable } from '../../../errors/api-error.ts'
+import type { JobRunner } from '../../../jobs/runner.ts'
+import { listQuery } from '../../../messages/list-query.ts'
+import { metadataSchema, nameSchema } from '../../../messages/metadata.ts'
+import { findApp, listApps, type AppWithSpace } from '../../../queries/apps.ts'
+import { findSpace } from '../../../queries/spaces.ts'
+import { presentApp } from '../../../presenters/v3/app.ts'
+import { presentList } from '../../../presenters/v3/pagination.ts'
+import type { Db } from '../../../store/store.ts'
+import { accepted, ok, type AuthedContext, type Route } from '../../route.ts'
+import { actionContext, commonList, requestOf } from './common.ts'
+
+const listSchema = listQuery({
+  filters: ['names', 'guids', 'space_guids', 'organization_guids', 'stacks'],
+  orderBy: ['created_at', 'updated_at', 'name', 'state'],
+  labels: true,
+  include: ['space', 'space.organization'],
+  extra: { lifecycle_type: z.string().optional() },
+})
+const envVars = z.record(z.string(), z.string({ error: 'Environment variable values must be strings' }))
+const lifecycle = z
+  .object({ type: z.literal('buildpack'), data: z.object({ buildpacks: z.array(z.string()).optional(), stack: z.string().optional() }).strict().optional() })
+  .strict()
+const createSchema = z
+  .object({
+    name: nameSchema,
+    relationships: z.object({ space: z.object({ data: z.object({ guid: z.string() }) }) }),
+    environment_variables: envVars.optional(),
+    lifecycle: lifecycle.optional(),
+    metadata: metadataSchema.optional(),
+  })
+  .strict()
+const updateSchema = z.object({ name: nameSchema.optional(), lifecycle: lifecycle.optional(), metadata: metadataSchema.optional() }).strict()
+const envPatchSchema = z.object({ var: z.record(z.string(), z.string().nullable()) }).strict()
+
+export interface AppRouteDeps {
+  readonly db: Db
+  readonly jobs: JobRunner
+}
+
+/** Loads an app the caller can read (404 otherwise), as every /v3/apps/:guid route starts. */
+export async function visibleApp(db: Db, ctx: AuthedContext, guid = ctx.params.guid!): Promise<AppWithSpace> {
+  const found = await findApp(db, guid)
+  if (!found || !ctx.perms.canReadSpace(found.space.guid, found.space.organization_guid)) throw notFound('App')
+  return found
+}
+
+export function requireSpaceDeveloper(ctx: AuthedContext, target: AppWithSpace): void {
+  if (!ctx.perms.canWriteToSpace(target.space.guid)) throw notAuthorized()
+}
+
+export function appRoutes(deps: AppRouteDeps): Route[] {
+  const { db } = deps
+  const envLinks = (ctx: AuthedContext, guid: string) => ({
+    self: { href: `${ctx.baseUrl}/v3/apps/${guid}/environment_variables` },
+    app: { href: `${ctx.baseUrl}/v3/apps/${guid}` },
+  })
+  return [
+    {
+      method: 'GET',
+      url: '/v3/apps',
+      summary: 'List apps',
+      tag: 'Apps',
+      auth: 'read',
+      query: listSchema,
+      async handler(ctx) {
+        const q = ctx.query as z.infer<typeof listSchema>
+        const c = commonList(q)
+        const page = await listApps(
+          db,
+          ctx.perms,
+          { names: q.names, guids: q.guids, spaceGuids: q.space_guids, organizationGuids: q.organization_guids, labels: c.labels, createdAts: c.createdAts, updatedAts: c.updatedAts },
+          c.paging,
+          c.order,
+        )
+        return ok(presentList(ctx, c.paging, page.total, page.rows.map((a) => presentApp(a, ctx.baseUrl))))
+      },
+    },
+    {
+      method: 'GET',
+      url: '/v3/apps/:guid',
+      summary: 'Get an app',
+      tag: 'Apps',
+      auth: 'read',
+      async handler(ctx) {
+        return ok(presentApp((await visibleApp(db, ctx)).app, ctx.baseUrl))
+      },
+    },
+    {
+      method: 'POST',
+      url: '/v3/apps',
+      summary: 'Create an app (space developer)',
+      tag: 'Apps',
+      auth: 'write',
+      body: createSchema,
+      async handler(ctx) {
+        const b = ctx.body as z.infer<typeof createSchema>
+        const space = await findSpace(db, b.relationships.space.data.guid)
+        if (!space || !ctx.perms.canReadSpace(space.guid, space.organization_guid)) {
+          throw unprocessable('Invalid space. Ensure that the space exists and you have access to it.')
+        }
+        if (!ctx.perms.canWriteToSpace(space.guid)) throw notAuthorized()
+        const app = await createApp(
+          actionContext(db, ctx),
+          space,
+          { name: b.name, environmentVariables: b.environment_variables, buildpacks: b.lifecycle?.data?.buildpacks, stack: b.lifecycle?.data?.stack, metadata: b.metadata },
+          requestOf(ctx.body),
+        )
+        return ok(presentApp(app, ctx.baseUrl), 201)
+      },
+    },
+    {
+      method: 'PATCH',
+      url: '/v3/apps/:guid',
+      summary: 'Update an app',
+      tag: 'Apps',
+      auth: 'write',
+      body: updateSchema,
+      async handler(ctx) {
+        const target = await visibleApp(db, ctx)
+        requireSpaceDeveloper(ctx, target)
+        const b = ctx.body as z.infer<typeof updateSchema>
+        const app = await updateApp(
+          actionContext(db, ctx),
+          target,
+          { name: b.name, buildpacks: b.lifecycle?.data?.buildpacks, stack: b.lifecycle?.data?.stack, metadata: b.metadata },
+          requestOf(ctx.body),
+        )
+        return ok(presentApp(app, ctx.baseUrl))
+      },
+    },
+    {
+      method: 'DELETE',
+      url: '/v3/apps/:guid',
+      summary: 'Delete an app; its running tasks are cancelled (202 + job)',
+      tag: 'Apps',
+      auth: 'write',
+      async handler(ctx) {
+        const target = await visibleApp(db, ctx)
+        requireSpaceDeveloper(ctx, target)
+        const job = await requestAppDelete(actionContext(db, ctx), target)
+        deps.jobs.start(job)
+        return accepted(`${ctx.baseUrl}/v3/jobs/${job}`)
+      },
+    },
+    ...(['start', 'stop', 'restart'] as const).map(
+      (action): Route => ({
+        method: 'POST',
+        url: `/v3/apps/:guid/actions/${action}`,
+        summary: `${action[0]!.toUpperCase()}${action.slice(1)} an app (long-running processes are not run; docs/apps.md)`,
+        tag: 'Apps',
+        auth: 'write',
+        async handler(ctx) {
+          const target = await visibleApp(db, ctx)
+          requireSpaceDeveloper(ctx, target)
+          const app = await setAppState(actionContext(db, ctx), target, action === 'stop' ? 'STOPPED' : 'STARTED')
+          return ok(presentApp(app, ctx.baseUrl))
+        },
+      }),
+    ),
+    {
+      method: 'GET',
+      url: '/v3/apps/:guid/environment_variables',
+      summary: "Get an app's environment variables (space developer, admin, admin read-only)",
+      tag: 'Apps',
+      auth: 'read',
+      async handler(ctx) {
+        const target = await visibleApp(db, ctx)
+        if (!ctx.perms.canReadSecretsInSpace(target.space.guid)) throw notAuthorized()
+        await recordAppEvent(db, target.app, target.space.organization_guid, actionContext(db, ctx).actor, APP_EVENT_TYPES.environmentVariablesShow, {})
+        return ok({ var: target.app.environment_variables, links: envLinks(ctx, target.app.guid) })
+      },
+    },
+    {
+      method: 'PATCH',
+      url: '/v3/apps/:guid/environment_variables',
+      summary: "Set or remove (null) an app's environment variables",
+      tag: 'Apps',
+      auth: 'write',
+      body: envPatchSchema,
+      async handler(ctx) {
+        const target = await visibleApp(db, ctx)
+        requireSpaceDeveloper(ctx, target)
+        const app = await patchEnvironment(actionContext(db, ctx), target, (ctx.body as z.infer<typeof envPatchSchema>).var)
+        return ok({ var: app.environment_variables, links: envLinks(ctx, app.guid) })
+      },
+    },
+    {
+      method: 'GET',
+      url: '/v3/apps/:guid/env',
+      summary: "An app's full environment as a task sees it (secrets: space developer, admin, admin read-only)",
+      tag: 'Apps',
+      auth: 'read',
+      async handler(ctx) {
+        const target = await visibleApp(db, ctx)
+        if (!ctx.perms.canReadSecretsInSpace(target.space.guid)) throw notAuthorized()
+        const { app, space } = target
+        const org = await db.selectFrom('organizations').select('name').where('guid', '=', space.organization_guid).executeTakeFirstOrThrow()
+        await recordAppEvent(db, app, space.organization_guid, actionContext(db, ctx).actor, APP_EVENT_TYPES.environmentShow, {})
+        return ok({
+          staging_env_json: {},
+          running_env_json: {},
+          environment_variables: app.environment_variables,
+          system_env_json: { VCAP_SERVICES: {} },
+          application_env_json: {
+            VCAP_APPLICATION: {
+              cf_api: ctx.baseUrl,
+              limits: { fds: 16384 },
+              application_name: app.name,
+              application_uris: [],
+              name: app.name,
+              space_name: space.name,
+              space_id: space.guid,
+              organization_id: space.organization_guid,
+              organization_name: org.name,
+              uris: [],
+              users: null,
+              application_id: app.guid,
+            },
+          },
+        })
+      },
+    },
+  ]
+}

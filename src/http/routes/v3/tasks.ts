@@ -1,0 +1,210 @@
+import { z } from 'zod'
+import { cancelTask } from '../../../actions/task-cancel.ts'
+import { createTask } from '../../../actions/task-create.ts'
+import { actorOf } from '../../../auth/principal.ts'
+import { notAuthorized, notFound } from '../../../errors/api-error.ts'
+import { listQuery, listFilter } from '../../../messages/list-query.ts'
+import { applyMetadata } from '../../../messages/metadata.ts'
+import { taskCreateSchema, taskUpdateSchema } from '../../../messages/task.ts'
+import { findApp } from '../../../queries/apps.ts'
+import { findTask, listTasks } from '../../../queries/tasks.ts'
+import { presentList } from '../../../presenters/v3/pagination.ts'
+import { presentTask } from '../../../presenters/v3/task.ts'
+import type { TaskRow } from '../../../store/schema.ts'
+import type { Db } from '../../../store/store.ts'
+import type { TaskRunner } from '../../../tasks/task-runner.ts'
+import { ok, type AuthedContext, type Route } from '../../route.ts'
+import { actionContext, commonList } from './common.ts'
+import { requireSpaceDeveloper, visibleApp } from './apps.ts'
+
+const STATES = ['PENDING', 'RUNNING', 'SUCCEEDED', 'CANCELING', 'FAILED']
+const states = listFilter.refine((xs) => xs.every((s) => STATES.includes(s)), {
+  message: `States must be one of ${STATES.map((s) => `'${s}'`).join(', ')}`,
+})
+const sequenceIds = listFilter
+  .refine((xs) => xs.every((s) => /^\d+$/.test(s)), { message: 'Sequence ids must be integers' })
+  .transform((xs) => xs.map(Number))
+const globalList = listQuery({
+  filters: ['guids', 'names', 'app_guids', 'space_guids', 'organization_guids'],
+  orderBy: ['created_at', 'updated_at'],
+  labels: true,
+  extra: { states: states.optional() },
+})
+const appList = listQuery({
+  filters: ['guids', 'names'],
+  orderBy: ['created_at', 'updated_at'],
+  labels: true,
+  extra: { states: states.optional(), sequence_ids: sequenceIds.optional() },
+})
+
+export interface TaskRouteDeps {
+  readonly db: Db
+  readonly runner: TaskRunner
+  readonly maxDiskInMb: number
+}
+
+export function taskRoutes(deps: TaskRouteDeps): Route[] {
+  const { db, runner } = deps
+
+  async function visibleTask(ctx: AuthedContext): Promise<TaskRow> {
+    const task = await findTask(db, ctx.params.guid!)
+    if (!task) throw notFound('Task')
+    const space = await db.selectFrom('spaces').select('organization_guid').where('guid', '=', task.space_guid).executeTakeFirst()
+    if (!space || !ctx.perms.canReadSpace(task.space_guid, space.organization_guid)) throw notFound('Task')
+    return task
+  }
+
+  /** Cancel: admin, space developer and space supporter (CC's can_manage_apps_in_active_space?). */
+  async function cancel(ctx: AuthedContext) {
+    const task = await visibleTask(ctx)
+    const supporter = ctx.perms.canWriteToSpace(task.space_guid) || ctx.perms.hasSpaceRole(task.space_guid, 'space_supporter')
+    if (!supporter) throw notAuthorized()
+    const canceling = await cancelTask(actionContext(db, ctx), task.guid)
+    void runner.cancel(task.guid)
+    return ok(presentTask(canceling, ctx.baseUrl, ctx.perms.canReadSecretsInSpace(task.space_guid)), 202)
+  }
+
+  return [
+    {
+      method: 'POST',
+      url: '/v3/apps/:guid/tasks',
+      summary: 'Run a task (202; space developer)',
+      tag: 'Tasks',
+      auth: 'write',
+      body: taskCreateSchema,
+      async handler(ctx) {
+        const target = await visibleApp(db, ctx)
+        requireSpaceDeveloper(ctx, target)
+        const actor = actorOf(ctx.principal)
+        const task = await createTask(
+          {
+            db,
+            actor,
+            maxDiskInMb: deps.maxDiskInMb,
+            creator: {
+              ...actor,
+              origin: ctx.principal.origin,
+              client_id: ctx.principal.clientId,
+              ip: ctx.request.ip,
+              user_agent: ctx.request.userAgent,
+            },
+          },
+          target,
+          ctx.body as z.infer<typeof taskCreateSchema>,
+        )
+        void runner.submit(task)
+        return ok(presentTask(task, ctx.baseUrl, true), 202)
+      },
+    },
+    {
+      method: 'GET',
+      url: '/v3/tasks',
+      summary: 'List tasks (the command is never shown here, as in CC)',
+      tag: 'Tasks',
+      auth: 'read',
+      query: globalList,
+      async handler(ctx) {
+        const q = ctx.query as z.infer<typeof globalList>
+        const c = commonList(q)
+        const page = await listTasks(
+          db,
+          ctx.perms,
+          {
+            guids: q.guids,
+            names: q.names,
+            states: q.states as string[] | undefined,
+            appGuids: q.app_guids,
+            spaceGuids: q.space_guids,
+            organizationGuids: q.organization_guids,
+            labels: c.labels,
+            createdAts: c.createdAts,
+            updatedAts: c.updatedAts,
+          },
+          c.paging,
+          c.order,
+        )
+        return ok(presentList(ctx, c.paging, page.total, page.rows.map((t) => presentTask(t, ctx.baseUrl, false))))
+      },
+    },
+    {
+      method: 'GET',
+      url: '/v3/apps/:guid/tasks',
+      summary: "List an app's tasks",
+      tag: 'Tasks',
+      auth: 'read',
+      query: appList,
+      async handler(ctx) {
+        const { app, space } = await visibleApp(db, ctx)
+        const q = ctx.query as z.infer<typeof appList>
+        const c = commonList(q)
+        const page = await listTasks(
+          db,
+          ctx.perms,
+          {
+            appGuids: [app.guid],
+            guids: q.guids,
+            names: q.names,
+            states: q.states as string[] | undefined,
+            sequenceIds: q.sequence_ids as number[] | undefined,
+            labels: c.labels,
+            createdAts: c.createdAts,
+            updatedAts: c.updatedAts,
+          },
+          c.paging,
+          c.order,
+        )
+        const show = ctx.perms.canReadSecretsInSpace(space.guid)
+        return ok(presentList(ctx, c.paging, page.total, page.rows.map((t) => presentTask(t, ctx.baseUrl, show))))
+      },
+    },
+    {
+      method: 'GET',
+      url: '/v3/tasks/:guid',
+      summary: 'Get a task (command for admin, admin read-only and space developers)',
+      tag: 'Tasks',
+      auth: 'read',
+      async handler(ctx) {
+        const task = await visibleTask(ctx)
+        return ok(presentTask(task, ctx.baseUrl, ctx.perms.canReadSecretsInSpace(task.space_guid)))
+      },
+    },
+    {
+      method: 'POST',
+      url: '/v3/tasks/:guid/actions/cancel',
+      summary: 'Cancel a task (202)',
+      tag: 'Tasks',
+      auth: 'write',
+      handler: cancel,
+    },
+    {
+      method: 'PUT',
+      url: '/v3/tasks/:guid/cancel',
+      summary: 'Cancel a task (deprecated path that cf v8 uses)',
+      tag: 'Tasks',
+      auth: 'write',
+      handler: cancel,
+    },
+    {
+      method: 'PATCH',
+      url: '/v3/tasks/:guid',
+      summary: "Update a task's metadata",
+      tag: 'Tasks',
+      auth: 'write',
+      body: taskUpdateSchema,
+      async handler(ctx) {
+        const task = await visibleTask(ctx)
+        const target = await findApp(db, task.app_guid)
+        if (!target) throw notFound('Task')
+        requireSpaceDeveloper(ctx, target)
+        const meta = applyMetadata(task, (ctx.body as z.infer<typeof taskUpdateSchema>).metadata)
+        const updated = await db
+          .updateTable('tasks')
+          .set({ labels: JSON.stringify(meta.labels), annotations: JSON.stringify(meta.annotations), updated_at: new Date() })
+          .where('guid', '=', task.guid)
+          .returningAll()
+          .executeTakeFirstOrThrow()
+        return ok(presentTask(updated, ctx.baseUrl, true))
+      },
+    },
+  ]
+}

@@ -1,0 +1,82 @@
+import type { AppRow, ProcessRow } from '../../store/schema.ts'
+import { metadataOf, timestamp } from './pagination.ts'
+
+export function presentApp(a: AppRow, baseUrl: string) {
+  const self = `${baseUrl}/v3/apps/${a.guid}`
+  return {
+    guid: a.guid,
+    created_at: timestamp(a.created_at),
+    updated_at: timestamp(a.updated_at),
+    name: a.name,
+    state: a.state,
+    lifecycle: a.lifecycle,
+    relationships: { space: { data: { guid: a.space_guid } } },
+    metadata: metadataOf(a),
+    links: {
+      self: { href: self },
+      environment_variables: { href: `${self}/environment_variables` },
+      space: { href: `${baseUrl}/v3/spaces/${a.space_guid}` },
+      processes: { href: `${self}/processes` },
+      packages: { href: `${self}/packages` },
+      current_droplet: { href: `${self}/droplets/current` },
+      droplets: { href: `${self}/droplets` },
+      tasks: { href: `${self}/tasks` },
+      start: { href: `${self}/actions/start`, method: 'POST' },
+      stop: { href: `${self}/actions/stop`, method: 'POST' },
+      revisions: { href: `${self}/revisions` },
+      deployed_revisions: { href: `${self}/revisions/deployed` },
+      features: { href: `${self}/features` },
+    },
+  }
+}
+
+export function presentProcess(p: ProcessRow, spaceGuid: string, baseUrl: string) {
+  const self = `${baseUrl}/v3/processes/${p.guid}`
+  return {
+    guid: p.guid,
+    type: p.type,
+    command: p.command,
+    user: 'vcap',
+    instances: p.instances,
+    memory_in_mb: p.memory_in_mb,
+    disk_in_mb: p.disk_in_mb,
+    log_rate_limit_in_bytes_per_second: p.log_rate_limit_in_bytes_per_second,
+    health_check: { type: p.health_check.type, data: { timeout: null, invocation_timeout: null, interval: null, ...p.health_check.data } },
+    readiness_health_check: { type: 'process', data: { invocation_timeout: null, interval: null } },
+    relationships: { app: { data: { guid: p.app_guid } }, revision: null },
+    metadata: metadataOf(p),
+    created_at: timestamp(p.created_at),
+    updated_at: timestamp(p.updated_at),
+    version: p.guid,
+    links: {
+      self: { href: self },
+      scale: { href: `${self}/actions/scale`, method: 'POST' },
+      app: { href: `${baseUrl}/v3/apps/${p.app_guid}` },
+      space: { href: `${baseUrl}/v3/spaces/${spaceGuid}` },
+      stats: { href: `${self}/stats` },
+    },
+  }
+}
+
+/**
+ * cf-ledger runs tasks, not long-running processes: every web instance reports DOWN, with a
+ * detail saying why (docs/apps.md).
+ */
+export function presentProcessStats(p: ProcessRow) {
+  return Array.from({ length: p.instances }, (_, index) => ({
+    type: p.type,
+    index,
+    state: 'DOWN',
+    host: '',
+    instance_internal_ip: '',
+    uptime: 0,
+    mem_quota: p.memory_in_mb * 1024 * 1024,
+    disk_quota: p.disk_in_mb * 1024 * 1024,
+    log_rate_limit: p.log_rate_limit_in_bytes_per_second,
+    fds_quota: 16384,
+    isolation_segment: null,
+    details: 'cf-ledger runs tasks only; long-running processes are not started',
+    usage: {},
+    routable: false,
+  }))
+}

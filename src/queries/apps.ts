@@ -1,0 +1,59 @@
+import type { Permissions } from '../authz/permissions.ts'
+import type { Requirement } from '../messages/label-selector.ts'
+import type { Paging, TimestampOps } from '../messages/list-query.ts'
+import type { AppRow, SpaceRow } from '../store/schema.ts'
+import type { Db } from '../store/store.ts'
+import { labelConditions, paginate, timestampConditions, type Order } from './list.ts'
+
+export interface AppFilters {
+  readonly names?: readonly string[]
+  readonly guids?: readonly string[]
+  readonly spaceGuids?: readonly string[]
+  readonly organizationGuids?: readonly string[]
+  readonly stacks?: readonly string[]
+  readonly lifecycleType?: string
+  readonly labels?: readonly Requirement[]
+  readonly createdAts?: TimestampOps
+  readonly updatedAts?: TimestampOps
+}
+
+export interface AppWithSpace {
+  readonly app: AppRow
+  readonly space: SpaceRow
+}
+
+export async function findApp(db: Db, guid: string): Promise<AppWithSpace | undefined> {
+  const app = await db.selectFrom('apps').selectAll().where('guid', '=', guid).executeTakeFirst()
+  if (!app) return undefined
+  const space = await db.selectFrom('spaces').selectAll().where('guid', '=', app.space_guid).executeTakeFirstOrThrow()
+  return { app, space }
+}
+
+
+export function listApps(db: Db, perms: Permissions, f: AppFilters, paging: Paging, order: Order) {
+  let q = db.selectFrom('apps').innerJoin('spaces', 'spaces.guid', 'apps.space_guid').selectAll('apps')
+  const readable = perms.readableSpaces()
+  if (!readable.all) {
+    q = q.where((eb) =>
+      eb.or([
+        readable.spaces.length ? eb('apps.space_guid', 'in', readable.spaces) : eb.val(false),
+        readable.orgs.length ? eb('spaces.organization_guid', 'in', readable.orgs) : eb.val(false),
+      ]),
+    )
+  }
+  if (f.names) q = q.where('apps.name', 'in', [...f.names])
+  if (f.guids) q = q.where('apps.guid', 'in', [...f.guids])
+  if (f.spaceGuids) q = q.where('apps.space_guid', 'in', [...f.spaceGuids])
+  if (f.organizationGuids) q = q.where('spaces.organization_guid', 'in', [...f.organizationGuids])
+  for (const c of [
+    ...labelConditions('apps.labels', f.labels ?? []),
+    ...timestampConditions('apps.created_at', f.createdAts ?? {}),
+    ...timestampConditions('apps.updated_at', f.updatedAts ?? {}),
+  ])
+    q = q.where(c)
+  return paginate(q, paging, { column: `apps.${order.column}`, direction: order.direction }, 'apps.guid')
+}
+
+export function processesOfApp(db: Db, appGuid: string) {
+  return db.selectFrom('processes').selectAll().where('app_guid', '=', appGuid).orderBy('type').execute()
+}

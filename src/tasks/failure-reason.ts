@@ -1,0 +1,27 @@
+import os from 'node:os'
+import type { TaskExit } from '../executor/executor.ts'
+
+/** CF's reason when the platform lost track of a task (CC TasksSync). */
+export const UNKNOWN_COMPLETION = 'Unable to determine completion status'
+export const CANCELLED = 'task was cancelled'
+
+/** Exit status as Diego reports it: a signal death is 128 + the signal number. */
+export function exitStatusOf(exit: Pick<TaskExit, 'exitCode' | 'signal'>): number {
+  if (exit.exitCode !== null) return exit.exitCode
+  const signum = exit.signal ? (os.constants.signals as Record<string, number>)[exit.signal] : undefined
+  return 128 + (signum ?? 9)
+}
+
+/**
+ * `result.failure_reason` for a finished task, in Diego's words (`APP/TASK/<name>: Exited with
+ * status N`, ` (out of memory)`, `task was cancelled`). Time-out and disk reasons are ours (docs/tasks.md).
+ */
+export function failureReasonOf(taskName: string, exit: TaskExit, maxRunSeconds: number, diskMb: number): string | null {
+  if (exit.cancelled) return CANCELLED
+  const source = `APP/TASK/${taskName}`
+  if (exit.timedOut) return `${source}: Exceeded maximum run time of ${maxRunSeconds} seconds`
+  if (exit.diskExceeded) return `${source}: Exceeded disk limit of ${diskMb} MB`
+  const status = exitStatusOf(exit)
+  if (status === 0 && !exit.oomKilled) return null
+  return `${source}: Exited with status ${status}${exit.oomKilled ? ' (out of memory)' : ''}`
+}
