@@ -17,7 +17,7 @@ export async function zipOf(files: Record<string, string | { content: string; mo
 export async function uploadBits(api: Api, packageGuid: string, zip: Buffer) {
   const form = new FormData()
   form.append('resources', '[]')
-  form.append('bits', new Blob([zip]), 'package.zip')
+  form.append('bits', new Blob([new Uint8Array(zip)]), 'package.zip')
   const res = await fetch(`${api.url}/v3/packages/${packageGuid}/upload`, {
     method: 'POST',
     headers: { authorization: `bearer ${api.token}` },
