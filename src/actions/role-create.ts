@@ -44,9 +44,11 @@ export async function createRole(ctx: ActionContext, t: RoleTarget, request: Rec
     await ctx.db.transaction().execute(async (tx) => {
       await ensureUser(tx, t.user.guid)
       if (isSpaceRole) {
-        // Lock the user's org membership so it cannot be removed while this role is added.
+        // CC's Space#in_organization?: the user must be an organization_user of the space's org.
+        // Lock that membership so it cannot be removed while this role is added.
         const member = await sql`select 1 from roles where user_guid = ${t.user.guid}
-          and organization_guid = ${t.organization.guid} and space_guid is null for update`.execute(tx)
+          and organization_guid = ${t.organization.guid} and space_guid is null
+          and type = 'organization_user' for update`.execute(tx)
         if (member.rows.length === 0) {
           throw unprocessable("Users cannot be assigned roles in a space if they do not have a role in that space's organization.")
         }

@@ -43,7 +43,7 @@ export async function createSpace(
       })
     })
   } catch (err) {
-    if (isUniqueViolation(err)) throw unprocessable(`Space '${msg.name}' already exists. Name must be unique per organization`)
+    if (isUniqueViolation(err)) throw unprocessable('Name must be unique per organization')
     throw err
   }
   return row

@@ -40,7 +40,7 @@ export async function updateSpace(
       })
     })
   } catch (err) {
-    if (isUniqueViolation(err)) throw unprocessable(`Space '${msg.name}' already exists. Name must be unique per organization`)
+    if (isUniqueViolation(err)) throw unprocessable('Name must be unique per organization')
     throw err
   }
   return updated

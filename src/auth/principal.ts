@@ -28,6 +28,7 @@ export interface Actor {
 }
 
 export function actorOf(p: Principal): Actor {
-  if (p.kind === 'client') return { guid: p.clientId, type: 'user', name: p.clientId, username: p.clientId }
+  // A client token has no email or user_name claim; CC coerces both to ''.
+  if (p.kind === 'client') return { guid: p.clientId, type: 'user', name: '', username: '' }
   return { guid: p.guid, type: 'user', name: p.email, username: p.username }
 }

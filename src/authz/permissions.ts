@@ -69,17 +69,22 @@ export class Permissions {
   }
 
   private orgsWith(types: readonly string[]): string[] {
-    return unique(this.grants.filter((g) => types.includes(g.type) && g.organization_guid).map((g) => g.organization_guid!))
+    return unique(
+      this.grants.filter((g) => types.includes(g.type) && g.organization_guid && !g.space_guid).map((g) => g.organization_guid!),
+    )
   }
 
   private spacesWith(types: readonly string[]): string[] {
     return unique(this.grants.filter((g) => types.includes(g.type) && g.space_guid).map((g) => g.space_guid!))
   }
 
-  /** Orgs the caller belongs to: any org role, or any space role inside the org. */
+  /**
+   * Orgs the caller belongs to: any org role (CC's ROLES_FOR_ORG_READING). A space role alone
+   * does not count; CC requires organization_user for it anyway.
+   */
   readableOrgs(): Scope {
     if (this.canReadGlobally) return 'all'
-    return unique(this.grants.map((g) => g.organization_guid).filter((g): g is string => g !== null))
+    return this.orgsWith(ORG_ROLE_TYPES)
   }
 
   canReadOrg(orgGuid: string): boolean {

@@ -58,8 +58,9 @@ export function buildHttpServer(routes: readonly Route[], deps: HttpDeps): Fasti
     if (text.trim() === '') return done(null, undefined)
     try {
       done(null, JSON.parse(text))
-    } catch (e) {
-      done(apiError('MessageParseError', (e as Error).message), undefined)
+    } catch {
+      // CC renders every unparseable body the same way (ApplicationController rescue_from ParseError).
+      done(apiError('MessageParseError', 'invalid request body'), undefined)
     }
   })
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {

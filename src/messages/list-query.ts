@@ -3,8 +3,17 @@ import { z } from 'zod'
 /** Repeated query keys arrive as arrays; CF reads the last value. */
 const scalar = z.preprocess((v) => (Array.isArray(v) ? v[v.length - 1] : v), z.string())
 
+/** cf escapes commas inside a value as `%2C` before form-encoding; a stray `%` stays as sent. */
+function decodeValue(x: string): string {
+  try {
+    return decodeURIComponent(x)
+  } catch {
+    return x
+  }
+}
+
 /** A comma-separated list filter such as `names=a,b`. */
-export const listFilter = scalar.transform((s) => s.split(',').map((x) => decodeURIComponent(x)))
+export const listFilter = scalar.transform((s) => s.split(',').map(decodeValue))
 
 export const page = scalar
   .refine((s) => /^\d+$/.test(s) && Number(s) >= 1, { message: 'Page must be a positive integer' })

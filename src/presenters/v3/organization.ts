@@ -15,6 +15,7 @@ export function presentOrganization(o: OrganizationRow, baseUrl: string) {
       self: { href: self },
       domains: { href: `${self}/domains` },
       default_domain: { href: `${self}/domains/default` },
+      ...(o.quota_guid ? { quota: { href: `${baseUrl}/v3/organization_quotas/${o.quota_guid}` } } : {}),
     },
   }
 }
@@ -36,6 +37,7 @@ export function presentSpace(s: SpaceRow, baseUrl: string) {
       organization: { href: `${baseUrl}/v3/organizations/${s.organization_guid}` },
       features: { href: `${self}/features` },
       apply_manifest: { href: `${self}/actions/apply_manifest`, method: 'POST' },
+      ...(s.quota_guid ? { quota: { href: `${baseUrl}/v3/space_quotas/${s.quota_guid}` } } : {}),
     },
   }
 }

@@ -8,7 +8,7 @@ import { listQuery } from '../../../messages/list-query.ts'
 import { findOrganization } from '../../../queries/organizations.ts'
 import { findVisibleRole, listRoles } from '../../../queries/roles.ts'
 import { findSpace } from '../../../queries/spaces.ts'
-import { usersByGuid } from '../../../queries/users.ts'
+import { findVisibleUser, usersByGuid } from '../../../queries/users.ts'
 import { presentOrganization, presentSpace } from '../../../presenters/v3/organization.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import { presentRole, presentUser } from '../../../presenters/v3/user.ts'
@@ -150,11 +150,9 @@ export function roleRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
         if (!isSpaceRole && rel.space) throw unprocessable(`Space cannot be provided with the organization role type: '${b.type}'.`)
         let org, space
         if (isSpaceRole) {
+          // CC checks only that the space exists, then can_update_active_space? (403).
           space = await findSpace(db, rel.space!.data.guid)
           if (!space) throw unprocessable('Invalid space. Ensure that the space exists and you have access to it.')
-          if (!ctx.perms.canReadSpace(space.guid, space.organization_guid)) {
-            throw unprocessable('Invalid space. Ensure that the space exists and you have access to it.')
-          }
           if (!ctx.perms.canManageSpace(space.guid, space.organization_guid)) throw notAuthorized()
           org = (await findOrganization(db, space.organization_guid))!
         } else {
@@ -163,6 +161,10 @@ export function roleRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
           if (!ctx.perms.canManageOrg(org.guid)) throw notAuthorized()
         }
         const user = await resolveUser(rel.user.data, isSpaceRole)
+        // A space role's user must be one the caller can see (CC's readable_users_query).
+        if (isSpaceRole && !(await findVisibleUser(db, ctx.perms, user.guid))) {
+          throw unprocessable("Users cannot be assigned roles in a space if they do not have a role in that space's organization.")
+        }
         const role = await createRole(actionContext(db, ctx), { type: b.type, user, organization: org, space }, requestOf(ctx.body))
         return ok(presentRole(role, ctx.baseUrl), 201)
       },

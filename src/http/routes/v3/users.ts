@@ -69,22 +69,28 @@ export function userRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       auth: 'write',
       body: createSchema,
       async handler(ctx) {
-        const b = ctx.body as z.infer<typeof createSchema>
-        let guid = b.guid
-        if (guid && (b.username || b.origin)) throw unprocessable("Username cannot be provided with 'guid'")
-        if (!guid) {
-          if (!b.username || !b.origin) throw unprocessable("Guid or 'username' and 'origin' must be provided")
-          if (b.origin === 'uaa') throw unprocessable("Origin cannot be 'uaa' when creating a user by username")
-        }
+        // CC checks the caller before the message (UsersController#create).
         if (!ctx.perms.isAdmin) throw notAuthorized()
-        if (!guid) {
-          const existing = await db.selectFrom('uaa_users').select('id').where('username', '=', b.username!).where('origin', '=', b.origin!).executeTakeFirst()
-          if (existing) throw unprocessable(`User with username '${b.username}' and origin '${b.origin}' already exists.`)
-          guid = crypto.randomUUID()
-          const now = new Date()
-          await db.insertInto('uaa_users').values({ id: guid, username: b.username!, origin: b.origin!, email: '', given_name: '', family_name: '', password_hash: null, scopes: ['openid', 'cloud_controller.read', 'cloud_controller.write', 'uaa.user'], created_at: now, updated_at: now }).execute()
+        const b = ctx.body as z.infer<typeof createSchema>
+        const problems: string[] = []
+        if (b.guid !== undefined) {
+          if (b.username !== undefined) problems.push("Username cannot be provided with 'guid'")
+          if (b.origin !== undefined) problems.push("Origin cannot be provided with 'guid'")
+        } else if (b.username === undefined && b.origin === undefined) {
+          problems.push("Guid or 'username' and 'origin' must be provided")
+        } else if (b.origin === undefined) {
+          problems.push("Username can only be provided together with 'origin'")
+        } else if (b.username === undefined) {
+          problems.push("Origin can only be provided together with 'username'")
+        } else if (b.origin === 'uaa') {
+          problems.push("Origin cannot be 'uaa' when creating a user by username")
         }
-        await createUser(actionContext(db, ctx), guid, applyMetadata({ labels: {}, annotations: {} }, b.metadata))
+        if (problems.length) throw unprocessable(problems.join(', '))
+        const metadata = applyMetadata({ labels: {}, annotations: {} }, b.metadata)
+        const guid =
+          b.guid !== undefined
+            ? await createUser(actionContext(db, ctx), { guid: b.guid }, metadata)
+            : await createUser(actionContext(db, ctx), { username: b.username!, origin: b.origin! }, metadata)
         const user = await findVisibleUser(db, ctx.perms, guid)
         return ok(presentUser(user!, ctx.baseUrl), 201)
       },
