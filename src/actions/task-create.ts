@@ -7,6 +7,7 @@ import type { AppWithSpace } from '../queries/apps.ts'
 import type { TaskCreator, TaskRow } from '../store/schema.ts'
 import type { Db } from '../store/store.ts'
 import { PROCESS_DEFAULTS } from './app-create.ts'
+import type { Fingerprint } from '../trail/fingerprint.ts'
 import type { ActionContext } from './context.ts'
 import { checkTaskQuotas } from './task-quotas.ts'
 import { recordTaskCreate } from './task-events.ts'
@@ -14,6 +15,7 @@ import { recordTaskCreate } from './task-events.ts'
 export interface TaskCreateContext extends ActionContext {
   readonly creator: TaskCreator
   readonly maxDiskInMb: number
+  readonly fingerprint: Fingerprint
 }
 
 /**
@@ -71,6 +73,7 @@ export async function createTask(ctx: TaskCreateContext, target: AppWithSpace, m
       finished_at: null,
       created_by: ctx.creator,
       target_names: { app: app.name, space: space.name, organization: org.name },
+      command_fingerprint: ctx.fingerprint(command),
       created_at: now,
       updated_at: now,
       ...meta,

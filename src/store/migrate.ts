@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely'
 import type { Database } from './schema.ts'
 import * as m0001 from './migrations/0001-foundation.ts'
 import * as m0003 from './migrations/0003-apps-tasks.ts'
+import * as m0007 from './migrations/0007-trail.ts'
 
 interface Migration {
   readonly name: string
@@ -17,6 +18,7 @@ interface Versioned {
 const MIGRATIONS: readonly Versioned[] = [
   { version: 1, migration: m0001 },
   { version: 3, migration: m0003 },
+  { version: 7, migration: m0007 },
 ]
 
 export async function migrate(db: Kysely<Database>): Promise<number> {

@@ -239,6 +239,8 @@ export interface TasksTable {
   finished_at: Timestamp | null
   created_by: Json<TaskCreator>
   target_names: Json<TargetNames>
+  /** HMAC-SHA256 of the command under the ledger's fingerprint key (docs/task-trail.md). */
+  command_fingerprint: ColumnType<string | null, string | null | undefined, string | null>
   created_at: Timestamp
   updated_at: Timestamp
   labels: Json<Record<string, string>>
@@ -257,6 +259,12 @@ export interface QuotaColumns {
 
 export interface SpaceQuotasTable extends QuotaColumns {
   organization_guid: string
+}
+
+export interface LedgerKeysTable {
+  name: string
+  value: string
+  created_at: Timestamp
 }
 
 export interface SchemaMigrationsTable {
@@ -286,6 +294,7 @@ export interface Database {
   tasks: TasksTable
   organization_quotas: QuotaColumns
   space_quotas: SpaceQuotasTable
+  ledger_keys: LedgerKeysTable
   schema_migrations: SchemaMigrationsTable
 }
 

@@ -13,6 +13,7 @@ import { presentTask } from '../../../presenters/v3/task.ts'
 import type { TaskRow } from '../../../store/schema.ts'
 import type { Db } from '../../../store/store.ts'
 import type { TaskRunner } from '../../../tasks/task-runner.ts'
+import type { Fingerprint } from '../../../trail/fingerprint.ts'
 import { ok, type AuthedContext, type Route } from '../../route.ts'
 import { actionContext, commonList } from './common.ts'
 import { requireSpaceDeveloper, visibleApp } from './apps.ts'
@@ -41,6 +42,7 @@ export interface TaskRouteDeps {
   readonly db: Db
   readonly runner: TaskRunner
   readonly maxDiskInMb: number
+  readonly fingerprint: Fingerprint
 }
 
 export function taskRoutes(deps: TaskRouteDeps): Route[] {
@@ -81,6 +83,7 @@ export function taskRoutes(deps: TaskRouteDeps): Route[] {
             db,
             actor,
             maxDiskInMb: deps.maxDiskInMb,
+            fingerprint: deps.fingerprint,
             creator: {
               ...actor,
               origin: ctx.principal.origin,
