@@ -1,0 +1,118 @@
+import { z } from 'zod'
+import { notFound } from '../../../errors/api-error.ts'
+import { listFilter, listQuery } from '../../../messages/list-query.ts'
+import { findTaskForTrail, searchTrails } from '../../../queries/trails.ts'
+import { presentList, timestamp } from '../../../presenters/v3/pagination.ts'
+import { presentTrail } from '../../../presenters/ledger/trail.ts'
+import type { TaskRow } from '../../../store/schema.ts'
+import type { Db } from '../../../store/store.ts'
+import type { Fingerprint } from '../../../trail/fingerprint.ts'
+import { commandView, loadTrail, type AppliedLimits, type TaskOutputReader } from '../../../trail/trail.ts'
+import { ok, type AuthedContext, type Route } from '../../route.ts'
+import { commonList } from '../v3/common.ts'
+
+const trailQuery = z
+  .object({
+    output_lines: z
+      .string()
+      .regex(/^\d+$/, { message: 'output_lines must be an integer between 0 and 10000' })
+      .transform(Number)
+      .refine((n) => n <= 10000, { message: 'output_lines must be an integer between 0 and 10000' })
+      .optional(),
+  })
+  .strict()
+
+const searchQuery = listQuery({
+  filters: ['actor_guids', 'actor_usernames', 'app_guids', 'app_names', 'space_guids', 'organization_guids', 'states', 'command_fingerprints'],
+  orderBy: ['created_at', 'updated_at'],
+  extra: {
+    sequence_ids: listFilter
+      .refine((xs) => xs.every((x) => /^\d+$/.test(x)), { message: 'Sequence ids must be integers' })
+      .transform((xs) => xs.map(Number))
+      .optional(),
+    command: z.string().optional(),
+  },
+})
+
+export interface LedgerTaskRouteDeps {
+  readonly db: Db
+  readonly output: TaskOutputReader
+  readonly fingerprint: Fingerprint
+  readonly limits: () => AppliedLimits
+  readonly inlineOutputLines: number
+}
+
+function summary(t: TaskRow, showCommand: boolean, baseUrl: string) {
+  return {
+    task: { guid: t.guid, sequence_id: t.sequence_id, name: t.name, state: t.state, failure_reason: t.failure_reason, exit_status: t.exit_status },
+    actor: t.created_by,
+    ...commandView(t, showCommand),
+    target: {
+      app: { guid: t.app_guid, name: t.target_names.app },
+      space: { guid: t.space_guid, name: t.target_names.space },
+      organization: { guid: t.organization_guid, name: t.target_names.organization },
+    },
+    created_at: timestamp(t.created_at),
+    started_at: t.started_at ? new Date(t.started_at).toISOString() : null,
+    finished_at: t.finished_at ? new Date(t.finished_at).toISOString() : null,
+    links: { trail: { href: `${baseUrl}/ledger/v1/tasks/${t.guid}/trail` } },
+  }
+}
+
+export function ledgerTaskRoutes(deps: LedgerTaskRouteDeps): Route[] {
+  const { db } = deps
+  async function visible(ctx: AuthedContext): Promise<TaskRow> {
+    const task = await findTaskForTrail(db, ctx.params.guid!)
+    if (!task || !ctx.perms.canReadSpace(task.space_guid, task.organization_guid)) throw notFound('Task')
+    return task
+  }
+  return [
+    {
+      method: 'GET',
+      url: '/ledger/v1/tasks/:guid/trail',
+      summary: 'The whole record of one task run: actor, command, target, output, outcome, events and integrity (extension)',
+      tag: 'Ledger',
+      auth: 'read',
+      query: trailQuery,
+      async handler(ctx) {
+        const task = await visible(ctx)
+        const lines = (ctx.query as z.infer<typeof trailQuery>).output_lines ?? deps.inlineOutputLines
+        const parts = await loadTrail(db, ctx.perms, task, deps.output, lines)
+        return ok(presentTrail(parts, deps.limits(), ctx.baseUrl))
+      },
+    },
+    {
+      method: 'GET',
+      url: '/ledger/v1/tasks',
+      summary: 'Search task trails by actor, app, space, org, state, time and command fingerprint (extension)',
+      tag: 'Ledger',
+      auth: 'read',
+      query: searchQuery,
+      async handler(ctx) {
+        const q = ctx.query as z.infer<typeof searchQuery>
+        const c = commonList(q)
+        const fingerprints = [...(q.command_fingerprints ?? []), ...(typeof q.command === 'string' ? [deps.fingerprint(q.command)] : [])]
+        const page = await searchTrails(
+          db,
+          ctx.perms,
+          {
+            actorGuids: q.actor_guids,
+            actorUsernames: q.actor_usernames,
+            appGuids: q.app_guids,
+            appNames: q.app_names,
+            spaceGuids: q.space_guids,
+            organizationGuids: q.organization_guids,
+            states: q.states,
+            sequenceIds: q.sequence_ids as number[] | undefined,
+            fingerprints: fingerprints.length ? fingerprints : undefined,
+            createdAts: c.createdAts,
+          },
+          c.paging,
+          c.order,
+        )
+        const resources = page.rows.map((t) => summary(t, ctx.perms.canReadSecretsInSpace(t.space_guid), ctx.baseUrl))
+        return ok(presentList(ctx, c.paging, page.total, resources))
+      },
+    },
+  ]
+}

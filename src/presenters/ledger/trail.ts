@@ -1,0 +1,87 @@
+import type { EventRow } from '../../store/schema.ts'
+import { commandView, type AppliedLimits, type TrailParts } from '../../trail/trail.ts'
+import { timestamp } from '../v3/pagination.ts'
+
+function iso(d: Date | string | null): string | null {
+  return d ? new Date(d).toISOString() : null
+}
+
+/** An event as /v3/audit_events shows it, plus its place in the chain. */
+export function presentChainedEvent(e: EventRow, baseUrl: string) {
+  return {
+    guid: e.guid,
+    seq: Number(e.seq),
+    created_at: timestamp(e.created_at),
+    type: e.type,
+    actor: { guid: e.actor, type: e.actor_type, name: e.actor_name },
+    target: { guid: e.actee, type: e.actee_type, name: e.actee_name },
+    data: e.metadata,
+    hash: e.hash,
+    prev_hash: e.prev_hash,
+    links: { self: { href: `${baseUrl}/v3/audit_events/${e.guid}` } },
+  }
+}
+
+/** The task trail (docs/task-trail.md): who, what command, where, what it printed, how and when it ended. */
+export function presentTrail(p: TrailParts, limits: AppliedLimits, baseUrl: string) {
+  const t = p.task
+  const started = t.started_at ? new Date(t.started_at) : null
+  const finished = t.finished_at ? new Date(t.finished_at) : null
+  const complete = p.events.find((e) => e.type === 'audit.app.task.complete')
+  const summary = (complete?.metadata as { output?: Record<string, unknown> } | undefined)?.output ?? null
+  return {
+    task: {
+      guid: t.guid,
+      sequence_id: t.sequence_id,
+      name: t.name,
+      state: t.state,
+      failure_reason: t.failure_reason,
+      exit_status: t.exit_status,
+      droplet_guid: t.droplet_guid,
+    },
+    actor: t.created_by,
+    ...commandView(t, p.showCommand),
+    target: {
+      app: { guid: t.app_guid, name: t.target_names.app },
+      space: { guid: t.space_guid, name: t.target_names.space },
+      organization: { guid: t.organization_guid, name: t.target_names.organization },
+    },
+    timing: {
+      created_at: iso(t.created_at),
+      started_at: iso(started),
+      finished_at: iso(finished),
+      duration_ms: started && finished ? finished.getTime() - started.getTime() : null,
+    },
+    resources: {
+      requested: {
+        memory_in_mb: t.memory_in_mb,
+        disk_in_mb: t.disk_in_mb,
+        log_rate_limit_in_bytes_per_second: t.log_rate_limit_in_bytes_per_second,
+      },
+      limits: {
+        memory_in_mb: t.memory_in_mb,
+        memory_enforcement: limits.memoryLimit,
+        disk_in_mb: t.disk_in_mb,
+        pids: limits.pids,
+        max_run_seconds: limits.maxRunSeconds || null,
+        isolation: limits.isolation,
+      },
+    },
+    events: p.events.map((e) => presentChainedEvent(e, baseUrl)),
+    output: {
+      summary,
+      total_lines: p.output.totalLines,
+      truncated: p.output.truncated,
+      tail: p.output.lines,
+      inline_complete: p.output.lines.length >= p.output.totalLines,
+      href: `${baseUrl}/v3/tasks/${t.guid}/output`,
+    },
+    integrity: p.integrity,
+    links: {
+      self: { href: `${baseUrl}/ledger/v1/tasks/${t.guid}/trail` },
+      task: { href: `${baseUrl}/v3/tasks/${t.guid}` },
+      app: { href: `${baseUrl}/v3/apps/${t.app_guid}` },
+      output: { href: `${baseUrl}/v3/tasks/${t.guid}/output` },
+    },
+  }
+}

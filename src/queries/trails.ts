@@ -1,0 +1,47 @@
+import { sql } from 'kysely'
+import type { Permissions } from '../authz/permissions.ts'
+import type { Paging, TimestampOps } from '../messages/list-query.ts'
+import type { Db } from '../store/store.ts'
+import { paginate, timestampConditions, type Order } from './list.ts'
+
+export interface TrailFilters {
+  readonly actorGuids?: readonly string[]
+  readonly actorUsernames?: readonly string[]
+  readonly appGuids?: readonly string[]
+  readonly appNames?: readonly string[]
+  readonly spaceGuids?: readonly string[]
+  readonly organizationGuids?: readonly string[]
+  readonly states?: readonly string[]
+  readonly sequenceIds?: readonly number[]
+  readonly fingerprints?: readonly string[]
+  readonly createdAts?: TimestampOps
+}
+
+/** Any task the caller may read, including tasks of deleted apps (the trail outlives the app). */
+export function findTaskForTrail(db: Db, guid: string) {
+  return db.selectFrom('tasks').selectAll().where('guid', '=', guid).executeTakeFirst()
+}
+
+export function searchTrails(db: Db, perms: Permissions, f: TrailFilters, paging: Paging, order: Order) {
+  let q = db.selectFrom('tasks').selectAll()
+  const readable = perms.readableSpaces()
+  if (!readable.all) {
+    q = q.where((eb) =>
+      eb.or([
+        readable.spaces.length ? eb('space_guid', 'in', readable.spaces) : eb.val(false),
+        readable.orgs.length ? eb('organization_guid', 'in', readable.orgs) : eb.val(false),
+      ]),
+    )
+  }
+  if (f.actorGuids) q = q.where(sql<string>`created_by ->> 'guid'`, 'in', [...f.actorGuids])
+  if (f.actorUsernames) q = q.where(sql<string>`created_by ->> 'username'`, 'in', [...f.actorUsernames])
+  if (f.appGuids) q = q.where('app_guid', 'in', [...f.appGuids])
+  if (f.appNames) q = q.where(sql<string>`target_names ->> 'app'`, 'in', [...f.appNames])
+  if (f.spaceGuids) q = q.where('space_guid', 'in', [...f.spaceGuids])
+  if (f.organizationGuids) q = q.where('organization_guid', 'in', [...f.organizationGuids])
+  if (f.states) q = q.where('state', 'in', [...f.states])
+  if (f.sequenceIds) q = q.where('sequence_id', 'in', [...f.sequenceIds])
+  if (f.fingerprints) q = q.where('command_fingerprint', 'in', [...f.fingerprints])
+  for (const c of timestampConditions('created_at', f.createdAts ?? {})) q = q.where(c)
+  return paginate(q, paging, order, 'guid')
+}
