@@ -11,6 +11,14 @@ export interface Config {
   readonly clientTokenTtlSeconds: number
   readonly refreshTokenTtlSeconds: number
   readonly logLevel: string
+  /** Largest package zip accepted by `POST /v3/packages/:guid/upload`, bytes. */
+  readonly maxPackageBytes: number
+  /** Largest total size of a package's files once unzipped, bytes (CC's `max_package_size`). */
+  readonly maxUnzippedBytes: number
+  /** Most entries (files, directories, symlinks) a package zip may hold. */
+  readonly maxZipEntries: number
+  /** Highest uncompressed:compressed ratio allowed for an entry larger than 1 MiB. */
+  readonly maxCompressionRatio: number
 }
 
 export interface ConfigInput {
@@ -50,5 +58,9 @@ export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv = process.
     clientTokenTtlSeconds: intFrom(env.CF_LEDGER_CLIENT_TOKEN_TTL, 43200, 'CF_LEDGER_CLIENT_TOKEN_TTL'),
     refreshTokenTtlSeconds: intFrom(env.CF_LEDGER_REFRESH_TOKEN_TTL, 2592000, 'CF_LEDGER_REFRESH_TOKEN_TTL'),
     logLevel: env.CF_LEDGER_LOG_LEVEL ?? 'warn',
+    maxPackageBytes: intFrom(env.CF_LEDGER_MAX_PACKAGE_BYTES, 256 * 1024 * 1024, 'CF_LEDGER_MAX_PACKAGE_BYTES'),
+    maxUnzippedBytes: intFrom(env.CF_LEDGER_MAX_UNZIPPED_BYTES, 1024 * 1024 * 1024, 'CF_LEDGER_MAX_UNZIPPED_BYTES'),
+    maxZipEntries: intFrom(env.CF_LEDGER_MAX_ZIP_ENTRIES, 100_000, 'CF_LEDGER_MAX_ZIP_ENTRIES'),
+    maxCompressionRatio: intFrom(env.CF_LEDGER_MAX_COMPRESSION_RATIO, 200, 'CF_LEDGER_MAX_COMPRESSION_RATIO'),
   }
 }

@@ -23,6 +23,14 @@ export const ERRORS = {
   EventNotFound: { code: 230002, status: 404, template: 'Event could not be found: %s' },
   TaskWorkersUnavailable: { code: 170020, status: 503, template: 'Task workers are unavailable: %s' },
   ProcessNotFound: { code: 350003, status: 404, template: 'The process could not be found: %s' },
+  BadRequest: { code: 1004, status: 400, template: 'Bad request: %s' },
+  AppPackageInvalid: { code: 150001, status: 400, template: 'The app package is invalid: %s' },
+  PackageBitsAlreadyUploaded: {
+    code: 150004,
+    status: 400,
+    template: 'Bits may be uploaded only once. Create a new package to upload different bits.',
+  },
+  AppBitsUploadInvalid: { code: 160001, status: 400, template: 'The app upload is invalid: %s' },
 } as const
 
 export type ErrorName = keyof typeof ERRORS
