@@ -109,7 +109,9 @@ export function buildHttpServer(routes: readonly Route[], deps: HttpDeps): Fasti
           }
           reply.status(res.status)
           if (res.headers) reply.headers(res.headers)
-          return res.status === 204 ? reply.send() : reply.send(res.body ?? {})
+          // 204, and 202 without a job body (CC's `head :accepted`), have an empty body.
+          if (res.status === 204 || (res.status === 202 && res.body === undefined)) return reply.send()
+          return reply.send(res.body ?? {})
         } catch (err) {
           if (!(err instanceof ApiError) && !(err instanceof UaaError)) req.log.error({ err }, 'unhandled error')
           return send(reply, render(err))

@@ -43,7 +43,8 @@ const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/
 export function timestampFilters(field: 'created_ats' | 'updated_ats') {
   const times = scalar
     .refine((s) => s.split(',').every((t) => RFC3339_UTC.test(t) && !Number.isNaN(Date.parse(t))), {
-      message: `${field.slice(0, -1).replace('_', ' ')} has an invalid timestamp format. Timestamps should be formatted as 'YYYY-MM-DDThh:mm:ssZ'`,
+      // ActiveModel's full message: the humanized attribute, then the validator's text.
+      message: `${field[0]!.toUpperCase()}${field.slice(1).replace('_', ' ')} has an invalid timestamp format. Timestamps should be formatted as 'YYYY-MM-DDThh:mm:ssZ'`,
     })
     .transform((s) => s.split(',').map((t) => new Date(t)))
   const one = times.refine((ts) => ts.length === 1, { message: `Operator requires a single timestamp in ${field}` })

@@ -5,6 +5,8 @@ function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
   return issues
     .map((i) => {
       if (i.code === 'unrecognized_keys') return `Unknown field(s): ${i.keys.map((k) => `'${k}'`).join(', ')}`
+      // A refused record key (metadata labels) carries its own message.
+      if (i.code === 'invalid_key' && i.issues.length) return i.issues.map((x) => x.message).join(', ')
       const where = i.path.map(String).join('.')
       return where && !i.message.startsWith(where[0]!.toUpperCase()) ? `${where} ${i.message}` : i.message
     })

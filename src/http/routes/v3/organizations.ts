@@ -14,8 +14,8 @@ import { accepted, ok, type AuthedContext, type Route } from '../../route.ts'
 import { actionContext, commonList, requestOf } from './common.ts'
 
 const listSchema = listQuery({ filters: ['names', 'guids'], orderBy: ['created_at', 'updated_at', 'name'], labels: true })
-const createSchema = z.object({ name: nameSchema, suspended: z.boolean().optional(), metadata: metadataSchema.optional() }).strict()
-const updateSchema = z.object({ name: nameSchema.optional(), suspended: z.boolean().optional(), metadata: metadataSchema.optional() }).strict()
+const createSchema = z.object({ name: nameSchema, suspended: z.boolean({ error: 'Suspended must be a boolean' }).optional(), metadata: metadataSchema.optional() }).strict()
+const updateSchema = z.object({ name: nameSchema.optional(), suspended: z.boolean({ error: 'Suspended must be a boolean' }).optional(), metadata: metadataSchema.optional() }).strict()
 
 export function organizationRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
   const { db } = deps
