@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander'
 import { startApp } from '../app.ts'
 import { loadConfig } from '../config.ts'
+import { addLedgerCommands } from './ledger-commands.ts'
 
 const program = new Command()
 program.name('cf-ledger').description('A Cloud Foundry-compatible task runner with a tamper-evident audit ledger').version('0.1.0')
@@ -48,5 +49,7 @@ Environment:
     process.on('SIGTERM', stop)
     process.on('SIGINT', stop)
   })
+
+addLedgerCommands(program)
 
 await program.parseAsync()
