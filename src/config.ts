@@ -19,6 +19,22 @@ export interface Config {
   readonly maxZipEntries: number
   /** Highest uncompressed:compressed ratio allowed for an entry larger than 1 MiB. */
   readonly maxCompressionRatio: number
+  /** Tasks running at once; more wait in PENDING, in order. */
+  readonly taskConcurrency: number
+  /** Wall-clock limit per task in seconds; 0 = none (as CF). */
+  readonly taskMaxRunSeconds: number
+  /** Maximum processes per task (pids cgroup). */
+  readonly taskPidLimit: number
+  /** Where per-task working copies go; undefined = `<dataDir>/tasks` (or a temp dir if the task user cannot reach it). */
+  readonly taskWorkDir: string | undefined
+  /** Whether tasks get the host's network. */
+  readonly taskNetwork: boolean
+  /** Cancel: SIGTERM, then SIGKILL after this many milliseconds. */
+  readonly taskCancelGraceMs: number
+  /** The user tasks run as when the server is root; undefined = cf-ledger-task (created if missing). */
+  readonly taskUser: string | undefined
+  /** auto = bubblewrap when it works on this host; bwrap = required; none = plain processes. */
+  readonly taskSandbox: 'auto' | 'bwrap' | 'none'
 }
 
 export interface ConfigInput {
@@ -33,6 +49,13 @@ function intFrom(value: string | number | undefined, fallback: number, name: str
   const n = typeof value === 'number' ? value : Number(value)
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got '${value}'`)
   return n
+}
+
+function boolFrom(value: string | undefined, fallback: boolean, name: string): boolean {
+  if (value === undefined || value === '') return fallback
+  if (/^(1|true|yes|on)$/i.test(value)) return true
+  if (/^(0|false|no|off)$/i.test(value)) return false
+  throw new Error(`${name} must be true or false, got '${value}'`)
 }
 
 /** Flags win over environment variables, which win over defaults. */
@@ -62,5 +85,28 @@ export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv = process.
     maxUnzippedBytes: intFrom(env.CF_LEDGER_MAX_UNZIPPED_BYTES, 1024 * 1024 * 1024, 'CF_LEDGER_MAX_UNZIPPED_BYTES'),
     maxZipEntries: intFrom(env.CF_LEDGER_MAX_ZIP_ENTRIES, 100_000, 'CF_LEDGER_MAX_ZIP_ENTRIES'),
     maxCompressionRatio: intFrom(env.CF_LEDGER_MAX_COMPRESSION_RATIO, 200, 'CF_LEDGER_MAX_COMPRESSION_RATIO'),
+    ...taskConfig(env),
+  }
+}
+
+function taskConfig(env: NodeJS.ProcessEnv): Pick<
+  Config,
+  'taskConcurrency' | 'taskMaxRunSeconds' | 'taskPidLimit' | 'taskWorkDir' | 'taskNetwork' | 'taskCancelGraceMs' | 'taskUser' | 'taskSandbox'
+> {
+  const taskConcurrency = intFrom(env.CF_LEDGER_TASK_CONCURRENCY, 4, 'CF_LEDGER_TASK_CONCURRENCY')
+  if (taskConcurrency < 1) throw new Error('CF_LEDGER_TASK_CONCURRENCY must be at least 1')
+  const taskSandbox = env.CF_LEDGER_TASK_SANDBOX || 'auto'
+  if (taskSandbox !== 'auto' && taskSandbox !== 'bwrap' && taskSandbox !== 'none') {
+    throw new Error(`CF_LEDGER_TASK_SANDBOX must be auto, bwrap or none, got '${taskSandbox}'`)
+  }
+  return {
+    taskConcurrency,
+    taskMaxRunSeconds: intFrom(env.CF_LEDGER_TASK_MAX_RUN_SECONDS, 0, 'CF_LEDGER_TASK_MAX_RUN_SECONDS'),
+    taskPidLimit: intFrom(env.CF_LEDGER_TASK_PID_LIMIT, 1024, 'CF_LEDGER_TASK_PID_LIMIT'),
+    taskWorkDir: env.CF_LEDGER_TASK_WORK_DIR ? path.resolve(env.CF_LEDGER_TASK_WORK_DIR) : undefined,
+    taskNetwork: boolFrom(env.CF_LEDGER_TASK_NETWORK, true, 'CF_LEDGER_TASK_NETWORK'),
+    taskCancelGraceMs: intFrom(env.CF_LEDGER_TASK_CANCEL_GRACE_MS, 10000, 'CF_LEDGER_TASK_CANCEL_GRACE_MS'),
+    taskUser: env.CF_LEDGER_TASK_USER || undefined,
+    taskSandbox,
   }
 }

@@ -29,13 +29,24 @@ export interface OutputLine {
 }
 
 export interface TaskExit {
-  /** Exit status of `sh`, or null when killed by a signal. */
+  /**
+   * Exit status of `sh`, or null when killed by a signal. A sandbox that reports a signal death as
+   * 128 + N (bubblewrap, like Garden) gives that number here with `signal` null.
+   */
   readonly exitCode: number | null
   readonly signal: string | null
   readonly oomKilled: boolean
   readonly timedOut: boolean
   readonly cancelled: boolean
   readonly diskExceeded: boolean
+  /** Killed because the executor shut down (not a user cancel). */
+  readonly shutdown?: boolean
+  /**
+   * The executor could not run the task (working copy, cgroup or spawn failure). The task's command
+   * did not run, or not to its end; `exitCode` and `signal` are null unless the process had started.
+   */
+  readonly error?: string
+  /** When `started` was reported; equal to `finishedAt` if the task never started. */
   readonly startedAt: Date
   readonly finishedAt: Date
 }
@@ -54,6 +65,15 @@ export interface ExecutorInfo {
   /** How tasks are isolated in this mode, for docs and the trail record. */
   readonly isolation: string
   readonly memoryLimit: 'cgroup-v2' | 'cgroup-v1' | 'none'
+  /** The fields below are optional so other backends can leave out what they cannot know. */
+  readonly pidsLimit?: 'cgroup-v2' | 'cgroup-v1' | 'rlimit-nproc' | 'none'
+  /** How `diskMb` is enforced, e.g. 'poll+rlimit-fsize'. */
+  readonly diskLimit?: string
+  readonly sandbox?: 'bwrap' | 'none'
+  /** Whether tasks can use the host's network. */
+  readonly network?: boolean
+  /** The user tasks run as (host uid/gid). */
+  readonly user?: { readonly uid: number; readonly gid: number; readonly name: string }
 }
 
 export interface Executor {
@@ -64,6 +84,10 @@ export interface Executor {
   cancel(taskGuid: string): Promise<boolean>
   /** Task guids queued or running right now. */
   active(): string[]
-  /** Stops accepting work and kills running tasks. */
+  /**
+   * Stops accepting work and kills running tasks (SIGTERM, then SIGKILL after the grace period),
+   * awaiting their `exited` callbacks (with `shutdown: true`). Queued tasks are dropped without a
+   * callback: they never started, so they are still PENDING for the next start to resubmit.
+   */
   shutdown(): Promise<void>
 }

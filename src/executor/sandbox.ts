@@ -1,0 +1,238 @@
+// How a task process is launched: the unprivileged user it runs as, the bubblewrap sandbox when
+// the host supports it, and the small sh wrapper that joins the task's cgroups and sets rlimits
+// before anything of the task runs.
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+export interface TaskUser {
+  readonly uid: number
+  readonly gid: number
+  readonly name: string
+  /** True when the executor runs as root and switches to this user; false = tasks run as the server's own user. */
+  readonly switched: boolean
+}
+
+export const DEFAULT_TASK_USER = 'cf-ledger-task'
+
+/** Where the task's files appear inside the sandbox (CF's layout). */
+export const SANDBOX_APP_DIR = '/home/vcap/app'
+export const SANDBOX_TMP_DIR = '/home/vcap/tmp'
+
+function which(cmd: string): string | null {
+  for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/bin', '/bin', '/usr/sbin', '/sbin', '/usr/local/bin']) {
+    if (!dir) continue
+    const p = path.join(dir, cmd)
+    try {
+      fs.accessSync(p, fs.constants.X_OK)
+      return p
+    } catch {
+      // next
+    }
+  }
+  return null
+}
+
+function idOf(flag: '-u' | '-g', name: string): number | null {
+  const r = spawnSync('id', [flag, name], { encoding: 'utf8' })
+  if (r.status !== 0) return null
+  const n = Number(r.stdout.trim())
+  return Number.isInteger(n) ? n : null
+}
+
+export interface UserLog {
+  info(obj: object, msg: string): void
+  warn(obj: object, msg: string): void
+}
+
+/**
+ * The user tasks run as. As root: `name` (default `cf-ledger-task`, created as a system user with
+ * useradd when missing), else `nobody`. Not root: the server's own user (no switch is possible).
+ */
+export function resolveTaskUser(name: string | undefined, log: UserLog): TaskUser {
+  if (process.getuid?.() !== 0) {
+    return { uid: process.getuid!(), gid: process.getgid!(), name: os.userInfo().username, switched: false }
+  }
+  const wanted = name ?? DEFAULT_TASK_USER
+  let uid = idOf('-u', wanted)
+  if (uid === null && wanted === DEFAULT_TASK_USER) {
+    const useradd = which('useradd')
+    const r = useradd
+      ? spawnSync(useradd, ['--system', '--user-group', '--no-create-home', '--home-dir', '/home/vcap', '--shell', '/usr/sbin/nologin', wanted], { encoding: 'utf8' })
+      : null
+    if (r?.status === 0) log.info({ user: wanted }, 'created the system user tasks run as')
+    else log.warn({ user: wanted, error: r ? r.stderr.trim() : 'useradd not found' }, 'could not create the task user; using nobody')
+    uid = idOf('-u', wanted)
+  }
+  if (uid === null) {
+    if (name !== undefined) throw new Error(`task user '${name}' does not exist`)
+    const nobody = idOf('-u', 'nobody')
+    const nogroup = idOf('-g', 'nobody')
+    if (nobody === null || nogroup === null) throw new Error('neither cf-ledger-task nor nobody exists to run tasks as')
+    return { uid: nobody, gid: nogroup, name: 'nobody', switched: true }
+  }
+  if (uid === 0) throw new Error(`task user '${wanted}' is root; tasks must run unprivileged`)
+  const gid = idOf('-g', wanted)
+  if (gid === null) throw new Error(`no group for task user '${wanted}'`)
+  return { uid, gid, name: wanted, switched: true }
+}
+
+/** True when `uid:gid` (no supplementary groups) may search every directory from / down to `dir`. */
+export function traversableBy(dir: string, user: TaskUser): boolean {
+  if (!user.switched) return true
+  let p = path.resolve(dir)
+  for (;;) {
+    let st: fs.Stats
+    try {
+      st = fs.statSync(p)
+    } catch {
+      return false
+    }
+    const bit = st.uid === user.uid ? 0o100 : st.gid === user.gid ? 0o010 : 0o001
+    if (!(st.mode & bit)) return false
+    const parent = path.dirname(p)
+    if (parent === p) return true
+    p = parent
+  }
+}
+
+export interface Tools {
+  readonly sh: string
+  readonly setpriv: string | null
+  readonly bwrap: string | null
+  readonly bwrapVersion: string | null
+}
+
+export function findTools(): Tools {
+  const bwrap = which('bwrap')
+  let bwrapVersion: string | null = null
+  if (bwrap) {
+    const r = spawnSync(bwrap, ['--version'], { encoding: 'utf8' })
+    bwrapVersion = r.status === 0 ? r.stdout.trim().replace(/^bubblewrap\s+/, '') : null
+  }
+  return { sh: fs.existsSync('/bin/sh') ? '/bin/sh' : (which('sh') ?? '/bin/sh'), setpriv: which('setpriv'), bwrap, bwrapVersion }
+}
+
+/** /usr plus the merged-/usr links (or directories) and the parts of /etc programs need. */
+function systemBinds(): string[] {
+  const args = ['--ro-bind', '/usr', '/usr']
+  for (const p of ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32']) {
+    let st: fs.Stats
+    try {
+      st = fs.lstatSync(p)
+    } catch {
+      continue
+    }
+    if (st.isSymbolicLink()) args.push('--symlink', fs.readlinkSync(p), p)
+    else if (st.isDirectory()) args.push('--ro-bind', p, p)
+  }
+  const etc = [
+    'alternatives', 'ca-certificates', 'ca-certificates.conf', 'debian_version', 'fonts', 'gai.conf', 'group', 'host.conf',
+    'hosts', 'ld.so.cache', 'ld.so.conf', 'ld.so.conf.d', 'locale.alias', 'localtime', 'magic', 'magic.mime', 'mime.types',
+    'networks', 'nsswitch.conf', 'os-release', 'passwd', 'perl', 'protocols', 'resolv.conf', 'services', 'ssl', 'timezone',
+  ]
+  let present: string[] = []
+  try {
+    present = fs.readdirSync('/etc')
+  } catch {
+    // no /etc to share
+  }
+  for (const name of present) {
+    if (etc.includes(name) || /^(java-\d+-openjdk|python3(\.\d+)?)$/.test(name)) args.push('--ro-bind', `/etc/${name}`, `/etc/${name}`)
+  }
+  return args
+}
+
+export interface BwrapOptions {
+  readonly appDir: string
+  readonly tmpDir: string
+  readonly hostname: string
+  readonly network: boolean
+  /** bwrap ≥ 0.8: forbid creating user namespaces inside the sandbox. */
+  readonly disableUserns: boolean
+}
+
+let cachedSystemBinds: string[] | undefined
+
+/** bwrap's arguments up to and including `--`; the command follows. */
+export function bwrapArgs(o: BwrapOptions): string[] {
+  cachedSystemBinds ??= systemBinds()
+  return [
+    '--die-with-parent',
+    '--unshare-user',
+    ...(o.disableUserns ? ['--disable-userns'] : []),
+    '--unshare-pid',
+    '--unshare-ipc',
+    '--unshare-uts',
+    '--unshare-cgroup-try',
+    ...(o.network ? [] : ['--unshare-net']),
+    '--hostname',
+    o.hostname.slice(0, 63),
+    ...cachedSystemBinds,
+    '--proc',
+    '/proc',
+    '--dev',
+    '/dev',
+    '--bind',
+    o.appDir,
+    SANDBOX_APP_DIR,
+    '--bind',
+    o.tmpDir,
+    SANDBOX_TMP_DIR,
+    '--bind',
+    o.tmpDir,
+    '/tmp',
+    '--chdir',
+    SANDBOX_APP_DIR,
+    '--remount-ro',
+    '/',
+    '--',
+  ]
+}
+
+export interface WrapperOptions {
+  /** cgroup.procs files to join before anything else runs. */
+  readonly procsFiles: readonly string[]
+  /** RLIMIT_FSIZE in bytes (null = leave as is). */
+  readonly fileSizeBytes: number | null
+  /** RLIMIT_NPROC (null = leave as is). */
+  readonly nproc: number | null
+  /** The program to exec once joined and limited. */
+  readonly exec: readonly string[]
+}
+
+/**
+ * `sh -c WRAPPER …`: the wrapper writes its own pid into each cgroup.procs file, then sets the
+ * rlimits, then execs the rest, so the task and every process it ever forks are inside the
+ * cgroups from the first instruction. Setup failures go to fd 3 (not the task's stderr) with exit
+ * 125; fd 3 is closed for the task.
+ */
+export function wrapperArgs(o: WrapperOptions): string[] {
+  const limits = ['ulimit -c 0 || fail "cannot set RLIMIT_CORE"']
+  if (o.fileSizeBytes !== null) {
+    // dash counts RLIMIT_FSIZE in 512-byte blocks.
+    limits.push(`ulimit -f ${Math.max(1, Math.ceil(o.fileSizeBytes / 512))} || fail "cannot set RLIMIT_FSIZE"`)
+  }
+  if (o.nproc !== null) limits.push(`ulimit -p ${Math.max(1, Math.floor(o.nproc))} || fail "cannot set RLIMIT_NPROC"`)
+  const script = [
+    'fail() { echo "$1" >&3; exit 125; }',
+    'n=$1; shift',
+    'while [ "$n" -gt 0 ]; do',
+    '  { echo $$ > "$1"; } 2>/dev/null || fail "cannot join cgroup $1"',
+    '  shift; n=$((n - 1))',
+    'done',
+    ...limits,
+    'exec "$@" 3>&-',
+  ].join('\n')
+  return ['-c', script, 'cf-ledger-task-wrapper', String(o.procsFiles.length), ...o.procsFiles, ...o.exec]
+}
+
+/** setpriv's arguments to drop to `user` (root only) and die with the server (fallback mode). */
+export function setprivArgs(setpriv: string, user: TaskUser, pdeathsig: boolean): string[] {
+  const args = [setpriv]
+  if (user.switched) args.push(`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--no-new-privs')
+  if (pdeathsig) args.push('--pdeathsig=KILL')
+  args.push('--')
+  return args
+}
