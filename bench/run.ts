@@ -1,0 +1,23 @@
+// Runs a named benchmark: `npm run bench -- org-space [--n 500]`, `npm run bench -- tasks`.
+// Each benchmark is its own script, run in a fresh process with the remaining arguments.
+import { spawnSync } from 'node:child_process'
+import path from 'node:path'
+
+const BENCHMARKS: Record<string, { readonly file: string; readonly about: string }> = {
+  'org-space': { file: 'org-space-create.ts', about: 'org/space creation with audit events vs the raw SQL (docs/performance.md)' },
+  tasks: { file: 'tasks.ts', about: 'task latency and throughput vs a bare spawn and the raw SQL' },
+}
+
+const [name, ...rest] = process.argv.slice(2)
+const names = name === 'all' ? Object.keys(BENCHMARKS) : name ? [name] : []
+if (!names.length || names.some((n) => !BENCHMARKS[n])) {
+  console.error(`usage: npm run bench -- <name|all> [options]\n`)
+  for (const [n, b] of Object.entries(BENCHMARKS)) console.error(`  ${n.padEnd(10)} ${b.about}`)
+  process.exit(2)
+}
+for (const n of names) {
+  console.log(`\n== bench ${n}`)
+  const file = path.join(import.meta.dirname, BENCHMARKS[n]!.file)
+  const r = spawnSync(process.execPath, ['--import', 'tsx', file, ...rest], { stdio: 'inherit' })
+  if (r.status !== 0) process.exit(r.status ?? 1)
+}
