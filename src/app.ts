@@ -1,6 +1,18 @@
 import pino, { type Logger } from 'pino'
 import { ensureUser } from './actions/role-create.ts'
-import { deleteJobHandlers } from './actions/deletes.ts'
+import { deleteApp } from './actions/app-delete.ts'
+import { deleteJobHandlers, type SpaceCascade } from './actions/deletes.ts'
+import { createLocalExecutor } from './executor/local-executor.ts'
+import { ledgerTaskRoutes } from './http/routes/ledger/tasks.ts'
+import { appRoutes } from './http/routes/v3/apps.ts'
+import { processRoutes } from './http/routes/v3/processes.ts'
+import { taskRoutes } from './http/routes/v3/tasks.ts'
+import type { AfterCommit } from './jobs/runner.ts'
+import type { TaskLogSink } from './logs/sink.ts'
+import { SummarySink } from './tasks/summary-sink.ts'
+import { TaskRunner } from './tasks/task-runner.ts'
+import { fingerprinter, loadFingerprintKey } from './trail/fingerprint.ts'
+import type { TaskOutputReader } from './trail/trail.ts'
 import { Permissions } from './authz/permissions.ts'
 import { loadSigningKey, TokenService } from './auth/tokens.ts'
 import type { Principal } from './auth/principal.ts'
@@ -19,6 +31,8 @@ import type { Route } from './http/route.ts'
 import { buildHttpServer } from './http/server.ts'
 import { JobRunner } from './jobs/runner.ts'
 import { openStore } from './store/store.ts'
+import { auditEventRoutes } from './http/routes/v3/audit-events.ts'
+import { v2EventRoutes } from './http/routes/v2/events.ts'
 
 export interface RunningApp {
   readonly url: string
@@ -41,7 +55,41 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   void issuer
   const uaa = new Uaa(db, tokens, config.refreshTokenTtlSeconds)
   const adminPassword = await ensureAdmin(uaa, config.adminPassword)
-  const jobs = new JobRunner(db, deleteJobHandlers([]), logger)
+  const fingerprint = fingerprinter(await loadFingerprintKey(db, config.fingerprintKey))
+
+  // Tasks: the runner moves task state; the executor runs processes and reports back to it.
+  let apiUrl = config.publicUrl ?? ''
+  const sink: TaskLogSink = new SummarySink()
+  const runner = new TaskRunner({
+    db,
+    sink,
+    logger,
+    materializeDroplet: async () => {
+      throw new Error('droplet storage is not configured')
+    },
+    limits: { pids: config.taskPidLimit, maxRunSeconds: config.taskMaxRunSeconds },
+    apiUrl: () => apiUrl,
+  })
+  const executor = await createLocalExecutor(config, runner, logger)
+  runner.attach(executor)
+
+  const cancelAfterCommit = (afterCommit: AfterCommit, taskGuids: readonly string[]) =>
+    afterCommit(async () => {
+      for (const guid of taskGuids) await runner.cancel(guid)
+    })
+  const deleteAppsInSpace: SpaceCascade = async (tx, spaceGuid, actor, afterCommit) => {
+    const apps = await tx.selectFrom('apps').select('guid').where('space_guid', '=', spaceGuid).execute()
+    for (const a of apps) cancelAfterCommit(afterCommit, await deleteApp(tx, a.guid, actor))
+  }
+  const jobs = new JobRunner(
+    db,
+    {
+      ...deleteJobHandlers([deleteAppsInSpace]),
+      'app.delete': async (tx, job, afterCommit) => cancelAfterCommit(afterCommit, await deleteApp(tx, job.resource_guid, job.actor)),
+    },
+    logger,
+  )
+  const outputReader: TaskOutputReader = { tail: async () => ({ lines: [], totalLines: 0, truncated: false }) }
 
   const knownUsers = new Set<string>()
   async function loadPermissions(p: Principal): Promise<Permissions> {
@@ -63,6 +111,23 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     ...userRoutes({ db, jobs }),
     ...roleRoutes({ db, jobs }),
     ...jobRoutes({ db }),
+    ...auditEventRoutes({ db }),
+    ...v2EventRoutes({ db }),
+    ...appRoutes({ db, jobs }),
+    ...processRoutes({ db }),
+    ...taskRoutes({ db, runner, maxDiskInMb: config.maxTaskDiskInMb, fingerprint }),
+    ...ledgerTaskRoutes({
+      db,
+      output: outputReader,
+      fingerprint,
+      inlineOutputLines: 100,
+      limits: () => ({
+        pids: config.taskPidLimit,
+        maxRunSeconds: config.taskMaxRunSeconds,
+        isolation: executor.info.isolation,
+        memoryLimit: executor.info.memoryLimit,
+      }),
+    }),
   ]
   routes.push(openApiRoute(() => routes, VERSION))
 
@@ -71,7 +136,9 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   const address = http.server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
+  apiUrl ||= url
   await jobs.resumePending()
+  await runner.recover()
 
   return {
     url,
@@ -80,6 +147,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     async close() {
       await http.close()
       await jobs.drain()
+      await executor.shutdown()
       await store.close()
     },
   }

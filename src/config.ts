@@ -1,4 +1,5 @@
 import path from 'node:path'
+import { loadLogConfig, type LogConfig } from './logs/config.ts'
 
 export interface Config {
   readonly host: string
@@ -11,6 +12,10 @@ export interface Config {
   readonly clientTokenTtlSeconds: number
   readonly refreshTokenTtlSeconds: number
   readonly logLevel: string
+  /** Key for command fingerprints (hex or base64, ≥ 32 bytes); unset = generated once and kept in the store. */
+  readonly fingerprintKey: string | undefined
+  /** CC's maximum_app_disk_in_mb: the largest disk_in_mb a task may ask for. */
+  readonly maxTaskDiskInMb: number
   /** Largest package zip accepted by `POST /v3/packages/:guid/upload`, bytes. */
   readonly maxPackageBytes: number
   /** Largest total size of a package's files once unzipped, bytes (CC's `max_package_size`). */
@@ -19,6 +24,8 @@ export interface Config {
   readonly maxZipEntries: number
   /** Highest uncompressed:compressed ratio allowed for an entry larger than 1 MiB. */
   readonly maxCompressionRatio: number
+  /** Task output, log-cache and syslog drains (docs/logs.md). */
+  readonly logs: LogConfig
   /** Tasks running at once; more wait in PENDING, in order. */
   readonly taskConcurrency: number
   /** Wall-clock limit per task in seconds; 0 = none (as CF). */
@@ -81,10 +88,13 @@ export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv = process.
     clientTokenTtlSeconds: intFrom(env.CF_LEDGER_CLIENT_TOKEN_TTL, 43200, 'CF_LEDGER_CLIENT_TOKEN_TTL'),
     refreshTokenTtlSeconds: intFrom(env.CF_LEDGER_REFRESH_TOKEN_TTL, 2592000, 'CF_LEDGER_REFRESH_TOKEN_TTL'),
     logLevel: env.CF_LEDGER_LOG_LEVEL ?? 'warn',
+    fingerprintKey: env.CF_LEDGER_FINGERPRINT_KEY || undefined,
+    maxTaskDiskInMb: intFrom(env.CF_LEDGER_MAX_TASK_DISK_MB, 2048, 'CF_LEDGER_MAX_TASK_DISK_MB'),
     maxPackageBytes: intFrom(env.CF_LEDGER_MAX_PACKAGE_BYTES, 256 * 1024 * 1024, 'CF_LEDGER_MAX_PACKAGE_BYTES'),
     maxUnzippedBytes: intFrom(env.CF_LEDGER_MAX_UNZIPPED_BYTES, 1024 * 1024 * 1024, 'CF_LEDGER_MAX_UNZIPPED_BYTES'),
     maxZipEntries: intFrom(env.CF_LEDGER_MAX_ZIP_ENTRIES, 100_000, 'CF_LEDGER_MAX_ZIP_ENTRIES'),
     maxCompressionRatio: intFrom(env.CF_LEDGER_MAX_COMPRESSION_RATIO, 200, 'CF_LEDGER_MAX_COMPRESSION_RATIO'),
+    logs: loadLogConfig(env),
     ...taskConfig(env),
   }
 }
