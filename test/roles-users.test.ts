@@ -228,6 +228,28 @@ for (const store of stores()) {
       assert.equal(expectOk(await erin.api.get('/v3/roles')).body.pagination.total_results, 0)
     })
 
+    it('lets only admins change anything in a suspended organization', async () => {
+      const { orgGuid, spaceGuid } = await createOrgAndSpace(admin, 'frozen-org', 'frozen-space')
+      const mona = await createUser(admin, 'mona')
+      const body = orgRole('organization_manager', orgGuid, { guid: mona.guid })
+      expectOk(await admin.post('/v3/roles', body), 201)
+      expected.push({ type: 'audit.user.organization_manager_add', actee: mona.guid, actee_name: 'mona', space: '', org: orgGuid, request: body })
+      assert.equal(expectOk(await admin.patch(`/v3/organizations/${orgGuid}`, { suspended: true })).body.suspended, true)
+
+      const suspended = (r: Reply) => cfError(r, 403, 'OrgSuspended', 10017, 'The organization is suspended')
+      suspended(await mona.api.patch(`/v3/organizations/${orgGuid}`, { name: 'thawed' }))
+      suspended(await mona.api.post('/v3/spaces', { name: 'more', relationships: { organization: { data: { guid: orgGuid } } } }))
+      suspended(await mona.api.patch(`/v3/spaces/${spaceGuid}`, { name: 'renamed' }))
+      suspended(await mona.api.delete(`/v3/spaces/${spaceGuid}`))
+      suspended(await mona.api.post('/v3/roles', orgRole('organization_auditor', orgGuid, { guid: bob })))
+      expectOk(await mona.api.get(`/v3/organizations/${orgGuid}`))
+      expectOk(await mona.api.get(`/v3/spaces/${spaceGuid}`))
+      expectOk(await admin.patch(`/v3/spaces/${spaceGuid}`, { name: 'renamed-by-admin' }))
+
+      expectOk(await admin.patch(`/v3/organizations/${orgGuid}`, { suspended: false }))
+      expectOk(await mona.api.patch(`/v3/spaces/${spaceGuid}`, { name: 'renamed' }))
+    })
+
     it('wrote one audit event per role change, with the request as sent', async () => {
       const { events, problems } = await withStore(server, async (q) => {
         const events = await readEvents(q)

@@ -1,5 +1,7 @@
 import { actorOf } from '../../../auth/principal.ts'
 import type { ActionContext } from '../../../actions/context.ts'
+import type { Permissions } from '../../../authz/permissions.ts'
+import { apiError } from '../../../errors/api-error.ts'
 import { parseLabelSelector } from '../../../messages/label-selector.ts'
 import { pagingOf, timestampOps, type Paging, type TimestampOps } from '../../../messages/list-query.ts'
 import type { Requirement } from '../../../messages/label-selector.ts'
@@ -33,4 +35,9 @@ export function commonList(q: Record<string, unknown>, defaultOrder: Order = { c
 /** The request as the client sent it, for the `request` field of audit events. */
 export function requestOf(body: unknown): Record<string, unknown> {
   return body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {}
+}
+
+/** CC's is_org_active?: only admins change anything in a suspended org (403 OrgSuspended). */
+export function requireActiveOrg(perms: Permissions, org: { readonly suspended: boolean }): void {
+  if (org.suspended && !perms.isAdmin) throw apiError('OrgSuspended')
 }

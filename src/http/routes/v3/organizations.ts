@@ -11,7 +11,7 @@ import { presentOrganization } from '../../../presenters/v3/organization.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import type { Db } from '../../../store/store.ts'
 import { accepted, ok, type AuthedContext, type Route } from '../../route.ts'
-import { actionContext, commonList, requestOf } from './common.ts'
+import { actionContext, commonList, requestOf, requireActiveOrg } from './common.ts'
 
 const listSchema = listQuery({ filters: ['names', 'guids'], orderBy: ['created_at', 'updated_at', 'name'], labels: true })
 const createSchema = z.object({ name: nameSchema, suspended: z.boolean({ error: 'Suspended must be a boolean' }).optional(), metadata: metadataSchema.optional() }).strict()
@@ -78,6 +78,7 @@ export function organizationRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       async handler(ctx) {
         const org = await visibleOrg(ctx)
         if (!ctx.perms.canManageOrg(org.guid)) throw notAuthorized()
+        requireActiveOrg(ctx.perms, org)
         const updated = await updateOrganization(actionContext(db, ctx), org, ctx.body, requestOf(ctx.body))
         return ok(presentOrganization(updated, ctx.baseUrl))
       },

@@ -15,7 +15,7 @@ import { presentRole, presentUser } from '../../../presenters/v3/user.ts'
 import type { RoleRow } from '../../../store/schema.ts'
 import type { Db } from '../../../store/store.ts'
 import { accepted, ok, type AuthedContext, type Route } from '../../route.ts'
-import { actionContext, commonList, requestOf } from './common.ts'
+import { actionContext, commonList, requestOf, requireActiveOrg } from './common.ts'
 
 const INCLUDES = ['user', 'space', 'organization'] as const
 const listSchema = listQuery({
@@ -160,6 +160,7 @@ export function roleRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
           if (!org) throw unprocessable('Invalid organization. Ensure that the organization exists and you have access to it.')
           if (!ctx.perms.canManageOrg(org.guid)) throw notAuthorized()
         }
+        requireActiveOrg(ctx.perms, org)
         const user = await resolveUser(rel.user.data, isSpaceRole)
         // A space role's user must be one the caller can see (CC's readable_users_query).
         if (isSpaceRole && !(await findVisibleUser(db, ctx.perms, user.guid))) {
@@ -181,6 +182,7 @@ export function roleRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
           ? ctx.perms.canManageSpace(role.space_guid, role.organization_guid!)
           : ctx.perms.canManageOrg(role.organization_guid!)
         if (!allowed) throw notAuthorized()
+        requireActiveOrg(ctx.perms, (await findOrganization(db, role.organization_guid!))!)
         if (role.type === 'organization_user') {
           const spaceRoles = await db
             .selectFrom('roles')

@@ -12,7 +12,7 @@ import { presentOrganization, presentSpace } from '../../../presenters/v3/organi
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import type { Db } from '../../../store/store.ts'
 import { accepted, ok, type AuthedContext, type Route } from '../../route.ts'
-import { actionContext, commonList, requestOf } from './common.ts'
+import { actionContext, commonList, requestOf, requireActiveOrg } from './common.ts'
 
 const listSchema = listQuery({
   filters: ['names', 'guids', 'organization_guids'],
@@ -97,6 +97,7 @@ export function spaceRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
           throw unprocessable('Invalid organization. Ensure the organization exists and you have access to it.')
         }
         if (!ctx.perms.canManageOrg(org.guid)) throw notAuthorized()
+        requireActiveOrg(ctx.perms, org)
         const space = await createSpace(actionContext(db, ctx), { name: b.name, organizationGuid: org.guid, metadata: b.metadata }, requestOf(ctx.body))
         return ok(presentSpace(space, ctx.baseUrl), 201)
       },
@@ -111,6 +112,7 @@ export function spaceRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       async handler(ctx) {
         const space = await visibleSpace(ctx)
         if (!ctx.perms.canManageSpace(space.guid, space.organization_guid)) throw notAuthorized()
+        requireActiveOrg(ctx.perms, (await findOrganization(db, space.organization_guid))!)
         const updated = await updateSpace(actionContext(db, ctx), space, ctx.body, requestOf(ctx.body))
         return ok(presentSpace(updated, ctx.baseUrl))
       },
@@ -124,6 +126,7 @@ export function spaceRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       async handler(ctx) {
         const space = await visibleSpace(ctx)
         if (!ctx.perms.canManageOrg(space.organization_guid)) throw notAuthorized()
+        requireActiveOrg(ctx.perms, (await findOrganization(db, space.organization_guid))!)
         const job = await requestSpaceDelete(actionContext(db, ctx), space)
         deps.jobs.start(job)
         return accepted(`${ctx.baseUrl}/v3/jobs/${job}`)
