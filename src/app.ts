@@ -31,6 +31,11 @@ import type { Route } from './http/route.ts'
 import { buildHttpServer } from './http/server.ts'
 import { JobRunner } from './jobs/runner.ts'
 import { openStore } from './store/store.ts'
+import { SyslogForwarder } from './export/forwarder.ts'
+import { advisoryLockLeader, soleLeader } from './export/leader.ts'
+import { EventStreams } from './export/stream.ts'
+import { LedgerWatch } from './export/watch.ts'
+import { eventStreamRoutes } from './http/routes/ledger/events-stream.ts'
 import { auditEventRoutes } from './http/routes/v3/audit-events.ts'
 import { v2EventRoutes } from './http/routes/v2/events.ts'
 
@@ -103,6 +108,12 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   }
 
   const authenticate = (token: string) => tokens.verify(token)
+  // Audit export (docs/export.md): NDJSON streams and the optional syslog forwarder.
+  const ledgerWatch = new LedgerWatch(db, logger)
+  const eventStreams = new EventStreams(db, ledgerWatch, logger)
+  const auditForwarder = config.auditSyslog
+    ? new SyslogForwarder(db, ledgerWatch, logger, config.auditSyslog, config.databaseUrl ? advisoryLockLeader(config.databaseUrl, logger) : soleLeader())
+    : undefined
   const routes: Route[] = [
     ...rootRoutes(),
     ...uaaRoutes({ db, uaa, tokens, authenticate }),
@@ -111,6 +122,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     ...userRoutes({ db, jobs }),
     ...roleRoutes({ db, jobs }),
     ...jobRoutes({ db }),
+    ...eventStreamRoutes({ db, streams: eventStreams, forwarder: auditForwarder }),
     ...auditEventRoutes({ db }),
     ...v2EventRoutes({ db }),
     ...appRoutes({ db, jobs }),
@@ -138,6 +150,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
   apiUrl ||= url
   await jobs.resumePending()
+  auditForwarder?.start()
   await runner.recover()
 
   return {
@@ -145,7 +158,10 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     adminPassword,
     storeKind: store.kind,
     async close() {
+      await eventStreams.close()
       await http.close()
+      await auditForwarder?.stop()
+      ledgerWatch.close()
       await jobs.drain()
       await executor.shutdown()
       await store.close()

@@ -1,5 +1,6 @@
 import path from 'node:path'
 import { loadLogConfig, type LogConfig } from './logs/config.ts'
+import { loadAuditSyslogConfig, type AuditSyslogConfig } from './export/config.ts'
 
 export interface Config {
   readonly host: string
@@ -26,6 +27,8 @@ export interface Config {
   readonly maxCompressionRatio: number
   /** Task output, log-cache and syslog drains (docs/logs.md). */
   readonly logs: LogConfig
+  /** The audit-event syslog forwarder (docs/export.md); undefined when off (the default). */
+  readonly auditSyslog: AuditSyslogConfig | undefined
   /** Tasks running at once; more wait in PENDING, in order. */
   readonly taskConcurrency: number
   /** Wall-clock limit per task in seconds; 0 = none (as CF). */
@@ -95,6 +98,7 @@ export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv = process.
     maxZipEntries: intFrom(env.CF_LEDGER_MAX_ZIP_ENTRIES, 100_000, 'CF_LEDGER_MAX_ZIP_ENTRIES'),
     maxCompressionRatio: intFrom(env.CF_LEDGER_MAX_COMPRESSION_RATIO, 200, 'CF_LEDGER_MAX_COMPRESSION_RATIO'),
     logs: loadLogConfig(env),
+    auditSyslog: loadAuditSyslogConfig(env),
     ...taskConfig(env),
   }
 }

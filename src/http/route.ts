@@ -1,3 +1,4 @@
+import type { FastifyReply } from 'fastify'
 import type { ZodType } from 'zod'
 import type { Principal } from '../auth/principal.ts'
 import type { Permissions } from '../authz/permissions.ts'
@@ -23,6 +24,11 @@ export interface RouteContext<Q = unknown, B = unknown> {
   readonly baseUrl: string
   readonly path: string
   readonly request: RequestInfo
+  /**
+   * The fastify reply, for routes declared `raw: true` only: a streaming handler calls
+   * `reply.hijack()` and writes `reply.raw` itself; errors thrown before that render as usual.
+   */
+  readonly reply?: FastifyReply
 }
 
 export interface AuthedContext<Q = unknown, B = unknown> extends RouteContext<Q, B> {
@@ -39,6 +45,8 @@ interface RouteBase {
   readonly body?: ZodType
   /** Errors render as CC v3 (default), CC v2, or UAA's OAuth shape. */
   readonly errors?: 'v3' | 'v2' | 'uaa'
+  /** The handler gets the fastify reply in `ctx.reply` (streaming responses). */
+  readonly raw?: boolean
 }
 
 export interface PublicRoute extends RouteBase {

@@ -92,6 +92,7 @@ export function buildHttpServer(routes: readonly Route[], deps: HttpDeps): Fasti
             baseUrl: baseUrlOf(req, deps.publicUrl),
             path: req.url.split('?')[0]!,
             request: { ip: req.ip, userAgent: req.headers['user-agent'] ?? '', headers: req.headers },
+            reply: route.raw ? reply : undefined,
           }
           let res
           if (route.auth === 'none') {
@@ -107,6 +108,8 @@ export function buildHttpServer(routes: readonly Route[], deps: HttpDeps): Fasti
             const body = route.body ? parseBody(route.body, req.body) : req.body
             res = await route.handler({ ...base, body, principal, perms })
           }
+          // A raw route (route.raw) that took the reply over (reply.hijack()) writes its own response.
+          if (reply.sent) return
           reply.status(res.status)
           if (res.headers) reply.headers(res.headers)
           // 204, and 202 without a job body (CC's `head :accepted`), have an empty body.

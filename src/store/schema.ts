@@ -273,6 +273,13 @@ export interface SchemaMigrationsTable {
   applied_at: Generated<Date>
 }
 
+/** Last delivered (receiver-confirmed) seq per audit-event exporter (docs/export.md). */
+export interface ExportCursorsTable {
+  name: string
+  seq: ColumnType<number, number, number>
+  updated_at: Timestamp
+}
+
 export interface Database {
   uaa_users: UaaUsersTable
   oauth_clients: OauthClientsTable
@@ -296,6 +303,7 @@ export interface Database {
   space_quotas: SpaceQuotasTable
   ledger_keys: LedgerKeysTable
   schema_migrations: SchemaMigrationsTable
+  export_cursors: ExportCursorsTable
 }
 
 export type OrganizationRow = Selectable<OrganizationsTable>

@@ -1,0 +1,73 @@
+// Tells exporters when the ledger grows. One poller per process reads the ledger head (a
+// one-row primary-key lookup) while anyone is waiting, so N followers cost one query per tick,
+// and it sees events written by other server processes sharing the database as well.
+import type { Logger } from 'pino'
+import type { Db } from '../store/store.ts'
+import { ledgerHead } from './events.ts'
+
+interface Waiter {
+  readonly beyond: number
+  readonly resolve: (head: number | undefined) => void
+}
+
+export class LedgerWatch {
+  private head = 0
+  private readonly waiters = new Set<Waiter>()
+  private timer: NodeJS.Timeout | undefined
+  private polling = false
+  private closed = false
+
+  constructor(
+    private readonly db: Db,
+    private readonly logger: Logger,
+    readonly intervalMs = 200,
+  ) {}
+
+  /**
+   * Resolves with the head once it is beyond `seq`, or with undefined after `timeoutMs` or when
+   * `signal` aborts or the watch closes; never rejects.
+   */
+  waitBeyond(seq: number, timeoutMs: number, signal?: AbortSignal): Promise<number | undefined> {
+    if (this.closed || signal?.aborted) return Promise.resolve(undefined)
+    return new Promise((resolve) => {
+      let timeout: NodeJS.Timeout | undefined = undefined
+      const done = (head: number | undefined) => {
+        this.waiters.delete(waiter)
+        clearTimeout(timeout)
+        signal?.removeEventListener('abort', onAbort)
+        resolve(head)
+      }
+      const onAbort = () => done(undefined)
+      const waiter: Waiter = { beyond: seq, resolve: done }
+      timeout = setTimeout(() => done(undefined), Math.max(0, timeoutMs))
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.waiters.add(waiter)
+      this.schedule()
+    })
+  }
+
+  private schedule(): void {
+    if (this.timer || this.polling || this.closed || !this.waiters.size) return
+    this.timer = setTimeout(() => void this.poll(), this.intervalMs)
+  }
+
+  private async poll(): Promise<void> {
+    this.timer = undefined
+    this.polling = true
+    try {
+      this.head = await ledgerHead(this.db)
+      for (const w of [...this.waiters]) if (this.head > w.beyond) w.resolve(this.head)
+    } catch (err) {
+      if (!this.closed) this.logger.warn({ err }, 'audit export: reading the ledger head failed')
+    } finally {
+      this.polling = false
+      this.schedule()
+    }
+  }
+
+  close(): void {
+    this.closed = true
+    clearTimeout(this.timer)
+    for (const w of [...this.waiters]) w.resolve(undefined)
+  }
+}
