@@ -1,4 +1,5 @@
 // Splits a task's stdout/stderr byte stream into lines with nanosecond timestamps.
+import type { Readable } from 'node:stream'
 
 /** Loggregator's cap on one log message; longer lines are split into pieces of at most this size. */
 export const MAX_LINE_BYTES = 64 * 1024
@@ -127,5 +128,69 @@ export class LineSplitter {
     this.pending = []
     this.pendingBytes = 0
     this.emit(joined, 0, joined.length)
+  }
+}
+
+/**
+ * Reads a child's pipe into a LineSplitter, but holds everything back until `release()`: the
+ * stream stays paused (the child blocks once the pipe is full), and whatever Node pulls through
+ * anyway after the child's exit is buffered here, not dropped.
+ */
+export class StreamCapture {
+  private held: Buffer[] | null = []
+  private endedEarly = false
+  private resolveDone!: () => void
+  /** Resolves once the stream has ended (last line delivered) or closed. */
+  readonly done = new Promise<void>((resolve) => (this.resolveDone = resolve))
+
+  constructor(
+    private readonly stream: Readable,
+    private readonly splitter: LineSplitter,
+  ) {
+    stream.on('data', (c: Buffer) => {
+      if (this.held) this.held.push(c)
+      else splitter.push(c)
+    })
+    stream.once('end', () => {
+      if (this.held) {
+        this.endedEarly = true
+        return
+      }
+      splitter.end()
+      this.resolveDone()
+    })
+    stream.once('close', () => {
+      if (!this.held) this.resolveDone()
+    })
+    stream.once('error', () => {
+      if (!this.held) this.resolveDone()
+    })
+    stream.pause()
+  }
+
+  /** Delivers what was held and lets the stream flow. */
+  release(): void {
+    const held = this.held
+    if (!held) return
+    this.held = null
+    for (const c of held) this.splitter.push(c)
+    if (this.endedEarly) {
+      this.splitter.end()
+      this.resolveDone()
+      return
+    }
+    if (this.stream.readableEnded || this.stream.destroyed) {
+      this.resolveDone()
+      return
+    }
+    this.stream.resume()
+  }
+
+  /** Stops reading; delivers a pending partial line. */
+  abort(): void {
+    this.release()
+    this.splitter.end()
+    this.stream.destroy()
+    this.resolveDone()
   }
 }

@@ -13,7 +13,7 @@ import type { Config } from '../config.ts'
 import { type CgroupDriver, type TaskCgroup, detectCgroups } from './cgroups.ts'
 import { chownTree, diskUsage } from './disk.ts'
 import type { Executor, ExecutorInfo, ExecutorListener, OutputLine, TaskExit, TaskSpec } from './executor.ts'
-import { LineSplitter, MAX_LINE_BYTES, TaskClock } from './line-reader.ts'
+import { LineSplitter, MAX_LINE_BYTES, StreamCapture, TaskClock } from './line-reader.ts'
 import { childrenOf, descendants, groupMembers, pidsWithEnv, processGroupOf, signalAll } from './procs.ts'
 import { KeyedFifo } from './queue.ts'
 import {
@@ -80,6 +80,8 @@ interface Job {
   killTimer?: NodeJS.Timeout
   killed: boolean
   startedAt?: Date
+  /** Its exit is known (being reported); cancel no longer applies. */
+  done: boolean
 }
 
 const MARKER = 'CF_LEDGER_TASK_ID'
@@ -213,13 +215,14 @@ export class LocalExecutor implements Executor {
   submit(spec: TaskSpec): void {
     if (this.closed) throw new Error('the executor is shut down')
     if (this.running.has(spec.taskGuid) || this.queue.has(spec.taskGuid)) throw new Error(`task ${spec.taskGuid} is already submitted`)
-    const job: Job = { spec, taskDir: path.join(this.workRoot, taskDirName(spec.taskGuid)), killed: false }
+    const job: Job = { spec, taskDir: path.join(this.workRoot, taskDirName(spec.taskGuid)), killed: false, done: false }
     this.queue.push(spec.taskGuid, job)
     this.pump()
   }
 
   active(): string[] {
-    return [...this.running.keys(), ...this.queue.keys()]
+    const running = [...this.running.values()].filter((j) => !j.done).map((j) => j.spec.taskGuid)
+    return [...running, ...this.queue.keys()]
   }
 
   async cancel(taskGuid: string): Promise<boolean> {
@@ -241,7 +244,7 @@ export class LocalExecutor implements Executor {
       return true
     }
     const job = this.running.get(taskGuid)
-    if (!job) return false
+    if (!job || job.done) return false
     this.terminate(job, 'cancel', this.options.cancelGraceMs)
     return true
   }
@@ -371,8 +374,8 @@ export class LocalExecutor implements Executor {
       detached: true,
     })
     job.child = child
-    const exitP = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-      child.once('exit', (code, signal) => resolve({ code, signal }))
+    const exitP = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: Date }>((resolve) => {
+      child.once('exit', (code, signal) => resolve({ code, signal, at: new Date() }))
     })
     const spawned = await new Promise<Error | null>((resolve) => {
       child.once('spawn', () => resolve(null))
@@ -432,9 +435,8 @@ export class LocalExecutor implements Executor {
       diskTimer = setTimeout(tick, this.diskPollMs)
     }
 
-    await guarded(this.log, 'started', guid, () => this.listener.started(guid, { pid, startedAt }))
-
-    // Output flows only now: until here the pipes filled up to their buffers and the task blocked.
+    // Output is held back until `started` has been stored; until then the pipes fill up and the
+    // task blocks on its writes.
     const clock = new TaskClock()
     let listenerFailed = false
     const deliver = (stream: OutputLine['stream']) => (text: string, timestampNs: bigint) => {
@@ -445,41 +447,30 @@ export class LocalExecutor implements Executor {
         listenerFailed = true
       }
     }
-    const readers = [
-      [child.stdout!, new LineSplitter(clock, deliver('OUT'), this.maxLineBytes)],
-      [child.stderr!, new LineSplitter(clock, deliver('ERR'), this.maxLineBytes)],
-    ] as const
-    const ended = readers.map(
-      ([stream, splitter]) =>
-        new Promise<void>((resolve) => {
-          stream.on('data', (c: Buffer) => splitter.push(c))
-          stream.once('end', () => {
-            splitter.end()
-            resolve()
-          })
-          stream.once('close', () => resolve())
-          stream.once('error', () => resolve())
-        }),
-    )
+    const captures = [
+      new StreamCapture(child.stdout!, new LineSplitter(clock, deliver('OUT'), this.maxLineBytes)),
+      new StreamCapture(child.stderr!, new LineSplitter(clock, deliver('ERR'), this.maxLineBytes)),
+    ]
 
-    const { code, signal } = await exitP
-    const finishedAt = new Date()
+    await guarded(this.log, 'started', guid, () => this.listener.started(guid, { pid, startedAt }))
+
+    captures.forEach((c) => c.release())
+
+    const { code, signal, at: finishedAt } = await exitP
+    job.done = true
     exitedYet = true
     clearTimeout(runTimer)
     clearTimeout(diskTimer)
     clearTimeout(job.killTimer)
     // The task's main process is gone: nothing it started may outlive it (as a Diego container).
     this.killTree(job, 'SIGKILL', true)
-    const streamsDone = Promise.all(ended)
+    const streamsDone = Promise.all(captures.map((c) => c.done))
     const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 2000).unref())
     if ((await Promise.race([streamsDone, timeout])) === 'timeout') {
       // Something we could not find still holds the pipes; stop reading rather than hang.
       this.log.warn({ task: guid }, 'task output pipes still open 2 s after exit; closing them')
       this.killTree(job, 'SIGKILL', true)
-      for (const [stream, splitter] of readers) {
-        splitter.end()
-        stream.destroy()
-      }
+      for (const c of captures) c.abort()
     }
     fd3?.destroy()
 
@@ -584,7 +575,7 @@ export class LocalExecutor implements Executor {
    * thorough). Never touches tasks this executor is running.
    */
   async reapOrphans(records: readonly OrphanRecord[] = []): Promise<ReapReport> {
-    const mine = new Set(this.active())
+    const mine = new Set([...this.running.keys(), ...this.queue.keys()])
     const killed = new Set<number>()
     let removedCgroups = 0
     if (this.cgroups) {
