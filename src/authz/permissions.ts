@@ -17,6 +17,9 @@ export interface RoleGrant {
   readonly space_guid: string | null
 }
 
+/** The audit events a caller may read: all, or those of the listed spaces and orgs. */
+export type EventScope = { readonly all: true } | { readonly all: false; readonly spaces: readonly string[]; readonly orgs: readonly string[] }
+
 /** `'all'` or an explicit list of guids; list queries scope their SQL with it. */
 export type Scope = 'all' | readonly string[]
 
@@ -122,6 +125,27 @@ export class Permissions {
 
   hasSpaceRole(spaceGuid: string, type: string): boolean {
     return this.spacesWith([type]).includes(spaceGuid)
+  }
+
+  /**
+   * Audit events a caller may read through /v3/audit_events (CC's readable_event_dataset):
+   * global readers see all; others see events of spaces where they are space auditor,
+   * developer or supporter, and of orgs where they are org auditor. Space roles never reach
+   * org-level events (their space_guid is ''); managers and billing managers see none.
+   */
+  eventScopeV3(): EventScope {
+    if (this.canReadGlobally) return { all: true }
+    return {
+      all: false,
+      spaces: this.spacesWith(['space_auditor', 'space_developer', 'space_supporter']),
+      orgs: this.orgsWith(['organization_auditor']),
+    }
+  }
+
+  /** /v2/events (Event.user_visibility_filter): as v3, but space supporters are not included. */
+  eventScopeV2(): EventScope {
+    if (this.canReadGlobally) return { all: true }
+    return { all: false, spaces: this.spacesWith(['space_auditor', 'space_developer']), orgs: this.orgsWith(['organization_auditor']) }
   }
 
   /** May this caller see secrets (env values, task commands) of resources in the space? */

@@ -37,17 +37,29 @@ export function orderBy<const C extends readonly [string, ...string[]]>(columns:
     }))
 }
 
-const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/
+/** CC's opinionated ISO 8601: whole seconds, UTC (`TimestampValidator#opinionated_iso_8601`). */
+const CC_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/
 
-/** `created_ats=t1,t2` or `created_ats[lt]=t`; timestamps are RFC 3339 in UTC, as CC requires. */
+/** Rails' `humanize` of an attribute, as ActiveModel prefixes its messages: `created_ats` → `Created ats`. */
+export function humanize(attr: string): string {
+  const s = attr.replace(/_/g, ' ')
+  return s.charAt(0).toUpperCase() + s.slice(1)
+}
+
+/**
+ * `created_ats=t1,t2` or `created_ats[lt]=t`; timestamps are whole seconds in UTC, as CC requires.
+ * The messages are CC's (TimestampValidator) with ActiveModel's attribute prefix.
+ */
 export function timestampFilters(field: 'created_ats' | 'updated_ats') {
+  const formatMessage = `${humanize(field)} has an invalid timestamp format. Timestamps should be formatted as 'YYYY-MM-DDThh:mm:ssZ'`
+  const valid = (t: string) => CC_TIMESTAMP.test(t) && !Number.isNaN(Date.parse(t))
   const times = scalar
-    .refine((s) => s.split(',').every((t) => RFC3339_UTC.test(t) && !Number.isNaN(Date.parse(t))), {
-      // ActiveModel's full message: the humanized attribute, then the validator's text.
-      message: `${field[0]!.toUpperCase()}${field.slice(1).replace('_', ' ')} has an invalid timestamp format. Timestamps should be formatted as 'YYYY-MM-DDThh:mm:ssZ'`,
-    })
+    .refine((s) => s.split(',').every(valid), { message: formatMessage })
     .transform((s) => s.split(',').map((t) => new Date(t)))
-  const one = times.refine((ts) => ts.length === 1, { message: `Operator requires a single timestamp in ${field}` })
+  const one = scalar
+    .refine((s) => !s.includes(','), { message: `${humanize(field)} only accepts one value when using a relational operator`, abort: true })
+    .refine(valid, { message: formatMessage })
+    .transform((s) => [new Date(s)])
   return {
     [field]: times.optional(),
     [`${field}[lt]`]: one.optional(),
@@ -55,6 +67,25 @@ export function timestampFilters(field: 'created_ats' | 'updated_ats') {
     [`${field}[gt]`]: one.optional(),
     [`${field}[gte]`]: one.optional(),
   } as Record<string, z.ZodOptional<typeof times>>
+}
+
+/**
+ * Rack parses `created_ats[lt]=t` into a nested hash and CC validates the operator; a bracketed
+ * key a schema does not list gets CC's message for its base attribute, or `undefined` when the
+ * base attribute is unknown too (then it is an unknown parameter).
+ */
+export function bracketKeyError(shapeKeys: readonly string[], key: string): string | undefined {
+  const m = /^([^[\]]+)\[([^\]]*)\]$/.exec(key)
+  if (!m || !shapeKeys.includes(m[1]!)) return undefined
+  const [, base, op] = m as unknown as [string, string, string]
+  if (shapeKeys.includes(`${base}[lt]`)) return `${humanize(base)} Invalid relational operator: '${op}'`
+  if (shapeKeys.includes(`${base}[not]`)) return `${humanize(base)} ${base} has an invalid operator`
+  return `${humanize(base)} must be an array`
+}
+
+/** The base parameter of a bracketed key (`created_ats[lt]` → `created_ats`), as CC names it. */
+export function baseKey(key: string): string {
+  return key.replace(/\[[^\]]*\]$/, '')
 }
 
 export const labelSelector = scalar

@@ -1,5 +1,6 @@
 import { z, type ZodType } from 'zod'
 import { ApiError, apiError } from '../errors/api-error.ts'
+import { baseKey, bracketKeyError } from './list-query.ts'
 
 function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
   return issues
@@ -29,11 +30,17 @@ export function parseQuery<T>(schema: ZodType<T>, query: unknown): T {
   if (!r.success) {
     const unknown = r.error.issues.find((i) => i.code === 'unrecognized_keys')
     if (unknown && unknown.code === 'unrecognized_keys') {
-      const valid = schema instanceof z.ZodObject ? Object.keys(schema.shape).map((k) => `'${k}'`) : []
-      throw apiError(
-        'BadQueryParameter',
-        `Unknown query parameter(s): ${unknown.keys.map((k) => `'${k}'`).join(', ')}. Valid parameters are: ${valid.join(', ')}`,
-      )
+      const shapeKeys = schema instanceof z.ZodObject ? Object.keys(schema.shape) : []
+      const operatorErrors = unknown.keys.map((k) => bracketKeyError(shapeKeys, k))
+      const names = [...new Set(unknown.keys.filter((_, i) => !operatorErrors[i]).map(baseKey))]
+      if (names.length) {
+        const valid = shapeKeys.filter((k) => !k.includes('[')).map((k) => `'${k}'`)
+        throw apiError(
+          'BadQueryParameter',
+          `Unknown query parameter(s): ${names.map((k) => `'${k}'`).join(', ')}. Valid parameters are: ${valid.join(', ')}`,
+        )
+      }
+      throw apiError('BadQueryParameter', operatorErrors.join(', '))
     }
     throw apiError('BadQueryParameter', describeIssues(r.error.issues))
   }

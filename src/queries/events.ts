@@ -1,0 +1,189 @@
+import { sql, type CompiledQuery, type RawBuilder, type SqlBool } from 'kysely'
+import type { EventScope } from '../authz/permissions.ts'
+import type { Paging, TimestampOps } from '../messages/list-query.ts'
+import type { EventRow } from '../store/schema.ts'
+import type { Db } from '../store/store.ts'
+import { timestampConditions, type Page } from './list.ts'
+
+/** Columns the audit-event filters compare as strings. */
+export type EventColumn = 'type' | 'space_guid' | 'organization_guid' | 'actee' | 'guid'
+export type StringOp = '=' | '<' | '<=' | '>' | '>=' | 'in' | 'not in'
+
+/** One string comparison: `type in (…)`, `actee not in (…)`, v2's `type > 'x'`, … */
+export interface StringCondition {
+  readonly column: EventColumn
+  readonly op: StringOp
+  readonly values: readonly string[]
+}
+
+/**
+ * A filtered view of the events table, as both APIs need it: who may see what (scope), string
+ * comparisons, and created_at conditions (each TimestampOps is one filter; all are ANDed).
+ */
+export interface EventFilter {
+  readonly scope: EventScope
+  readonly conditions: readonly StringCondition[]
+  readonly createdAt: readonly TimestampOps[]
+  /** A condition that can never hold (v2 `q=timestamp:` compares with NULL). */
+  readonly never?: boolean
+}
+
+/** v3 orders by seq (CC's id) unless asked; v2 always by timestamp then id. */
+export type EventOrder =
+  | { readonly kind: 'seq'; readonly direction: 'asc' | 'desc' }
+  | { readonly kind: 'created_at'; readonly direction: 'asc' | 'desc'; readonly tiebreak: 'guid' | 'seq' }
+
+/** Columns the counter table (`event_counts`) has, so conditions on them can be counted there. */
+const COUNTED: ReadonlySet<EventColumn> = new Set(['type', 'space_guid', 'organization_guid'])
+
+/** Above this many rows a count switches from counting matches to counting the complement. */
+export const COUNT_CAP = 10_000
+
+const FALSE = sql<SqlBool>`false`
+const TRUE = sql<SqlBool>`true`
+
+function conditionSql(c: StringCondition): RawBuilder<SqlBool> {
+  const ref = sql.ref(c.column)
+  switch (c.op) {
+    case 'in':
+      return c.values.length ? sql<SqlBool>`${ref} in (${sql.join(c.values)})` : FALSE
+    case 'not in':
+      return c.values.length ? sql<SqlBool>`${ref} not in (${sql.join(c.values)})` : TRUE
+    default:
+      return sql<SqlBool>`${ref} ${sql.raw(c.op)} ${c.values[0] ?? ''}`
+  }
+}
+
+function scopeSql(scope: EventScope): RawBuilder<SqlBool> | undefined {
+  if (scope.all) return undefined
+  const parts: RawBuilder<SqlBool>[] = []
+  if (scope.spaces.length) parts.push(sql<SqlBool>`space_guid in (${sql.join(scope.spaces)})`)
+  if (scope.orgs.length) parts.push(sql<SqlBool>`organization_guid in (${sql.join(scope.orgs)})`)
+  if (!parts.length) return FALSE
+  return parts.length === 1 ? parts[0] : sql<SqlBool>`(${sql.join(parts, sql` or `)})`
+}
+
+function and(parts: readonly RawBuilder<SqlBool>[]): RawBuilder<SqlBool> {
+  if (!parts.length) return TRUE
+  return parts.length === 1 ? parts[0]! : sql<SqlBool>`(${sql.join(parts, sql` and `)})`
+}
+
+function timeSql(f: EventFilter): RawBuilder<SqlBool>[] {
+  return f.createdAt.flatMap((ops) => timestampConditions('created_at', ops)) as RawBuilder<SqlBool>[]
+}
+
+/** The parts of a filter the counter table can answer: scope and type/space/org conditions. */
+function countedParts(f: EventFilter): RawBuilder<SqlBool>[] {
+  const scope = scopeSql(f.scope)
+  return [...(f.never ? [FALSE] : []), ...(scope ? [scope] : []), ...f.conditions.filter((c) => COUNTED.has(c.column)).map(conditionSql)]
+}
+
+/** Everything else: actee and guid conditions and the time window. */
+function residualParts(f: EventFilter): RawBuilder<SqlBool>[] {
+  return [...f.conditions.filter((c) => !COUNTED.has(c.column)).map(conditionSql), ...timeSql(f)]
+}
+
+export function whereSql(f: EventFilter): RawBuilder<SqlBool> {
+  return and([...countedParts(f), ...residualParts(f)])
+}
+
+function orderSql(order: EventOrder): RawBuilder<unknown> {
+  const dir = sql.raw(order.direction)
+  if (order.kind === 'seq') return sql`seq ${dir}`
+  return sql`created_at ${dir}, ${sql.ref(order.tiebreak)} ${dir}`
+}
+
+const COLUMNS = sql.raw(
+  'seq, guid, created_at, type, actor, actor_type, actor_name, actor_username, actee, actee_type, actee_name, metadata, space_guid, organization_guid, prev_hash, hash',
+)
+
+/** The page query: the filter, the order, then LIMIT/OFFSET as CC pages. */
+export function pageQuery(f: EventFilter, paging: Paging, order: EventOrder): RawBuilder<EventRow> {
+  return sql<EventRow>`select ${COLUMNS} from events where ${whereSql(f)}
+    order by ${orderSql(order)} limit ${paging.perPage} offset ${(paging.page - 1) * paging.perPage}`
+}
+
+/**
+ * How `total_results` is counted (docs/audit-events.md, "Counting"). Exact in every case, and
+ * without scanning the table for the common filters:
+ *
+ * - no actee/guid/time condition: a sum over `event_counts` (or the one-row `event_totals`);
+ * - a positive actee or guid condition: count(*) through that index (selective by nature);
+ * - otherwise (time windows, `target_guids[not]`, v2 actee comparisons): count the matches with
+ *   a cap; past the cap count the complement with a cap and subtract it from the counters; only
+ *   when both sides are large does it count the matches in full.
+ */
+export type CountPlan =
+  | { readonly kind: 'counters'; readonly query: RawBuilder<{ n: number | string }> }
+  | { readonly kind: 'selective'; readonly query: RawBuilder<{ n: number | string }> }
+  | {
+      readonly kind: 'window'
+      readonly inside: RawBuilder<{ n: number | string }>
+      readonly complement: RawBuilder<{ n: number | string }>
+      readonly full: RawBuilder<{ n: number | string }>
+    }
+
+function countersQuery(f: EventFilter): RawBuilder<{ n: number | string }> {
+  const counted = countedParts(f)
+  if (!counted.length) return sql<{ n: number }>`select coalesce((select n from event_totals where id = 1), 0) as n`
+  return sql<{ n: number }>`select coalesce(sum(n), 0) as n from event_counts where ${and(counted)}`
+}
+
+export function countPlan(f: EventFilter): CountPlan {
+  const residual = residualParts(f)
+  if (!residual.length) return { kind: 'counters', query: countersQuery(f) }
+  const where = whereSql(f)
+  const full = sql<{ n: number }>`select count(*) as n from events where ${where}`
+  const selective = f.conditions.some((c) => (c.column === 'actee' || c.column === 'guid') && (c.op === 'in' || c.op === '='))
+  if (selective) return { kind: 'selective', query: full }
+  const counted = countedParts(f)
+  const inside = sql<{ n: number }>`select count(*) as n from (select 1 from events where ${where} limit ${COUNT_CAP + 1}) m`
+  // Rows the counters include but the residual conditions exclude; actee and created_at are NOT NULL.
+  const outside = and([...counted, sql<SqlBool>`not ${and(residual)}`])
+  const complement = sql<{ n: number }>`select (${countersQuery(f)}) as total,
+    (select count(*) from (select 1 from events where ${outside} limit ${COUNT_CAP + 1}) c) as n`
+  return { kind: 'window', inside, complement, full }
+}
+
+async function one(db: Db, q: RawBuilder<{ n: number | string }>): Promise<number> {
+  const r = await q.execute(db)
+  return Number(r.rows[0]?.n ?? 0)
+}
+
+export async function countEvents(db: Db, f: EventFilter): Promise<number> {
+  const plan = countPlan(f)
+  if (plan.kind !== 'window') return one(db, plan.query)
+  const inside = await one(db, plan.inside)
+  if (inside <= COUNT_CAP) return inside
+  const c = (await plan.complement.execute(db)).rows[0] as unknown as { total: number | string; n: number | string }
+  if (Number(c.n) <= COUNT_CAP) return Number(c.total) - Number(c.n)
+  return one(db, plan.full)
+}
+
+export async function listEvents(db: Db, f: EventFilter, paging: Paging, order: EventOrder): Promise<Page<EventRow>> {
+  const total = await countEvents(db, f)
+  // An out-of-range page is empty; skip the query (CC returns the real totals either way).
+  const rows = (paging.page - 1) * paging.perPage >= total ? [] : (await pageQuery(f, paging, order).execute(db)).rows
+  return { rows: rows.map(normalizeRow), total }
+}
+
+export async function findEvent(db: Db, guid: string): Promise<EventRow | undefined> {
+  const r = await sql<EventRow>`select ${COLUMNS} from events where guid = ${guid}`.execute(db)
+  return r.rows[0] ? normalizeRow(r.rows[0]) : undefined
+}
+
+/** True when the caller's scope covers the event. */
+export function inEventScope(scope: EventScope, e: Pick<EventRow, 'space_guid' | 'organization_guid'>): boolean {
+  if (scope.all) return true
+  return (e.space_guid !== '' && scope.spaces.includes(e.space_guid)) || (e.organization_guid !== '' && scope.orgs.includes(e.organization_guid))
+}
+
+/** Both drivers return bigint seq as a number, timestamps as Date, jsonb parsed; keep it so. */
+function normalizeRow(r: EventRow): EventRow {
+  return { ...r, seq: Number(r.seq), created_at: new Date(r.created_at) }
+}
+
+/** The SQL the list endpoints run, compiled, for the benchmark's raw-SQL baseline. */
+export function compiledListQueries(db: Db, f: EventFilter, paging: Paging, order: EventOrder): { page: CompiledQuery; count: CountPlan } {
+  return { page: pageQuery(f, paging, order).compile(db), count: countPlan(f) }
+}
