@@ -1,6 +1,6 @@
 import type { EventRow } from '../../store/schema.ts'
 import { commandView, type AppliedLimits, type TrailParts } from '../../trail/trail.ts'
-import { timestamp } from '../v3/pagination.ts'
+import { presentAuditEvent } from '../v3/audit-event.ts'
 
 function iso(d: Date | string | null): string | null {
   return d ? new Date(d).toISOString() : null
@@ -8,18 +8,7 @@ function iso(d: Date | string | null): string | null {
 
 /** An event as /v3/audit_events shows it, plus its place in the chain. */
 export function presentChainedEvent(e: EventRow, baseUrl: string) {
-  return {
-    guid: e.guid,
-    seq: Number(e.seq),
-    created_at: timestamp(e.created_at),
-    type: e.type,
-    actor: { guid: e.actor, type: e.actor_type, name: e.actor_name },
-    target: { guid: e.actee, type: e.actee_type, name: e.actee_name },
-    data: e.metadata,
-    hash: e.hash,
-    prev_hash: e.prev_hash,
-    links: { self: { href: `${baseUrl}/v3/audit_events/${e.guid}` } },
-  }
+  return { ...presentAuditEvent(e, baseUrl), seq: Number(e.seq), hash: e.hash, prev_hash: e.prev_hash }
 }
 
 /** The task trail (docs/task-trail.md): who, what command, where, what it printed, how and when it ended. */
