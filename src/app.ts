@@ -1,3 +1,4 @@
+import path from 'node:path'
 import pino, { type Logger } from 'pino'
 import { ensureUser } from './actions/role-create.ts'
 import { deleteApp } from './actions/app-delete.ts'
@@ -29,6 +30,13 @@ import { spaceRoutes } from './http/routes/v3/spaces.ts'
 import { userRoutes } from './http/routes/v3/users.ts'
 import type { Route } from './http/route.ts'
 import { buildHttpServer } from './http/server.ts'
+import { bitsLimitsOf } from './bits/limits.ts'
+import { materializeDroplet } from './bits/droplets.ts'
+import { buildRoutes } from './http/routes/v3/builds.ts'
+import { dropletRoutes } from './http/routes/v3/droplets.ts'
+import { manifestRoutes } from './http/routes/v3/manifests.ts'
+import { packageRoutes } from './http/routes/v3/packages.ts'
+import { resourceMatchRoutes } from './http/routes/v3/resource-matches.ts'
 import { JobRunner } from './jobs/runner.ts'
 import { openStore } from './store/store.ts'
 import { SyslogForwarder } from './export/forwarder.ts'
@@ -65,13 +73,13 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   // Tasks: the runner moves task state; the executor runs processes and reports back to it.
   let apiUrl = config.publicUrl ?? ''
   const sink: TaskLogSink = new SummarySink()
+  const bitsLimits = bitsLimitsOf(config)
   const runner = new TaskRunner({
     db,
     sink,
     logger,
-    materializeDroplet: async () => {
-      throw new Error('droplet storage is not configured')
-    },
+    // Droplets are extracted once into the cache under the data directory (docs/bits.md).
+    materializeDroplet: (guid) => materializeDroplet(db, guid, path.join(config.dataDir, 'droplets'), bitsLimits),
     limits: { pids: config.taskPidLimit, maxRunSeconds: config.taskMaxRunSeconds },
     apiUrl: () => apiUrl,
   })
@@ -127,6 +135,11 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     ...v2EventRoutes({ db }),
     ...appRoutes({ db, jobs }),
     ...processRoutes({ db }),
+    ...resourceMatchRoutes(),
+    ...packageRoutes({ db, limits: bitsLimits }),
+    ...buildRoutes({ db }),
+    ...dropletRoutes({ db }),
+    ...manifestRoutes({ db }),
     ...taskRoutes({ db, runner, maxDiskInMb: config.maxTaskDiskInMb, fingerprint }),
     ...ledgerTaskRoutes({
       db,
@@ -143,7 +156,13 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   ]
   routes.push(openApiRoute(() => routes, VERSION))
 
-  const http = buildHttpServer(routes, { logger, publicUrl: config.publicUrl, authenticate, loadPermissions })
+  const http = buildHttpServer(routes, {
+    logger,
+    publicUrl: config.publicUrl,
+    authenticate,
+    loadPermissions,
+    uploads: { maxFileBytes: config.maxPackageBytes },
+  })
   await http.listen({ host: config.host, port: config.port })
   const address = http.server.address()
   const port = typeof address === 'object' && address ? address.port : config.port

@@ -1,10 +1,12 @@
 import crypto from 'node:crypto'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import multipart from '@fastify/multipart'
 import type { Logger } from 'pino'
 import type { Principal } from '../auth/principal.ts'
 import { UaaError } from '../auth/uaa-error.ts'
 import { Permissions } from '../authz/permissions.ts'
 import { ApiError, apiError } from '../errors/api-error.ts'
+import { readMultipartBody } from '../bits/upload-form.ts'
 import { renderV2, renderV3, type RenderedError } from '../errors/render.ts'
 import type { Route, RouteContext } from './route.ts'
 import { parseBody, parseQuery } from '../messages/validate.ts'
@@ -14,6 +16,8 @@ export interface HttpDeps {
   readonly publicUrl: string | undefined
   authenticate(token: string): Promise<Principal | undefined>
   loadPermissions(principal: Principal): Promise<Permissions>
+  /** multipart/form-data bodies (package uploads): largest file kept, bytes. */
+  readonly uploads?: { readonly maxFileBytes: number }
 }
 
 function renderUaa(err: unknown): RenderedError {
@@ -70,6 +74,10 @@ export function buildHttpServer(routes: readonly Route[], deps: HttpDeps): Fasti
     done(null, String(body))
   })
 
+  // Multipart bodies are read by the route adapter after authentication (readMultipartBody); the
+  // plugin only parses the framing. A file over the limit is reported to the route, not thrown.
+  app.register(multipart, { throwFileSizeLimit: false, limits: { fileSize: deps.uploads?.maxFileBytes ?? 0 } })
+
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-vcap-request-id', req.id)
   })
@@ -105,7 +113,8 @@ export function buildHttpServer(routes: readonly Route[], deps: HttpDeps): Fasti
             const perms = await deps.loadPermissions(principal)
             const scoped = route.auth === 'read' ? perms.hasReadScope : perms.hasReadScope && perms.hasWriteScope
             if (!scoped) throw apiError('NotAuthorized')
-            const body = route.body ? parseBody(route.body, req.body) : req.body
+            const raw = deps.uploads && req.isMultipart() ? await readMultipartBody(req, deps.uploads.maxFileBytes) : req.body
+            const body = route.body ? parseBody(route.body, raw) : raw
             res = await route.handler({ ...base, body, principal, perms })
           }
           // A raw route (route.raw) that took the reply over (reply.hijack()) writes its own response.

@@ -1,0 +1,70 @@
+import { APP_EVENT_TYPES } from '../audit/event-types.ts'
+import { unprocessable } from '../errors/api-error.ts'
+import type { AppWithSpace } from '../queries/apps.ts'
+import type { AppRow, DropletRow } from '../store/schema.ts'
+import type { Db } from '../store/store.ts'
+import { PROCESS_DEFAULTS } from './app-create.ts'
+import { recordAppEvent } from './app-events.ts'
+import { newGuid, type ActionContext } from './context.ts'
+
+/**
+ * Creates a process for each of the droplet's process types the app lacks, with
+ * `audit.app.process.create`, as CC's CurrentProcessTypes does when a droplet becomes current.
+ */
+export async function ensureProcessTypes(tx: Db, ctx: ActionContext, owner: AppWithSpace, processTypes: Record<string, string>) {
+  const existing = new Set(
+    (await tx.selectFrom('processes').select('type').where('app_guid', '=', owner.app.guid).execute()).map((p) => p.type),
+  )
+  const now = new Date()
+  for (const type of Object.keys(processTypes)) {
+    if (existing.has(type)) continue
+    const guid = type === 'web' ? owner.app.guid : newGuid()
+    await tx
+      .insertInto('processes')
+      .values({
+        guid,
+        app_guid: owner.app.guid,
+        type,
+        command: null,
+        instances: type === 'web' ? 1 : 0,
+        memory_in_mb: PROCESS_DEFAULTS.memoryInMb,
+        disk_in_mb: PROCESS_DEFAULTS.diskInMb,
+        log_rate_limit_in_bytes_per_second: PROCESS_DEFAULTS.logRateLimit,
+        health_check: JSON.stringify(type === 'web' ? { type: 'port', data: {} } : { type: 'process', data: {} }),
+        created_at: now,
+        updated_at: now,
+        labels: '{}',
+        annotations: '{}',
+      })
+      .execute()
+    await recordAppEvent(tx, owner.app, owner.space.organization_guid, ctx.actor, APP_EVENT_TYPES.processCreate, {
+      process_guid: guid,
+      process_type: type,
+    })
+  }
+}
+
+/**
+ * `PATCH /v3/apps/:guid/relationships/current_droplet` (CC's SetCurrentDroplet): the droplet must
+ * be this app's and staged, and the app stopped. Records `audit.app.droplet.mapped`.
+ */
+export async function setCurrentDroplet(ctx: ActionContext, owner: AppWithSpace, droplet: DropletRow | undefined): Promise<AppRow> {
+  if (!droplet || droplet.app_guid !== owner.app.guid || droplet.state !== 'STAGED') {
+    throw unprocessable('Unable to assign current droplet. Ensure the droplet exists and belongs to this app.')
+  }
+  return ctx.db.transaction().execute(async (tx) => {
+    const app = await tx.selectFrom('apps').selectAll().where('guid', '=', owner.app.guid).forUpdate().executeTakeFirstOrThrow()
+    if (app.state !== 'STOPPED') throw unprocessable('Stop the app before changing droplet')
+    const updated = await tx
+      .updateTable('apps')
+      .set({ current_droplet_guid: droplet.guid, updated_at: new Date() })
+      .where('guid', '=', app.guid)
+      .returningAll()
+      .executeTakeFirstOrThrow()
+    await recordAppEvent(tx, app, owner.space.organization_guid, ctx.actor, APP_EVENT_TYPES.dropletMapped, {
+      request: { droplet_guid: droplet.guid },
+    })
+    await ensureProcessTypes(tx, ctx, { app: updated, space: owner.space }, droplet.process_types)
+    return updated
+  })
+}

@@ -1,0 +1,70 @@
+// Package and droplet bits live in the `blobs` table (bytea), so both stores keep them durably
+// and in the same transactions as their rows. Bytes travel as base64 text decoded by the
+// database: the embedded store parses a text parameter an order of magnitude faster than a
+// binary one, and PostgreSQL does not mind. Large values move in chunks both ways.
+import crypto from 'node:crypto'
+import { sql } from 'kysely'
+import { newGuid } from '../actions/context.ts'
+import type { Db } from '../store/store.ts'
+
+/** Bytes per statement when writing; keeps each base64 parameter far below V8's string limit. */
+const WRITE_CHUNK = 48 * 1024 * 1024
+/** Bytes per query when reading. */
+const READ_CHUNK = 8 * 1024 * 1024
+
+export interface BlobRef {
+  readonly guid: string
+  readonly sha256: string
+  readonly size: number
+}
+
+export const sha256Of = (data: Buffer) => crypto.createHash('sha256').update(data).digest('hex')
+
+/** Stores `data` as a new blob inside the caller's transaction. */
+export async function insertBlob(tx: Db, data: Buffer): Promise<BlobRef> {
+  const ref = { guid: newGuid(), sha256: sha256Of(data), size: data.length }
+  const first = data.subarray(0, WRITE_CHUNK)
+  await sql`insert into blobs (guid, sha256, size, data, created_at)
+    values (${ref.guid}, ${ref.sha256}, ${ref.size}, decode(${first.toString('base64')}, 'base64'), ${new Date()})`.execute(tx)
+  for (let off = WRITE_CHUNK; off < data.length; off += WRITE_CHUNK) {
+    const part = data.subarray(off, off + WRITE_CHUNK)
+    await sql`update blobs set data = data || decode(${part.toString('base64')}, 'base64') where guid = ${ref.guid}`.execute(tx)
+  }
+  return ref
+}
+
+export function findBlob(db: Db, guid: string) {
+  return db.selectFrom('blobs').select(['guid', 'sha256', 'size']).where('guid', '=', guid).executeTakeFirst()
+}
+
+/** Yields a blob's bytes in order, a chunk per query. */
+export async function* readBlobChunks(db: Db, guid: string): AsyncGenerator<Buffer> {
+  const blob = await findBlob(db, guid)
+  if (!blob) throw new Error(`blob ${guid} not found`)
+  const size = Number(blob.size)
+  for (let off = 0; off < size; off += READ_CHUNK) {
+    const r = await sql<{ chunk: string }>`
+      select encode(substring(data from ${off + 1} for ${READ_CHUNK}), 'base64') as chunk from blobs where guid = ${guid}`.execute(db)
+    const chunk = r.rows[0]?.chunk
+    if (chunk === undefined) throw new Error(`blob ${guid} vanished while reading`)
+    yield Buffer.from(chunk, 'base64')
+  }
+}
+
+export async function readBlob(db: Db, guid: string): Promise<Buffer> {
+  const parts: Buffer[] = []
+  for await (const c of readBlobChunks(db, guid)) parts.push(c)
+  return Buffer.concat(parts)
+}
+
+/**
+ * Deletes blobs no package or droplet refers to any more (after an app or space is deleted, its
+ * packages and droplets go by cascade but their blobs stay). Safe to call in any transaction.
+ */
+export async function deleteOrphanBlobs(tx: Db): Promise<number> {
+  const r = await sql`
+    delete from blobs b
+    where not exists (select 1 from packages p where p.blob_guid = b.guid)
+      and not exists (select 1 from droplets d where d.blob_guid = b.guid)`.execute(tx)
+  return Number(r.numAffectedRows ?? 0)
+}

@@ -1,0 +1,199 @@
+import { z } from 'zod'
+import { createPackage } from '../../../actions/package-create.ts'
+import { uploadPackageBits } from '../../../actions/package-upload.ts'
+import { recordAppEvent } from '../../../actions/app-events.ts'
+import { readBlob } from '../../../bits/blobs.ts'
+import { zipTooLarge } from '../../../bits/errors.ts'
+import type { BitsLimits } from '../../../bits/limits.ts'
+import { isMultipartBody } from '../../../bits/upload-form.ts'
+import { notAuthorized, notFound, unprocessable } from '../../../errors/api-error.ts'
+import { listQuery } from '../../../messages/list-query.ts'
+import { metadataSchema } from '../../../messages/metadata.ts'
+import { findApp } from '../../../queries/apps.ts'
+import { findPackage, listPackages, type PackageInApp } from '../../../queries/packages.ts'
+import { presentPackage } from '../../../presenters/v3/package.ts'
+import { presentList } from '../../../presenters/v3/pagination.ts'
+import type { Db } from '../../../store/store.ts'
+import { ok, type AuthedContext, type Route } from '../../route.ts'
+import { visibleApp } from './apps.ts'
+import { actionContext, commonList, requestOf } from './common.ts'
+
+const PACKAGE_DOWNLOAD = 'audit.app.package.download'
+
+const listSchema = listQuery({
+  filters: ['guids', 'states', 'types', 'app_guids', 'space_guids', 'organization_guids'],
+  orderBy: ['created_at', 'updated_at'],
+  labels: true,
+})
+const appListSchema = listQuery({ filters: ['guids', 'states', 'types'], orderBy: ['created_at', 'updated_at'], labels: true })
+
+const createSchema = z
+  .object({
+    type: z.enum(['bits', 'docker'], { error: "Type must be one of 'bits, docker'" }),
+    relationships: z.object(
+      { app: z.object({ data: z.object({ guid: z.string({ error: 'App guid must be a string' }) }) }, { error: "Relationships 'app' is not an object" }) },
+      { error: "Relationships 'relationships' is not an object" },
+    ),
+    data: z.record(z.string(), z.unknown()).optional(),
+    metadata: metadataSchema.optional(),
+  })
+  .strict()
+
+export interface PackageRouteDeps {
+  readonly db: Db
+  readonly limits: BitsLimits
+}
+
+/** Reads the upload form: `resources` (JSON, must be empty: nothing is ever matched) and the file `bits`. */
+function uploadOf(body: unknown) {
+  const form = isMultipartBody(body) ? body : undefined
+  let resources: unknown[] = []
+  const text = form?.fields.resources
+  if (text !== undefined && text.trim() !== '') {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(text)
+    } catch {
+      throw unprocessable('Resources must be valid JSON.')
+    }
+    if (!Array.isArray(parsed)) throw unprocessable('Resources must be an array.')
+    resources = parsed
+  }
+  const bits = form?.files.bits
+  if (!bits && resources.length === 0) throw unprocessable('Upload must include either resources or bits')
+  if (resources.length > 0) {
+    // POST /v3/resource_matches never matches, so a client never needs to send any.
+    throw unprocessable('Resources cannot be reused: cf-ledger keeps no resource cache. Upload every file in bits.')
+  }
+  return bits!
+}
+
+export function packageRoutes(deps: PackageRouteDeps): Route[] {
+  const { db } = deps
+
+  async function visiblePackage(ctx: AuthedContext): Promise<PackageInApp> {
+    const found = await findPackage(db, ctx.params.guid!)
+    if (!found || !ctx.perms.canReadSpace(found.space.guid, found.space.organization_guid)) throw notFound('Package')
+    return found
+  }
+
+  return [
+    {
+      method: 'POST',
+      url: '/v3/packages',
+      summary: 'Create a bits package for an app (space developer)',
+      tag: 'Packages',
+      auth: 'write',
+      body: createSchema,
+      async handler(ctx) {
+        const b = ctx.body as z.infer<typeof createSchema>
+        const owner = await findApp(db, b.relationships.app.data.guid)
+        if (!owner || !ctx.perms.canReadSpace(owner.space.guid, owner.space.organization_guid)) {
+          throw unprocessable('App is invalid. Ensure it exists and you have access to it.')
+        }
+        if (!ctx.perms.canWriteToSpace(owner.space.guid)) throw notAuthorized()
+        if (b.type === 'docker') throw unprocessable('Cannot create Docker package for a buildpack app.')
+        if (b.data && Object.keys(b.data).length > 0) throw unprocessable('Data must be empty if provided for bits packages')
+        const pkg = await createPackage(actionContext(db, ctx), owner, { metadata: b.metadata }, requestOf(ctx.body))
+        return ok(presentPackage(pkg, ctx.baseUrl), 201)
+      },
+    },
+    {
+      method: 'GET',
+      url: '/v3/packages/:guid',
+      summary: 'Get a package',
+      tag: 'Packages',
+      auth: 'read',
+      async handler(ctx) {
+        return ok(presentPackage((await visiblePackage(ctx)).pkg, ctx.baseUrl))
+      },
+    },
+    {
+      method: 'GET',
+      url: '/v3/packages',
+      summary: 'List packages',
+      tag: 'Packages',
+      auth: 'read',
+      query: listSchema,
+      async handler(ctx) {
+        const q = ctx.query as z.infer<typeof listSchema>
+        const c = commonList(q)
+        const page = await listPackages(
+          db,
+          ctx.perms,
+          {
+            guids: q.guids,
+            states: q.states,
+            types: q.types,
+            appGuids: q.app_guids,
+            spaceGuids: q.space_guids,
+            organizationGuids: q.organization_guids,
+            labels: c.labels,
+            createdAts: c.createdAts,
+            updatedAts: c.updatedAts,
+          },
+          c.paging,
+          c.order,
+        )
+        return ok(presentList(ctx, c.paging, page.total, page.rows.map((p) => presentPackage(p, ctx.baseUrl))))
+      },
+    },
+    {
+      method: 'GET',
+      url: '/v3/apps/:guid/packages',
+      summary: "List an app's packages",
+      tag: 'Packages',
+      auth: 'read',
+      query: appListSchema,
+      async handler(ctx) {
+        const owner = await visibleApp(db, ctx)
+        const q = ctx.query as z.infer<typeof appListSchema>
+        const c = commonList(q)
+        const page = await listPackages(
+          db,
+          ctx.perms,
+          { guids: q.guids, states: q.states, types: q.types, appGuids: [owner.app.guid], labels: c.labels, createdAts: c.createdAts, updatedAts: c.updatedAts },
+          c.paging,
+          c.order,
+        )
+        return ok(presentList(ctx, c.paging, page.total, page.rows.map((p) => presentPackage(p, ctx.baseUrl))))
+      },
+    },
+    {
+      method: 'POST',
+      url: '/v3/packages/:guid/upload',
+      summary: 'Upload package bits (multipart: resources, bits); READY at once (space developer)',
+      tag: 'Packages',
+      auth: 'write',
+      async handler(ctx) {
+        const bits = uploadOf(ctx.body)
+        const target = await visiblePackage(ctx)
+        if (!ctx.perms.canWriteToSpace(target.space.guid)) throw notAuthorized()
+        if (target.pkg.type !== 'bits') throw unprocessable('Package type must be bits.')
+        if (bits.truncated) throw zipTooLarge(deps.limits.maxPackageBytes)
+        const pkg = await uploadPackageBits(actionContext(db, ctx), target, bits.data, deps.limits)
+        return ok(presentPackage(pkg, ctx.baseUrl))
+      },
+    },
+    {
+      method: 'GET',
+      url: '/v3/packages/:guid/download',
+      summary: "Download a package's bits (a zip; those who may read the space's secrets)",
+      tag: 'Packages',
+      auth: 'read',
+      async handler(ctx) {
+        const target = await visiblePackage(ctx)
+        if (!ctx.perms.canReadSecretsInSpace(target.space.guid)) throw notAuthorized()
+        if (target.pkg.type !== 'bits') throw unprocessable('Package type must be bits.')
+        if (target.pkg.state !== 'READY' || !target.pkg.blob_guid) throw unprocessable('Package has no bits to download.')
+        const data = await readBlob(db, target.pkg.blob_guid)
+        await db.transaction().execute((tx) =>
+          recordAppEvent(tx, target.app, target.space.organization_guid, actionContext(db, ctx).actor, PACKAGE_DOWNLOAD, {
+            package_guid: target.pkg.guid,
+          }),
+        )
+        return { status: 200, body: data, headers: { 'content-type': 'application/zip' } }
+      },
+    },
+  ]
+}
