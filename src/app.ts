@@ -39,6 +39,7 @@ import { packageRoutes } from './http/routes/v3/packages.ts'
 import { resourceMatchRoutes } from './http/routes/v3/resource-matches.ts'
 import { JobRunner } from './jobs/runner.ts'
 import { openStore } from './store/store.ts'
+import { createLogPipeline } from './logs/pipeline.ts'
 import { SyslogForwarder } from './export/forwarder.ts'
 import { advisoryLockLeader, soleLeader } from './export/leader.ts'
 import { EventStreams } from './export/stream.ts'
@@ -69,6 +70,8 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   const uaa = new Uaa(db, tokens, config.refreshTokenTtlSeconds)
   const adminPassword = await ensureAdmin(uaa, config.adminPassword)
   const fingerprint = fingerprinter(await loadFingerprintKey(db, config.fingerprintKey))
+  // Task output, log-cache, live streams and syslog drains (docs/logs.md).
+  const logs = await createLogPipeline({ db, config, logger })
 
   // Tasks: the runner moves task state; the executor runs processes and reports back to it.
   let apiUrl = config.publicUrl ?? ''
@@ -130,6 +133,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     ...userRoutes({ db, jobs }),
     ...roleRoutes({ db, jobs }),
     ...jobRoutes({ db }),
+    ...logs.routes({ db }),
     ...eventStreamRoutes({ db, streams: eventStreams, forwarder: auditForwarder }),
     ...auditEventRoutes({ db }),
     ...v2EventRoutes({ db }),
@@ -168,6 +172,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   const port = typeof address === 'object' && address ? address.port : config.port
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
   apiUrl ||= url
+  logs.setSelfUrl(url)
   await jobs.resumePending()
   auditForwarder?.start()
   await runner.recover()
@@ -177,12 +182,14 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     adminPassword,
     storeKind: store.kind,
     async close() {
+      logs.endStreams()
       await eventStreams.close()
       await http.close()
       await auditForwarder?.stop()
       ledgerWatch.close()
       await jobs.drain()
       await executor.shutdown()
+      await logs.close()
       await store.close()
     },
   }

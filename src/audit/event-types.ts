@@ -35,3 +35,14 @@ export const APP_EVENT_TYPES = {
   taskCreate: 'audit.app.task.create',
   taskCancel: 'audit.app.task.cancel',
 } as const
+
+/** Service events written for user-provided instances and their app bindings (service_event_repository.rb). */
+export const SERVICE_EVENT_TYPES = {
+  userProvidedCreate: 'audit.user_provided_service_instance.create',
+  userProvidedUpdate: 'audit.user_provided_service_instance.update',
+  userProvidedDelete: 'audit.user_provided_service_instance.delete',
+  userProvidedShow: 'audit.user_provided_service_instance.show',
+  bindingCreate: 'audit.service_binding.create',
+  bindingDelete: 'audit.service_binding.delete',
+  bindingShow: 'audit.service_binding.show',
+} as const

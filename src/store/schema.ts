@@ -280,6 +280,63 @@ export interface ExportCursorsTable {
   updated_at: Timestamp
 }
 
+/** Durable task output: the summary of one task's output (docs/logs.md). */
+export interface TaskOutputsTable {
+  task_guid: string
+  app_guid: string
+  /** running | complete | interrupted (the server stopped while the task ran) */
+  state: string
+  started_at: Timestamp
+  finished_at: Timestamp | null
+  out_lines: ColumnType<number, number | undefined, number>
+  err_lines: ColumnType<number, number | undefined, number>
+  bytes: ColumnType<number, number | undefined, number>
+  sha256: string | null
+  dropped_lines: ColumnType<number, number | undefined, number>
+  stored_records: ColumnType<number, number | undefined, number>
+  stored_bytes: ColumnType<number, number | undefined, number>
+  chunks: ColumnType<number, number | undefined, number>
+  truncated_records: ColumnType<number, number | undefined, number>
+  truncated_bytes: ColumnType<number, number | undefined, number>
+  truncation_reasons: ColumnType<string[], string | undefined, string>
+}
+
+/** Records of one task's output, many per row (src/logs/records.ts). */
+export interface TaskOutputChunksTable {
+  task_guid: string
+  seq: number
+  first_record: number
+  records: number
+  data: Uint8Array
+}
+
+export interface ServiceInstancesTable {
+  guid: string
+  name: string
+  type: string
+  space_guid: string
+  credentials: Json<Record<string, unknown>>
+  syslog_drain_url: string | null
+  route_service_url: string | null
+  tags: Json<string[]>
+  created_at: Timestamp
+  updated_at: Timestamp
+  labels: Json<Record<string, string>>
+  annotations: Json<Record<string, string>>
+}
+
+export interface ServiceBindingsTable {
+  guid: string
+  type: string
+  name: string | null
+  app_guid: string
+  service_instance_guid: string
+  created_at: Timestamp
+  updated_at: Timestamp
+  labels: Json<Record<string, string>>
+  annotations: Json<Record<string, string>>
+}
+
 export interface Database {
   uaa_users: UaaUsersTable
   oauth_clients: OauthClientsTable
@@ -303,6 +360,10 @@ export interface Database {
   space_quotas: SpaceQuotasTable
   ledger_keys: LedgerKeysTable
   schema_migrations: SchemaMigrationsTable
+  task_outputs: TaskOutputsTable
+  task_output_chunks: TaskOutputChunksTable
+  service_instances: ServiceInstancesTable
+  service_bindings: ServiceBindingsTable
   export_cursors: ExportCursorsTable
 }
 
@@ -319,3 +380,6 @@ export type DropletRow = Selectable<DropletsTable>
 export type BuildRow = Selectable<BuildsTable>
 export type TaskRow = Selectable<TasksTable>
 export type NewEvent = Omit<Insertable<EventsTable>, 'seq' | 'prev_hash' | 'hash'>
+export type TaskOutputRow = Selectable<TaskOutputsTable>
+export type ServiceInstanceRow = Selectable<ServiceInstancesTable>
+export type ServiceBindingRow = Selectable<ServiceBindingsTable>

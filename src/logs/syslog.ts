@@ -1,0 +1,98 @@
+// RFC 5424 messages exactly as the syslog agent writes them for log envelopes
+// (loggregator-agent-release pkg/egress/syslog/rfc5424.go and tcp.go):
+//   <PRI>1 TIMESTAMP HOSTNAME APP-NAME [PROCID] - [tags@47450 k="v" …] MSG\n
+import type { Envelope } from './envelope.ts'
+
+const SPACES = /\s+/g
+const INVALID = /[^-a-zA-Z0-9]+/g
+const TRAILING_DASHES = /-+$/
+
+function sanitize(name: string): string {
+  return name.replace(SPACES, '-').replace(INVALID, '').replace(TRAILING_DASHES, '')
+}
+
+/** `org.space.app` from the envelope's tags, each part sanitized and cut to 63 (BuildHostname). */
+export function hostnameOf(tags: Readonly<Record<string, string>>, fallback = ''): string {
+  if (!('organization_name' in tags) && !('space_name' in tags) && !('app_name' in tags)) return fallback
+  const part = (s: string | undefined) => sanitize(s ?? '').slice(0, 63)
+  return `${part(tags.organization_name)}.${part(tags.space_name)}.${part(tags.app_name)}`.slice(0, 255)
+}
+
+const MAX_PROCID = 128
+const MAX_INSTANCE = 36
+
+/** `[SOURCE_TYPE/INSTANCE]`: upper-cased, spaces as dashes, non-printing characters removed, ≤ 128. */
+export function procIdOf(sourceType: string, instanceId: string): string {
+  let type = sourceType.toUpperCase().replace(/ /g, '-').replace(/[^\x21-\x7e]/g, '')
+  const max = MAX_PROCID - 2
+  if (instanceId === '') return `[${type.slice(0, max)}]`
+  let instance = instanceId
+  if (instance.length + type.length > max - 1) instance = instance.slice(0, MAX_INSTANCE)
+  if (instance.length + type.length > max - 1) type = type.slice(0, max - 1 - instance.length)
+  return `[${type}/${instance}]`
+}
+
+const escapeSd = (v: string) => v.replace(/[\\"\]]/g, (c) => `\\${c}`)
+
+/** `[tags@47450 k="v" …]` with the keys sorted; `-` without tags or with metadata disabled. */
+export function structuredDataOf(tags: Readonly<Record<string, string>>): string {
+  const keys = Object.keys(tags).sort()
+  if (!keys.length) return '-'
+  return `[tags@47450 ${keys.map((k) => `${k}="${escapeSd(tags[k]!)}"`).join(' ')}]`
+}
+
+let cachedSecond = -1
+let cachedPrefix = ''
+
+/** Go's `2006-01-02T15:04:05.999999-07:00` in UTC: microseconds without trailing zeros, `+00:00`. */
+export function timestampOf(ns: bigint): string {
+  const micros = ns / 1000n
+  const second = Number(micros / 1_000_000n)
+  if (second !== cachedSecond) {
+    cachedSecond = second
+    cachedPrefix = new Date(second * 1000).toISOString().slice(0, 19)
+  }
+  let frac = Number(micros % 1_000_000n)
+  if (frac < 0) frac += 1_000_000
+  if (frac === 0) return `${cachedPrefix}+00:00`
+  return `${cachedPrefix}.${String(frac).padStart(6, '0').replace(/0+$/, '')}+00:00`
+}
+
+interface Parts {
+  readonly middle: string
+}
+
+const partsCache = new WeakMap<object, Map<string, Parts>>()
+
+/** HOSTNAME APP-NAME PROCID MSGID SD, cached per tags object (shared by a task's envelopes). */
+function partsOf(e: Envelope, withMetadata: boolean): Parts {
+  let byKey = partsCache.get(e.tags)
+  if (!byKey) {
+    byKey = new Map()
+    partsCache.set(e.tags, byKey)
+  }
+  const key = `${e.sourceId}\u0000${e.instanceId}\u0000${withMetadata ? 1 : 0}`
+  let p = byKey.get(key)
+  if (!p) {
+    const host = hostnameOf(e.tags) || '-'
+    const app = e.sourceId.slice(0, 48) || '-'
+    const pid = procIdOf(e.tags.source_type ?? '', e.instanceId) || '-'
+    const sd = withMetadata ? structuredDataOf(e.tags) : '-'
+    p = { middle: ` ${host} ${app} ${pid} - ${sd} ` }
+    byKey.set(key, p)
+  }
+  return p
+}
+
+/** One RFC 5424 message (no transport framing), ending in `\n`. */
+export function rfc5424(e: Envelope, withMetadata = true): string {
+  let msg = e.payload
+  if (msg.includes('\u0000')) msg = msg.replace(/\u0000/g, '')
+  if (!msg.endsWith('\n')) msg += '\n'
+  return `<${e.type === 'ERR' ? 11 : 14}>1 ${timestampOf(e.timestamp)}${partsOf(e, withMetadata).middle}${msg}`
+}
+
+/** RFC 6587 octet counting, as the agent writes to syslog:// and syslog-tls:// drains. */
+export function octetFrame(message: string): string {
+  return `${Buffer.byteLength(message)} ${message}`
+}
