@@ -9,11 +9,8 @@ import { appRoutes } from './http/routes/v3/apps.ts'
 import { processRoutes } from './http/routes/v3/processes.ts'
 import { taskRoutes } from './http/routes/v3/tasks.ts'
 import type { AfterCommit } from './jobs/runner.ts'
-import type { TaskLogSink } from './logs/sink.ts'
-import { SummarySink } from './tasks/summary-sink.ts'
 import { TaskRunner } from './tasks/task-runner.ts'
 import { fingerprinter, loadFingerprintKey } from './trail/fingerprint.ts'
-import type { TaskOutputReader } from './trail/trail.ts'
 import { Permissions } from './authz/permissions.ts'
 import { loadSigningKey, TokenService } from './auth/tokens.ts'
 import type { Principal } from './auth/principal.ts'
@@ -75,11 +72,10 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
 
   // Tasks: the runner moves task state; the executor runs processes and reports back to it.
   let apiUrl = config.publicUrl ?? ''
-  const sink: TaskLogSink = new SummarySink()
   const bitsLimits = bitsLimitsOf(config)
   const runner = new TaskRunner({
     db,
-    sink,
+    sink: logs.sink,
     logger,
     // Droplets are extracted once into the cache under the data directory (docs/bits.md).
     materializeDroplet: (guid) => materializeDroplet(db, guid, path.join(config.dataDir, 'droplets'), bitsLimits),
@@ -105,7 +101,6 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     },
     logger,
   )
-  const outputReader: TaskOutputReader = { tail: async () => ({ lines: [], totalLines: 0, truncated: false }) }
 
   const knownUsers = new Set<string>()
   async function loadPermissions(p: Principal): Promise<Permissions> {
@@ -147,7 +142,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     ...taskRoutes({ db, runner, maxDiskInMb: config.maxTaskDiskInMb, fingerprint }),
     ...ledgerTaskRoutes({
       db,
-      output: outputReader,
+      output: logs.outputReader,
       fingerprint,
       inlineOutputLines: 100,
       limits: () => ({
