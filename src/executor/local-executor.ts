@@ -11,7 +11,7 @@ import path from 'node:path'
 import type { Readable } from 'node:stream'
 import type { Config } from '../config.ts'
 import { type CgroupDriver, type TaskCgroup, detectCgroups } from './cgroups.ts'
-import { chownTree, diskUsage } from './disk.ts'
+import { chownTree, copyTree, diskUsage } from './disk.ts'
 import type { Executor, ExecutorInfo, ExecutorListener, OutputLine, TaskExit, TaskSpec } from './executor.ts'
 import { LineSplitter, MAX_LINE_BYTES, StreamCapture, TaskClock } from './line-reader.ts'
 import { childrenOf, descendants, groupMembers, pidsWithEnv, processGroupOf, signalAll } from './procs.ts'
@@ -164,6 +164,7 @@ export class LocalExecutor implements Executor {
     if (!bwrap && options.sandbox === 'bwrap') throw new Error('bubblewrap is required (sandbox: bwrap) but does not work on this host; see the log')
     if (bwrap && !traversableBy(workRoot, user)) throw new Error(`the task user ${user.name} cannot reach ${workRoot}`)
     const executor = new LocalExecutor(options, listener, log, user, tools, cgroups, bwrap)
+    if (!options.network && !bwrap) log.warn({}, 'task network cannot be turned off without the bubblewrap sandbox: tasks keep the host network')
     const report = await executor.reapOrphans()
     executor.startupReap = report
     if (report.killedPids.length || report.removedCgroups || report.removedWorkDirs.length) {
@@ -178,31 +179,39 @@ export class LocalExecutor implements Executor {
     const cg = this.cgroups
     const memoryLimit = cg?.memory ? cg.version : 'none'
     const pidsLimit = cg?.pids ? cg.version : u.switched ? 'rlimit-nproc' : 'none'
-    const who = u.switched ? `as uid ${u.uid} (${u.name}), not root` : `as the server's own user (uid ${u.uid}, ${u.name}): the server is not root so it cannot switch users`
-    const parts: string[] = []
+    const who = u.switched
+      ? `as uid ${u.uid} (${u.name}) with no capabilities and no_new_privs`
+      : `as the server's own user (uid ${u.uid}, ${u.name}; the server is not root, so it cannot switch users)`
+    const sentences: string[] = []
     if (this.bwrap) {
-      parts.push(
-        `bubblewrap ${this.tools.bwrapVersion ?? ''} sandbox ${who}, no capabilities, no_new_privs;`.replace('  ', ' '),
-        `new user, pid, ipc, uts and cgroup namespaces${this.bwrap.disableUserns ? ' (no nested user namespaces)' : ''};`,
-        this.options.network ? "the host's network (not isolated);" : 'no network (private loopback only);',
-        `read-only /usr and selected /etc files, private /proc, /dev and /tmp; the working copy at ${SANDBOX_APP_DIR}, the rest of the host filesystem invisible;`,
-        'own process group; the whole tree dies with the task, and with the server (--die-with-parent);',
-        'no seccomp filter',
+      sentences.push(
+        `bubblewrap ${this.tools.bwrapVersion ?? '(unknown version)'} sandbox, ${who}${u.switched ? '' : ', no capabilities'}`,
+        `New user, pid, ipc, uts and cgroup namespaces${this.bwrap.disableUserns ? '; no nested user namespaces' : ''}`,
+        this.options.network ? "Network: the host's (not isolated)" : 'Network: none (a private loopback only)',
+        `Filesystem: read-only /usr and selected /etc files, private /proc, /dev and /tmp, the working copy read-write at ${SANDBOX_APP_DIR}; / is read-only and nothing else of the host is visible`,
+        'Processes: the whole tree dies with the task and with the server (--die-with-parent)',
+        'No seccomp filter',
       )
     } else {
-      parts.push(
-        `plain process ${who}${u.switched ? ', no_new_privs' : ''}, own session and process group, cwd = the working copy;`,
-        'no namespaces: the task sees the host filesystem (as that user), all host processes and the network;',
-        'leftover processes are killed by process group and cgroup when the task exits',
+      sentences.push(
+        `Plain process (no sandbox), ${who}, in its own session and process group, cwd = the working copy`,
+        'No namespaces: the task sees the host filesystem (with that user\'s permissions), all host processes and the network',
+        'Processes: what is left when the task exits or is cancelled is killed by process group, cgroup and marker variable',
       )
     }
-    parts.push(
-      `; memory: ${memoryLimit === 'none' ? 'not limited (no writable memory cgroup)' : `${memoryLimit} hard limit${cg!.swapLimited ? ' including swap' : ''}, OOM kills detected`}`,
-      `; processes: ${pidsLimit === 'none' ? 'not limited' : pidsLimit === 'rlimit-nproc' ? 'RLIMIT_NPROC of the task user (shared by all running tasks)' : `${pidsLimit} pids.max`}`,
-      `; disk: working copy + tmp polled every ${this.diskPollMs} ms and killed when over (overshoot possible between polls), RLIMIT_FSIZE caps any one file at the limit`,
+    sentences.push(
+      memoryLimit === 'none'
+        ? 'Memory: not limited (no writable memory cgroup)'
+        : `Memory: ${memoryLimit} hard limit${cg!.swapLimited ? ' on memory + swap' : ''}, OOM kills reported`,
+      pidsLimit === 'none'
+        ? 'Process count: not limited (no pids cgroup; RLIMIT_NPROC would count the server itself)'
+        : pidsLimit === 'rlimit-nproc'
+          ? 'Process count: RLIMIT_NPROC of the task user (shared by all running tasks)'
+          : `Process count: ${pidsLimit} pids.max${this.bwrap ? ` (+${BWRAP_PROCS} for bwrap and the namespace init)` : ''}`,
+      `Disk: the working copy and tmp are measured every ${this.diskPollMs} ms and the task is killed once over (it can overshoot between polls); RLIMIT_FSIZE caps any single file at the limit`,
     )
     return {
-      isolation: parts.join(' ').replace(/ ;/g, ';'),
+      isolation: sentences.join('. ') + '.',
       memoryLimit,
       pidsLimit,
       diskLimit: 'poll+rlimit-fsize',
@@ -280,12 +289,15 @@ export class LocalExecutor implements Executor {
   private async prepare(job: Job): Promise<void> {
     const { spec, taskDir } = job
     const { uid, gid, switched } = this.user
+    const owner = switched ? { uid, gid } : null
     await fsp.rm(taskDir, { recursive: true, force: true })
     await fsp.mkdir(taskDir, { mode: 0o700 })
-    const app = path.join(taskDir, 'app')
-    await fsp.cp(spec.dropletDir, app, { recursive: true, verbatimSymlinks: true, errorOnExist: true, force: false })
     await fsp.mkdir(path.join(taskDir, 'tmp'), { mode: 0o700 })
-    if (switched) await chownTree(taskDir, uid, gid)
+    if (owner) {
+      await fsp.chown(taskDir, uid, gid)
+      await fsp.chown(path.join(taskDir, 'tmp'), uid, gid)
+    }
+    await copyTree(spec.dropletDir, path.join(taskDir, 'app'), owner)
     if (this.cgroups) {
       const l = spec.limits
       job.cgroup = await this.cgroups.create(cgroupNameOf(spec.taskGuid), {

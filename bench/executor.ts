@@ -1,0 +1,163 @@
+// The local executor on its own (no server, no store): task start latency and output throughput,
+// each next to the bare cost measured in the same run.
+//   node --import tsx bench/executor.ts [--n 200] [--lines 1000000] [--modes auto,none]
+// - latency: submit → started and submit → exited for `true`, vs child_process.spawn('sh', ['-c', 'true'])
+//   (spawn event / exit), sequential, after 10 warm-up runs of each;
+// - throughput: `seq 1 N` through the executor (lines delivered to the listener), vs the same
+//   command through a bare pipe (bytes only) and a bare pipe + the executor's line splitter.
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { ExecutorListener, TaskExit, TaskLimits } from '../src/executor/executor.ts'
+import { LineSplitter, TaskClock } from '../src/executor/line-reader.ts'
+import { LocalExecutor } from '../src/executor/local-executor.ts'
+import { fmt, ms, now, summarize, table } from './stats.ts'
+
+const args = new Map<string, string>()
+for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '')
+const N = Math.min(10_000, Math.max(1, Number(args.get('n') ?? 200)))
+const LINES = Math.min(10_000_000, Math.max(1, Number(args.get('lines') ?? 1_000_000)))
+const MODES = (args.get('modes') ?? 'auto,none').split(',') as Array<'auto' | 'none'>
+const WARMUP = 10
+const LIMITS: TaskLimits = { memoryMb: 512, diskMb: 1024, pids: 1024, maxRunSeconds: 0 }
+
+const base = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-ledger-bench-executor-'))
+fs.chmodSync(base, 0o711)
+const droplet = path.join(base, 'droplet')
+fs.mkdirSync(droplet, { mode: 0o755 })
+fs.writeFileSync(path.join(droplet, 'run.sh'), 'echo hi\n', { mode: 0o755 })
+fs.writeFileSync(path.join(droplet, 'data.txt'), 'x'.repeat(10_000))
+fs.mkdirSync(path.join(droplet, 'lib'))
+fs.writeFileSync(path.join(droplet, 'lib', 'a.txt'), 'a')
+
+class Timing implements ExecutorListener {
+  lines = 0
+  private readonly waiters = new Map<string, { started: (t: bigint) => void; exited: (e: TaskExit) => void }>()
+  expect(guid: string): { started: Promise<bigint>; exited: Promise<TaskExit> } {
+    let s!: (t: bigint) => void
+    let e!: (x: TaskExit) => void
+    const started = new Promise<bigint>((r) => (s = r))
+    const exited = new Promise<TaskExit>((r) => (e = r))
+    this.waiters.set(guid, { started: s, exited: e })
+    return { started, exited }
+  }
+  async started(guid: string): Promise<void> {
+    this.waiters.get(guid)?.started(now())
+  }
+  output(): void {
+    this.lines++
+  }
+  async exited(guid: string, exit: TaskExit): Promise<void> {
+    this.waiters.get(guid)?.exited(exit)
+    this.waiters.delete(guid)
+  }
+}
+
+async function bareSpawn(n: number) {
+  const start: number[] = []
+  const total: number[] = []
+  for (let i = 0; i < n + WARMUP; i++) {
+    const t0 = now()
+    const child = spawn('sh', ['-c', 'true'], { stdio: 'ignore' })
+    await new Promise<void>((r) => child.once('spawn', () => r()))
+    const t1 = now()
+    await new Promise((r) => child.once('exit', r))
+    if (i < WARMUP) continue
+    start.push(ms(t1 - t0))
+    total.push(ms(now() - t0))
+  }
+  return { start: summarize(start), total: summarize(total) }
+}
+
+let seq = 0
+async function executorLatency(ex: LocalExecutor, timing: Timing, n: number) {
+  const start: number[] = []
+  const total: number[] = []
+  for (let i = 0; i < n + WARMUP; i++) {
+    const guid = `bench-${++seq}`
+    const w = timing.expect(guid)
+    const t0 = now()
+    ex.submit({ taskGuid: guid, command: 'true', dropletDir: droplet, env: { PATH: '/usr/bin:/bin' }, limits: LIMITS })
+    const t1 = await w.started
+    const exit = await w.exited
+    const t2 = now()
+    if (exit.exitCode !== 0) throw new Error(`true failed: ${JSON.stringify(exit)}`)
+    if (i < WARMUP) continue
+    start.push(ms(t1 - t0))
+    total.push(ms(t2 - t0))
+  }
+  return { start: summarize(start), total: summarize(total) }
+}
+
+async function executorThroughput(ex: LocalExecutor, timing: Timing, lines: number): Promise<number> {
+  const guid = `bench-lines-${++seq}`
+  const w = timing.expect(guid)
+  timing.lines = 0
+  const t0 = now()
+  ex.submit({ taskGuid: guid, command: `seq 1 ${lines}`, dropletDir: droplet, env: { PATH: '/usr/bin:/bin' }, limits: LIMITS })
+  await w.exited
+  const s = ms(now() - t0) / 1000
+  if (timing.lines !== lines) throw new Error(`got ${timing.lines} lines, expected ${lines}`)
+  return lines / s
+}
+
+async function barePipe(lines: number, split: boolean): Promise<number> {
+  const t0 = now()
+  const child = spawn('sh', ['-c', `seq 1 ${lines}`], { stdio: ['ignore', 'pipe', 'ignore'] })
+  let count = 0
+  let bytes = 0
+  const splitter = new LineSplitter(new TaskClock(), () => count++)
+  child.stdout.on('data', (c: Buffer) => {
+    bytes += c.length
+    if (split) splitter.push(c)
+  })
+  await new Promise((r) => child.once('close', r))
+  splitter.end()
+  const s = ms(now() - t0) / 1000
+  if (split && count !== lines) throw new Error(`split ${count} lines, expected ${lines}`)
+  if (!bytes) throw new Error('no output')
+  return lines / s
+}
+
+const quiet = { debug() {}, info() {}, warn: (o: object, m: string) => console.error(m, o), error: (o: object, m: string) => console.error(m, o) }
+
+console.log(`executor bench: ${N} runs of \`true\` per row (after ${WARMUP} warm-up runs), ${LINES.toLocaleString('en')} lines; ${os.cpus().length} CPUs, node ${process.version}`)
+const bare = await bareSpawn(N)
+const latencyRows: Array<Array<string | number>> = [['bare spawn sh -c true', bare.start.p50, bare.start.p99, bare.total.p50, bare.total.p99, '1.00', '1.00']]
+const barePipeRate = await barePipe(LINES, false)
+const bareSplitRate = await barePipe(LINES, true)
+const throughputRows: Array<Array<string | number>> = [
+  ['bare pipe (bytes only)', Math.round(barePipeRate).toLocaleString('en'), '1.00'],
+  ['bare pipe + line splitter', Math.round(bareSplitRate).toLocaleString('en'), fmt(bareSplitRate / barePipeRate)],
+]
+for (const mode of MODES) {
+  const timing = new Timing()
+  const ex = await LocalExecutor.create(
+    { workRoot: fs.mkdtempSync(path.join(base, 'work-')), concurrency: 1, cancelGraceMs: 1000, network: true, sandbox: mode },
+    timing,
+    quiet,
+  )
+  const label = `executor [${ex.info.sandbox}, ${ex.info.memoryLimit}]`
+  try {
+    const lat = await executorLatency(ex, timing, N)
+    latencyRows.push([
+      label,
+      lat.start.p50,
+      lat.start.p99,
+      lat.total.p50,
+      lat.total.p99,
+      fmt(lat.start.p50 / bare.start.p50),
+      fmt(lat.total.p50 / bare.total.p50),
+    ])
+    const rate = await executorThroughput(ex, timing, LINES)
+    throughputRows.push([label, Math.round(rate).toLocaleString('en'), fmt(rate / barePipeRate)])
+  } finally {
+    await ex.shutdown()
+  }
+}
+console.log('\nstart latency, ms (sequential; ratios are p50 over the bare spawn p50)')
+table(['', 'started p50', 'started p99', 'exited p50', 'exited p99', 'started ×', 'exited ×'], latencyRows)
+console.log(`\noutput throughput, ${LINES.toLocaleString('en')} lines of \`seq\` (ratio to the bare pipe)`)
+table(['', 'lines/s', '×'], throughputRows)
+fs.rmSync(base, { recursive: true, force: true })
