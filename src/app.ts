@@ -22,6 +22,8 @@ import { rootRoutes } from './http/routes/root.ts'
 import { uaaRoutes } from './http/routes/uaa.ts'
 import { jobRoutes } from './http/routes/v3/jobs.ts'
 import { organizationRoutes } from './http/routes/v3/organizations.ts'
+import { quotaRoutes } from './http/routes/v3/quotas.ts'
+import { quotaJobHandlers } from './actions/quota-jobs.ts'
 import { roleRoutes } from './http/routes/v3/roles.ts'
 import { spaceRoutes } from './http/routes/v3/spaces.ts'
 import { userRoutes } from './http/routes/v3/users.ts'
@@ -97,6 +99,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     db,
     {
       ...deleteJobHandlers([deleteAppsInSpace]),
+      ...quotaJobHandlers(),
       'app.delete': async (tx, job, afterCommit) => cancelAfterCommit(afterCommit, await deleteApp(tx, job.resource_guid, job.actor)),
     },
     logger,
@@ -125,6 +128,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     ...uaaRoutes({ db, uaa, tokens, authenticate }),
     ...organizationRoutes({ db, jobs }),
     ...spaceRoutes({ db, jobs }),
+    ...quotaRoutes({ db, jobs }),
     ...userRoutes({ db, jobs }),
     ...roleRoutes({ db, jobs }),
     ...jobRoutes({ db }),

@@ -46,3 +46,16 @@ export const SERVICE_EVENT_TYPES = {
   bindingDelete: 'audit.service_binding.delete',
   bindingShow: 'audit.service_binding.show',
 } as const
+
+/** Quota events (CC 2026-01, #4740): organization_quota_event_repository.rb, space_quota_event_repository.rb. */
+export const QUOTA_EVENT_TYPES = {
+  organizationQuotaCreate: 'audit.organization_quota.create',
+  organizationQuotaUpdate: 'audit.organization_quota.update',
+  organizationQuotaDelete: 'audit.organization_quota.delete',
+  organizationQuotaApply: 'audit.organization_quota.apply',
+  spaceQuotaCreate: 'audit.space_quota.create',
+  spaceQuotaUpdate: 'audit.space_quota.update',
+  spaceQuotaDelete: 'audit.space_quota.delete',
+  spaceQuotaApply: 'audit.space_quota.apply',
+  spaceQuotaRemove: 'audit.space_quota.remove',
+} as const

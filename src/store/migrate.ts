@@ -4,6 +4,7 @@ import * as m0001 from './migrations/0001-foundation.ts'
 import * as m0002 from './migrations/0002-audit.ts'
 import * as m0003 from './migrations/0003-apps-tasks.ts'
 import * as m0004 from './migrations/0004-logs.ts'
+import * as m0005 from './migrations/0005-quotas.ts'
 import * as m0006 from './migrations/0006-export.ts'
 import * as m0007 from './migrations/0007-trail.ts'
 
@@ -23,6 +24,7 @@ const MIGRATIONS: readonly Versioned[] = [
   { version: 2, migration: m0002 },
   { version: 3, migration: m0003 },
   { version: 4, migration: m0004 },
+  { version: 5, migration: m0005 },
   { version: 6, migration: m0006 },
   { version: 7, migration: m0007 },
 ]

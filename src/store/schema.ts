@@ -255,6 +255,18 @@ export interface QuotaColumns {
   app_task_limit: number | null
   created_at: Timestamp
   updated_at: Timestamp
+  // Migration 5 (docs/quotas.md); NULL is unlimited.
+  total_instances: ColumnType<number | null, number | null | undefined, number | null>
+  log_rate_limit_in_bytes_per_second: ColumnType<number | null, number | string | null | undefined, number | string | null>
+  paid_services_allowed: ColumnType<boolean, boolean | undefined, boolean>
+  total_service_instances: ColumnType<number | null, number | null | undefined, number | null>
+  total_service_keys: ColumnType<number | null, number | null | undefined, number | null>
+  total_routes: ColumnType<number | null, number | null | undefined, number | null>
+  total_reserved_ports: ColumnType<number | null, number | null | undefined, number | null>
+}
+
+export interface OrganizationQuotasTable extends QuotaColumns {
+  total_domains: ColumnType<number | null, number | null | undefined, number | null>
 }
 
 export interface SpaceQuotasTable extends QuotaColumns {
@@ -356,7 +368,7 @@ export interface Database {
   droplets: DropletsTable
   builds: BuildsTable
   tasks: TasksTable
-  organization_quotas: QuotaColumns
+  organization_quotas: OrganizationQuotasTable
   space_quotas: SpaceQuotasTable
   ledger_keys: LedgerKeysTable
   schema_migrations: SchemaMigrationsTable
@@ -379,6 +391,8 @@ export type PackageRow = Selectable<PackagesTable>
 export type DropletRow = Selectable<DropletsTable>
 export type BuildRow = Selectable<BuildsTable>
 export type TaskRow = Selectable<TasksTable>
+export type OrganizationQuotaRow = Selectable<OrganizationQuotasTable>
+export type SpaceQuotaRow = Selectable<SpaceQuotasTable>
 export type NewEvent = Omit<Insertable<EventsTable>, 'seq' | 'prev_hash' | 'hash'>
 export type TaskOutputRow = Selectable<TaskOutputsTable>
 export type ServiceInstanceRow = Selectable<ServiceInstancesTable>
