@@ -8,8 +8,10 @@ function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
       if (i.code === 'unrecognized_keys') return `Unknown field(s): ${i.keys.map((k) => `'${k}'`).join(', ')}`
       // A refused record key (metadata labels) carries its own message.
       if (i.code === 'invalid_key' && i.issues.length) return i.issues.map((x) => x.message).join(', ')
+      // Messages that already name their field (CC's full messages) are kept as they are.
       const where = i.path.map(String).join('.')
-      return where && !i.message.startsWith(where[0]!.toUpperCase()) ? `${where} ${i.message}` : i.message
+      const named = i.message.toLowerCase().startsWith(where.split('.')[0]!.replace(/_/g, ' ').toLowerCase().slice(0, 4))
+      return where && !named && !/^[A-Z]/.test(i.message) ? `${where} ${i.message}` : i.message
     })
     .join(', ')
 }
