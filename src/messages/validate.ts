@@ -10,7 +10,7 @@ function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
       if (i.code === 'invalid_key' && i.issues.length) return i.issues.map((x) => x.message).join(', ')
       // Messages that already name their field (CC's full messages) are kept as they are.
       const where = i.path.map(String).join('.')
-      const named = i.message.toLowerCase().startsWith(where.split('.')[0]!.replace(/_/g, ' ').toLowerCase().slice(0, 4))
+      const named = i.message.toLowerCase().startsWith(where.replace(/_/g, ' ').toLowerCase())
       return where && !named && !/^[A-Z]/.test(i.message) ? `${where} ${i.message}` : i.message
     })
     .join(', ')
