@@ -339,6 +339,27 @@ for (const mode of ['auto', 'none'] as const) {
       assert.equal(Number(r.out[0]), ex.info.user!.uid)
     })
 
+    it('never runs root code with the task’s environment (LD_PRELOAD)', async (t) => {
+      if (!isRoot) return t.skip('the test runs as a normal user: nothing runs as root')
+      const src = path.join(base, 'preload.c')
+      const so = path.join(base, `preload-${mode}.so`)
+      const log = path.join(base, `preload-${mode}.log`)
+      fs.writeFileSync(
+        src,
+        '#include <stdio.h>\n#include <stdlib.h>\n#include <unistd.h>\n__attribute__((constructor)) static void f(void) { const char *p = getenv("PRELOAD_LOG"); FILE *o = p ? fopen(p, "a") : 0; if (o) { fprintf(o, "%d\\n", (int)geteuid()); fclose(o); } }\n',
+      )
+      const cc = spawnSync('cc', ['-shared', '-fPIC', '-o', so, src], { encoding: 'utf8' })
+      if (cc.error || cc.status !== 0) return t.skip('no C compiler to build a preload library with')
+      fs.chmodSync(so, 0o755)
+      fs.writeFileSync(log, '')
+      fs.chmodSync(log, 0o666)
+      const r = await run('true', {}, { LD_PRELOAD: so, PRELOAD_LOG: log })
+      assert.equal(r.exit.exitCode, 0)
+      const uids = fs.readFileSync(log, 'utf8').split('\n').filter(Boolean)
+      assert.ok(uids.length > 0, 'the library was loaded by the processes that could see it')
+      assert.deepEqual(uids.filter((u) => u === '0'), [], `processes that ran it: ${uids.join(',')}`)
+    })
+
     it('passes the environment exactly and none of the server’s', async () => {
       process.env.CF_LEDGER_EXECUTOR_TEST_SECRET = 'must-not-leak'
       try {

@@ -158,7 +158,7 @@ export class LocalExecutor implements Executor {
     await fsp.mkdir(workRoot, { recursive: true, mode: 0o711 })
     if (user.switched) await fsp.chmod(workRoot, 0o711)
     const tools = findTools()
-    if (user.switched && !tools.setpriv) throw new Error('setpriv (util-linux) is needed to run tasks as an unprivileged user')
+    if (!tools.setpriv) log.warn({}, 'setpriv (util-linux) not found: plain-process tasks run without no_new_privs and do not die with the server')
     const cgroups = options.cgroups === 'none' ? null : await detectCgroups(cgroupParentOf(id))
     const bwrap = options.sandbox === 'none' ? null : await probeBwrap(workRoot, user, tools, options, log)
     if (!bwrap && options.sandbox === 'bwrap') throw new Error('bubblewrap is required (sandbox: bwrap) but does not work on this host; see the log')
@@ -325,7 +325,7 @@ export class LocalExecutor implements Executor {
         '-c',
         spec.command,
       ]
-      exec = this.user.switched ? [...setprivArgs(setpriv!, this.user, false), ...sandbox] : sandbox
+      exec = setpriv ? [...setprivArgs(setpriv, false), ...sandbox] : sandbox
     } else {
       // No sandbox: CF's paths do not exist, so HOME/TMPDIR point at the real working copy.
       for (const [k, sandboxPath, real] of [
@@ -335,11 +335,10 @@ export class LocalExecutor implements Executor {
         if (env[k] === undefined || env[k] === sandboxPath) env[k] = real
       }
       const task = [this.tools.sh, '-c', spec.command]
-      exec = setpriv ? [...setprivArgs(setpriv, this.user, true), ...task] : task
+      exec = setpriv ? [...setprivArgs(setpriv, true), ...task] : task
     }
     const nproc = !this.cgroups?.pids && this.user.switched && l.pids > 0 ? l.pids + (this.bwrap ? BWRAP_PROCS : 0) : null
     const args = wrapperArgs({
-      procsFiles: job.cgroup?.procsFiles ?? [],
       fileSizeBytes: l.diskMb > 0 ? Math.floor(l.diskMb * MB) : null,
       nproc,
       exec,
@@ -379,13 +378,30 @@ export class LocalExecutor implements Executor {
     }
 
     const launch = this.launchArgs(job)
+    // Started as the task user directly (libuv drops supplementary groups, then gid, then uid,
+    // after chdir and before exec): no root process runs with the task's environment.
     const child = spawn(launch.file, launch.args, {
       cwd: launch.cwd,
       env: launch.env,
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
       detached: true,
+      ...(this.user.switched ? { uid: this.user.uid, gid: this.user.gid } : {}),
     })
     job.child = child
+    // The wrapper waits on stdin: move it into the task's cgroups, then let it go.
+    child.stdin?.on('error', () => {})
+    if (child.pid !== undefined) {
+      let joinError: string | null = null
+      for (const f of job.cgroup?.procsFiles ?? []) {
+        try {
+          fs.writeFileSync(f, String(child.pid))
+        } catch (err) {
+          joinError = `cannot join cgroup ${f}: ${errorText(err)}`
+          break
+        }
+      }
+      child.stdin?.end(joinError === null ? 'go\n' : `${joinError.replace(/\n/g, ' ')}\n`)
+    }
     const exitP = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: Date }>((resolve) => {
       child.once('exit', (code, signal) => resolve({ code, signal, at: new Date() }))
     })
@@ -683,9 +699,14 @@ async function probeBwrap(
         '-c',
         `test "$(pwd)" = ${SANDBOX_APP_DIR} && touch ok && test -w /tmp`,
       ]
-      const argv = user.switched ? [...setprivArgs(tools.setpriv!, user, false), ...sandbox] : sandbox
+      const argv = tools.setpriv ? [...setprivArgs(tools.setpriv, false), ...sandbox] : sandbox
       const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const c = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir })
+        const c = spawn(argv[0]!, argv.slice(1), {
+          stdio: ['ignore', 'ignore', 'pipe'],
+          cwd: dir,
+          env: { PATH: '/usr/bin:/bin' },
+          ...(user.switched ? { uid: user.uid, gid: user.gid } : {}),
+        })
         let stderr = ''
         c.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
         c.on('error', (err) => resolve({ code: null, stderr: err.message }))

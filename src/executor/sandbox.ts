@@ -192,21 +192,22 @@ export function bwrapArgs(o: BwrapOptions): string[] {
 }
 
 export interface WrapperOptions {
-  /** cgroup.procs files to join before anything else runs. */
-  readonly procsFiles: readonly string[]
   /** RLIMIT_FSIZE in bytes (null = leave as is). */
   readonly fileSizeBytes: number | null
   /** RLIMIT_NPROC (null = leave as is). */
   readonly nproc: number | null
-  /** The program to exec once joined and limited. */
+  /** The program to exec once released and limited. */
   readonly exec: readonly string[]
 }
 
 /**
- * `sh -c WRAPPER …`: the wrapper writes its own pid into each cgroup.procs file, then sets the
- * rlimits, then execs the rest, so the task and every process it ever forks are inside the
- * cgroups from the first instruction. Setup failures go to fd 3 (not the task's stderr) with exit
- * 125; fd 3 is closed for the task.
+ * `sh -c WRAPPER …`, started directly as the task user with the task's environment (no root
+ * process ever sees that environment: LD_PRELOAD and friends are the user's own business). The
+ * wrapper waits for a `go` line on stdin, which the executor sends once it has moved the
+ * wrapper's pid into the task's cgroups, so the task and everything it forks are inside them
+ * from the first instruction. Then it sets the rlimits and execs the rest with stdin from
+ * /dev/null. Setup failures go to fd 3 (not the task's stderr) with exit 125; fd 3 is closed for
+ * the task.
  */
 export function wrapperArgs(o: WrapperOptions): string[] {
   const limits = ['ulimit -c 0 || fail "cannot set RLIMIT_CORE"']
@@ -217,22 +218,15 @@ export function wrapperArgs(o: WrapperOptions): string[] {
   if (o.nproc !== null) limits.push(`ulimit -p ${Math.max(1, Math.floor(o.nproc))} || fail "cannot set RLIMIT_NPROC"`)
   const script = [
     'fail() { echo "$1" >&3; exit 125; }',
-    'n=$1; shift',
-    'while [ "$n" -gt 0 ]; do',
-    '  { echo $$ > "$1"; } 2>/dev/null || fail "cannot join cgroup $1"',
-    '  shift; n=$((n - 1))',
-    'done',
+    'read -r go || fail "the executor went away before the task started"',
+    '[ "$go" = go ] || fail "the executor could not set up the task: $go"',
     ...limits,
-    'exec "$@" 3>&-',
+    'exec "$@" </dev/null 3>&-',
   ].join('\n')
-  return ['-c', script, 'cf-ledger-task-wrapper', String(o.procsFiles.length), ...o.procsFiles, ...o.exec]
+  return ['-c', script, 'cf-ledger-task-wrapper', ...o.exec]
 }
 
-/** setpriv's arguments to drop to `user` (root only) and die with the server (fallback mode). */
-export function setprivArgs(setpriv: string, user: TaskUser, pdeathsig: boolean): string[] {
-  const args = [setpriv]
-  if (user.switched) args.push(`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--no-new-privs')
-  if (pdeathsig) args.push('--pdeathsig=KILL')
-  args.push('--')
-  return args
+/** setpriv's arguments (run as the task user): no_new_privs, and optionally die with the server. */
+export function setprivArgs(setpriv: string, pdeathsig: boolean): string[] {
+  return [setpriv, '--no-new-privs', ...(pdeathsig ? ['--pdeathsig=KILL'] : []), '--']
 }
