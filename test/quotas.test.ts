@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { Api, createOrgAndSpace, createUser, expectOk, grant, type Reply } from './support/client.ts'
 import { chainProblems, readEvents, withStore } from './support/db.ts'
-import { pushApp } from './support/push.ts'
+import { pushApp, waitForTask } from './support/push.ts'
 import { startServer, stores, type TestServer } from './support/server.ts'
 
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/
@@ -520,11 +520,14 @@ for (const store of stores()) {
           unprocessable(await task(64), 'memory_in_mb exceeds space memory quota')
         } finally {
           await admin.post(`/v3/tasks/${first.guid}/actions/cancel`)
+          await waitForTask(admin, first.guid)
         }
       })
     })
 
     it('recorded one audit event per change, in the hash chain, as CC writes them', async () => {
+      // Read a quiet ledger: nothing may append between reading the events and the head.
+      await server.stop()
       const { events, problems } = await withStore(server, async (q) => {
         const events = await readEvents(q)
         return { events, problems: await chainProblems(q, events) }
