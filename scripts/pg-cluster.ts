@@ -57,3 +57,16 @@ export function startCluster(dir: string, port: number): Cluster {
     },
   }
 }
+
+/** A loopback TCP port nobody listens on right now, so several runs can each start a cluster. */
+export async function freePort(): Promise<number> {
+  const net = await import('node:net')
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port
+      srv.close(() => resolve(port))
+    })
+  })
+}

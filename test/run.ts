@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { startCluster } from '../scripts/pg-cluster.ts'
+import { freePort, startCluster } from '../scripts/pg-cluster.ts'
 
 const root = path.resolve(import.meta.dirname, '..')
 const step = (name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) => {
@@ -28,8 +28,9 @@ let cluster
 if (process.env.TEST_DATABASE_URL) {
   env.TEST_DATABASE_URL = process.env.TEST_DATABASE_URL
 } else if (process.env.TEST_STORES !== 'embedded') {
-  console.log('== starting PostgreSQL on 127.0.0.1:55433')
-  cluster = startCluster(path.join(os.tmpdir(), 'cf-ledger-pg-55433'), 55433)
+  const port = await freePort()
+  console.log(`== starting PostgreSQL on 127.0.0.1:${port}`)
+  cluster = startCluster(path.join(os.tmpdir(), `cf-ledger-pg-${port}`), port)
   env.TEST_DATABASE_URL = cluster.url
 }
 env.TEST_STORES = process.env.TEST_STORES ?? 'postgres,embedded'
