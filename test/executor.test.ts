@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { ExecutorListener, OutputLine, TaskExit, TaskLimits } from '../src/executor/executor.ts'
 import { LineSplitter, TaskClock } from '../src/executor/line-reader.ts'
 import { type LocalExecutorOptions, LocalExecutor, defaultWorkRoot, executorIdOf } from '../src/executor/local-executor.ts'
+import { detectV2 } from '../src/executor/cgroups.ts'
 import { copyTree, diskUsage } from '../src/executor/disk.ts'
 import { pidsWithEnv } from '../src/executor/procs.ts'
 import { KeyedFifo } from '../src/executor/queue.ts'
@@ -216,6 +217,38 @@ describe('working copy', () => {
     assert.ok((await diskUsage(dst)) > 0)
     await assert.rejects(copyTree(src, dst, null), /EEXIST/)
     await assert.rejects(copyTree(path.join(src, 'run.sh'), `${dst}-2`, null), /not a directory/)
+  })
+})
+
+describe('cgroup v2 driver (against a fake hierarchy: this host has no v2 memory controller)', () => {
+  it('enables the controllers and writes the v2 limit files', async () => {
+    const mount = fs.mkdtempSync(path.join(base, 'cg2-'))
+    fs.writeFileSync(path.join(mount, 'cgroup.controllers'), 'cpuset cpu io memory pids\n')
+    fs.writeFileSync(path.join(mount, 'cgroup.subtree_control'), 'cpu\n')
+    // A real cgroupfs creates these files with the directory; the fake one needs them up front.
+    fs.mkdirSync(path.join(mount, 'cf-ledger-test'))
+    fs.writeFileSync(path.join(mount, 'cf-ledger-test', 'cgroup.procs'), '')
+    const d = await detectV2(mount, 'cf-ledger-test')
+    assert.ok(d)
+    assert.equal(d.version, 'cgroup-v2')
+    assert.deepEqual([d.memory, d.pids], [true, true])
+    assert.equal(fs.readFileSync(path.join(mount, 'cgroup.subtree_control'), 'utf8'), '+memory +pids')
+    assert.equal(fs.readFileSync(path.join(mount, 'cf-ledger-test', 'cgroup.subtree_control'), 'utf8'), '+memory +pids')
+    const g = await d.create('task-1', { memoryBytes: 64 * 1024 * 1024, pids: 100 })
+    const dir = path.join(mount, 'cf-ledger-test', 'task-1')
+    assert.equal(fs.readFileSync(path.join(dir, 'memory.max'), 'utf8'), String(64 * 1024 * 1024))
+    assert.equal(fs.readFileSync(path.join(dir, 'memory.swap.max'), 'utf8'), '0')
+    assert.equal(fs.readFileSync(path.join(dir, 'pids.max'), 'utf8'), '100')
+    assert.deepEqual(g.procsFiles, [path.join(dir, 'cgroup.procs')])
+    fs.writeFileSync(path.join(dir, 'memory.events'), 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n')
+    assert.equal(g.oomKills(), 1)
+    assert.equal(g.signal('SIGKILL'), 0)
+    assert.equal(fs.readFileSync(path.join(dir, 'cgroup.kill'), 'utf8'), '1')
+    assert.deepEqual(
+      d.leftovers().map((l) => l.procsFiles),
+      [[path.join(dir, 'cgroup.procs')]],
+    )
+    assert.equal(await detectV2(path.join(base, 'no-such-mount'), 'x'), null)
   })
 })
 

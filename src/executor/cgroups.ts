@@ -214,7 +214,8 @@ async function tryMkdirParent(dir: string): Promise<boolean> {
   }
 }
 
-async function detectV2(mount: string, parentName: string): Promise<CgroupDriver | null> {
+/** The cgroup v2 driver for the hierarchy mounted at `mount`, or null (exported for tests). */
+export async function detectV2(mount: string, parentName: string): Promise<CgroupDriver | null> {
   let controllers: string[]
   try {
     controllers = fs.readFileSync(path.join(mount, 'cgroup.controllers'), 'utf8').trim().split(/\s+/)
