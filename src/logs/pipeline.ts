@@ -74,6 +74,7 @@ export interface LogPipeline {
   routes(deps: LogRouteDeps): Route[]
   /** This server's URL once it listens (drains pointing at it are refused). */
   setSelfUrl(url: string): void
+  readonly selfUrl: string | undefined
   subscribeSource(sourceId: string, l: SourceListener): () => void
   subscribeTask(taskGuid: string, l: TaskListener): () => void
   /** True while the task's output is being written by this process. */
@@ -90,6 +91,13 @@ export interface LogPipelineOptions {
   readonly db: Db
   readonly config: Pick<Config, 'logs' | 'publicUrl'>
   readonly logger: Logger
+}
+
+const running = new Set<LogPipeline>()
+
+/** Pipelines alive in this process, newest last (in-process tests reach the sink through it). */
+export function activePipelines(): readonly LogPipeline[] {
+  return [...running]
 }
 
 export async function createLogPipeline(opts: LogPipelineOptions): Promise<LogPipeline> {
@@ -225,7 +233,9 @@ export async function createLogPipeline(opts: LogPipelineOptions): Promise<LogPi
     routes(deps) {
       return logRoutes(pipeline, deps, cfg)
     },
+    selfUrl: undefined as string | undefined,
     setSelfUrl(url) {
+      ;(pipeline as { selfUrl: string | undefined }).selfUrl = url
       policy.setSelf(url, opts.config.publicUrl)
     },
     subscribeSource(sourceId, l) {
@@ -258,10 +268,12 @@ export async function createLogPipeline(opts: LogPipelineOptions): Promise<LogPi
       streamEnders.clear()
     },
     async close() {
+      running.delete(pipeline)
       pipeline.endStreams()
       await store.close()
       await drains.close(2000)
     },
   }
+  running.add(pipeline)
   return pipeline
 }
