@@ -129,12 +129,12 @@ function safeName(name: string): string {
 
 async function freshDir(dir: string): Promise<void> {
   try {
-    await fsp.mkdir(dir)
+    fs.mkdirSync(dir)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
     // A leftover with the same name (a resubmitted task after a crash): empty it and start over.
     await removeDir(dir, path.join(dir, 'cgroup.procs'))
-    await fsp.mkdir(dir)
+    fs.mkdirSync(dir)
   }
 }
 

@@ -290,12 +290,13 @@ export class LocalExecutor implements Executor {
     const { spec, taskDir } = job
     const { uid, gid, switched } = this.user
     const owner = switched ? { uid, gid } : null
-    await fsp.rm(taskDir, { recursive: true, force: true })
-    await fsp.mkdir(taskDir, { mode: 0o700 })
-    await fsp.mkdir(path.join(taskDir, 'tmp'), { mode: 0o700 })
+    if (fs.existsSync(taskDir)) await fsp.rm(taskDir, { recursive: true, force: true })
+    // A handful of tiny calls: synchronous is cheaper than a thread-pool round trip each.
+    fs.mkdirSync(taskDir, { mode: 0o700 })
+    fs.mkdirSync(path.join(taskDir, 'tmp'), { mode: 0o700 })
     if (owner) {
-      await fsp.chown(taskDir, uid, gid)
-      await fsp.chown(path.join(taskDir, 'tmp'), uid, gid)
+      fs.chownSync(taskDir, uid, gid)
+      fs.chownSync(path.join(taskDir, 'tmp'), uid, gid)
     }
     await copyTree(spec.dropletDir, path.join(taskDir, 'app'), owner)
     if (this.cgroups) {
@@ -505,7 +506,6 @@ export class LocalExecutor implements Executor {
     const oomKilled = (job.cgroup?.oomKills() ?? 0) > 0
     let diskExceeded = job.killReason === 'disk'
     if (!diskExceeded && diskLimit !== null && (await diskUsage(job.taskDir, diskLimit)) > diskLimit) diskExceeded = true
-    await this.cleanupCgroup(job)
 
     const reason = job.killReason
     const exit: TaskExit = {
@@ -521,7 +521,8 @@ export class LocalExecutor implements Executor {
       finishedAt,
     }
     await guarded(this.log, 'exited', guid, () => this.listener.exited(guid, exit))
-    this.removeWorkingCopy(job)
+    // After the report: removing the cgroup and the copy does not delay it (shutdown awaits both).
+    this.removeWorkingCopy(job, true)
   }
 
   /**
@@ -589,9 +590,9 @@ export class LocalExecutor implements Executor {
     }
   }
 
-  private removeWorkingCopy(job: Job): void {
-    const p = fsp
-      .rm(job.taskDir, { recursive: true, force: true, maxRetries: 3 })
+  private removeWorkingCopy(job: Job, withCgroup = false): void {
+    const p = (withCgroup ? this.cleanupCgroup(job) : Promise.resolve())
+      .then(() => fsp.rm(job.taskDir, { recursive: true, force: true, maxRetries: 3 }))
       .catch((err) => this.log.warn({ err, task: job.spec.taskGuid }, 'could not remove the working copy'))
       .finally(() => this.cleanups.delete(p))
     this.cleanups.add(p)
