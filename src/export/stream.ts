@@ -156,6 +156,7 @@ class Session {
 /** The open streams of this process, so shutdown can end them. */
 export class EventStreams {
   private readonly sessions = new Set<Session>()
+  private closed = false
 
   constructor(
     private readonly db: Db,
@@ -173,6 +174,9 @@ export class EventStreams {
       ...headers,
     })
     raw.flushHeaders()
+    // A request that passed validation while the server began to stop: end it at once, which
+    // tells the consumer to reconnect with its cursor (as for every other stream at shutdown).
+    if (this.closed) return void raw.end()
     const s = new Session(this.db, this.watch, this.logger, raw, req)
     this.sessions.add(s)
     void s.done.finally(() => this.sessions.delete(s))
@@ -184,6 +188,7 @@ export class EventStreams {
 
   /** Ends every stream (consumers resume from their cursor); gives writers `graceMs` to finish. */
   async close(graceMs = 2000): Promise<void> {
+    this.closed = true
     const all = [...this.sessions]
     for (const s of all) s.stop()
     const finished = Promise.all(all.map((s) => s.done))
