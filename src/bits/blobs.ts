@@ -7,8 +7,11 @@ import { sql } from 'kysely'
 import { newGuid } from '../actions/context.ts'
 import type { Db } from '../store/store.ts'
 
-/** Bytes per statement when writing; keeps each base64 parameter far below V8's string limit. */
-const WRITE_CHUNK = 48 * 1024 * 1024
+/**
+ * Bytes per statement when writing: one statement up to the default package limit (appending
+ * rewrites the whole value, so fewer is faster); the base64 text stays below V8's string limit.
+ */
+const WRITE_CHUNK = 256 * 1024 * 1024
 /** Bytes per query when reading. */
 const READ_CHUNK = 8 * 1024 * 1024
 
