@@ -120,7 +120,16 @@ async function barePipe(lines: number, split: boolean): Promise<number> {
   return lines / s
 }
 
-const quiet = { debug() {}, info() {}, warn: (o: object, m: string) => console.error(m, o), error: (o: object, m: string) => console.error(m, o) }
+type Phases = Record<'queuedMs' | 'prepareMs' | 'spawnMs' | 'runMs' | 'drainMs' | 'checkMs', number>
+let phases: Phases[] = []
+const logger = {
+  debug: (o: object, m: string) => {
+    if (m === 'task finished') phases.push(o as Phases)
+  },
+  info() {},
+  warn: (o: object, m: string) => console.error(m, o),
+  error: (o: object, m: string) => console.error(m, o),
+}
 
 console.log(`executor bench: ${N} runs of \`true\` per row (after ${WARMUP} warm-up runs), ${LINES.toLocaleString('en')} lines; ${os.cpus().length} CPUs, node ${process.version}`)
 const bare = await bareSpawn(N)
@@ -131,16 +140,20 @@ const throughputRows: Array<Array<string | number>> = [
   ['bare pipe (bytes only)', Math.round(barePipeRate).toLocaleString('en'), '1.00'],
   ['bare pipe + line splitter', Math.round(bareSplitRate).toLocaleString('en'), fmt(bareSplitRate / barePipeRate)],
 ]
+const phaseRows: Array<Array<string | number>> = []
 for (const mode of MODES) {
   const timing = new Timing()
   const ex = await LocalExecutor.create(
     { workRoot: fs.mkdtempSync(path.join(base, 'work-')), concurrency: 1, cancelGraceMs: 1000, network: true, sandbox: mode },
     timing,
-    quiet,
+    logger,
   )
   const label = `executor [${ex.info.sandbox}, ${ex.info.memoryLimit}]`
   try {
+    phases = []
     const lat = await executorLatency(ex, timing, N)
+    const keys = ['queuedMs', 'prepareMs', 'spawnMs', 'runMs', 'drainMs', 'checkMs'] as const
+    phaseRows.push([label, ...keys.map((k) => summarize(phases.slice(WARMUP).map((p) => p[k])).p50)])
     latencyRows.push([
       label,
       lat.start.p50,
@@ -158,6 +171,8 @@ for (const mode of MODES) {
 }
 console.log('\nstart latency, ms (sequential; ratios are p50 over the bare spawn p50)')
 table(['', 'started p50', 'started p99', 'exited p50', 'exited p99', 'started ×', 'exited ×'], latencyRows)
+console.log('\nwhere the executor time goes, p50 ms: queue, working copy + cgroup, spawn + cgroup join, run (sandbox set-up, sh, teardown), pipes drained, OOM/disk checks')
+table(['', 'queue', 'prepare', 'spawn', 'run', 'drain', 'check'], phaseRows)
 console.log(`\noutput throughput, ${LINES.toLocaleString('en')} lines of \`seq\` (ratio to the bare pipe)`)
 table(['', 'lines/s', '×'], throughputRows)
 fs.rmSync(base, { recursive: true, force: true })

@@ -82,6 +82,8 @@ interface Job {
   startedAt?: Date
   /** Its exit is known (being reported); cancel no longer applies. */
   done: boolean
+  /** hrtime (ns) at submit, dequeue, prepared, spawned, exit seen, output drained. */
+  readonly t: bigint[]
 }
 
 const MARKER = 'CF_LEDGER_TASK_ID'
@@ -224,7 +226,7 @@ export class LocalExecutor implements Executor {
   submit(spec: TaskSpec): void {
     if (this.closed) throw new Error('the executor is shut down')
     if (this.running.has(spec.taskGuid) || this.queue.has(spec.taskGuid)) throw new Error(`task ${spec.taskGuid} is already submitted`)
-    const job: Job = { spec, taskDir: path.join(this.workRoot, taskDirName(spec.taskGuid)), killed: false, done: false }
+    const job: Job = { spec, taskDir: path.join(this.workRoot, taskDirName(spec.taskGuid)), killed: false, done: false, t: [process.hrtime.bigint()] }
     this.queue.push(spec.taskGuid, job)
     this.pump()
   }
@@ -351,6 +353,7 @@ export class LocalExecutor implements Executor {
     const { spec } = job
     const guid = spec.taskGuid
     let error: string | undefined
+    job.t.push(process.hrtime.bigint())
     try {
       await this.prepare(job)
     } catch (err) {
@@ -378,6 +381,7 @@ export class LocalExecutor implements Executor {
       return
     }
 
+    job.t.push(process.hrtime.bigint())
     const launch = this.launchArgs(job)
     // Started as the task user directly (libuv drops supplementary groups, then gid, then uid,
     // after chdir and before exec): no root process runs with the task's environment.
@@ -403,8 +407,8 @@ export class LocalExecutor implements Executor {
       }
       child.stdin?.end(joinError === null ? 'go\n' : `${joinError.replace(/\n/g, ' ')}\n`)
     }
-    const exitP = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: Date }>((resolve) => {
-      child.once('exit', (code, signal) => resolve({ code, signal, at: new Date() }))
+    const exitP = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: Date; hr: bigint }>((resolve) => {
+      child.once('exit', (code, signal) => resolve({ code, signal, at: new Date(), hr: process.hrtime.bigint() }))
     })
     const spawned = await new Promise<Error | null>((resolve) => {
       child.once('spawn', () => resolve(null))
@@ -441,6 +445,7 @@ export class LocalExecutor implements Executor {
     const startedAt = new Date()
     job.startedAt = startedAt
     const pid = child.pid!
+    job.t.push(process.hrtime.bigint())
 
     // Limits count from the spawn, not from when the store has recorded RUNNING.
     const limits = spec.limits
@@ -485,8 +490,9 @@ export class LocalExecutor implements Executor {
 
     captures.forEach((c) => c.release())
 
-    const { code, signal, at: finishedAt } = await exitP
+    const { code, signal, at: finishedAt, hr } = await exitP
     job.done = true
+    job.t.push(hr)
     exitedYet = true
     clearTimeout(runTimer)
     clearTimeout(diskTimer)
@@ -503,6 +509,7 @@ export class LocalExecutor implements Executor {
     }
     fd3?.destroy()
 
+    job.t.push(process.hrtime.bigint())
     const oomKilled = (job.cgroup?.oomKills() ?? 0) > 0
     let diskExceeded = job.killReason === 'disk'
     if (!diskExceeded && diskLimit !== null && (await diskUsage(job.taskDir, diskLimit)) > diskLimit) diskExceeded = true
@@ -520,6 +527,19 @@ export class LocalExecutor implements Executor {
       startedAt,
       finishedAt,
     }
+    const [submitted, dequeued, prepared, spawnedAt, exitSeen, drained] = job.t.map((x) => Number(x) / 1e6) as number[]
+    this.log.debug(
+      {
+        task: guid,
+        queuedMs: dequeued! - submitted!,
+        prepareMs: prepared! - dequeued!,
+        spawnMs: spawnedAt! - prepared!,
+        runMs: exitSeen! - spawnedAt!,
+        drainMs: drained! - exitSeen!,
+        checkMs: Number(process.hrtime.bigint()) / 1e6 - drained!,
+      },
+      'task finished',
+    )
     await guarded(this.log, 'exited', guid, () => this.listener.exited(guid, exit))
     // After the report: removing the cgroup and the copy does not delay it (shutdown awaits both).
     this.removeWorkingCopy(job, true)
