@@ -553,6 +553,51 @@ for (const store of stores()) {
     })
   })
 
+  describe(`audit export: one forwarder among several servers [${store}]`, {
+    skip: store !== 'postgres' ? 'only PostgreSQL can be shared by several server processes' : Rsyslog.available() ? false : 'rsyslogd is not installed',
+  }, () => {
+    let servers: TestServer[] = []
+    let rsyslog: Rsyslog
+
+    before(async () => {
+      const port = await freePort()
+      rsyslog = new Rsyslog(fs.mkdtempSync(path.join(tmpRoot(), 'rsyslog-')), port)
+      await rsyslog.start()
+      const env = { CF_LEDGER_AUDIT_SYSLOG_URL: `tcp://127.0.0.1:${port}` }
+      const first = await startServer(store, { env })
+      // A second process on the same database, with its own data directory.
+      const second = await startServer(store, { env, databaseUrl: first.databaseUrl, dataDir: `${first.dataDir}-2` })
+      servers = [first, second]
+    })
+    after(async () => {
+      for (const s of servers) await s.stop()
+      await rsyslog.stop()
+    })
+
+    it('forwards from one process only (PostgreSQL advisory lock) and fails over when that process is killed', async () => {
+      const apis = await Promise.all(servers.map((s) => new Api(s.url).admin()))
+      for (const [i, api] of apis.entries()) await createOrgs(api, `multi-${i}`, 5)
+      const statuses = await until('a leader', async () => {
+        const all = await Promise.all(apis.map((a) => syslogStatus(a)))
+        return all.some((x) => x.leader) ? all : undefined
+      })
+      assert.deepEqual(statuses.map((s) => s.leader).sort(), [false, true], 'exactly one leader')
+      const leader = statuses.findIndex((s) => s.leader)
+      const s = await waitDelivered(apis[leader]!, 'delivery by the leader')
+      const seqs = () => rsyslog.lines().map((l) => parseMessage(l).seq)
+      await until('rsyslog to write them', async () => seqs().length >= s.head, 10_000, 50)
+      assert.deepEqual(seqs(), Array.from({ length: s.head }, (_, i) => i + 1), 'each event once, not once per process')
+
+      await servers[leader]!.stop('SIGKILL')
+      const survivor = apis[1 - leader]!
+      await createOrgs(survivor, 'multi-failover', 5)
+      const after = await waitDelivered(survivor, 'delivery by the standby', 30_000)
+      assert.equal((await syslogStatus(survivor)).leader, true)
+      await until('rsyslog to write them', async () => new Set(seqs()).size >= after.head, 10_000, 50)
+      assert.deepEqual([...new Set(seqs())].sort((a, b) => a - b), Array.from({ length: after.head }, (_, i) => i + 1))
+    })
+  })
+
   describe(`audit export: syslog over TLS, token expiry [${store}]`, { skip: spawnSync('openssl', ['version']).status === 0 ? false : 'openssl is not installed' }, () => {
     let server: TestServer
     let ops: Api
