@@ -1,5 +1,5 @@
 import { APP_EVENT_TYPES } from '../audit/event-types.ts'
-import { readBlob } from '../bits/blobs.ts'
+import { BlobReader, findBlob } from '../bits/blobs.ts'
 import { DEFAULT_PROCESS_TYPES, parseProcfile } from '../bits/procfile.ts'
 import { readTopLevelFile } from '../bits/zip.ts'
 import { apiError, unprocessable } from '../errors/api-error.ts'
@@ -21,10 +21,11 @@ export interface BuildCreateMessage {
   readonly metadata?: MetadataPatch
 }
 
-/** The droplet's process types: the package's Procfile, or `web` and `task`. */
+/** The droplet's process types: the package's Procfile, or `web` and `task`. Reads only the zip's directory and the Procfile. */
 async function processTypesOf(ctx: ActionContext, blobGuid: string): Promise<Record<string, string>> {
-  const zip = await readBlob(ctx.db, blobGuid)
-  const procfile = await readTopLevelFile(zip, 'Procfile', MAX_PROCFILE_BYTES)
+  const blob = await findBlob(ctx.db, blobGuid)
+  if (!blob) throw new Error(`blob ${blobGuid} not found`)
+  const procfile = await readTopLevelFile({ reader: new BlobReader(ctx.db, blobGuid), size: Number(blob.size) }, 'Procfile', MAX_PROCFILE_BYTES)
   return (procfile !== undefined && parseProcfile(procfile)) || { ...DEFAULT_PROCESS_TYPES }
 }
 

@@ -3,7 +3,9 @@
 // database: the embedded store parses a text parameter an order of magnitude faster than a
 // binary one, and PostgreSQL does not mind. Large values move in chunks both ways.
 import crypto from 'node:crypto'
+import { Readable } from 'node:stream'
 import { sql } from 'kysely'
+import yauzl from 'yauzl'
 import { newGuid } from '../actions/context.ts'
 import type { Db } from '../store/store.ts'
 
@@ -51,6 +53,41 @@ export async function* readBlobChunks(db: Db, guid: string): AsyncGenerator<Buff
     const chunk = r.rows[0]?.chunk
     if (chunk === undefined) throw new Error(`blob ${guid} vanished while reading`)
     yield Buffer.from(chunk, 'base64')
+  }
+}
+
+/** Bytes `[start, end)` of a blob. */
+export async function readBlobRange(db: Db, guid: string, start: number, end: number): Promise<Buffer> {
+  const r = await sql<{ chunk: string }>`
+    select encode(substring(data from ${start + 1} for ${end - start}), 'base64') as chunk from blobs where guid = ${guid}`.execute(db)
+  const chunk = r.rows[0]?.chunk
+  if (chunk === undefined) throw new Error(`blob ${guid} not found`)
+  return Buffer.from(chunk, 'base64')
+}
+
+/**
+ * Random access to a blob for yauzl, so a zip's central directory and one entry can be read
+ * without fetching the whole blob.
+ */
+export class BlobReader extends yauzl.RandomAccessReader {
+  constructor(
+    private readonly db: Db,
+    private readonly guid: string,
+  ) {
+    super()
+  }
+
+  override _readStreamForRange(start: number, end: number): Readable {
+    const { db, guid } = this
+    return Readable.from(
+      (async function* () {
+        for (let off = start; off < end; off += READ_CHUNK) yield await readBlobRange(db, guid, off, Math.min(end, off + READ_CHUNK))
+      })(),
+    )
+  }
+
+  override close(callback: (err: Error | null) => void): void {
+    callback(null)
   }
 }
 

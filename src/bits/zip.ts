@@ -250,9 +250,13 @@ export function scanZip(data: Buffer, limits: ZipLimits): Promise<ZipScan> {
 }
 
 /** Reads one top-level file (e.g. `Procfile`) of a zip already validated, up to `maxBytes`. */
-export function readTopLevelFile(data: Buffer, name: string, maxBytes: number): Promise<string | undefined> {
+export function readTopLevelFile(
+  source: Buffer | { readonly reader: yauzl.RandomAccessReader; readonly size: number },
+  name: string,
+  maxBytes: number,
+): Promise<string | undefined> {
   return withZip(
-    () => yauzl.fromBufferPromise(data, OPTIONS),
+    () => (Buffer.isBuffer(source) ? yauzl.fromBufferPromise(source, OPTIONS) : yauzl.fromRandomAccessReaderPromise(source.reader, source.size, OPTIONS)),
     async (zip) => {
       for await (const entry of zip.eachEntry()) {
         const rawName = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields, true)
