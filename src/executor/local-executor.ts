@@ -162,9 +162,12 @@ export class LocalExecutor implements Executor {
     const tools = findTools()
     if (!tools.setpriv) log.warn({}, 'setpriv (util-linux) not found: plain-process tasks run without no_new_privs and do not die with the server')
     const cgroups = options.cgroups === 'none' ? null : await detectCgroups(cgroupParentOf(id))
+    if (options.sandbox !== 'none' && !traversableBy(workRoot, user)) {
+      // bwrap resolves the working copy's path as the task user.
+      throw new Error(`the task user ${user.name} cannot reach the task work directory ${workRoot}: a parent directory is closed to it (choose another CF_LEDGER_TASK_WORK_DIR)`)
+    }
     const bwrap = options.sandbox === 'none' ? null : await probeBwrap(workRoot, user, tools, options, log)
     if (!bwrap && options.sandbox === 'bwrap') throw new Error('bubblewrap is required (sandbox: bwrap) but does not work on this host; see the log')
-    if (bwrap && !traversableBy(workRoot, user)) throw new Error(`the task user ${user.name} cannot reach ${workRoot}`)
     const executor = new LocalExecutor(options, listener, log, user, tools, cgroups, bwrap)
     if (!options.network && !bwrap) log.warn({}, 'task network cannot be turned off without the bubblewrap sandbox: tasks keep the host network')
     const report = await executor.reapOrphans()
@@ -181,9 +184,10 @@ export class LocalExecutor implements Executor {
     const cg = this.cgroups
     const memoryLimit = cg?.memory ? cg.version : 'none'
     const pidsLimit = cg?.pids ? cg.version : u.switched ? 'rlimit-nproc' : 'none'
+    const nnp = this.bwrap || this.tools.setpriv ? ' and no_new_privs' : ''
     const who = u.switched
-      ? `as uid ${u.uid} (${u.name}) with no capabilities and no_new_privs`
-      : `as the server's own user (uid ${u.uid}, ${u.name}; the server is not root, so it cannot switch users)`
+      ? `as uid ${u.uid} (${u.name}) with no capabilities${nnp}`
+      : `as the server's own user (uid ${u.uid}, ${u.name}; the server is not root, so it cannot switch users)${nnp ? ' with no_new_privs' : ''}`
     const sentences: string[] = []
     if (this.bwrap) {
       sentences.push(
@@ -198,7 +202,7 @@ export class LocalExecutor implements Executor {
       sentences.push(
         `Plain process (no sandbox), ${who}, in its own session and process group, cwd = the working copy`,
         'No namespaces: the task sees the host filesystem (with that user\'s permissions), all host processes and the network',
-        'Processes: what is left when the task exits or is cancelled is killed by process group, cgroup and marker variable',
+        `Processes: what is left when the task exits or is cancelled is killed by process group and ${cg ? 'cgroup' : 'marker variable'}${this.tools.setpriv ? '; only the task\'s sh dies with the server, the rest is reaped at the next start' : ''}`,
       )
     }
     sentences.push(
