@@ -568,7 +568,7 @@ for (const mode of ['auto', 'none'] as const) {
         limits: LIMITS,
       })
       await withTimeout(rec.line(g, /ready/), 10_000, 'ready')
-      await sleep(100)
+      for (let i = 0; i < 100 && survivors(ex, g).length < 5; i++) await sleep(20)
       assert.ok(survivors(ex, g).length >= 5, `${survivors(ex, g).length} processes before cancel`)
       assert.equal(await ex.cancel(g), true)
       const exit = await withTimeout(rec.exit(g), 10_000, 'cancel')
@@ -785,7 +785,7 @@ ex.submit({ taskGuid: 'queued', command: 'true', dropletDir: ${JSON.stringify(dr
       )
       assert.equal(id, executorIdOf(workRoot))
       const marker = `CF_LEDGER_TASK_ID=${id}:crashy`
-      await sleep(100)
+      for (let i = 0; i < 100 && pidsWithEnv(marker).length < 4; i++) await sleep(20)
       assert.ok(pidsWithEnv(marker).length >= 4, 'the task and its children run')
       child.kill('SIGKILL')
       await new Promise((resolve) => child.once('exit', resolve))
