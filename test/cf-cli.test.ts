@@ -509,13 +509,14 @@ for (const store of stores()) {
         `Getting events for app ${APP} in org ${ORG} / space ${SPACE} as cli-dev...`,
         /^time\s+event\s+actor\s+description$/,
       ])
-      // Newest first: the completion (a cf-ledger extension event) above the creation.
+      // Newest first: the completion (a cf-ledger extension event) above the creation. The actor
+      // column is actor.name, which is the email (CC's actor_name), not the username.
       assertLines(r.stdout, [
         new RegExp(
-          `^${time}\\s+audit\\.app\\.task\\.complete\\s+cli-dev\\s+exit_status: 0, state: SUCCEEDED$`,
+          `^${time}\\s+audit\\.app\\.task\\.complete\\s+cli-dev@example\\.com\\s+exit_status: 0, state: SUCCEEDED$`,
         ),
         new RegExp(
-          `^${time}\\s+audit\\.app\\.task\\.create\\s+cli-dev\\s+command: \\[PRIVATE DATA HIDDEN\\]$`,
+          `^${time}\\s+audit\\.app\\.task\\.create\\s+cli-dev@example\\.com\\s+command: \\[PRIVATE DATA HIDDEN\\]$`,
         ),
       ])
     })
