@@ -30,6 +30,26 @@ export async function deleteApp(tx: Db, appGuid: string, actor: Actor): Promise<
   }
   const space = await tx.selectFrom('spaces').select('organization_guid').where('guid', '=', app.space_guid).executeTakeFirstOrThrow()
   await recordAppEvent(tx, app, space.organization_guid, actor, APP_EVENT_TYPES.stop, { delete_triggered: true, reason: 'stopped as part of app deletion' })
+  // Packages and droplets go with the app (cascade); their blobs go unless another row shares them.
+  const blobRows = await tx
+    .selectFrom('packages')
+    .select('blob_guid')
+    .where('app_guid', '=', appGuid)
+    .union(tx.selectFrom('droplets').select('blob_guid').where('app_guid', '=', appGuid))
+    .execute()
+  const blobs = blobRows.map((r) => r.blob_guid).filter((g): g is string => g !== null)
   await tx.deleteFrom('apps').where('guid', '=', appGuid).execute()
+  if (blobs.length) {
+    await tx
+      .deleteFrom('blobs')
+      .where('guid', 'in', blobs)
+      .where((eb) =>
+        eb.and([
+          eb.not(eb.exists(eb.selectFrom('packages').select('guid').whereRef('packages.blob_guid', '=', 'blobs.guid'))),
+          eb.not(eb.exists(eb.selectFrom('droplets').select('guid').whereRef('droplets.blob_guid', '=', 'blobs.guid'))),
+        ]),
+      )
+      .execute()
+  }
   return active.map((t) => t.guid)
 }

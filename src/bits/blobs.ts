@@ -96,15 +96,3 @@ export async function readBlob(db: Db, guid: string): Promise<Buffer> {
   for await (const c of readBlobChunks(db, guid)) parts.push(c)
   return Buffer.concat(parts)
 }
-
-/**
- * Deletes blobs no package or droplet refers to any more (after an app or space is deleted, its
- * packages and droplets go by cascade but their blobs stay). Safe to call in any transaction.
- */
-export async function deleteOrphanBlobs(tx: Db): Promise<number> {
-  const r = await sql`
-    delete from blobs b
-    where not exists (select 1 from packages p where p.blob_guid = b.guid)
-      and not exists (select 1 from droplets d where d.blob_guid = b.guid)`.execute(tx)
-  return Number(r.numAffectedRows ?? 0)
-}

@@ -7,6 +7,7 @@ import * as m0004 from './migrations/0004-logs.ts'
 import * as m0005 from './migrations/0005-quotas.ts'
 import * as m0006 from './migrations/0006-export.ts'
 import * as m0007 from './migrations/0007-trail.ts'
+import * as m0008 from './migrations/0008-blob-refs.ts'
 
 interface Migration {
   readonly name: string
@@ -27,6 +28,7 @@ const MIGRATIONS: readonly Versioned[] = [
   { version: 5, migration: m0005 },
   { version: 6, migration: m0006 },
   { version: 7, migration: m0007 },
+  { version: 8, migration: m0008 },
 ]
 
 export async function migrate(db: Kysely<Database>): Promise<number> {
