@@ -3,7 +3,8 @@ rotation, bad credentials, and the library's transparent refresh when CC answers
 CF-InvalidAuthToken (code 1000), which is what CC answers for an expired or otherwise invalid
 access token (test/auth.test.ts checks the expired case).
 
-Env: CF_API, CF_USERNAME, CF_PASSWORD.
+Env: CF_API, CF_USERNAME, CF_PASSWORD, CF_CLIENT_ID and CF_CLIENT_SECRET (a UAA client with the
+client_credentials grant and cloud_controller.read/write authorities).
 """
 
 from cloudfoundry_client.client import CloudFoundryClient
@@ -65,6 +66,15 @@ def used_refresh_token_is_refused():
 @s.step
 def bad_password():
     return expect_error(lambda: login(env("CF_USERNAME"), "not-the-password"))
+
+
+@s.step
+def client_credentials_grant():
+    # The library sends client_id and client_secret both in the form and as HTTP Basic.
+    client = CloudFoundryClient(API, client_id=env("CF_CLIENT_ID"), client_secret=env("CF_CLIENT_SECRET"))
+    client.init_with_client_credentials()
+    c = claims(client)
+    return {"client_id": c.get("client_id"), "user_name": c.get("user_name"), "orgs": sorted(o["name"] for o in client.v3.organizations.list())}
 
 
 @s.step
