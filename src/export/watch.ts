@@ -1,6 +1,7 @@
 // Tells exporters when the ledger grows. One poller per process reads the ledger head (a
 // one-row primary-key lookup) while anyone is waiting, so N followers cost one query per tick,
-// and it sees events written by other server processes sharing the database as well.
+// and it sees events written by other server processes sharing the database as well. A write in
+// this process can nudge it to look at once instead of at the next tick.
 import type { Logger } from 'pino'
 import type { Db } from '../store/store.ts'
 import { ledgerHead } from './events.ts'
@@ -15,6 +16,7 @@ export class LedgerWatch {
   private readonly waiters = new Set<Waiter>()
   private timer: NodeJS.Timeout | undefined
   private polling = false
+  private again = false
   private closed = false
 
   constructor(
@@ -46,6 +48,18 @@ export class LedgerWatch {
     })
   }
 
+  /** Something may have been appended just now (a write request finished): look at once. */
+  nudge(): void {
+    if (this.closed || !this.waiters.size) return
+    if (this.polling) {
+      this.again = true
+      return
+    }
+    clearTimeout(this.timer)
+    this.timer = undefined
+    void this.poll()
+  }
+
   private schedule(): void {
     if (this.timer || this.polling || this.closed || !this.waiters.size) return
     this.timer = setTimeout(() => void this.poll(), this.intervalMs)
@@ -61,7 +75,12 @@ export class LedgerWatch {
       if (!this.closed) this.logger.warn({ err }, 'audit export: reading the ledger head failed')
     } finally {
       this.polling = false
-      this.schedule()
+      if (this.again) {
+        this.again = false
+        void this.poll()
+      } else {
+        this.schedule()
+      }
     }
   }
 
