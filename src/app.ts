@@ -166,6 +166,10 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     loadPermissions,
     uploads: { maxFileBytes: config.maxPackageBytes },
   })
+  // A finished write request has committed its audit event: let export streams see it now.
+  http.addHook('onResponse', async (req, reply) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD' && reply.statusCode < 400) ledgerWatch.nudge()
+  })
   await http.listen({ host: config.host, port: config.port })
   const address = http.server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
