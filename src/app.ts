@@ -46,6 +46,8 @@ import { LedgerWatch } from './export/watch.ts'
 import { eventStreamRoutes } from './http/routes/ledger/events-stream.ts'
 import { auditEventRoutes } from './http/routes/v3/audit-events.ts'
 import { v2EventRoutes } from './http/routes/v2/events.ts'
+import { PruneScheduler } from './audit/archive.ts'
+import { CheckpointScheduler, loadCheckpointKey } from './audit/checkpoints.ts'
 
 export interface RunningApp {
   readonly url: string
@@ -178,6 +180,28 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   logs.setSelfUrl(url)
   await jobs.resumePending()
   auditForwarder?.start()
+  // The ledger's background work: signed checkpoints, and retention pruning into archives.
+  const checkpoints = new CheckpointScheduler(
+    db,
+    loadCheckpointKey(config.dataDir, config.audit.checkpointKey),
+    config.dataDir,
+    config.audit.checkpointIntervalSeconds,
+    logger,
+  )
+  checkpoints.start()
+  const pruning = new PruneScheduler(
+    db,
+    {
+      archiveDir: config.audit.archiveDir ?? path.join(config.dataDir, 'archive'),
+      cutoffDays: config.audit.eventsCutoffDays,
+      batchSize: config.audit.pruneBatchSize,
+      logger,
+      fault: config.audit.fault,
+    },
+    { at: config.audit.pruneAt, intervalSeconds: config.audit.pruneIntervalSeconds },
+    logger,
+  )
+  pruning.start()
   await runner.recover()
 
   return {
@@ -193,6 +217,8 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
       await jobs.drain()
       await executor.shutdown()
       await logs.close()
+      await pruning.stop()
+      await checkpoints.stop()
       await store.close()
     },
   }

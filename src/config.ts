@@ -1,4 +1,5 @@
 import path from 'node:path'
+import { loadAuditConfig, type AuditConfig } from './audit/config.ts'
 import { loadLogConfig, type LogConfig } from './logs/config.ts'
 import { loadAuditSyslogConfig, type AuditSyslogConfig } from './export/config.ts'
 
@@ -45,6 +46,8 @@ export interface Config {
   readonly taskUser: string | undefined
   /** auto = bubblewrap when it works on this host; bwrap = required; none = plain processes. */
   readonly taskSandbox: 'auto' | 'bwrap' | 'none'
+  /** Signed checkpoints and retention pruning with archives (src/audit/config.ts). */
+  readonly audit: AuditConfig
 }
 
 export interface ConfigInput {
@@ -99,6 +102,7 @@ export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv = process.
     maxCompressionRatio: intFrom(env.CF_LEDGER_MAX_COMPRESSION_RATIO, 200, 'CF_LEDGER_MAX_COMPRESSION_RATIO'),
     logs: loadLogConfig(env),
     auditSyslog: loadAuditSyslogConfig(env),
+    audit: loadAuditConfig(env),
     ...taskConfig(env),
   }
 }

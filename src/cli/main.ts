@@ -1,7 +1,8 @@
+import path from 'node:path'
 import { Command, Option } from 'commander'
-import { startApp } from '../app.ts'
 import { loadConfig } from '../config.ts'
 import { addLedgerCommands } from './ledger-commands.ts'
+import { verifyCommand } from '../audit/verify-cli.ts'
 
 const program = new Command()
 program.name('cf-ledger').description('A Cloud Foundry-compatible task runner with a tamper-evident audit ledger').version('0.1.0')
@@ -32,6 +33,8 @@ Environment:
       console.error(`cf-ledger: ${(err as Error).message}`)
       process.exit(2)
     }
+    // Loaded here so that `verify` works without the server's modules.
+    const { startApp } = await import('../app.ts')
     const app = await startApp(config)
     if (app.adminPassword) {
       console.log('Created the admin user. Log in with the cf CLI:')
@@ -48,6 +51,35 @@ Environment:
     }
     process.on('SIGTERM', stop)
     process.on('SIGINT', stop)
+  })
+
+program
+  .command('verify')
+  .description(
+    'Verify the audit ledger (hash chain, signed checkpoints, archives); names the first edited, deleted, inserted or reordered event. Exit 0 intact, 1 tampered, 2 cannot verify',
+  )
+  .addOption(new Option('--data-dir <dir>', 'the server data directory (embedded store, keys, checkpoint copy, archives)').env('CF_LEDGER_DATA_DIR'))
+  .addOption(new Option('--archive-dir <dir>', 'archive segments (default <data-dir>/archive)').env('CF_LEDGER_ARCHIVE_DIR'))
+  .option('--public-key <file...>', 'trust only these Ed25519 public keys (PEM) for checkpoints')
+  .option('--json', 'print the report as JSON')
+  .option('--force', 'embedded store: verify a copy even though postmaster.pid says it is open (after a crash)')
+  .addHelpText(
+    'after',
+    `
+With DATABASE_URL set, verify reads PostgreSQL in one read-only snapshot while the server runs.
+Otherwise it reads a temporary copy of the embedded store in --data-dir; stop the server first.`,
+  )
+  .action(async (opts: { dataDir?: string; archiveDir?: string; publicKey?: string[]; json?: boolean; force?: boolean }) => {
+    const code = await verifyCommand({
+      dataDir: path.resolve(opts.dataDir ?? '.cf-ledger'),
+      archiveDir: opts.archiveDir ? path.resolve(opts.archiveDir) : undefined,
+      databaseUrl: process.env.DATABASE_URL || undefined,
+      publicKey: opts.publicKey,
+      checkpointKey: process.env.CF_LEDGER_CHECKPOINT_KEY || undefined,
+      json: opts.json,
+      force: opts.force,
+    })
+    process.exit(code)
   })
 
 addLedgerCommands(program)

@@ -1,0 +1,106 @@
+// The `cf-ledger verify` command: opens the store (PostgreSQL through DATABASE_URL, or a copy of
+// the embedded store's files, never the files themselves), collects the trusted checkpoint keys
+// and prints the verify report. Exit status: 0 intact, 1 tampering found, 2 could not verify.
+import crypto, { type KeyObject } from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { PGlite } from '@electric-sql/pglite'
+import pg from 'pg'
+import { CHECKPOINT_LOG, KEY_FILE, keyIdOf, parsePrivateKey, PUBLIC_KEY_DIR } from './checkpoints.ts'
+import { publicKeysIn, verifyLedger, type Query, type VerifyReport } from './verify.ts'
+
+export interface VerifyCommandOptions {
+  readonly dataDir: string
+  readonly archiveDir?: string
+  readonly databaseUrl?: string
+  readonly publicKey?: readonly string[]
+  readonly checkpointKey?: string
+  readonly json?: boolean
+  readonly force?: boolean
+}
+
+/** --public-key files only, when given; otherwise every key the data directory and config know. */
+export function trustedKeys(opts: VerifyCommandOptions): Map<string, KeyObject> {
+  const keys = new Map<string, KeyObject>()
+  const addPublic = (k: KeyObject) => keys.set(keyIdOf(k), k)
+  if (opts.publicKey?.length) {
+    for (const f of opts.publicKey) addPublic(crypto.createPublicKey(fs.readFileSync(f, 'utf8')))
+    return keys
+  }
+  for (const f of publicKeysIn(path.join(opts.dataDir, PUBLIC_KEY_DIR))) addPublic(crypto.createPublicKey(fs.readFileSync(f, 'utf8')))
+  const own = path.join(opts.dataDir, KEY_FILE)
+  if (fs.existsSync(own)) addPublic(crypto.createPublicKey(parsePrivateKey(fs.readFileSync(own, 'utf8'), own)))
+  if (opts.checkpointKey) addPublic(crypto.createPublicKey(parsePrivateKey(opts.checkpointKey, 'CF_LEDGER_CHECKPOINT_KEY')))
+  return keys
+}
+
+class UsageError extends Error {}
+
+async function withQuery<R>(opts: VerifyCommandOptions, fn: (q: Query) => Promise<R>): Promise<R> {
+  if (opts.databaseUrl) {
+    const client = new pg.Client({ connectionString: opts.databaseUrl, application_name: 'cf-ledger verify' })
+    await client.connect()
+    try {
+      // A consistent snapshot of every table, while the server keeps writing.
+      await client.query('begin isolation level repeatable read read only')
+      return await fn(async (text, params) => (await client.query(text, params as unknown[])).rows)
+    } finally {
+      await client.end()
+    }
+  }
+  const dir = path.join(opts.dataDir, 'pg')
+  if (!fs.existsSync(path.join(dir, 'PG_VERSION'))) throw new UsageError(`no embedded store in ${opts.dataDir} (set DATABASE_URL for PostgreSQL)`)
+  if (fs.existsSync(path.join(dir, 'postmaster.pid')) && !opts.force) {
+    throw new UsageError(
+      `the embedded store in ${opts.dataDir} is open: stop the server first (or, if it crashed, pass --force to verify a copy as it is)`,
+    )
+  }
+  // PGlite writes to the files it opens; verify reads a throwaway copy, so the evidence is untouched.
+  const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-ledger-verify-'))
+  try {
+    fs.cpSync(dir, copy, { recursive: true })
+    fs.rmSync(path.join(copy, 'postmaster.pid'), { force: true })
+    const db = await PGlite.create(copy)
+    try {
+      return await fn(async <T>(text: string, params?: unknown[]) => (await db.query<T>(text, params)).rows)
+    } finally {
+      await db.close()
+    }
+  } finally {
+    fs.rmSync(copy, { recursive: true, force: true })
+  }
+}
+
+export function formatReport(r: VerifyReport): string {
+  const s = r.stats
+  const span = s.firstSeq === null ? 'no events' : `seq ${s.firstSeq}..${s.lastSeq}`
+  const checked = `${s.archivedEvents} archived events in ${s.segments} segment(s), ${s.tableEvents} events in the table (${span}), ${s.checkpoints} signed checkpoint(s)`
+  const lines: string[] = []
+  if (r.ok) lines.push(`cf-ledger verify: OK: ${checked}`)
+  else {
+    lines.push(`cf-ledger verify: TAMPERED: ${r.problems[0]!.message}`)
+    lines.push(`problems (${r.problems.length}, first by seq):`)
+    for (const p of r.problems) lines.push(`  [${p.kind}] ${p.message}`)
+    lines.push(`checked: ${checked}`)
+  }
+  for (const w of r.warnings) lines.push(`warning: ${w}`)
+  return lines.join('\n')
+}
+
+export async function verifyCommand(opts: VerifyCommandOptions): Promise<number> {
+  try {
+    const report = await withQuery(opts, (q) =>
+      verifyLedger(q, {
+        archiveDir: opts.archiveDir ?? path.join(opts.dataDir, 'archive'),
+        trustedKeys: trustedKeys(opts),
+        checkpointLog: path.join(opts.dataDir, CHECKPOINT_LOG),
+      }),
+    )
+    console.log(opts.json ? JSON.stringify(report, null, 2) : formatReport(report))
+    return report.ok ? 0 : 1
+  } catch (err) {
+    console.error(`cf-ledger verify: ${err instanceof UsageError ? err.message : (err as Error).stack ?? err}`)
+    return 2
+  }
+}

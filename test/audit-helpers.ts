@@ -1,0 +1,108 @@
+// Helpers for the audit tests: run `cf-ledger verify` as an operator would, run SQL on a
+// server's store, and copy a stopped store.
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { PGlite } from '@electric-sql/pglite'
+import pg from 'pg'
+import { freshStore, type StoreKind } from './support/server.ts'
+
+const root = path.resolve(import.meta.dirname, '..')
+
+/** Runs `cf-ledger verify` as an operator would. */
+export async function runVerify(
+  store: { dataDir: string; databaseUrl?: string },
+  args: string[] = [],
+): Promise<{ code: number; out: string; report?: { ok: boolean; problems: { kind: string; seq?: number; guid?: string; message: string }[]; warnings: string[]; stats: Record<string, number | undefined> } }> {
+  const env: NodeJS.ProcessEnv = { ...process.env }
+  delete env.DATABASE_URL
+  if (store.databaseUrl) env.DATABASE_URL = store.databaseUrl
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'verify', '--data-dir', store.dataDir, '--json', ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  let err = ''
+  child.stdout.on('data', (d) => (out += d))
+  child.stderr.on('data', (d) => (err += d))
+  const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? -1)))
+  let report
+  try {
+    report = JSON.parse(out)
+  } catch {
+    /* not JSON: an error message */
+  }
+  return { code, out: out + err, report }
+}
+
+export type Q = (text: string, params?: unknown[]) => Promise<Record<string, unknown>[]>
+
+/** SQL on a stopped server's store (embedded) or on its database (PostgreSQL). */
+export async function onStore<R>(store: { dataDir: string; databaseUrl?: string }, fn: (q: Q) => Promise<R>): Promise<R> {
+  if (store.databaseUrl) {
+    const c = new pg.Client({ connectionString: store.databaseUrl })
+    await c.connect()
+    try {
+      return await fn(async (t, p) => (await c.query(t, p)).rows)
+    } finally {
+      await c.end()
+    }
+  }
+  const db = await PGlite.create(path.join(store.dataDir, 'pg'))
+  try {
+    return await fn(async (t, p) => (await db.query<Record<string, unknown>>(t, p)).rows)
+  } finally {
+    await db.close()
+  }
+}
+
+/** A copy of a stopped store: the data directory, and for PostgreSQL a database cloned from a template. */
+export async function cloneStore(kind: StoreKind, from: { dataDir: string; databaseUrl?: string }): Promise<{ dataDir: string; databaseUrl?: string }> {
+  const fresh = await freshStore(kind)
+  fs.cpSync(from.dataDir, fresh.dataDir, { recursive: true })
+  if (kind === 'postgres') {
+    const name = new URL(fresh.databaseUrl!).pathname.slice(1)
+    const template = new URL(from.databaseUrl!).pathname.slice(1)
+    const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL })
+    await admin.connect()
+    await admin.query(`drop database ${name}`)
+    await admin.query(`create database ${name} template ${template}`)
+    await admin.end()
+  }
+  return fresh
+}
+
+export interface Row {
+  seq: number
+  guid: string
+  created_at: Date
+  type: string
+  actor: string
+  actor_type: string
+  actor_name: string | null
+  actor_username: string | null
+  actee: string
+  actee_type: string
+  actee_name: string
+  metadata: unknown
+  space_guid: string
+  organization_guid: string
+  prev_hash: string
+  hash: string
+}
+
+export async function rows(q: Q): Promise<Row[]> {
+  return (await q('select * from events order by seq')).map((r) => ({ ...(r as unknown as Row), seq: Number(r.seq), created_at: new Date(r.created_at as string) }))
+}
+
+export async function runVerifyText(store: { dataDir: string; databaseUrl?: string }) {
+  const env: NodeJS.ProcessEnv = { ...process.env }
+  delete env.DATABASE_URL
+  if (store.databaseUrl) env.DATABASE_URL = store.databaseUrl
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'verify', '--data-dir', store.dataDir], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  child.stdout.on('data', (d) => (out += d))
+  child.stderr.on('data', (d) => (out += d))
+  const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? -1)))
+  return { code, out }
+}

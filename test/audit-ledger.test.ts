@@ -1,0 +1,189 @@
+// Tamper evidence: signed checkpoints and `cf-ledger verify`. A baseline ledger is written through
+// the API, then copies of it are corrupted each way (edit, delete, insert, reorder, a consistent
+// re-hash, a cut tail, a forged or removed checkpoint) and verify must name the first bad event.
+import assert from 'node:assert/strict'
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import { before, describe, it } from 'node:test'
+import { eventHash } from '../src/audit/chain.ts'
+import { cloneStore, onStore, rows, runVerify, runVerifyText, type Q, type Row } from './audit-helpers.ts'
+import { Api, createOrgAndSpace, createUser, expectOk, grant } from './support/client.ts'
+import { startServer, stores } from './support/server.ts'
+
+for (const store of stores()) {
+  describe(`audit ledger tamper evidence [${store}]`, () => {
+    let baseline: { dataDir: string; databaseUrl?: string }
+    let events: Row[]
+    const K = 5 // the event each corruption starts at
+
+    before(async () => {
+      const server = await startServer(store, { env: { CF_LEDGER_CHECKPOINT_INTERVAL: '1' } })
+      const admin = await new Api(server.url).admin()
+      const { orgGuid, spaceGuid } = await createOrgAndSpace(admin, 'tamper', 'space')
+      const u = await createUser(admin, 'tamper-user')
+      await grant(admin, 'organization_user', u.guid, { org: orgGuid })
+      await grant(admin, 'space_auditor', u.guid, { space: spaceGuid })
+      for (let i = 0; i < 6; i++) expectOk(await admin.patch(`/v3/organizations/${orgGuid}`, { metadata: { labels: { n: String(i) } } }))
+      await new Promise((r) => setTimeout(r, 1500)) // an interval checkpoint
+      for (let i = 0; i < 4; i++) expectOk(await admin.patch(`/v3/spaces/${spaceGuid}`, { metadata: { labels: { n: String(i) } } }))
+      await server.stop() // a clean stop signs the head
+      baseline = { dataDir: server.dataDir, databaseUrl: server.databaseUrl }
+      events = await onStore(baseline, rows)
+    })
+
+    it('signs checkpoints into the table and the data directory, and verify passes an untouched ledger', async () => {
+      const cps = await onStore(baseline, (q) => q('select seq, hash, key_id from ledger_checkpoints order by seq'))
+      assert.ok(cps.length >= 2, `checkpoints: ${JSON.stringify(cps)}`)
+      assert.equal(Number(cps.at(-1)!.seq), events.length, 'the clean stop signed the head')
+      const logged = fs.readFileSync(path.join(baseline.dataDir, 'checkpoints.ndjson'), 'utf8').trim().split('\n')
+      assert.equal(logged.length, cps.length)
+      assert.equal((fs.statSync(path.join(baseline.dataDir, 'checkpoint-key.pem')).mode & 0o777).toString(8), '600')
+      const r = await runVerify(baseline)
+      assert.equal(r.code, 0, r.out)
+      assert.equal(r.report!.ok, true)
+      assert.equal(r.report!.stats.tableEvents, events.length)
+      assert.equal(r.report!.stats.checkpoints, cps.length)
+      const text = await runVerifyText(baseline)
+      assert.match(text.out, /^cf-ledger verify: OK: 0 archived events in 0 segment\(s\), \d+ events in the table \(seq 1\.\.\d+\), \d+ signed checkpoint\(s\)/)
+    })
+
+    async function tampered(sqlOrFn: string | ((q: Q) => Promise<void>)) {
+      const copy = await cloneStore(store, baseline)
+      await onStore(copy, async (q) => {
+        if (typeof sqlOrFn === 'string') await q(sqlOrFn)
+        else await sqlOrFn(q)
+      })
+      const r = await runVerify(copy)
+      assert.equal(r.code, 1, r.out)
+      assert.equal(r.report!.ok, false)
+      return r.report!.problems[0]!
+    }
+
+    it('names an edited event', async () => {
+      const p = await tampered(`update events set metadata = '{"request":{"name":"mallory"}}' where seq = ${K}`)
+      assert.deepEqual([p.kind, p.seq, p.guid], ['edited', K, events[K - 1]!.guid])
+      assert.match(p.message, /was edited: its content no longer matches its hash/)
+    })
+
+    it('names an event edited with its own hash recomputed', async () => {
+      const p = await tampered(async (q) => {
+        const e = { ...events[K - 1]!, actor_name: 'someone-else' }
+        await q('update events set actor_name = $1, hash = $2 where seq = $3', [e.actor_name, eventHash(e.prev_hash, e), K])
+      })
+      assert.deepEqual([p.kind, p.seq, p.guid], ['edited', K, events[K - 1]!.guid])
+      assert.match(p.message, /edited and re-hashed/)
+    })
+
+    it('names a deleted event', async () => {
+      const p = await tampered(`delete from events where seq = ${K}`)
+      assert.deepEqual([p.kind, p.seq], ['deleted', K])
+      assert.match(p.message, new RegExp(`event seq ${K} was deleted`))
+    })
+
+    it('names a deletion hidden by renumbering the later events', async () => {
+      const p = await tampered(async (q) => {
+        await q(`delete from events where seq = ${K}`)
+        await q(`update events set seq = seq + 1000000 where seq > ${K}`)
+        await q(`update events set seq = seq - 1000001 where seq > 1000000`)
+        await q(`update ledger_head set seq = seq - 1`)
+      })
+      assert.deepEqual([p.kind, p.seq], ['deleted', K])
+    })
+
+    it('names an inserted event, even with a valid hash of its own', async () => {
+      const p = await tampered(async (q) => {
+        await q(`update events set seq = seq + 1000001 where seq >= ${K}`)
+        await q(`update events set seq = seq - 1000000 where seq > 1000000`)
+        const before = events[K - 2]!
+        const forged = { ...events[K - 1]!, seq: K, guid: crypto.randomUUID(), type: 'audit.organization.update', metadata: { request: { forged: true } } }
+        const hash = eventHash(before.hash, forged)
+        await q(
+          `insert into events (seq, guid, created_at, type, actor, actor_type, actor_name, actor_username, actee, actee_type, actee_name, metadata, space_guid, organization_guid, prev_hash, hash)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+          [K, forged.guid, forged.created_at, forged.type, forged.actor, forged.actor_type, forged.actor_name, forged.actor_username, forged.actee, forged.actee_type, forged.actee_name, JSON.stringify(forged.metadata), forged.space_guid, forged.organization_guid, before.hash, hash],
+        )
+        await q(`update ledger_head set seq = seq + 1`)
+      })
+      assert.equal(p.kind, 'inserted')
+      assert.equal(p.seq, K)
+    })
+
+    it('names reordered events', async () => {
+      const p = await tampered(async (q) => {
+        await q(`update events set seq = -1 where seq = ${K}`)
+        await q(`update events set seq = ${K} where seq = ${K + 1}`)
+        await q(`update events set seq = ${K + 1} where seq = -1`)
+      })
+      assert.deepEqual([p.kind, p.seq, p.guid], ['reordered', K, events[K]!.guid])
+    })
+
+    it('catches a consistently re-hashed chain through the signed checkpoints', async () => {
+      const p = await tampered(async (q) => {
+        let prev = events[K - 2]!.hash
+        for (const e of events.slice(K - 1)) {
+          const changed = e.seq === K ? { ...e, metadata: { request: { name: 'rewritten' } } } : e
+          const hash = eventHash(prev, changed)
+          await q('update events set metadata = $1, prev_hash = $2, hash = $3 where seq = $4', [JSON.stringify(changed.metadata), prev, hash, e.seq])
+          prev = hash
+        }
+        await q('update ledger_head set hash = $1', [prev])
+      })
+      assert.equal(p.kind, 'checkpoint')
+      assert.ok(p.seq! <= K, JSON.stringify(p))
+      assert.match(p.message, /does not match the checkpoint signed .*: an event in seq \d+\.\.\d+ was changed and the chain re-hashed after it/)
+    })
+
+    it('catches events cut off the end, with the ledger head moved back', async () => {
+      const keep = events.length - 3
+      const p = await tampered(async (q) => {
+        await q(`delete from events where seq > ${keep}`)
+        await q('update ledger_head set seq = $1, hash = $2', [keep, events[keep - 1]!.hash])
+      })
+      assert.deepEqual([p.kind, p.seq], ['deleted', keep + 1])
+      assert.match(p.message, new RegExp(`event seq ${keep + 1}\\.\\.${events.length} was deleted: a checkpoint signed .* covers seq ${events.length}`))
+    })
+
+    it('catches a cut tail even when the checkpoints in the table are removed too, from the server copy', async () => {
+      const keep = events.length - 2
+      const p = await tampered(async (q) => {
+        await q(`delete from events where seq > ${keep}`)
+        await q(`delete from ledger_checkpoints where seq > ${keep}`)
+        await q('update ledger_head set seq = $1, hash = $2', [keep, events[keep - 1]!.hash])
+      })
+      assert.equal(p.seq, keep + 1)
+      assert.ok(['deleted', 'checkpoint'].includes(p.kind), JSON.stringify(p))
+    })
+
+    it('rejects a forged checkpoint and one signed by an untrusted key', async () => {
+      const p = await tampered(`update ledger_checkpoints set hash = repeat('a', 64) where seq = (select max(seq) from ledger_checkpoints)`)
+      assert.equal(p.kind, 'checkpoint')
+      assert.match(p.message, /invalid signature|differs from the server's copy/)
+      // Only an offline copy of some other key is trusted: every checkpoint is then unverifiable.
+      const other = crypto.generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' })
+      const keyFile = path.join(baseline.dataDir, '..', `other-${crypto.randomUUID()}.pub.pem`)
+      fs.writeFileSync(keyFile, other)
+      const copy = await cloneStore(store, baseline)
+      const r = await runVerify(copy, ['--public-key', keyFile])
+      assert.equal(r.code, 1)
+      assert.match(r.report!.problems[0]!.message, /not trusted/)
+    })
+
+    it('refuses to open an embedded store that is in use, and reports a missing store', async () => {
+      if (store === 'embedded') {
+        const server = await startServer(store)
+        try {
+          const r = await runVerifyText({ dataDir: server.dataDir })
+          assert.equal(r.code, 2)
+          assert.match(r.out, /is open: stop the server first/)
+        } finally {
+          await server.stop()
+        }
+      }
+      const r = await runVerifyText({ dataDir: path.join(baseline.dataDir, 'nowhere') })
+      assert.equal(r.code, 2)
+    })
+  })
+
+}
+
