@@ -177,6 +177,8 @@ export class EventStreams {
     // A request that passed validation while the server began to stop: end it at once, which
     // tells the consumer to reconnect with its cursor (as for every other stream at shutdown).
     if (this.closed) return void raw.end()
+    // HEAD (fastify answers it with the GET handler) gets the headers only.
+    if (raw.req.method === 'HEAD') return void raw.end()
     const s = new Session(this.db, this.watch, this.logger, raw, req)
     this.sessions.add(s)
     void s.done.finally(() => this.sessions.delete(s))
