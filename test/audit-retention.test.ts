@@ -1,0 +1,159 @@
+// Retention: pruning archives events into gzip NDJSON segments before deleting them, survives a
+// crash between the archive write and the delete (and right after the delete) without losing or
+// duplicating an event, and verify checks the archives and the remaining table as one chain.
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import path from 'node:path'
+import zlib from 'node:zlib'
+import { after, before, describe, it } from 'node:test'
+import { readSegment, type ArchivedEvent } from '../src/audit/archive.ts'
+import { cloneStore, onStore, runVerify } from './audit-helpers.ts'
+import { Api, createOrgAndSpace, expectOk } from './support/client.ts'
+import { startServer, stores, type TestServer } from './support/server.ts'
+
+const BATCH = 7
+
+/** Starts a server that is expected to kill itself (fault injection) and waits for it to die. */
+async function runUntilFault(server: () => Promise<TestServer>): Promise<void> {
+  let s: TestServer
+  try {
+    s = await server()
+  } catch (err) {
+    assert.match((err as Error).message, /exited with null before listening/)
+    return
+  }
+  const deadline = Date.now() + 60_000
+  while (s.process.exitCode === null && s.process.signalCode === null) {
+    if (Date.now() > deadline) throw new Error('the server did not hit its fault point')
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  assert.equal(s.process.signalCode, 'SIGKILL')
+}
+
+function archivedEvents(archiveDir: string, files: string[]): ArchivedEvent[] {
+  return files.flatMap((f) => readSegment(archiveDir, f).events)
+}
+
+for (const store of stores()) {
+  describe(`audit event retention with archives [${store}]`, () => {
+    let first: TestServer
+    let total: number
+    const live: TestServer[] = []
+    after(async () => {
+      for (const s of live) await s.stop()
+    })
+
+    const pruneEnv = (fault?: string) => ({
+      CF_LEDGER_EVENTS_CUTOFF_DAYS: '0',
+      CF_LEDGER_PRUNE_INTERVAL: '3600',
+      CF_LEDGER_PRUNE_BATCH_SIZE: String(BATCH),
+      ...(fault ? { CF_LEDGER_FAULT: fault } : {}),
+    })
+    const archiveDir = () => path.join(first.dataDir, 'archive')
+    const segments = () => (fs.existsSync(archiveDir()) ? fs.readdirSync(archiveDir()).filter((f) => f.endsWith('.ndjson.gz')).sort() : [])
+    const store_ = () => ({ dataDir: first.dataDir, databaseUrl: first.databaseUrl })
+
+    before(async () => {
+      first = await startServer(store)
+      const admin = await new Api(first.url).admin()
+      const { orgGuid, spaceGuid } = await createOrgAndSpace(admin, 'retained', 'space')
+      for (let i = 0; i < 10; i++) expectOk(await admin.patch(`/v3/organizations/${orgGuid}`, { metadata: { labels: { i: String(i) } } }))
+      for (let i = 0; i < 10; i++) expectOk(await admin.patch(`/v3/spaces/${spaceGuid}`, { metadata: { labels: { i: String(i) } } }))
+      total = expectOk(await admin.get('/v3/audit_events?per_page=1')).body.pagination.total_results
+      assert.equal(total, 22)
+      await first.stop()
+    })
+
+    it('keeps every event when killed between writing a segment and deleting its events', async () => {
+      await runUntilFault(() => startServer(store, { dataDir: first.dataDir, databaseUrl: first.databaseUrl, env: pruneEnv('prune-after-archive') }))
+      assert.deepEqual(segments(), ['events-000000000001-000000000007.ndjson.gz'])
+      const state = await onStore(store_(), async (q) => ({
+        events: Number((await q('select count(*) as n from events'))[0]!.n),
+        recorded: Number((await q('select count(*) as n from ledger_archives'))[0]!.n),
+      }))
+      assert.deepEqual(state, { events: total, recorded: 0 })
+      const r = await runVerify(store_(), ['--force'])
+      assert.equal(r.code, 0, r.out)
+      assert.ok(r.report!.warnings.some((w) => /not recorded in ledger_archives/.test(w)), JSON.stringify(r.report!.warnings))
+      assert.equal(r.report!.stats.tableEvents, total)
+    })
+
+    it('keeps every event when killed right after a batch was committed', async () => {
+      await runUntilFault(() => startServer(store, { dataDir: first.dataDir, databaseUrl: first.databaseUrl, env: pruneEnv('prune-after-delete') }))
+      // The interrupted run's orphan was replaced by the same batch, now recorded.
+      assert.deepEqual(segments(), ['events-000000000001-000000000007.ndjson.gz'])
+      const state = await onStore(store_(), async (q) => ({
+        min: Number((await q('select min(seq) as n from events'))[0]!.n),
+        events: Number((await q('select count(*) as n from events'))[0]!.n),
+        recorded: (await q('select first_seq, last_seq, event_count from ledger_archives')).map((r) => [Number(r.first_seq), Number(r.last_seq), Number(r.event_count)]),
+      }))
+      assert.deepEqual(state, { min: 8, events: total - 7, recorded: [[1, 7, 7]] })
+      const r = await runVerify(store_(), ['--force'])
+      assert.equal(r.code, 0, r.out)
+      assert.deepEqual([r.report!.stats.archivedEvents, r.report!.stats.tableEvents, r.report!.stats.segments], [7, total - 7, 1])
+    })
+
+    it('finishes pruning after the crashes: each event archived exactly once, and the chain goes on', async () => {
+      const server = await startServer(store, { dataDir: first.dataDir, databaseUrl: first.databaseUrl, env: pruneEnv() })
+      live.push(server)
+      const admin = await new Api(server.url).admin()
+      // Pruning runs at start; wait for it to empty the table.
+      for (let i = 0; i < 100; i++) {
+        if (expectOk(await admin.get('/v3/audit_events?per_page=1')).body.pagination.total_results === 0) break
+        await new Promise((r) => setTimeout(r, 100))
+      }
+      assert.equal(expectOk(await admin.get('/v3/audit_events')).body.pagination.total_results, 0)
+      assert.equal(expectOk(await admin.get('/v2/events')).body.total_results, 0)
+      const o = expectOk(await admin.post('/v3/organizations', { name: 'after-pruning' }), 201).body
+      const listed = expectOk(await admin.get('/v3/audit_events')).body
+      assert.equal(listed.pagination.total_results, 1)
+      assert.equal(listed.resources[0].target.guid, o.guid)
+      await server.stop()
+      live.length = 0
+
+      const files = segments()
+      assert.deepEqual(files, [
+        'events-000000000001-000000000007.ndjson.gz',
+        'events-000000000008-000000000014.ndjson.gz',
+        'events-000000000015-000000000021.ndjson.gz',
+        'events-000000000022-000000000022.ndjson.gz',
+      ])
+      const seqs = archivedEvents(archiveDir(), files).map((e) => e.seq)
+      assert.deepEqual(seqs, Array.from({ length: total }, (_, i) => i + 1))
+      const sidecar = JSON.parse(fs.readFileSync(path.join(archiveDir(), `${files[1]}.json`), 'utf8'))
+      assert.deepEqual(Object.keys(sidecar), ['first_seq', 'last_seq', 'event_count', 'file', 'sha256', 'anchor_hash', 'last_hash', 'archived_at'])
+      assert.equal(sidecar.anchor_hash, archivedEvents(archiveDir(), [files[0]!]).at(-1)!.hash)
+      const next = await onStore(store_(), async (q) => (await q('select seq, prev_hash from events'))[0]!)
+      assert.equal(Number(next.seq), total + 1)
+      assert.equal(next.prev_hash, archivedEvents(archiveDir(), [files.at(-1)!]).at(-1)!.hash)
+
+      const r = await runVerify(store_())
+      assert.equal(r.code, 0, r.out)
+      assert.deepEqual([r.report!.stats.segments, r.report!.stats.archivedEvents, r.report!.stats.tableEvents], [4, total, 1])
+      assert.ok(r.report!.stats.checkpoints! >= 1, 'checkpoints over archived events still verify')
+    })
+
+    it('detects an altered or missing archive segment', async () => {
+      const files = segments()
+      const altered = await cloneStore(store, store_())
+      const file = path.join(altered.dataDir, 'archive', files[1]!)
+      const lines = zlib.gunzipSync(fs.readFileSync(file)).toString().trim().split('\n')
+      const e = JSON.parse(lines[2]!)
+      e.actor_name = 'mallory'
+      lines[2] = JSON.stringify(e)
+      fs.writeFileSync(file, zlib.gzipSync(lines.join('\n') + '\n'))
+      const r = await runVerify(altered)
+      assert.equal(r.code, 1, r.out)
+      const kinds = r.report!.problems.map((p) => `${p.kind}@${p.seq}`)
+      assert.ok(kinds.includes('archive@8'), kinds.join(' '))
+      assert.ok(kinds.includes(`edited@${e.seq}`), kinds.join(' '))
+
+      const missing = await cloneStore(store, store_())
+      fs.rmSync(path.join(missing.dataDir, 'archive', files[2]!))
+      const m = await runVerify(missing)
+      assert.equal(m.code, 1, m.out)
+      assert.equal(m.report!.problems[0]!.kind, 'archive')
+      assert.match(m.report!.problems[0]!.message, /events 15\.\.21\) is missing/)
+    })
+  })
+}
