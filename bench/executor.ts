@@ -2,7 +2,7 @@
 // each next to the bare cost measured in the same run.
 //   node --import tsx bench/executor.ts [--n 200] [--lines 1000000] [--modes auto,none]
 // - latency: submit → started and submit → exited for `true`, vs child_process.spawn('sh', ['-c', 'true'])
-//   (spawn event / exit), sequential, after 10 warm-up runs of each;
+//   (spawn event / exit); one at a time, the rows interleaved run by run, after 10 warm-up runs;
 // - throughput: `seq 1 N` through the executor (lines delivered to the listener), vs the same
 //   command through a bare pipe (bytes only) and a bare pipe + the executor's line splitter.
 import { spawn } from 'node:child_process'
@@ -54,40 +54,28 @@ class Timing implements ExecutorListener {
   }
 }
 
-async function bareSpawn(n: number) {
-  const start: number[] = []
-  const total: number[] = []
-  for (let i = 0; i < n + WARMUP; i++) {
-    const t0 = now()
-    const child = spawn('sh', ['-c', 'true'], { stdio: 'ignore' })
-    await new Promise<void>((r) => child.once('spawn', () => r()))
-    const t1 = now()
-    await new Promise((r) => child.once('exit', r))
-    if (i < WARMUP) continue
-    start.push(ms(t1 - t0))
-    total.push(ms(now() - t0))
-  }
-  return { start: summarize(start), total: summarize(total) }
+/** One bare `sh -c true`: [spawn event, exit] in ms. */
+async function bareSpawnOnce(): Promise<[number, number]> {
+  const t0 = now()
+  const child = spawn('sh', ['-c', 'true'], { stdio: 'ignore' })
+  await new Promise<void>((r) => child.once('spawn', () => r()))
+  const t1 = now()
+  await new Promise((r) => child.once('exit', r))
+  return [ms(t1 - t0), ms(now() - t0)]
 }
 
 let seq = 0
-async function executorLatency(ex: LocalExecutor, timing: Timing, n: number) {
-  const start: number[] = []
-  const total: number[] = []
-  for (let i = 0; i < n + WARMUP; i++) {
-    const guid = `bench-${++seq}`
-    const w = timing.expect(guid)
-    const t0 = now()
-    ex.submit({ taskGuid: guid, command: 'true', dropletDir: droplet, env: { PATH: '/usr/bin:/bin' }, limits: LIMITS })
-    const t1 = await w.started
-    const exit = await w.exited
-    const t2 = now()
-    if (exit.exitCode !== 0) throw new Error(`true failed: ${JSON.stringify(exit)}`)
-    if (i < WARMUP) continue
-    start.push(ms(t1 - t0))
-    total.push(ms(t2 - t0))
-  }
-  return { start: summarize(start), total: summarize(total) }
+/** One `true` through the executor: [submit → started, submit → exited] in ms. */
+async function executorOnce(ex: LocalExecutor, timing: Timing): Promise<[number, number]> {
+  const guid = `bench-${++seq}`
+  const w = timing.expect(guid)
+  const t0 = now()
+  ex.submit({ taskGuid: guid, command: 'true', dropletDir: droplet, env: { PATH: '/usr/bin:/bin' }, limits: LIMITS })
+  const t1 = await w.started
+  const exit = await w.exited
+  const t2 = now()
+  if (exit.exitCode !== 0) throw new Error(`true failed: ${JSON.stringify(exit)}`)
+  return [ms(t1 - t0), ms(t2 - t0)]
 }
 
 async function executorThroughput(ex: LocalExecutor, timing: Timing, lines: number): Promise<number> {
@@ -121,58 +109,93 @@ async function barePipe(lines: number, split: boolean): Promise<number> {
 }
 
 type Phases = Record<'queuedMs' | 'prepareMs' | 'spawnMs' | 'runMs' | 'drainMs' | 'checkMs', number>
-let phases: Phases[] = []
 const logger = {
-  debug: (o: object, m: string) => {
-    if (m === 'task finished') phases.push(o as Phases)
-  },
+  debug() {},
   info() {},
   warn: (o: object, m: string) => console.error(m, o),
   error: (o: object, m: string) => console.error(m, o),
 }
 
-console.log(`executor bench: ${N} runs of \`true\` per row (after ${WARMUP} warm-up runs), ${LINES.toLocaleString('en')} lines; ${os.cpus().length} CPUs, node ${process.version}`)
-const bare = await bareSpawn(N)
-const latencyRows: Array<Array<string | number>> = [['bare spawn sh -c true', bare.start.p50, bare.start.p99, bare.total.p50, bare.total.p99, '1.00', '1.00']]
-const barePipeRate = await barePipe(LINES, false)
-const bareSplitRate = await barePipe(LINES, true)
-const throughputRows: Array<Array<string | number>> = [
-  ['bare pipe (bytes only)', Math.round(barePipeRate).toLocaleString('en'), '1.00'],
-  ['bare pipe + line splitter', Math.round(bareSplitRate).toLocaleString('en'), fmt(bareSplitRate / barePipeRate)],
+console.log(`executor bench: ${N} runs of \`true\` per row (after ${WARMUP} warm-up runs), ${LINES.toLocaleString('en')} lines; ${os.cpus().length} CPUs, node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`)
+
+interface Subject {
+  readonly label: string
+  readonly once: () => Promise<[number, number]>
+  readonly lines?: () => Promise<number>
+  readonly ex?: LocalExecutor
+  readonly start: number[]
+  readonly total: number[]
+  readonly rates: number[]
+  readonly phases: Phases[]
+}
+const subjects: Subject[] = [
+  { label: 'bare spawn sh -c true / bare pipe', once: bareSpawnOnce, lines: () => barePipe(LINES, false), start: [], total: [], rates: [], phases: [] },
+  { label: 'bare pipe + line splitter', once: async () => [NaN, NaN], lines: () => barePipe(LINES, true), start: [], total: [], rates: [], phases: [] },
 ]
-const phaseRows: Array<Array<string | number>> = []
 for (const mode of MODES) {
   const timing = new Timing()
+  const mine: Phases[] = []
   const ex = await LocalExecutor.create(
     { workRoot: fs.mkdtempSync(path.join(base, 'work-')), concurrency: 1, cancelGraceMs: 1000, network: true, sandbox: mode },
     timing,
-    logger,
+    {
+      ...logger,
+      debug: (o: object, m: string) => {
+        if (m === 'task finished') mine.push(o as Phases)
+      },
+    },
   )
-  const label = `executor [${ex.info.sandbox}, ${ex.info.memoryLimit}]`
-  try {
-    phases = []
-    const lat = await executorLatency(ex, timing, N)
-    const keys = ['queuedMs', 'prepareMs', 'spawnMs', 'runMs', 'drainMs', 'checkMs'] as const
-    phaseRows.push([label, ...keys.map((k) => summarize(phases.slice(WARMUP).map((p) => p[k])).p50)])
-    latencyRows.push([
-      label,
-      lat.start.p50,
-      lat.start.p99,
-      lat.total.p50,
-      lat.total.p99,
-      fmt(lat.start.p50 / bare.start.p50),
-      fmt(lat.total.p50 / bare.total.p50),
-    ])
-    const rate = await executorThroughput(ex, timing, LINES)
-    throughputRows.push([label, Math.round(rate).toLocaleString('en'), fmt(rate / barePipeRate)])
-  } finally {
-    await ex.shutdown()
+  subjects.push({
+    label: `executor [${ex.info.sandbox}, ${ex.info.memoryLimit}]`,
+    once: () => executorOnce(ex, timing),
+    lines: () => executorThroughput(ex, timing, LINES),
+    ex,
+    start: [],
+    total: [],
+    rates: [],
+    phases: mine,
+  })
+}
+
+// Interleaved, so that whatever else the machine is doing weighs on every row alike.
+for (let i = 0; i < N + WARMUP; i++) {
+  for (const s of subjects) {
+    const [a, b] = await s.once()
+    if (i >= WARMUP && Number.isFinite(a)) {
+      s.start.push(a)
+      s.total.push(b)
+    }
   }
 }
-console.log('\nstart latency, ms (sequential; ratios are p50 over the bare spawn p50)')
-table(['', 'started p50', 'started p99', 'exited p50', 'exited p99', 'started ×', 'exited ×'], latencyRows)
+const ROUNDS = 3
+for (let r = 0; r < ROUNDS; r++) for (const s of subjects) s.rates.push(await s.lines!())
+for (const s of subjects) await s.ex?.shutdown()
+
+const bare = subjects[0]!
+const bs = summarize(bare.start)
+const bt = summarize(bare.total)
+const median = (xs: number[]) => summarize(xs).p50
+console.log('\nstart latency, ms (interleaved runs; ratios are p50 over the bare spawn p50)')
+table(
+  ['', 'started p50', 'started p99', 'exited p50', 'exited p99', 'started ×', 'exited ×'],
+  subjects
+    .filter((s) => s.start.length)
+    .map((s) => {
+      const a = summarize(s.start)
+      const b = summarize(s.total)
+      return [s === bare ? 'bare spawn sh -c true' : s.label, a.p50, a.p99, b.p50, b.p99, fmt(a.p50 / bs.p50), fmt(b.p50 / bt.p50)]
+    }),
+)
 console.log('\nwhere the executor time goes, p50 ms: queue, working copy + cgroup, spawn + cgroup join, run (sandbox set-up, sh, teardown), pipes drained, OOM/disk checks')
-table(['', 'queue', 'prepare', 'spawn', 'run', 'drain', 'check'], phaseRows)
-console.log(`\noutput throughput, ${LINES.toLocaleString('en')} lines of \`seq\` (ratio to the bare pipe)`)
-table(['', 'lines/s', '×'], throughputRows)
+const keys = ['queuedMs', 'prepareMs', 'spawnMs', 'runMs', 'drainMs', 'checkMs'] as const
+table(
+  ['', 'queue', 'prepare', 'spawn', 'run', 'drain', 'check'],
+  subjects.filter((s) => s.ex).map((s) => [s.label, ...keys.map((k) => summarize(s.phases.slice(WARMUP, WARMUP + N).map((p) => p[k])).p50)]),
+)
+const bareRate = median(bare.rates)
+console.log(`\noutput throughput, ${LINES.toLocaleString('en')} lines of \`seq\` (median of ${ROUNDS} interleaved rounds; ratio to the bare pipe)`)
+table(
+  ['', 'lines/s', '×'],
+  subjects.map((s) => [s === bare ? 'bare pipe (bytes only)' : s.label, Math.round(median(s.rates)).toLocaleString('en'), fmt(median(s.rates) / bareRate)]),
+)
 fs.rmSync(base, { recursive: true, force: true })

@@ -127,14 +127,16 @@ function safeName(name: string): string {
   return name
 }
 
+// cgroupfs calls go through the thread pool: they take the kernel's cgroup locks and can wait for
+// another group's removal, which must not stall the server's event loop.
 async function freshDir(dir: string): Promise<void> {
   try {
-    fs.mkdirSync(dir)
+    await fsp.mkdir(dir)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
     // A leftover with the same name (a resubmitted task after a crash): empty it and start over.
     await removeDir(dir, path.join(dir, 'cgroup.procs'))
-    fs.mkdirSync(dir)
+    await fsp.mkdir(dir)
   }
 }
 
@@ -255,15 +257,15 @@ export async function detectV2(mount: string, parentName: string): Promise<Cgrou
       await freshDir(dir)
       try {
         if (limits.memoryBytes !== null) {
-          fs.writeFileSync(path.join(dir, 'memory.max'), String(limits.memoryBytes))
+          await fsp.writeFile(path.join(dir, 'memory.max'), String(limits.memoryBytes))
           try {
-            fs.writeFileSync(path.join(dir, 'memory.swap.max'), '0')
+            await fsp.writeFile(path.join(dir, 'memory.swap.max'), '0')
             swap = true
           } catch {
             // no swap accounting on this kernel
           }
         }
-        if (hasPids && limits.pids !== null) fs.writeFileSync(path.join(dir, 'pids.max'), String(limits.pids))
+        if (hasPids && limits.pids !== null) await fsp.writeFile(path.join(dir, 'pids.max'), String(limits.pids))
       } catch (err) {
         await fsp.rmdir(dir).catch(() => {})
         throw err
@@ -312,14 +314,14 @@ async function detectV1(mounts: Mount[], parentName: string): Promise<CgroupDriv
         if (memDir) {
           await freshDir(memDir)
           if (limits.memoryBytes !== null) {
-            fs.writeFileSync(path.join(memDir, 'memory.limit_in_bytes'), String(limits.memoryBytes))
+            await fsp.writeFile(path.join(memDir, 'memory.limit_in_bytes'), String(limits.memoryBytes))
             // memsw ≥ limit_in_bytes is required, so it is written second: memory + swap = memory.
-            if (memsw) fs.writeFileSync(path.join(memDir, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes))
+            if (memsw) await fsp.writeFile(path.join(memDir, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes))
           }
         }
         if (pidsDir) {
           await freshDir(pidsDir)
-          if (limits.pids !== null) fs.writeFileSync(path.join(pidsDir, 'pids.max'), String(limits.pids))
+          if (limits.pids !== null) await fsp.writeFile(path.join(pidsDir, 'pids.max'), String(limits.pids))
         }
       } catch (err) {
         await group.remove().catch(() => {})

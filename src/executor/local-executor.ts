@@ -397,20 +397,10 @@ export class LocalExecutor implements Executor {
       ...(this.user.switched ? { uid: this.user.uid, gid: this.user.gid } : {}),
     })
     job.child = child
-    // The wrapper waits on stdin: move it into the task's cgroups, then let it go.
+    // The wrapper waits on stdin: move it into the task's cgroups, then let it go. Off the main
+    // thread: on cgroup v1 a move waits for an RCU grace period (often ~10 ms on this host).
     child.stdin?.on('error', () => {})
-    if (child.pid !== undefined) {
-      let joinError: string | null = null
-      for (const f of job.cgroup?.procsFiles ?? []) {
-        try {
-          fs.writeFileSync(f, String(child.pid))
-        } catch (err) {
-          joinError = `cannot join cgroup ${f}: ${errorText(err)}`
-          break
-        }
-      }
-      child.stdin?.end(joinError === null ? 'go\n' : `${joinError.replace(/\n/g, ' ')}\n`)
-    }
+    const released = child.pid === undefined ? Promise.resolve() : this.release(job, child)
     const exitP = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: Date; hr: bigint }>((resolve) => {
       child.once('exit', (code, signal) => resolve({ code, signal, at: new Date(), hr: process.hrtime.bigint() }))
     })
@@ -490,7 +480,9 @@ export class LocalExecutor implements Executor {
       new StreamCapture(child.stderr!, new LineSplitter(clock, deliver('ERR'), this.maxLineBytes)),
     ]
 
-    await guarded(this.log, 'started', guid, () => this.listener.started(guid, { pid, startedAt }))
+    // Storing RUNNING and moving the process into its cgroups happen side by side; the task's own
+    // code runs only after the move, its output flows only after both.
+    await Promise.all([released, guarded(this.log, 'started', guid, () => this.listener.started(guid, { pid, startedAt }))])
 
     captures.forEach((c) => c.release())
 
@@ -547,6 +539,20 @@ export class LocalExecutor implements Executor {
     await guarded(this.log, 'exited', guid, () => this.listener.exited(guid, exit))
     // After the report: removing the cgroup and the copy does not delay it (shutdown awaits both).
     this.removeWorkingCopy(job, true)
+  }
+
+  /** Moves the waiting wrapper into the task's cgroups, then tells it to go (or why not). */
+  private async release(job: Job, child: ChildProcess): Promise<void> {
+    let joinError: string | null = null
+    for (const f of job.cgroup?.procsFiles ?? []) {
+      try {
+        await fsp.writeFile(f, String(child.pid))
+      } catch (err) {
+        joinError = `cannot join cgroup ${f}: ${errorText(err)}`
+        break
+      }
+    }
+    child.stdin?.end(joinError === null ? 'go\n' : `${joinError.replace(/\n/g, ' ')}\n`)
   }
 
   /**
