@@ -129,7 +129,7 @@ function countersQuery(f: EventFilter): RawBuilder<{ n: number | string }> {
   return sql<{ n: number }>`select coalesce(sum(n), 0) as n from event_counts where ${and(counted)}`
 }
 
-export function countPlan(f: EventFilter): CountPlan {
+export function countPlan(f: EventFilter, cap = COUNT_CAP): CountPlan {
   const residual = residualParts(f)
   if (!residual.length) return { kind: 'counters', query: countersQuery(f) }
   const where = whereSql(f)
@@ -137,11 +137,11 @@ export function countPlan(f: EventFilter): CountPlan {
   const selective = f.conditions.some((c) => (c.column === 'actee' || c.column === 'guid') && (c.op === 'in' || c.op === '='))
   if (selective) return { kind: 'selective', query: full }
   const counted = countedParts(f)
-  const inside = sql<{ n: number }>`select count(*) as n from (select 1 from events where ${where} limit ${COUNT_CAP + 1}) m`
+  const inside = sql<{ n: number }>`select count(*) as n from (select 1 from events where ${where} limit ${cap + 1}) m`
   // Rows the counters include but the residual conditions exclude; actee and created_at are NOT NULL.
   const outside = and([...counted, sql<SqlBool>`not ${and(residual)}`])
   const complement = sql<{ n: number }>`select (${countersQuery(f)}) as total,
-    (select count(*) from (select 1 from events where ${outside} limit ${COUNT_CAP + 1}) c) as n`
+    (select count(*) from (select 1 from events where ${outside} limit ${cap + 1}) c) as n`
   return { kind: 'window', inside, complement, full }
 }
 
@@ -150,14 +150,19 @@ async function one(db: Db, q: RawBuilder<{ n: number | string }>): Promise<numbe
   return Number(r.rows[0]?.n ?? 0)
 }
 
-export async function countEvents(db: Db, f: EventFilter): Promise<number> {
-  const plan = countPlan(f)
-  if (plan.kind !== 'window') return one(db, plan.query)
+/** The exact number of events the filter matches, and which way it was counted. */
+export async function countEventsHow(db: Db, f: EventFilter, cap = COUNT_CAP): Promise<{ n: number; how: string }> {
+  const plan = countPlan(f, cap)
+  if (plan.kind !== 'window') return { n: await one(db, plan.query), how: plan.kind }
   const inside = await one(db, plan.inside)
-  if (inside <= COUNT_CAP) return inside
+  if (inside <= cap) return { n: inside, how: 'window-inside' }
   const c = (await plan.complement.execute(db)).rows[0] as unknown as { total: number | string; n: number | string }
-  if (Number(c.n) <= COUNT_CAP) return Number(c.total) - Number(c.n)
-  return one(db, plan.full)
+  if (Number(c.n) <= cap) return { n: Number(c.total) - Number(c.n), how: 'window-complement' }
+  return { n: await one(db, plan.full), how: 'window-full' }
+}
+
+export async function countEvents(db: Db, f: EventFilter): Promise<number> {
+  return (await countEventsHow(db, f)).n
 }
 
 export async function listEvents(db: Db, f: EventFilter, paging: Paging, order: EventOrder): Promise<Page<EventRow>> {
