@@ -17,6 +17,7 @@ import { detectV2 } from '../src/executor/cgroups.ts'
 import { copyTree, diskUsage } from '../src/executor/disk.ts'
 import { pidsWithEnv } from '../src/executor/procs.ts'
 import { KeyedFifo } from '../src/executor/queue.ts'
+import { EtcSnapshot } from '../src/executor/sandbox.ts'
 import { loadConfig } from '../src/config.ts'
 
 const root = path.resolve(import.meta.dirname, '..')
@@ -252,6 +253,40 @@ describe('cgroup v2 driver (against a fake hierarchy: this host has no v2 memory
   })
 })
 
+describe('the sandbox /etc copy', () => {
+  it('copies what any user may read, follows top-level links, and follows changes', async () => {
+    const src = fs.mkdtempSync(path.join(base, 'etc-src-'))
+    const root = fs.mkdtempSync(path.join(base, 'etc-root-'))
+    fs.writeFileSync(path.join(src, 'passwd'), 'root:x:0:0::/root:/bin/sh\n', { mode: 0o644 })
+    fs.writeFileSync(path.join(src, 'real-hosts'), '127.0.0.1 localhost\n', { mode: 0o644 })
+    fs.symlinkSync(path.join(src, 'real-hosts'), path.join(src, 'hosts'))
+    fs.mkdirSync(path.join(src, 'ssl', 'private'), { recursive: true, mode: 0o755 })
+    fs.chmodSync(path.join(src, 'ssl', 'private'), 0o700)
+    fs.writeFileSync(path.join(src, 'ssl', 'private', 'key.pem'), 'secret', { mode: 0o600 })
+    fs.mkdirSync(path.join(src, 'ssl', 'certs'))
+    fs.symlinkSync('/usr/share/ca-certificates/x.crt', path.join(src, 'ssl', 'certs', 'x.pem'))
+    fs.writeFileSync(path.join(src, 'shadow'), 'root:hash', { mode: 0o640 })
+    const snap = new EtcSnapshot(root, 0, src)
+    const first = snap.path()
+    assert.equal(fs.readFileSync(path.join(first, 'passwd'), 'utf8'), 'root:x:0:0::/root:/bin/sh\n')
+    assert.equal(fs.readFileSync(path.join(first, 'hosts'), 'utf8'), '127.0.0.1 localhost\n')
+    assert.ok(!fs.lstatSync(path.join(first, 'hosts')).isSymbolicLink(), 'a top-level link is copied as its target')
+    assert.equal(fs.readlinkSync(path.join(first, 'ssl', 'certs', 'x.pem')), '/usr/share/ca-certificates/x.crt')
+    assert.ok(!fs.existsSync(path.join(first, 'ssl', 'private')), 'unreadable directories are not copied')
+    assert.ok(!fs.existsSync(path.join(first, 'shadow')), 'shadow is not in the selection')
+    fs.writeFileSync(path.join(src, 'real-hosts'), '127.0.0.1 localhost\n10.0.0.1 db\n')
+    await sleep(5)
+    snap.path()
+    await new Promise((r) => setImmediate(r))
+    const second = snap.path()
+    assert.notEqual(second, first)
+    assert.match(fs.readFileSync(path.join(second, 'hosts'), 'utf8'), /10\.0\.0\.1 db/)
+    assert.deepEqual(new Set(snap.dirNames), new Set([path.basename(first), path.basename(second)]))
+    snap.remove()
+    assert.deepEqual(fs.readdirSync(root), [])
+  })
+})
+
 describe('FIFO queue', () => {
   it('keeps order and removes by key', () => {
     const q = new KeyedFifo<number>()
@@ -436,6 +471,9 @@ for (const mode of ['auto', 'none'] as const) {
           'test -e /root && echo root-visible',
           'test -r /etc/shadow && echo shadow-readable',
           'touch /usr/x 2>/dev/null && echo usr-writable',
+          'test -e /etc/shadow && echo shadow-visible',
+          'touch /etc/x 2>/dev/null && echo etc-writable',
+          'id -un >/dev/null 2>&1 || echo no-user-name',
           'touch /x 2>/dev/null && echo root-writable',
           'ls /proc | grep -c "^[0-9]"',
           'echo tmp > /tmp/t && cat /home/vcap/tmp/t',
@@ -799,7 +837,11 @@ ex.submit({ taskGuid: 'queued', command: 'true', dropletDir: ${JSON.stringify(dr
         for (let i = 0; i < 50 && pidsWithEnv(marker).length; i++) await sleep(20)
         assert.deepEqual(pidsWithEnv(marker), [])
         assert.ok(ex.startupReap.removedWorkDirs.includes('crashy'))
-        assert.deepEqual(fs.readdirSync(workRoot), [])
+        // Only this executor's own read-only /etc copy is left.
+        assert.deepEqual(
+          fs.readdirSync(workRoot).filter((n) => !n.startsWith(`.etc-${process.pid}-`)),
+          [],
+        )
         if (ex.info.memoryLimit === 'cgroup-v1') {
           for (const m of ['memory', 'pids']) {
             const dir = `/sys/fs/cgroup/${m}/cf-ledger-${id}/crashy`

@@ -19,6 +19,7 @@ import { KeyedFifo } from './queue.ts'
 import {
   SANDBOX_APP_DIR,
   SANDBOX_TMP_DIR,
+  EtcSnapshot,
   type TaskUser,
   type Tools,
   bwrapArgs,
@@ -143,6 +144,7 @@ export class LocalExecutor implements Executor {
     private readonly tools: Tools,
     private readonly cgroups: CgroupDriver | null,
     private readonly bwrap: { readonly disableUserns: boolean } | null,
+    private readonly etc: EtcSnapshot,
   ) {
     this.workRoot = path.resolve(options.workRoot)
     this.id = executorIdOf(this.workRoot)
@@ -166,9 +168,10 @@ export class LocalExecutor implements Executor {
       // bwrap resolves the working copy's path as the task user.
       throw new Error(`the task user ${user.name} cannot reach the task work directory ${workRoot}: a parent directory is closed to it (choose another CF_LEDGER_TASK_WORK_DIR)`)
     }
-    const bwrap = options.sandbox === 'none' ? null : await probeBwrap(workRoot, user, tools, options, log)
+    const etc = new EtcSnapshot(workRoot)
+    const bwrap = options.sandbox === 'none' ? null : await probeBwrap(workRoot, user, tools, options, log, etc)
     if (!bwrap && options.sandbox === 'bwrap') throw new Error('bubblewrap is required (sandbox: bwrap) but does not work on this host; see the log')
-    const executor = new LocalExecutor(options, listener, log, user, tools, cgroups, bwrap)
+    const executor = new LocalExecutor(options, listener, log, user, tools, cgroups, bwrap, etc)
     if (!options.network && !bwrap) log.warn({}, 'task network cannot be turned off without the bubblewrap sandbox: tasks keep the host network')
     const report = await executor.reapOrphans()
     executor.startupReap = report
@@ -273,6 +276,7 @@ export class LocalExecutor implements Executor {
     }
     while (this.finishing.size) await Promise.all([...this.finishing])
     await Promise.all([...this.cleanups])
+    this.etc.remove()
   }
 
   private pump(): void {
@@ -327,7 +331,14 @@ export class LocalExecutor implements Executor {
       env.TMPDIR ??= SANDBOX_TMP_DIR
       const sandbox = [
         this.tools.bwrap!,
-        ...bwrapArgs({ appDir, tmpDir, hostname: spec.taskGuid, network: this.options.network, disableUserns: this.bwrap.disableUserns }),
+        ...bwrapArgs({
+          etcDir: this.etc.path(),
+          appDir,
+          tmpDir,
+          hostname: spec.taskGuid,
+          network: this.options.network,
+          disableUserns: this.bwrap.disableUserns,
+        }),
         this.tools.sh,
         '-c',
         spec.command,
@@ -670,7 +681,7 @@ export class LocalExecutor implements Executor {
     } catch {
       // no work root yet
     }
-    const mineDirs = new Set([...mine].map(taskDirName))
+    const mineDirs = new Set([...[...mine].map(taskDirName), ...this.etc.dirNames])
     for (const e of entries) {
       if (mineDirs.has(e)) continue
       await fsp.rm(path.join(this.workRoot, e), { recursive: true, force: true, maxRetries: 3 }).catch(() => {})
@@ -711,6 +722,7 @@ async function probeBwrap(
   tools: Tools,
   options: LocalExecutorOptions,
   log: ExecutorLogger,
+  etc: EtcSnapshot,
 ): Promise<{ disableUserns: boolean } | null> {
   if (!tools.bwrap) {
     log.warn({}, 'bubblewrap (bwrap) not found: tasks run without a sandbox')
@@ -725,10 +737,17 @@ async function probeBwrap(
     for (const disableUserns of [true, false]) {
       const sandbox = [
         tools.bwrap,
-        ...bwrapArgs({ appDir: path.join(dir, 'app'), tmpDir: path.join(dir, 'tmp'), hostname: 'probe', network: options.network, disableUserns }),
+        ...bwrapArgs({
+          etcDir: etc.path(),
+          appDir: path.join(dir, 'app'),
+          tmpDir: path.join(dir, 'tmp'),
+          hostname: 'probe',
+          network: options.network,
+          disableUserns,
+        }),
         tools.sh,
         '-c',
-        `test "$(pwd)" = ${SANDBOX_APP_DIR} && touch ok && test -w /tmp`,
+        `test "$(pwd)" = ${SANDBOX_APP_DIR} && touch ok && test -w /tmp && test -r /etc/passwd`,
       ]
       const argv = tools.setpriv ? [...setprivArgs(tools.setpriv, false), ...sandbox] : sandbox
       const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
