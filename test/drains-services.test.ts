@@ -119,7 +119,7 @@ for (const store of stores()) {
       assert.equal(created.space.guid, spaceGuid)
       assert.equal(created.data.request.type, 'app')
       assert.deepEqual((await events('audit.service_binding.show', b.guid))[0].data, { request: { service_instance_guid: si.guid, app_guid: appGuid } })
-      expectOk(await admin.get(`/api/v1/drains`)).body.drains.some((d: Json) => d.binding_guid === b.guid) || assert.fail('drain registered')
+      assert.ok(expectOk(await admin.get(`/api/v1/drains`)).body.drains.some((d: Json) => d.binding_guid === b.guid), 'drain registered')
       assert.equal((await auditor.delete(`/v3/service_credential_bindings/${b.guid}`)).status, 403)
       expectOk(await dev.delete(`/v3/service_credential_bindings/${b.guid}`), 204)
       assert.equal(expectOk(await admin.get(`/api/v1/drains`)).body.drains.some((d: Json) => d.binding_guid === b.guid), false)
