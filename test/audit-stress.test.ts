@@ -57,8 +57,9 @@ for (const store of stores()) {
         head: Number((await q('select seq from ledger_head'))[0]!.seq),
         forks: Number((await q('select count(*) as n from (select prev_hash from events group by prev_hash having count(*) > 1) f'))[0]!.n),
         counted: Number((await q('select n from event_totals'))[0]!.n),
+        backwards: Number((await q('select count(*) as n from events e join events f on f.seq = e.seq + 1 where f.created_at < e.created_at'))[0]!.n),
       }))
-      assert.deepEqual(stats, { count: before + total, max: before + total, head: before + total, forks: 0, counted: before + total })
+      assert.deepEqual(stats, { count: before + total, max: before + total, head: before + total, forks: 0, counted: before + total, backwards: 0 })
       const r = await runVerify(fresh)
       assert.equal(r.code, 0, r.out.slice(0, 2000))
       assert.equal(r.report!.stats.tableEvents, before + total)

@@ -225,6 +225,7 @@ export async function verifyLedger(q: Query, opts: VerifyOptions): Promise<Verif
   /** A reported swap: the partner row to pass over, and the hash the row after it links to. */
   let swap: { partnerSeq: number; linkAfter: string } | undefined
   let segmentCursor = 0
+  let backwards = 0
   for (let r = await reader.next(); r; r = await reader.next()) {
     if (r.source === 'table') tableEvents++
     firstSeq ??= r.seq
@@ -279,6 +280,9 @@ export async function verifyLedger(q: Query, opts: VerifyOptions): Promise<Verif
         seq: (earlier ?? 0) + 1,
         message: `the chain at seq ${r.seq} does not match the checkpoint signed ${cp.signed_at}: an event in seq ${(earlier ?? 0) + 1}..${r.seq} was changed and the chain re-hashed after it`,
       })
+    }
+    if (prev && r.created_at.getTime() < prev.created_at.getTime() && !backwards++) {
+      warnings.push(`created_at goes backwards at ${describe(r)}: the server keeps it non-decreasing, so this row was written by something else or edited`)
     }
     expectedSeq = r.seq + 1
     linkHash = swap?.partnerSeq === r.seq ? swap.linkAfter : r.hash

@@ -87,9 +87,14 @@ export function whereSql(f: EventFilter): RawBuilder<SqlBool> {
   return and([...countedParts(f), ...residualParts(f)])
 }
 
+/**
+ * recordEvent keeps created_at non-decreasing along seq, so seq order is (created_at, seq) order;
+ * written that way it is the order of every (column, created_at, seq) index, and a filtered list
+ * in CC's default order reads its first page straight off the filter's index.
+ */
 function orderSql(order: EventOrder): RawBuilder<unknown> {
   const dir = sql.raw(order.direction)
-  if (order.kind === 'seq') return sql`seq ${dir}`
+  if (order.kind === 'seq') return sql`created_at ${dir}, seq ${dir}`
   return sql`created_at ${dir}, ${sql.ref(order.tiebreak)} ${dir}`
 }
 

@@ -62,6 +62,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       select organization_guid, space_guid, type, count(*) from events group by 1, 2, 3;
     insert into event_totals (id, n) select 1, count(*) from events;
 
+    -- The created_at of the last event: recordEvent keeps created_at non-decreasing along seq.
+    alter table ledger_head add column created_at timestamptz;
+    update ledger_head set created_at = (select max(created_at) from events) where id = 1;
+
     create table ledger_checkpoints (
       seq bigint primary key,
       hash text not null,
