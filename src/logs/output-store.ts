@@ -2,12 +2,26 @@
 // queue, so a task never waits for the database: appending is a buffer copy. Caps (per task,
 // pending memory, total, age) cut what is stored, never what is counted, and every cut is
 // recorded on the task's summary row (task_outputs) so truncation is visible.
+import zlib from 'node:zlib'
 import { sql } from 'kysely'
 import type { Logger } from 'pino'
 import type { TaskOutputRow } from '../store/schema.ts'
 import type { Db } from '../store/store.ts'
 import type { LogConfig } from './config.ts'
 import { ChunkBuilder, decodeChunk, HEADER_BYTES, type OutputRecord } from './records.ts'
+
+/**
+ * Stored chunks are raw-deflated (level 1: ~1 ms per MiB; task output shrinks 5–20×) and sent as
+ * base64 text decoded by the database: a large bytea parameter costs PGlite far more (~0.4 s per
+ * MiB) than the same bytes as base64 text (docs/logs.md).
+ */
+export function packChunk(records: Buffer): string {
+  return zlib.deflateRawSync(records, { level: 1 }).toString('base64')
+}
+
+export function unpackChunk(data: Uint8Array): Buffer {
+  return zlib.inflateRawSync(data)
+}
 
 /** Chunk size: big enough for Loggregator's largest line, small enough to write often. */
 const CHUNK_BYTES = 1024 * 1024
@@ -160,7 +174,7 @@ export class OutputStore {
       await sql`
         with c as (
           insert into task_output_chunks (task_guid, seq, first_record, records, data)
-          values (${w.taskGuid}, ${c.seq}, ${c.firstRecord}, ${c.records}, ${c.data})
+          values (${w.taskGuid}, ${c.seq}, ${c.firstRecord}, ${c.records}, decode(${packChunk(c.data)}, 'base64'))
         )
         update task_outputs set stored_records = stored_records + ${c.records},
           stored_bytes = stored_bytes + ${c.data.length}, chunks = chunks + 1
@@ -246,7 +260,7 @@ export class OutputStore {
       for (const r of rows) {
         seq = r.seq + 1
         if (Number(r.first_record) + r.records <= from) continue
-        const recs = decodeChunk(r.data, Number(r.first_record))
+        const recs = decodeChunk(unpackChunk(r.data), Number(r.first_record))
         yield from > Number(r.first_record) ? recs.filter((x) => x.index >= from) : recs
       }
     }
