@@ -6,6 +6,11 @@ import path from 'node:path'
 const BENCHMARKS: Record<string, { readonly file: string; readonly about: string }> = {
   'org-space': { file: 'org-space-create.ts', about: 'org/space creation with audit events vs the raw SQL (docs/performance.md)' },
   tasks: { file: 'tasks.ts', about: 'task latency and throughput vs a bare spawn and the raw SQL' },
+  trail: { file: 'trail.ts', about: 'trail-record latency for a task with 100k output lines vs the raw SQL reads' },
+  executor: { file: 'executor.ts', about: 'executor start latency and output throughput vs a bare spawn and pipe' },
+  logs: { file: 'logs.ts', about: 'task output into the store and a TCP drain vs a file and a socket' },
+  'audit-events': { file: 'audit-events.ts', about: 'v2/v3 audit event filters at 1M events vs the raw SQL' },
+  export: { file: 'export.ts', about: 'NDJSON audit export throughput vs the raw SQL read' },
 }
 
 const [name, ...rest] = process.argv.slice(2)
