@@ -25,14 +25,21 @@ const CLI_ZERO = '-6795364578871345152'
 for (const store of stores()) {
   describe(`log pipeline [${store}]`, () => {
     let h: Harness
-    /** A second server: a small ring and a fast heartbeat. */
+    /** A second server: a small ring, a fast heartbeat, small total and age limits for stored output. */
     let h2: Harness
     let app: FakeApp
 
     before(async () => {
       ;[h, h2] = await Promise.all([
         startHarness(store, { CF_LEDGER_LOG_TASK_MAX_BYTES: String(1024 * 1024), CF_LEDGER_LOG_FLUSH_MS: '50' }),
-        startHarness(store, { CF_LEDGER_LOG_CACHE_MAX_PER_SOURCE: '50', CF_LEDGER_LOG_STREAM_HEARTBEAT_SECONDS: '1' }),
+        startHarness(store, {
+          CF_LEDGER_LOG_CACHE_MAX_PER_SOURCE: '50',
+          CF_LEDGER_LOG_STREAM_HEARTBEAT_SECONDS: '1',
+          CF_LEDGER_LOG_TOTAL_MAX_BYTES: String(96 * 1024),
+          CF_LEDGER_LOG_MAX_AGE_SECONDS: '4',
+          CF_LEDGER_LOG_SWEEP_SECONDS: '1',
+          CF_LEDGER_LOG_FLUSH_MS: '20',
+        }),
       ])
       app = await createApp(h.admin)
     })
@@ -260,6 +267,42 @@ for (const store of stores()) {
         await setTaskState(h3.pipeline, ctx.taskGuid, 'SUCCEEDED')
         assert.equal(await follow, 'live 0\nlive 1\nlive 2\nlive 3\nlive 4\n')
       }
+    })
+
+    it('applies total-size and age retention to stored output, oldest finished tasks first, and records each cut', async () => {
+      const a = await createApp(h2.admin)
+      const tasks = []
+      for (let t = 0; t < 4; t++) {
+        const ctx = contextOf(a, { name: `ret${t}` })
+        await insertTask(h2.pipeline, ctx)
+        const lines = Array.from({ length: 500 }, (_, i) => `${t}:${i} ${'r'.repeat(40)}`) // ~30 KiB of records
+        const summary = await runFakeTask(h2.pipeline, ctx, lines)
+        await setTaskState(h2.pipeline, ctx.taskGuid, 'SUCCEEDED')
+        assert.equal(summary.truncated, false)
+        tasks.push({ ctx, lines, summary })
+      }
+      const summaryOf = async (guid: string) => {
+        // A body of one NDJSON line (the summary alone) arrives already parsed.
+        const b = (await h2.admin.get(`/v3/tasks/${guid}/output?format=ndjson`)).body
+        return (typeof b === 'string' ? JSON.parse(b.trim().split('\n').at(-1)!) : b).summary
+      }
+      // 4 × ~30 KiB > 96 KiB: the oldest task's output went first; the newest is whole.
+      const first = await summaryOf(tasks[0]!.ctx.taskGuid)
+      assert.deepEqual(first.truncation_reasons, ['total_cap'])
+      assert.equal(first.stored_records, 0)
+      assert.equal(first.truncated_records, 506)
+      assert.equal(first.sha256, tasks[0]!.summary.sha256, 'the summary survives the cut')
+      const text = String((await h2.admin.get(`/v3/tasks/${tasks[0]!.ctx.taskGuid}/output`)).body)
+      assert.match(text, /^\[cf-ledger\] output truncated: 506 records \(\d+ bytes\) not stored \(total_cap\)\n$/)
+      const last = await summaryOf(tasks[3]!.ctx.taskGuid)
+      assert.equal(last.truncated, false)
+      assert.equal(String((await h2.admin.get(`/v3/tasks/${tasks[3]!.ctx.taskGuid}/output`)).body), tasks[3]!.lines.join('\n') + '\n')
+      // Past the age limit (4 s, swept every second) nothing of it is kept, and that is recorded too.
+      await new Promise((r) => setTimeout(r, 6000))
+      const aged = await summaryOf(tasks[3]!.ctx.taskGuid)
+      assert.deepEqual(aged.truncation_reasons, ['age'])
+      assert.equal(aged.stored_records, 0)
+      assert.equal(aged.out_lines, 500)
     })
   })
 }

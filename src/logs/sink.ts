@@ -15,15 +15,23 @@ export interface TaskLogContext {
   readonly logRateLimitBytesPerSecond: number
 }
 
+/**
+ * Exact whatever was stored or drained (docs/logs.md): counts, bytes and hash cover every line the
+ * task wrote, including lines the rate limit dropped.
+ */
 export interface TaskOutputSummary {
   readonly outLines: number
   readonly errLines: number
+  /** Σ (UTF-8 bytes of the line + 1): exactly the bytes hashed. */
   readonly bytes: number
   /** SHA-256 (hex) over every line the task wrote, in order, each followed by "\n". */
   readonly sha256: string
-  /** Lines dropped by the log rate limit. */
+  /** Lines dropped by the log rate limit (counted above, neither stored nor drained). */
   readonly droppedLines: number
-  /** True when a retention cap cut the stored output (recorded, never silent). */
+  /**
+   * True when a cap cut the stored output by the time the task finished (recorded on the stored
+   * summary, never silent). Later cuts by total size or age are recorded there too.
+   */
   readonly truncated: boolean
 }
 
@@ -32,6 +40,6 @@ export interface TaskLogSink {
   taskStarting(ctx: TaskLogContext): void
   /** One line of task output, in order. Must not block. */
   taskOutput(ctx: TaskLogContext, line: OutputLine): void
-  /** After exit: the final status lines; resolves once the output is durable. */
+  /** After exit: the `Exit status` and CELL lines; resolves once the output and its summary are durable. */
   taskExited(ctx: TaskLogContext, exit: TaskExit, failureReason: string | null): Promise<TaskOutputSummary>
 }
