@@ -478,6 +478,8 @@ for (const store of stores()) {
 
     it('ships every audit event as one RFC 5424 message in an octet-counted frame', async () => {
       await createOrgAndSpace(admin, 'syslog-org', 'syslog-space')
+      // Multi-byte UTF-8 and characters RFC 5424 escapes: the octet count is in bytes, not characters.
+      expectOk(await admin.post('/v3/organizations', { name: 'ünïcødé-🚀 "quoted" ]bracket\\' }), 201)
       await createOrgs(admin, 'syslog', 3)
       const s = await waitDelivered(admin, 'the forwarder to catch up')
       assert.equal(s.enabled, true)
