@@ -1,7 +1,7 @@
 // Audit export throughput: the NDJSON stream over HTTP (GET /ledger/v1/events/stream?after=0&follow=false
 // against the real server) next to the raw SQL read of the same rows from the same store, in the
 // same run; plus the live-follow latency of a new event.
-//   node --import tsx bench/export.ts [--n 200000] [--stores postgres,embedded] [--port 55600] [--runs 3]
+//   npm run bench -- export [--n 200000] [--stores postgres,embedded] [--port 55600] [--runs 3]
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
