@@ -287,7 +287,12 @@ for (const store of stores()) {
         return (typeof b === 'string' ? JSON.parse(b.trim().split('\n').at(-1)!) : b).summary
       }
       // 4 × ~30 KiB > 96 KiB: the oldest task's output went first; the newest is whole.
-      const first = await summaryOf(tasks[0]!.ctx.taskGuid)
+      // The sweep runs in the background after the write that went over the limit.
+      let first = await summaryOf(tasks[0]!.ctx.taskGuid)
+      for (let i = 0; i < 100 && !first.truncation_reasons.length; i++) {
+        await new Promise((r) => setTimeout(r, 100))
+        first = await summaryOf(tasks[0]!.ctx.taskGuid)
+      }
       assert.deepEqual(first.truncation_reasons, ['total_cap'])
       assert.equal(first.stored_records, 0)
       assert.equal(first.truncated_records, 506)

@@ -149,6 +149,8 @@ class SocketTransport implements Transport {
 class HttpsTransport implements Transport {
   private readonly agent: https.Agent
   private ok = false
+  /** The address policy is checked once a minute, not per message. */
+  private checkedAt = 0
 
   constructor(
     private readonly target: ParsedDrainUrl,
@@ -165,8 +167,11 @@ class HttpsTransport implements Transport {
   }
 
   async send(batch: readonly Envelope[]): Promise<void> {
-    const refused = await this.policy.refusal(this.target.host, this.target.port)
-    if (refused) throw new Refused(`refused: ${refused}`)
+    if (Date.now() - this.checkedAt > 60_000) {
+      const refused = await this.policy.refusal(this.target.host, this.target.port)
+      if (refused) throw new Refused(`refused: ${refused}`)
+      this.checkedAt = Date.now()
+    }
     let body = ''
     for (const e of batch) body += rfc5424(e, this.target.withMetadata)
     const u = this.target.url
@@ -253,7 +258,7 @@ export class Drain {
   }
 
   get key(): string {
-    return `${this.binding.url}\u0000${JSON.stringify(this.binding.credentials)}`
+    return drainKey(this.binding)
   }
 
   get waiting(): number {
@@ -406,6 +411,11 @@ export class Drain {
   }
 }
 
+/** Same URL and credentials: the same drain (its buffer survives a reload). */
+function drainKey(b: DrainBinding): string {
+  return `${b.url}\u0000${JSON.stringify(b.credentials)}`
+}
+
 export class DrainManager {
   private byApp = new Map<string, Drain[]>()
   private byBinding = new Map<string, Drain>()
@@ -447,9 +457,8 @@ export class DrainManager {
         app: { guid: r.app_guid, name: r.app_name, spaceGuid: r.space_guid, spaceName: r.space_name, orgGuid: r.org_guid, orgName: r.org_name },
       }
       const existing = this.byBinding.get(r.binding_guid)
-      const fresh = new Drain(binding, this.cfg, this.policy, this.notify, this.logger)
-      if (existing && existing.key === fresh.key) next.set(r.binding_guid, existing)
-      else next.set(r.binding_guid, fresh)
+      if (existing && existing.key === drainKey(binding)) next.set(r.binding_guid, existing)
+      else next.set(r.binding_guid, new Drain(binding, this.cfg, this.policy, this.notify, this.logger))
     }
     for (const [guid, d] of this.byBinding) if (next.get(guid) !== d) void d.close()
     this.byBinding = next

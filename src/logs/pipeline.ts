@@ -111,6 +111,7 @@ export async function createLogPipeline(opts: LogPipelineOptions): Promise<LogPi
   const taskSubs = new Map<string, Set<TaskListener>>()
   const streamEnders = new Set<() => void>()
   const lgrTagCache = new Map<string, Record<string, string>>()
+  let outputErrorLogged = false
 
   function publishSource(e: Envelope): void {
     const subs = sourceSubs.get(e.sourceId)
@@ -160,21 +161,27 @@ export async function createLogPipeline(opts: LogPipelineOptions): Promise<LogPi
     },
 
     taskOutput(ctx: TaskLogContext, line: OutputLine) {
-      const st = tasks.get(ctx.taskGuid) ?? begin(ctx)
-      if (line.stream === 'ERR') st.err++
-      else st.out++
-      st.acc += line.text
-      st.acc += '\n'
-      if (st.acc.length > 65536) st.flushHash()
-      if (!st.limiter.unlimited) {
-        const verdict = st.limiter.take(Buffer.byteLength(line.text))
-        if (verdict !== 'ok') {
-          st.dropped++
-          if (verdict === 'drop+notice') emit(st, SRC_PLATFORM, 'OUT', nowNs(), rateLimitNotice(st.limiter.bytesPerSecond), st.taskTags)
-          return
+      try {
+        const st = tasks.get(ctx.taskGuid) ?? begin(ctx)
+        if (line.stream === 'ERR') st.err++
+        else st.out++
+        st.acc += line.text
+        st.acc += '\n'
+        if (st.acc.length > 65536) st.flushHash()
+        if (!st.limiter.unlimited) {
+          const verdict = st.limiter.take(Buffer.byteLength(line.text))
+          if (verdict !== 'ok') {
+            st.dropped++
+            if (verdict === 'drop+notice') emit(st, SRC_PLATFORM, 'OUT', nowNs(), rateLimitNotice(st.limiter.bytesPerSecond), st.taskTags)
+            return
+          }
         }
+        emit(st, line.stream === 'ERR' ? SRC_TASK | ERR : SRC_TASK, line.stream, line.timestampNs, line.text, st.taskTags)
+      } catch (err) {
+        // Never let a log problem reach the executor's line reader.
+        if (!outputErrorLogged) logger.error({ err, task: ctx.taskGuid }, 'log pipeline failed on a task line')
+        outputErrorLogged = true
       }
-      emit(st, line.stream === 'ERR' ? SRC_TASK | ERR : SRC_TASK, line.stream, line.timestampNs, line.text, st.taskTags)
     },
 
     async taskExited(ctx: TaskLogContext, exit: TaskExit): Promise<TaskOutputSummary> {

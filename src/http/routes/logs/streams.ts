@@ -197,6 +197,7 @@ function trailer(row: TaskOutputRow | undefined, format: 'text' | 'ndjson'): str
 }
 
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED'])
+const LIVE_QUEUE_MAX = 100_000
 
 /**
  * Stored records first, then the ones still in memory, then (with follow) live ones; record
@@ -207,8 +208,16 @@ async function* outputLines(pipeline: LogPipeline, db: Db, task: TaskRow, format
   let unsubscribe = () => {}
   let offStop = () => {}
   let stopped = false
+  let behind = false
   if (follow && !TERMINAL.has(task.state)) {
-    unsubscribe = pipeline.subscribeTask(task.guid, { record: (r) => live.push(r), end: () => live.push('end') })
+    unsubscribe = pipeline.subscribeTask(task.guid, {
+      record: (r) => {
+        // A reader far behind stops queueing live records and catches up from the store instead.
+        if (live.size < LIVE_QUEUE_MAX) live.push(r)
+        else behind = true
+      },
+      end: () => live.push('end'),
+    })
     offStop = pipeline.onStop(() => {
       stopped = true
       live.push('end')
@@ -240,7 +249,13 @@ async function* outputLines(pipeline: LogPipeline, db: Db, task: TaskRow, format
       for (;;) {
         await live.wait(2000)
         let ended = false
-        for (const r of live.drain()) {
+        const batch = live.drain()
+        if (behind) {
+          behind = false
+          for await (const recs of pipeline.store.stored(task.guid, next)) for (const r of recs) emit(r)
+          for (const r of pipeline.store.inMemory(task.guid)) emit(r)
+        }
+        for (const r of batch) {
           if (r === 'end') ended = true
           else emit(r)
         }
