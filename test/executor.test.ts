@@ -458,7 +458,7 @@ for (const mode of ['auto', 'none'] as const) {
       assert.deepEqual(again.out, ['hello', 'run.sh'])
       // Copies are removed once the task has exited.
       await ex.shutdown()
-      assert.deepEqual(fs.readdirSync(ex.workRoot), [])
+      assert.ok(!fs.existsSync(ex.workRoot), 'an empty work root is removed at shutdown')
       ex = await newExecutor(rec, { sandbox: mode })
     })
 

@@ -39,6 +39,8 @@ export interface CgroupDriver {
   /** The parent directories (for docs and logs). */
   readonly parents: readonly string[]
   create(name: string, limits: CgroupLimits): Promise<TaskCgroup>
+  /** Removes the parent groups if they are empty (at shutdown). */
+  dispose(): Promise<void>
   /** Task groups left under the parent, e.g. by a server that died. */
   leftovers(): TaskCgroup[]
 }
@@ -254,6 +256,11 @@ export async function detectV2(mount: string, parentName: string): Promise<Cgrou
     parents: [parent],
     async create(name, limits) {
       const dir = path.join(parent, safeName(name))
+      if (!fs.existsSync(parent)) {
+        // Removed under us (another executor's clean-up of an idle parent): set it up again.
+        await fsp.mkdir(parent, { recursive: true })
+        await fsp.writeFile(path.join(parent, 'cgroup.subtree_control'), wanted.map((c) => `+${c}`).join(' '))
+      }
       await freshDir(dir)
       try {
         if (limits.memoryBytes !== null) {
@@ -274,6 +281,9 @@ export async function detectV2(mount: string, parentName: string): Promise<Cgrou
     },
     leftovers() {
       return subdirs(parent).map((d) => new V2Group(d))
+    },
+    async dispose() {
+      await fsp.rmdir(parent).catch(() => {})
     },
   }
 }
@@ -312,6 +322,7 @@ async function detectV1(mounts: Mount[], parentName: string): Promise<CgroupDriv
       const group = new V1Group(memDir, pidsDir)
       try {
         if (memDir) {
+          await fsp.mkdir(memParent!, { recursive: true })
           await freshDir(memDir)
           if (limits.memoryBytes !== null) {
             await fsp.writeFile(path.join(memDir, 'memory.limit_in_bytes'), String(limits.memoryBytes))
@@ -320,6 +331,7 @@ async function detectV1(mounts: Mount[], parentName: string): Promise<CgroupDriv
           }
         }
         if (pidsDir) {
+          await fsp.mkdir(pidsParent!, { recursive: true })
           await freshDir(pidsDir)
           if (limits.pids !== null) await fsp.writeFile(path.join(pidsDir, 'pids.max'), String(limits.pids))
         }
@@ -334,13 +346,17 @@ async function detectV1(mounts: Mount[], parentName: string): Promise<CgroupDriv
       for (const p of [memory ? memParent : null, pids ? pidsParent : null]) {
         if (p) for (const d of subdirs(p)) names.add(path.basename(d))
       }
-      return [...names].map(
+      const groups = [...names].map(
         (n) =>
           new V1Group(
             memory && fs.existsSync(path.join(memParent!, n)) ? path.join(memParent!, n) : null,
             pids && fs.existsSync(path.join(pidsParent!, n)) ? path.join(pidsParent!, n) : null,
           ),
       )
+      return groups
+    },
+    async dispose() {
+      for (const p of [memParent, pidsParent]) if (p) await fsp.rmdir(p).catch(() => {})
     },
   }
 }

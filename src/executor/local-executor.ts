@@ -277,6 +277,9 @@ export class LocalExecutor implements Executor {
     while (this.finishing.size) await Promise.all([...this.finishing])
     await Promise.all([...this.cleanups])
     this.etc.remove()
+    await this.cgroups?.dispose()
+    // Leave no empty work root behind (test servers make many); a non-empty one stays.
+    await fsp.rmdir(this.workRoot).catch(() => {})
   }
 
   private pump(): void {
