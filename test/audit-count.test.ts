@@ -1,5 +1,6 @@
 // total_results is exact whichever way it is counted: the trigger-kept counters, a selective
-// index count, or a capped count of a time window and of its complement. Runs the query layer on
+// index count, a seq span for a plain time window, or a capped count of a time window and of its
+// complement. Runs the query layer on
 // each store with a tiny cap so every path is taken, and compares with a plain count(*),
 // including after deletes and after rows were changed behind the server's back.
 import assert from 'node:assert/strict'
@@ -44,16 +45,23 @@ for (const store of stores()) {
       ['v2 type comparison', { scope: all, conditions: [{ column: 'type', op: '>', values: ['audit.app.d'] }], createdAt: [] }, 'counters'],
       ['actees', { scope: all, conditions: [{ column: 'actee', op: 'in', values: ['actee-1', 'actee-2'] }], createdAt: [] }, 'selective'],
       ['guid', { scope: all, conditions: [{ column: 'guid', op: '=', values: ['nope'] }], createdAt: [] }, 'selective'],
-      ['recent window', { scope: all, conditions: [], createdAt: [{ gte: [at(395)] }] }, 'window-inside'],
-      ['old window', { scope: all, conditions: [], createdAt: [{ lt: [at(397)] }] }, 'window-complement'],
-      ['middle window', { scope: all, conditions: [], createdAt: [{ gt: [at(100)], lt: [at(300)] }] }, 'window-full'],
+      ['recent window', { scope: all, conditions: [], createdAt: [{ gte: [at(395)] }] }, 'span'],
+      ['old window', { scope: all, conditions: [], createdAt: [{ lt: [at(397)] }] }, 'span'],
+      ['middle window', { scope: all, conditions: [], createdAt: [{ gt: [at(100)], lt: [at(300)] }] }, 'span'],
+      ['two windows (v2 q twice)', { scope: all, conditions: [], createdAt: [{ gte: [at(50)] }, { lte: [at(60)] }] }, 'span'],
+      ['empty window', { scope: all, conditions: [], createdAt: [{ gt: [at(300)], lt: [at(100)] }] }, 'span'],
+      ['window past the end', { scope: all, conditions: [], createdAt: [{ gt: [at(5000)] }] }, 'span'],
+      ['recent window, types', { scope: all, conditions: [{ column: 'type', op: 'in', values: TYPES }], createdAt: [{ gte: [at(395)] }] }, 'window-inside'],
+      ['old window, types', { scope: all, conditions: [{ column: 'type', op: 'in', values: TYPES }], createdAt: [{ lt: [at(397)] }] }, 'window-complement'],
+      ['middle window, types', { scope: all, conditions: [{ column: 'type', op: 'in', values: TYPES }], createdAt: [{ gt: [at(100)], lt: [at(300)] }] }, 'window-full'],
       ['not actees', { scope: all, conditions: [{ column: 'actee', op: 'not in', values: ['actee-3'] }], createdAt: [] }, 'window-complement'],
       ['not actees in a scope and window', {
         scope: { all: false, spaces: ['s2'], orgs: ['o1'] },
         conditions: [{ column: 'actee', op: 'not in', values: ['actee-4', 'actee-7'] }, { column: 'type', op: 'in', values: TYPES.slice(1) }],
         createdAt: [{ gte: [at(10)] }],
       }, 'window-complement'],
-      ['whole seconds', { scope: all, conditions: [], createdAt: [{ eq: [at(7), at(9)] }] }, 'window-inside'],
+      ['whole seconds', { scope: all, conditions: [], createdAt: [{ eq: [at(7), at(9), at(8)] }] }, 'span'],
+      ['whole seconds in a scope', { scope: { all: false, spaces: [], orgs: ['o1', 'o2'] }, conditions: [], createdAt: [{ eq: [at(7), at(9)] }] }, 'window-inside'],
       ['never', { scope: all, conditions: [], createdAt: [], never: true }, 'counters'],
     ]
 
@@ -70,10 +78,12 @@ for (const store of stores()) {
       await check('fresh')
     })
 
-    it('stays exact after deletes (pruning) and after rows were changed directly', async () => {
+    it('stays exact after deletes (pruning, or a hole) and after rows were changed directly', async () => {
       await sql`delete from events where seq <= 37`.execute(s.db)
       await sql`update events set type = 'audit.app.create', space_guid = 's6' where seq % 7 = 0`.execute(s.db)
       await sql`update events set organization_guid = 'o9' where seq between 200 and 210`.execute(s.db)
+      // A hole in the seqs: time windows can no longer be counted as seq spans.
+      await sql`delete from events where seq = 250`.execute(s.db)
       await check('changed')
     })
   })

@@ -114,12 +114,14 @@ export function pageQuery(f: EventFilter, paging: Paging, order: EventOrder): Ra
  *
  * - no actee/guid/time condition: a sum over `event_counts` (or the one-row `event_totals`);
  * - a positive actee or guid condition: count(*) through that index (selective by nature);
+ * - a time window and nothing else, for a global reader: a difference of seqs (spanPlan);
  * - otherwise (time windows, `target_guids[not]`, v2 actee comparisons): count the matches with
  *   a cap; past the cap count the complement with a cap and subtract it from the counters; only
  *   when both sides are large does it count the matches in full.
  */
 export type CountPlan =
   | { readonly kind: 'counters'; readonly query: RawBuilder<{ n: number | string }> }
+  | { readonly kind: 'span'; readonly query: RawBuilder<Record<string, number | string | null>>; readonly intervals: readonly Interval[]; readonly fallback: NonSpanPlan }
   | { readonly kind: 'selective'; readonly query: RawBuilder<{ n: number | string }> }
   | {
       readonly kind: 'window'
@@ -134,7 +136,65 @@ function countersQuery(f: EventFilter): RawBuilder<{ n: number | string }> {
   return sql<{ n: number }>`select coalesce(sum(n), 0) as n from event_counts where ${and(counted)}`
 }
 
+type NonSpanPlan = Exclude<CountPlan, { kind: 'span' }>
+
+/** A half-open time interval [from, to) in epoch milliseconds; ±Infinity for open ends. */
+export type Interval = readonly [number, number]
+
+function intersect(a: readonly Interval[], b: readonly Interval[]): Interval[] {
+  const out: Interval[] = []
+  for (const [a0, a1] of a) for (const [b0, b1] of b) if (Math.max(a0, b0) < Math.min(a1, b1)) out.push([Math.max(a0, b0), Math.min(a1, b1)])
+  return out.sort((x, y) => x[0] - y[0])
+}
+
+/** Merges overlapping or touching intervals. */
+function union(xs: readonly Interval[]): Interval[] {
+  const out: [number, number][] = []
+  for (const [x0, x1] of [...xs].sort((p, q) => p[0] - q[0])) {
+    const last = out.at(-1)
+    if (last && x0 <= last[1]) last[1] = Math.max(last[1], x1)
+    else out.push([x0, x1])
+  }
+  return out
+}
+
+/** The created_at conditions as disjoint intervals, with the semantics of timestampConditions. */
+export function timeIntervals(list: readonly TimestampOps[]): Interval[] {
+  let acc: Interval[] = [[-Infinity, Infinity]]
+  for (const ops of list) {
+    if (ops.eq) acc = intersect(acc, union(ops.eq.map((t) => [t.getTime(), t.getTime() + 1000] as const)))
+    for (const t of ops.lt ?? []) acc = intersect(acc, [[-Infinity, t.getTime()]])
+    for (const t of ops.lte ?? []) acc = intersect(acc, [[-Infinity, t.getTime() + 1000]])
+    for (const t of ops.gt ?? []) acc = intersect(acc, [[t.getTime() + 1000, Infinity]])
+    for (const t of ops.gte ?? []) acc = intersect(acc, [[t.getTime(), Infinity]])
+  }
+  return union(acc)
+}
+
+/**
+ * A time window over all events (a global reader, no other filter): since created_at never
+ * decreases along seq, the events at or after an instant are a suffix of the seq order, so the
+ * window's size is a difference of seqs found by index probes, provided the table's seqs are
+ * contiguous (rows = max - min + 1, which the counters tell in O(1)).
+ */
+function spanPlan(f: EventFilter, fallback: NonSpanPlan): CountPlan | undefined {
+  if (!f.scope.all || f.never || f.conditions.length || !f.createdAt.some((o) => Object.keys(o).length)) return undefined
+  const intervals = timeIntervals(f.createdAt)
+  const bounds = [...new Set(intervals.flat().filter(Number.isFinite))]
+  const probes = bounds.map(
+    (b, i) => sql`(select seq from events where created_at >= ${new Date(b)} order by created_at, seq limit 1) as ${sql.ref(`b${i}`)}`,
+  )
+  const query = sql<Record<string, number | string | null>>`select (select n from event_totals where id = 1) as total,
+    (select min(seq) from events) as lo, (select max(seq) from events) as hi${sql.join(probes.map((p) => sql`, ${p}`), sql``)}`
+  return { kind: 'span', query, intervals, fallback }
+}
+
 export function countPlan(f: EventFilter, cap = COUNT_CAP): CountPlan {
+  const window = windowPlan(f, cap)
+  return spanPlan(f, window) ?? window
+}
+
+function windowPlan(f: EventFilter, cap: number): NonSpanPlan {
   const residual = residualParts(f)
   if (!residual.length) return { kind: 'counters', query: countersQuery(f) }
   const where = whereSql(f)
@@ -157,7 +217,25 @@ async function one(db: Db, q: RawBuilder<{ n: number | string }>): Promise<numbe
 
 /** The exact number of events the filter matches, and which way it was counted. */
 export async function countEventsHow(db: Db, f: EventFilter, cap = COUNT_CAP): Promise<{ n: number; how: string }> {
-  const plan = countPlan(f, cap)
+  let plan = countPlan(f, cap)
+  if (plan.kind === 'span') {
+    const r = (await plan.query.execute(db)).rows[0]!
+    const total = Number(r.total ?? 0)
+    const lo = Number(r.lo)
+    const hi = Number(r.hi)
+    if (total === 0) return { n: 0, how: 'span' }
+    if (hi - lo + 1 === total) {
+      const bounds = [...new Set(plan.intervals.flat().filter(Number.isFinite))]
+      const first = (t: number) => {
+        if (t === -Infinity) return lo
+        if (t === Infinity) return hi + 1
+        const v = r[`b${bounds.indexOf(t)}`]
+        return v === null || v === undefined ? hi + 1 : Number(v)
+      }
+      return { n: plan.intervals.reduce((n, [a, b]) => n + (first(b) - first(a)), 0), how: 'span' }
+    }
+    plan = plan.fallback
+  }
   if (plan.kind !== 'window') return { n: await one(db, plan.query), how: plan.kind }
   const inside = await one(db, plan.inside)
   if (inside <= cap) return { n: inside, how: 'window-inside' }
