@@ -46,50 +46,47 @@ let cachedPrefix = ''
 
 /** Go's `2006-01-02T15:04:05.999999-07:00` in UTC: microseconds without trailing zeros, `+00:00`. */
 export function timestampOf(ns: bigint): string {
-  const micros = ns / 1000n
-  const second = Number(micros / 1_000_000n)
+  // Microseconds since the epoch fit a double exactly (< 2^53 until the year 2255).
+  const micros = Number(ns / 1000n)
+  const second = Math.floor(micros / 1_000_000)
   if (second !== cachedSecond) {
     cachedSecond = second
     cachedPrefix = new Date(second * 1000).toISOString().slice(0, 19)
   }
-  let frac = Number(micros % 1_000_000n)
-  if (frac < 0) frac += 1_000_000
+  let frac = micros - second * 1_000_000
   if (frac === 0) return `${cachedPrefix}+00:00`
-  return `${cachedPrefix}.${String(frac).padStart(6, '0').replace(/0+$/, '')}+00:00`
-}
-
-interface Parts {
-  readonly middle: string
-}
-
-const partsCache = new WeakMap<object, Map<string, Parts>>()
-
-/** HOSTNAME APP-NAME PROCID MSGID SD, cached per tags object (shared by a task's envelopes). */
-function partsOf(e: Envelope, withMetadata: boolean): Parts {
-  let byKey = partsCache.get(e.tags)
-  if (!byKey) {
-    byKey = new Map()
-    partsCache.set(e.tags, byKey)
+  let digits = 6
+  while (frac % 10 === 0) {
+    frac /= 10
+    digits--
   }
-  const key = `${e.sourceId}\u0000${e.instanceId}\u0000${withMetadata ? 1 : 0}`
-  let p = byKey.get(key)
-  if (!p) {
+  return `${cachedPrefix}.${String(frac).padStart(digits, '0')}+00:00`
+}
+
+/** HOSTNAME APP-NAME PROCID MSGID SD between the timestamp and the message, per tags object. */
+const middles = new WeakMap<object, [string | undefined, string | undefined]>()
+
+function middleOf(e: Envelope, withMetadata: boolean): string {
+  let pair = middles.get(e.tags)
+  if (!pair) middles.set(e.tags, (pair = [undefined, undefined]))
+  const i = withMetadata ? 1 : 0
+  let m = pair[i]
+  if (m === undefined) {
     const host = hostnameOf(e.tags) || '-'
     const app = e.sourceId.slice(0, 48) || '-'
     const pid = procIdOf(e.tags.source_type ?? '', e.instanceId) || '-'
     const sd = withMetadata ? structuredDataOf(e.tags) : '-'
-    p = { middle: ` ${host} ${app} ${pid} - ${sd} ` }
-    byKey.set(key, p)
+    m = pair[i] = ` ${host} ${app} ${pid} - ${sd} `
   }
-  return p
+  return m
 }
 
 /** One RFC 5424 message (no transport framing), ending in `\n`. */
 export function rfc5424(e: Envelope, withMetadata = true): string {
   let msg = e.payload
-  if (msg.includes('\u0000')) msg = msg.replace(/\u0000/g, '')
-  if (!msg.endsWith('\n')) msg += '\n'
-  return `<${e.type === 'ERR' ? 11 : 14}>1 ${timestampOf(e.timestamp)}${partsOf(e, withMetadata).middle}${msg}`
+  if (msg.indexOf('\u0000') >= 0) msg = msg.replace(/\u0000/g, '')
+  if (msg.charCodeAt(msg.length - 1) !== 10) msg += '\n'
+  return `<${e.type === 'ERR' ? 11 : 14}>1 ${timestampOf(e.timestamp)}${middleOf(e, withMetadata)}${msg}`
 }
 
 /** RFC 6587 octet counting, as the agent writes to syslog:// and syslog-tls:// drains. */
