@@ -3,7 +3,8 @@
 // kind through the real server, next to the raw SQL the endpoint runs (the same count and page
 // queries, through the same driver, without HTTP, auth or JSON), in the same run.
 //   node --import tsx bench/audit-events.ts [--events 1000000] [--stores postgres,embedded]
-//     [--iterations 100] [--port 55700] [--json results.json]
+//     [--iterations 100] [--port 55700] [--json results.json] [--verify]
+// --verify also times `cf-ledger verify` over the seeded ledger.
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -16,6 +17,7 @@ import type { EventScope } from '../src/authz/permissions.ts'
 import { countEventsHow, pageQuery, type EventFilter, type EventOrder } from '../src/queries/events.ts'
 import { openStore, type Db } from '../src/store/store.ts'
 import { startCluster } from '../scripts/pg-cluster.ts'
+import { spawnSync } from 'node:child_process'
 import { Api, createUser, expectOk, grant } from '../test/support/client.ts'
 import { freshStore, startServer, type StoreKind } from '../test/support/server.ts'
 import { ms, now, summarize, table, type Summary } from './stats.ts'
@@ -24,6 +26,7 @@ const args = new Map<string, string>()
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i]!.replace(/^--/, '')
   if (a === '10m') args.set('events', '10000000')
+  else if (a === 'verify') args.set(a, '')
   else args.set(a, process.argv[++i] ?? '')
 }
 const EVENTS = Number(args.get('events') ?? 1_000_000)
@@ -32,6 +35,7 @@ const ITERATIONS = Number(args.get('iterations') ?? 100)
 const WARMUP = Math.max(5, Math.floor(ITERATIONS / 10))
 const PORT = Number(args.get('port') ?? 55700)
 const JSON_OUT = args.get('json')
+const VERIFY = args.has('verify')
 
 // The seeded world: 100 orgs x 10 spaces x 10 apps, 500 users, events spread over 30 days.
 const ORGS = 100
@@ -369,6 +373,16 @@ try {
     console.log()
     table([`${store} (ms)`, 'http p50', 'http p99', 'sql p50', 'sql p99', 'x p50', 'total', 'count'], rows)
     console.log()
+    if (VERIFY) {
+      const t = now()
+      const env: NodeJS.ProcessEnv = { ...process.env }
+      delete env.DATABASE_URL
+      if (seeded.databaseUrl) env.DATABASE_URL = seeded.databaseUrl
+      const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, '..', 'src/cli/main.ts'), 'verify', '--data-dir', seeded.dataDir], { env, encoding: 'utf8' })
+      const seconds = ms(now() - t) / 1000
+      console.log(`${store}: cf-ledger verify took ${seconds.toFixed(1)} s (exit ${r.status}): ${r.stdout.trim().split('\n')[0]}`)
+      results.push({ store, events: EVENTS, case: 'verify', seconds, exit: r.status })
+    }
   }
   if (JSON_OUT) fs.writeFileSync(JSON_OUT, JSON.stringify({ at: new Date().toISOString(), loadavg: os.loadavg(), results }, null, 2))
 } finally {
