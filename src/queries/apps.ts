@@ -3,7 +3,7 @@ import type { Requirement } from '../messages/label-selector.ts'
 import type { Paging, TimestampOps } from '../messages/list-query.ts'
 import type { AppRow, SpaceRow } from '../store/schema.ts'
 import type { Db } from '../store/store.ts'
-import { labelConditions, paginate, timestampConditions, type Order } from './list.ts'
+import { labelConditions, paginate, timestampConditions, type Order, readableSpaceCondition } from './list.ts'
 
 export interface AppFilters {
   readonly names?: readonly string[]
@@ -32,15 +32,8 @@ export async function findApp(db: Db, guid: string): Promise<AppWithSpace | unde
 
 export function listApps(db: Db, perms: Permissions, f: AppFilters, paging: Paging, order: Order) {
   let q = db.selectFrom('apps').innerJoin('spaces', 'spaces.guid', 'apps.space_guid').selectAll('apps')
-  const readable = perms.readableSpaces()
-  if (!readable.all) {
-    q = q.where((eb) =>
-      eb.or([
-        readable.spaces.length ? eb('apps.space_guid', 'in', readable.spaces) : eb.val(false),
-        readable.orgs.length ? eb('spaces.organization_guid', 'in', readable.orgs) : eb.val(false),
-      ]),
-    )
-  }
+  const scope = readableSpaceCondition(perms, 'apps.space_guid', 'spaces.organization_guid')
+  if (scope) q = q.where(scope)
   if (f.names) q = q.where('apps.name', 'in', [...f.names])
   if (f.guids) q = q.where('apps.guid', 'in', [...f.guids])
   if (f.spaceGuids) q = q.where('apps.space_guid', 'in', [...f.spaceGuids])

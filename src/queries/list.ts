@@ -1,4 +1,5 @@
 import { sql, type Expression, type SelectQueryBuilder, type SqlBool } from 'kysely'
+import type { Permissions } from '../authz/permissions.ts'
 import type { Paging, TimestampOps } from '../messages/list-query.ts'
 import type { Requirement } from '../messages/label-selector.ts'
 
@@ -70,4 +71,17 @@ export function labelConditions(column: string, reqs: readonly Requirement[]): E
         return sql<SqlBool>`coalesce((${ref} ->> ${r.key}) not in (${sql.join(r.values)}), true)`
     }
   })
+}
+
+/**
+ * CC's readable-space scope as one SQL condition: a space role in the row's space, or org manager
+ * of its org. Undefined for callers who read everything.
+ */
+export function readableSpaceCondition(perms: Permissions, spaceColumn: string, orgColumn: string): Expression<SqlBool> | undefined {
+  const r = perms.readableSpaces()
+  if (r.all) return undefined
+  const parts: Expression<SqlBool>[] = []
+  if (r.spaces.length) parts.push(sql<SqlBool>`${sql.ref(spaceColumn)} in (${sql.join(r.spaces)})`)
+  if (r.orgs.length) parts.push(sql<SqlBool>`${sql.ref(orgColumn)} in (${sql.join(r.orgs)})`)
+  return parts.length ? sql<SqlBool>`(${sql.join(parts, sql` or `)})` : sql<SqlBool>`false`
 }

@@ -4,7 +4,7 @@ import type { Paging, TimestampOps } from '../messages/list-query.ts'
 import type { PackageRow } from '../store/schema.ts'
 import type { Db } from '../store/store.ts'
 import { findApp, type AppWithSpace } from './apps.ts'
-import { labelConditions, paginate, timestampConditions, type Order } from './list.ts'
+import { labelConditions, paginate, timestampConditions, type Order, readableSpaceCondition } from './list.ts'
 
 export interface PackageFilters {
   readonly guids?: readonly string[]
@@ -36,15 +36,8 @@ export function listPackages(db: Db, perms: Permissions, f: PackageFilters, pagi
     .innerJoin('apps', 'apps.guid', 'packages.app_guid')
     .innerJoin('spaces', 'spaces.guid', 'apps.space_guid')
     .selectAll('packages')
-  const readable = perms.readableSpaces()
-  if (!readable.all) {
-    q = q.where((eb) =>
-      eb.or([
-        readable.spaces.length ? eb('apps.space_guid', 'in', readable.spaces) : eb.val(false),
-        readable.orgs.length ? eb('spaces.organization_guid', 'in', readable.orgs) : eb.val(false),
-      ]),
-    )
-  }
+  const scope = readableSpaceCondition(perms, 'apps.space_guid', 'spaces.organization_guid')
+  if (scope) q = q.where(scope)
   if (f.guids) q = q.where('packages.guid', 'in', [...f.guids])
   if (f.states) q = q.where('packages.state', 'in', [...f.states])
   if (f.types) q = q.where('packages.type', 'in', [...f.types])

@@ -2,7 +2,7 @@ import type { Permissions } from '../authz/permissions.ts'
 import type { Requirement } from '../messages/label-selector.ts'
 import type { Paging, TimestampOps } from '../messages/list-query.ts'
 import type { Db } from '../store/store.ts'
-import { labelConditions, paginate, timestampConditions, type Order } from './list.ts'
+import { labelConditions, paginate, timestampConditions, type Order, readableSpaceCondition } from './list.ts'
 
 export interface SpaceFilters {
   readonly names?: readonly string[]
@@ -19,16 +19,8 @@ export function findSpace(db: Db, guid: string) {
 
 export function listSpaces(db: Db, perms: Permissions, f: SpaceFilters, paging: Paging, order: Order) {
   let q = db.selectFrom('spaces').selectAll()
-  const readable = perms.readableSpaces()
-  if (!readable.all) {
-    const { orgs, spaces } = readable
-    q = q.where((eb) =>
-      eb.or([
-        orgs.length ? eb('organization_guid', 'in', orgs) : eb.val(false),
-        spaces.length ? eb('guid', 'in', spaces) : eb.val(false),
-      ]),
-    )
-  }
+  const scope = readableSpaceCondition(perms, 'guid', 'organization_guid')
+  if (scope) q = q.where(scope)
   if (f.names) q = q.where('name', 'in', [...f.names])
   if (f.guids) q = q.where('guid', 'in', [...f.guids])
   if (f.organizationGuids) q = q.where('organization_guid', 'in', [...f.organizationGuids])

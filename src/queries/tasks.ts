@@ -2,7 +2,7 @@ import type { Permissions } from '../authz/permissions.ts'
 import type { Requirement } from '../messages/label-selector.ts'
 import type { Paging, TimestampOps } from '../messages/list-query.ts'
 import type { Db } from '../store/store.ts'
-import { labelConditions, paginate, timestampConditions, type Order } from './list.ts'
+import { labelConditions, paginate, timestampConditions, type Order, readableSpaceCondition } from './list.ts'
 
 export interface TaskFilters {
   readonly guids?: readonly string[]
@@ -28,15 +28,8 @@ export function findTask(db: Db, guid: string) {
 
 export function listTasks(db: Db, perms: Permissions, f: TaskFilters, paging: Paging, order: Order) {
   let q = tasksOfLiveApps(db)
-  const readable = perms.readableSpaces()
-  if (!readable.all) {
-    q = q.where((eb) =>
-      eb.or([
-        readable.spaces.length ? eb('tasks.space_guid', 'in', readable.spaces) : eb.val(false),
-        readable.orgs.length ? eb('tasks.organization_guid', 'in', readable.orgs) : eb.val(false),
-      ]),
-    )
-  }
+  const scope = readableSpaceCondition(perms, 'tasks.space_guid', 'tasks.organization_guid')
+  if (scope) q = q.where(scope)
   if (f.guids) q = q.where('tasks.guid', 'in', [...f.guids])
   if (f.names) q = q.where('tasks.name', 'in', [...f.names])
   if (f.states) q = q.where('tasks.state', 'in', [...f.states])

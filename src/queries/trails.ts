@@ -2,7 +2,7 @@ import { sql } from 'kysely'
 import type { Permissions } from '../authz/permissions.ts'
 import type { Paging, TimestampOps } from '../messages/list-query.ts'
 import type { Db } from '../store/store.ts'
-import { paginate, timestampConditions, type Order } from './list.ts'
+import { paginate, timestampConditions, type Order, readableSpaceCondition } from './list.ts'
 
 export interface TrailFilters {
   readonly actorGuids?: readonly string[]
@@ -24,15 +24,8 @@ export function findTaskForTrail(db: Db, guid: string) {
 
 export function searchTrails(db: Db, perms: Permissions, f: TrailFilters, paging: Paging, order: Order) {
   let q = db.selectFrom('tasks').selectAll()
-  const readable = perms.readableSpaces()
-  if (!readable.all) {
-    q = q.where((eb) =>
-      eb.or([
-        readable.spaces.length ? eb('space_guid', 'in', readable.spaces) : eb.val(false),
-        readable.orgs.length ? eb('organization_guid', 'in', readable.orgs) : eb.val(false),
-      ]),
-    )
-  }
+  const scope = readableSpaceCondition(perms, 'space_guid', 'organization_guid')
+  if (scope) q = q.where(scope)
   if (f.actorGuids) q = q.where(sql<string>`created_by ->> 'guid'`, 'in', [...f.actorGuids])
   if (f.actorUsernames) q = q.where(sql<string>`created_by ->> 'username'`, 'in', [...f.actorUsernames])
   if (f.appGuids) q = q.where('app_guid', 'in', [...f.appGuids])

@@ -4,7 +4,7 @@ import { APP_EVENT_TYPES } from '../../../audit/event-types.ts'
 import { notFound } from '../../../errors/api-error.ts'
 import { listQuery, pagingOf } from '../../../messages/list-query.ts'
 import { processesOfApp } from '../../../queries/apps.ts'
-import { paginate } from '../../../queries/list.ts'
+import { paginate, readableSpaceCondition } from '../../../queries/list.ts'
 import { presentProcess, presentProcessStats } from '../../../presenters/v3/app.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import type { ProcessRow } from '../../../store/schema.ts'
@@ -98,15 +98,8 @@ export function processRoutes(deps: { db: Db }): Route[] {
         const q = ctx.query as z.infer<typeof listSchema>
         const c = commonList(q)
         let qb = db.selectFrom('processes').innerJoin('apps', 'apps.guid', 'processes.app_guid').innerJoin('spaces', 'spaces.guid', 'apps.space_guid').selectAll('processes').select('apps.space_guid as space_guid')
-        const readable = ctx.perms.readableSpaces()
-        if (!readable.all) {
-          qb = qb.where((eb) =>
-            eb.or([
-              readable.spaces.length ? eb('apps.space_guid', 'in', readable.spaces) : eb.val(false),
-              readable.orgs.length ? eb('spaces.organization_guid', 'in', readable.orgs) : eb.val(false),
-            ]),
-          )
-        }
+        const scope = readableSpaceCondition(ctx.perms, 'apps.space_guid', 'spaces.organization_guid')
+        if (scope) qb = qb.where(scope)
         if (q.guids) qb = qb.where('processes.guid', 'in', q.guids)
         if (q.types) qb = qb.where('processes.type', 'in', q.types)
         if (q.app_guids) qb = qb.where('processes.app_guid', 'in', q.app_guids)
