@@ -26,7 +26,8 @@ for (const store of stores()) {
         await c.query(`alter database ${new URL(fresh.databaseUrl).pathname.slice(1)} set synchronous_commit = off`)
         await c.end()
       }
-      const env = { CF_LEDGER_CHECKPOINT_INTERVAL: '2' }
+      // A long token lifetime: on a loaded machine the run can outlast the default 20 minutes.
+      const env = { CF_LEDGER_CHECKPOINT_INTERVAL: '2', CF_LEDGER_ACCESS_TOKEN_TTL: '86400' }
       const first = await startServer(store, { env, ...fresh })
       servers.push(first)
       // PostgreSQL: a second server process on the same database appends concurrently.
