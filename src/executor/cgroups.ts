@@ -320,21 +320,23 @@ async function detectV1(mounts: Mount[], parentName: string): Promise<CgroupDriv
       const memDir = memory ? path.join(memParent!, n) : null
       const pidsDir = pids ? path.join(pidsParent!, n) : null
       const group = new V1Group(memDir, pidsDir)
+      const makeMemory = async (dir: string) => {
+        await fsp.mkdir(memParent!, { recursive: true })
+        await freshDir(dir)
+        if (limits.memoryBytes !== null) {
+          await fsp.writeFile(path.join(dir, 'memory.limit_in_bytes'), String(limits.memoryBytes))
+          // memsw ≥ limit_in_bytes is required, so it is written second: memory + swap = memory.
+          if (memsw) await fsp.writeFile(path.join(dir, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes))
+        }
+      }
+      const makePids = async (dir: string) => {
+        await fsp.mkdir(pidsParent!, { recursive: true })
+        await freshDir(dir)
+        if (limits.pids !== null) await fsp.writeFile(path.join(dir, 'pids.max'), String(limits.pids))
+      }
       try {
-        if (memDir) {
-          await fsp.mkdir(memParent!, { recursive: true })
-          await freshDir(memDir)
-          if (limits.memoryBytes !== null) {
-            await fsp.writeFile(path.join(memDir, 'memory.limit_in_bytes'), String(limits.memoryBytes))
-            // memsw ≥ limit_in_bytes is required, so it is written second: memory + swap = memory.
-            if (memsw) await fsp.writeFile(path.join(memDir, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes))
-          }
-        }
-        if (pidsDir) {
-          await fsp.mkdir(pidsParent!, { recursive: true })
-          await freshDir(pidsDir)
-          if (limits.pids !== null) await fsp.writeFile(path.join(pidsDir, 'pids.max'), String(limits.pids))
-        }
+        const made = await Promise.allSettled([memDir ? makeMemory(memDir) : null, pidsDir ? makePids(pidsDir) : null])
+        for (const m of made) if (m.status === 'rejected') throw m.reason
       } catch (err) {
         await group.remove().catch(() => {})
         throw err

@@ -311,14 +311,19 @@ export class LocalExecutor implements Executor {
       fs.chownSync(taskDir, uid, gid)
       fs.chownSync(path.join(taskDir, 'tmp'), uid, gid)
     }
-    await copyTree(spec.dropletDir, path.join(taskDir, 'app'), owner)
-    if (this.cgroups) {
-      const l = spec.limits
-      job.cgroup = await this.cgroups.create(cgroupNameOf(spec.taskGuid), {
-        memoryBytes: l.memoryMb > 0 ? Math.floor(l.memoryMb * MB) : null,
-        pids: l.pids > 0 ? l.pids + (this.bwrap ? BWRAP_PROCS : 0) : null,
-      })
+    const l = spec.limits
+    const limits = {
+      memoryBytes: l.memoryMb > 0 ? Math.floor(l.memoryMb * MB) : null,
+      pids: l.pids > 0 ? l.pids + (this.bwrap ? BWRAP_PROCS : 0) : null,
     }
+    // Side by side; a cgroup made for a copy that failed is removed by the caller.
+    const [copied, group] = await Promise.allSettled([
+      copyTree(spec.dropletDir, path.join(taskDir, 'app'), owner),
+      this.cgroups ? this.cgroups.create(cgroupNameOf(spec.taskGuid), limits) : Promise.resolve(undefined),
+    ])
+    if (group.status === 'fulfilled') job.cgroup = group.value
+    if (copied.status === 'rejected') throw copied.reason
+    if (group.status === 'rejected') throw group.reason
   }
 
   private launchArgs(job: Job): { file: string; args: string[]; cwd: string; env: NodeJS.ProcessEnv } {
@@ -346,7 +351,8 @@ export class LocalExecutor implements Executor {
         '-c',
         spec.command,
       ]
-      exec = setpriv ? [...setprivArgs(setpriv, false), ...sandbox] : sandbox
+      // bwrap sets no_new_privs itself and dies with its parent: no setpriv needed (one exec less).
+      exec = sandbox
     } else {
       // No sandbox: CF's paths do not exist, so HOME/TMPDIR point at the real working copy.
       for (const [k, sandboxPath, real] of [
@@ -752,7 +758,7 @@ async function probeBwrap(
         '-c',
         `test "$(pwd)" = ${SANDBOX_APP_DIR} && touch ok && test -w /tmp && test -r /etc/passwd`,
       ]
-      const argv = tools.setpriv ? [...setprivArgs(tools.setpriv, false), ...sandbox] : sandbox
+      const argv = sandbox
       const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
         const c = spawn(argv[0]!, argv.slice(1), {
           stdio: ['ignore', 'ignore', 'pipe'],
