@@ -186,7 +186,9 @@ table(
       return [s === bare ? 'bare spawn sh -c true' : s.label, a.p50, a.p99, b.p50, b.p99, fmt(a.p50 / bs.p50), fmt(b.p50 / bt.p50)]
     }),
 )
-console.log('\nwhere the executor time goes, p50 ms: queue, working copy + cgroup, spawn + cgroup join, run (sandbox set-up, sh, teardown), pipes drained, OOM/disk checks')
+console.log(
+  '\nwhere the executor time goes, p50 ms: queue; prepare = working copy ‖ cgroups; spawn = fork+exec of the wrapper; run = cgroup move ‖ `started`, then sandbox set-up, sh, teardown; drain = pipes; check = OOM and disk',
+)
 const keys = ['queuedMs', 'prepareMs', 'spawnMs', 'runMs', 'drainMs', 'checkMs'] as const
 table(
   ['', 'queue', 'prepare', 'spawn', 'run', 'drain', 'check'],
