@@ -39,6 +39,7 @@ import { resourceMatchRoutes } from './http/routes/v3/resource-matches.ts'
 import { JobRunner } from './jobs/runner.ts'
 import { openStore } from './store/store.ts'
 import { createLogPipeline } from './logs/pipeline.ts'
+import { deleteServiceInstancesInSpace } from './actions/service-instances.ts'
 import { SyslogForwarder } from './export/forwarder.ts'
 import { advisoryLockLeader, soleLeader } from './export/leader.ts'
 import { EventStreams } from './export/stream.ts'
@@ -100,7 +101,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   const jobs = new JobRunner(
     db,
     {
-      ...deleteJobHandlers([deleteAppsInSpace]),
+      ...deleteJobHandlers([deleteServiceInstancesInSpace, deleteAppsInSpace]),
       ...quotaJobHandlers(),
       'app.delete': async (tx, job, afterCommit) => cancelAfterCommit(afterCommit, await deleteApp(tx, job.resource_guid, job.actor)),
     },

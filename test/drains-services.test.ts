@@ -179,5 +179,19 @@ for (const store of stores()) {
       const patched = await dev.patch(`/v3/service_instances/${ok.body.guid}`, { syslog_drain_url: 'syslog://192.0.2.1:514' })
       assert.equal(patched.status, 422)
     })
+
+    it('deleting a space deletes its user-provided instances and their bindings, with their events', async () => {
+      const s2 = expectOk(await admin.post('/v3/spaces', { name: 'doomed', relationships: { organization: { data: { guid: orgGuid } } } }), 201).body.guid
+      const app2 = expectOk(await admin.post('/v3/apps', { name: 'doomed-app', relationships: { space: { data: { guid: s2 } } } }), 201).body.guid
+      const si = expectOk(await admin.post('/v3/service_instances', { type: 'user-provided', name: 'doomed-drain', syslog_drain_url: 'syslog://127.0.0.1:9', relationships: { space: { data: { guid: s2 } } } }), 201).body
+      const b = expectOk(await admin.post('/v3/service_credential_bindings', { type: 'app', relationships: { app: { data: { guid: app2 } }, service_instance: { data: { guid: si.guid } } } }), 201).body
+      const del = await admin.delete(`/v3/spaces/${s2}`)
+      assert.equal(del.status, 202)
+      const job = await admin.waitForJob(del.headers.get('location')!)
+      assert.equal(job.body.state, 'COMPLETE', JSON.stringify(job.body))
+      assert.equal((await admin.get(`/v3/service_instances/${si.guid}`)).status, 404)
+      assert.equal((await events('audit.service_binding.delete', b.guid)).length, 1)
+      assert.equal((await events('audit.user_provided_service_instance.delete', si.guid)).length, 1)
+    })
   })
 }

@@ -147,3 +147,24 @@ export async function deleteUserProvided(ctx: ActionContext, si: ServiceInstance
 export async function recordCredentialsShow(ctx: ActionContext, si: ServiceInstanceRow, orgGuid: string): Promise<void> {
   await ctx.db.transaction().execute((tx) => recordUpsiEvent(tx, ctx, SERVICE_EVENT_TYPES.userProvidedShow, si, orgGuid, {}))
 }
+
+/**
+ * Deleting a space deletes its user-provided instances (v3 space deletes are recursive): each
+ * app binding first, then the instance, each with its event, in the deleting job's transaction.
+ * Run it before the space's apps are deleted so the bindings' events are recorded.
+ */
+export async function deleteServiceInstancesInSpace(tx: Db, spaceGuid: string, actor: ActionContext['actor']): Promise<void> {
+  const space = await tx.selectFrom('spaces').select('organization_guid').where('guid', '=', spaceGuid).executeTakeFirst()
+  if (!space) return
+  const ctx: ActionContext = { db: tx, actor }
+  const instances = await tx.selectFrom('service_instances').selectAll().where('space_guid', '=', spaceGuid).orderBy('created_at').execute()
+  for (const si of instances) {
+    const bindings = await tx.selectFrom('service_bindings').selectAll().where('service_instance_guid', '=', si.guid).orderBy('created_at').execute()
+    for (const b of bindings) {
+      const app = await tx.selectFrom('apps').select('space_guid').where('guid', '=', b.app_guid).executeTakeFirstOrThrow()
+      await deleteBindingInTx(tx, ctx, b, app.space_guid, space.organization_guid)
+    }
+    await tx.deleteFrom('service_instances').where('guid', '=', si.guid).execute()
+    await recordUpsiEvent(tx, ctx, SERVICE_EVENT_TYPES.userProvidedDelete, si, space.organization_guid, {})
+  }
+}

@@ -420,6 +420,7 @@ export class DrainManager {
   private byApp = new Map<string, Drain[]>()
   private byBinding = new Map<string, Drain>()
   private reloading: Promise<void> = Promise.resolve()
+  private timer: NodeJS.Timeout | undefined
 
   constructor(
     private readonly db: Db,
@@ -429,8 +430,15 @@ export class DrainManager {
     private readonly logger: Logger,
   ) {}
 
-  /** Re-reads the bindings with drain URLs; unchanged drains keep their buffers. */
+  /**
+   * Re-reads the bindings with drain URLs; unchanged drains keep their buffers. Called after every
+   * binding change here, and every 30 s for changes made elsewhere (an app or space deleted).
+   */
   reload(): Promise<void> {
+    if (!this.timer) {
+      this.timer = setInterval(() => void this.reload(), 30_000)
+      this.timer.unref()
+    }
     this.reloading = this.reloading.then(() => this.doReload()).catch((err) => this.logger.error({ err }, 'could not load syslog drains'))
     return this.reloading
   }
@@ -487,6 +495,7 @@ export class DrainManager {
   }
 
   async close(graceMs: number): Promise<void> {
+    clearInterval(this.timer)
     await Promise.all([...this.byBinding.values()].map((d) => d.close(graceMs)))
     this.byBinding.clear()
     this.byApp.clear()
