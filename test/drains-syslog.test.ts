@@ -5,7 +5,12 @@ import { after, before, describe, it } from 'node:test'
 import { expectOk, type Api } from './support/client.ts'
 import { stores } from './support/server.ts'
 import { contextOf, createApp, decodePayload, line, startHarness, type FakeApp, type Harness } from './logs-harness.ts'
-import { HttpsReceiver, RawTcpReceiver, Rsyslog, rsyslogAvailable } from './logs-receivers.ts'
+import { HttpsReceiver, RawTcpReceiver, Rsyslog, freePort, rsyslogAvailable } from './logs-receivers.ts'
+import pino from 'pino'
+import { loadLogConfig } from '../src/logs/config.ts'
+import { DrainPolicy } from '../src/logs/drain-url.ts'
+import { Drain } from '../src/logs/drains.ts'
+import type { Envelope } from '../src/logs/envelope.ts'
 
 type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -214,3 +219,25 @@ for (const store of stores()) {
     })
   })
 }
+
+describe('drain buffer bounds', () => {
+  it('bounds the buffer by payload size as well as by lines, dropping the oldest and counting exactly', async () => {
+    const cfg = loadLogConfig({ CF_LEDGER_DRAIN_BUFFER_LINES: '1000', CF_LEDGER_DRAIN_BUFFER_BYTES: '1000' })
+    const notices: string[] = []
+    const port = await freePort() // nothing listens: the writer cannot deliver
+    const app = { guid: 'app-guid', name: 'a', spaceGuid: 's', spaceName: 's', orgGuid: 'o', orgName: 'o' }
+    const drain = new Drain({ bindingGuid: 'b', serviceInstanceGuid: 'si', url: `syslog://127.0.0.1:${port}`, credentials: {}, app }, cfg, new DrainPolicy(cfg), (_d, text) => notices.push(text), pino({ level: 'silent' }))
+    const tags = { source_type: 'APP/TASK/t' }
+    for (let i = 0; i < 100; i++) {
+      const e: Envelope = { timestamp: BigInt(i), sourceId: 'app-guid', instanceId: '0', tags, type: 'OUT', payload: `${String(i).padStart(3, '0')}${'x'.repeat(47)}` }
+      drain.enqueue(e)
+    }
+    const s = drain.stats()
+    assert.equal(s.dropped, 80, '1000 bytes hold 20 lines of 50')
+    assert.equal(s.buffered_lines, 20)
+    assert.equal(s.buffered_bytes, 1000)
+    await new Promise((r) => setTimeout(r, 1200))
+    assert.ok(notices.includes(`80 messages lost for application app-guid in user provided syslog drain with url syslog://127.0.0.1:${port}`), notices.join('\n'))
+    await drain.close()
+  })
+})

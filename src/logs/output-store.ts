@@ -108,6 +108,9 @@ export class OutputStore {
     const startedAt = new Date()
     void this.enqueue(async () => {
       await this.db.transaction().execute(async (tx) => {
+        // A task resubmitted after a restart starts its output again.
+        const old = await tx.selectFrom('task_outputs').select('stored_bytes').where('task_guid', '=', taskGuid).executeTakeFirst()
+        if (old) this.totalStoredBytes -= Number(old.stored_bytes)
         await tx.deleteFrom('task_output_chunks').where('task_guid', '=', taskGuid).execute()
         await sql`
           insert into task_outputs (task_guid, app_guid, state, started_at)
