@@ -14,7 +14,7 @@ import pg from 'pg'
 import { eventHash, GENESIS_HASH } from '../src/audit/chain.ts'
 import { loadCheckpointKey, signCheckpoint, appendCheckpointLog } from '../src/audit/checkpoints.ts'
 import type { EventScope } from '../src/authz/permissions.ts'
-import { countEventsHow, pageQuery, type EventFilter, type EventOrder } from '../src/queries/events.ts'
+import { countEventsHow, runListQueries, type EventFilter, type EventOrder } from '../src/queries/events.ts'
 import { openStore, type Db } from '../src/store/store.ts'
 import { startCluster } from '../scripts/pg-cluster.ts'
 import { spawnSync } from 'node:child_process'
@@ -300,7 +300,7 @@ async function timeIt(iterations: number, op: () => Promise<unknown>): Promise<S
   return summarize(samples)
 }
 
-/** The raw SQL of each case, through the server's own driver, in-process. */
+/** The raw SQL of each case (runListQueries: the count and page queries the endpoint runs), through the server's own driver, in-process. */
 async function measureRaw(store: { dataDir: string; databaseUrl?: string }, list: readonly Case[]) {
   const s = await openStore({ databaseUrl: store.databaseUrl, dataDir: store.dataDir })
   const out = new Map<string, { summary: Summary; how: string; total: number }>()
@@ -308,11 +308,10 @@ async function measureRaw(store: { dataDir: string; databaseUrl?: string }, list
     for (const k of list) {
       let how = ''
       let total = 0
+      const counted = await countEventsHow(s.db as Db, k.filter)
+      how = counted.how
       const summary = await timeIt(ITERATIONS, async () => {
-        const counted = await countEventsHow(s.db as Db, k.filter)
-        how = counted.how
-        total = counted.n
-        await pageQuery(k.filter, { page: k.page, perPage: k.perPage }, k.order).execute(s.db)
+        total = (await runListQueries(s.db, k.filter, { page: k.page, perPage: k.perPage }, k.order)).total
       })
       out.set(k.name, { summary, how, total })
     }

@@ -55,6 +55,8 @@ export interface PruneOptions {
   readonly logger?: Logger
   /** Test-only: `prune-after-archive` or `prune-after-delete` kills the process there. */
   readonly fault?: string
+  /** Checked between batches: a stopping server does not wait for a long run to finish. */
+  readonly stopped?: () => boolean
 }
 
 export interface PruneResult {
@@ -142,6 +144,7 @@ export async function pruneEvents(db: Db, opts: PruneOptions): Promise<PruneResu
   let archived = 0
   let segments = 0
   for (;;) {
+    if (opts.stopped?.()) return { archived, segments, stopped: 'the server is stopping' }
     const step = await db.transaction().execute(async (tx) => {
       // The head's row lock orders this with every appender (and any other pruner).
       await sql`select seq from ledger_head where id = 1 for update`.execute(tx)
@@ -222,7 +225,7 @@ export class PruneScheduler {
     this.running = this.running
       .then(async () => {
         if (this.stopped) return
-        const r = await pruneEvents(this.db, this.opts)
+        const r = await pruneEvents(this.db, { ...this.opts, stopped: () => this.stopped })
         if (r.archived) this.logger.info({ archived: r.archived, segments: r.segments }, 'pruned audit events into archives')
       })
       .catch((err) => this.logger.error({ err }, 'pruning audit events failed'))
