@@ -269,6 +269,26 @@ export class OutputStore {
     }
   }
 
+  /** Stored records, newest chunk first (each chunk's records oldest first), a few chunks at a time. */
+  async *storedNewestFirst(taskGuid: string): AsyncGenerator<OutputRecord[]> {
+    let before = Number.MAX_SAFE_INTEGER
+    for (;;) {
+      const rows = await this.db
+        .selectFrom('task_output_chunks')
+        .select(['seq', 'first_record', 'records', 'data'])
+        .where('task_guid', '=', taskGuid)
+        .where('seq', '<', before)
+        .orderBy('seq', 'desc')
+        .limit(4)
+        .execute()
+      if (!rows.length) return
+      for (const r of rows) {
+        before = r.seq
+        yield decodeChunk(unpackChunk(r.data), Number(r.first_record))
+      }
+    }
+  }
+
   /** Records of a running task not yet in the database. */
   inMemory(taskGuid: string): OutputRecord[] {
     const w = this.writers.get(taskGuid)

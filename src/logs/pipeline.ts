@@ -204,16 +204,14 @@ export async function createLogPipeline(opts: LogPipelineOptions): Promise<LogPi
   const outputReader: TaskOutputReader = {
     async tail(taskGuid: string, maxLines: number): Promise<OutputTail> {
       const row = await store.summary(taskGuid)
-      const lines: OutputRecord[] = []
-      const take = (recs: readonly OutputRecord[]) => {
-        for (const r of recs) {
-          if (sourceOf(r.kind) !== SRC_TASK) continue
-          lines.push(r)
-          if (lines.length > maxLines) lines.shift()
-        }
+      // Newest stored chunks first, only as many as the tail needs, then what is still in memory.
+      const isTaskLine = (r: OutputRecord) => sourceOf(r.kind) === SRC_TASK
+      let lines: OutputRecord[] = store.inMemory(taskGuid).filter(isTaskLine)
+      for await (const recs of store.storedNewestFirst(taskGuid)) {
+        if (lines.length >= maxLines) break
+        lines = [...recs.filter(isTaskLine), ...lines]
       }
-      for await (const recs of store.stored(taskGuid)) take(recs)
-      take(store.inMemory(taskGuid))
+      lines = maxLines > 0 ? lines.slice(-maxLines) : []
       const st = tasks.get(taskGuid)
       const total = st ? st.out + st.err : Number(row?.out_lines ?? 0) + Number(row?.err_lines ?? 0)
       return {

@@ -14,6 +14,18 @@ export async function canReadSource(db: Db, perms: Permissions, sourceId: string
   return !!found && perms.canReadSpace(found.space.guid, found.space.organization_guid)
 }
 
+/** The readable ones among `sourceIds`, with one query for non-admins. */
+export async function readableSources(db: Db, perms: Permissions, sourceIds: readonly string[]): Promise<Set<string>> {
+  if (perms.canReadGlobally || !sourceIds.length) return new Set(perms.canReadGlobally ? sourceIds : [])
+  const rows = await db
+    .selectFrom('apps')
+    .innerJoin('spaces', 'spaces.guid', 'apps.space_guid')
+    .select(['apps.guid', 'apps.space_guid', 'spaces.organization_guid'])
+    .where('apps.guid', 'in', [...sourceIds])
+    .execute()
+  return new Set(rows.filter((r) => perms.canReadSpace(r.space_guid, r.organization_guid)).map((r) => r.guid))
+}
+
 /** log-cache answers errors with its own small JSON object, not CC's error envelope. */
 export function logCacheError(status: number, message: string): ApiResponse {
   return { status, body: { error: status === 404 ? 'not_found' : 'bad_request', message } }

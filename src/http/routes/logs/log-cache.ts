@@ -5,7 +5,7 @@ import { envelopeJson } from '../../../logs/envelope.ts'
 import type { LogPipeline } from '../../../logs/pipeline.ts'
 import type { Db } from '../../../store/store.ts'
 import { ok, type Route } from '../../route.ts'
-import { canReadSource, list, logCacheError, parseBool, parseInt64, single } from './common.ts'
+import { canReadSource, list, logCacheError, parseBool, parseInt64, readableSources, single } from './common.ts'
 
 const ENVELOPE_TYPES = ['ANY', 'LOG', 'COUNTER', 'GAUGE', 'TIMER', 'EVENT']
 const KNOWN = new Set(['start_time', 'end_time', 'envelope_types', 'limit', 'descending', 'name_filter'])
@@ -95,8 +95,10 @@ export function logCacheRoutes(pipeline: LogPipeline, deps: { db: Db }): Route[]
       auth: 'read',
       async handler(ctx) {
         const meta: Record<string, unknown> = {}
-        for (const [id, m] of pipeline.cache.meta()) {
-          if (!(await canReadSource(deps.db, ctx.perms, id))) continue
+        const all = pipeline.cache.meta()
+        const readable = await readableSources(deps.db, ctx.perms, [...all.keys()])
+        for (const [id, m] of all) {
+          if (!readable.has(id)) continue
           meta[id] = {
             count: String(m.count),
             expired: String(m.expired),
@@ -114,9 +116,9 @@ export function logCacheRoutes(pipeline: LogPipeline, deps: { db: Db }): Route[]
       tag: 'Logs',
       auth: 'read',
       async handler(ctx) {
-        const out = []
-        for (const s of pipeline.drains.stats()) if (await canReadSource(deps.db, ctx.perms, s.app_guid)) out.push(s)
-        return ok({ drains: out })
+        const stats = pipeline.drains.stats()
+        const readable = await readableSources(deps.db, ctx.perms, [...new Set(stats.map((s) => s.app_guid))])
+        return ok({ drains: stats.filter((s) => readable.has(s.app_guid)) })
       },
     },
   ]
