@@ -271,13 +271,14 @@ export class OutputStore {
 
   /** Stored records, newest chunk first (each chunk's records oldest first), a few chunks at a time. */
   async *storedNewestFirst(taskGuid: string): AsyncGenerator<OutputRecord[]> {
-    let before = Number.MAX_SAFE_INTEGER
+    let before: number | undefined
     for (;;) {
-      const rows = await this.db
+      let q = this.db
         .selectFrom('task_output_chunks')
         .select(['seq', 'first_record', 'records', 'data'])
         .where('task_guid', '=', taskGuid)
-        .where('seq', '<', before)
+      if (before !== undefined) q = q.where('seq', '<', before)
+      const rows = await q
         .orderBy('seq', 'desc')
         .limit(4)
         .execute()
