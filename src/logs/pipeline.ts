@@ -211,6 +211,9 @@ export async function createLogPipeline(opts: LogPipelineOptions): Promise<LogPi
         if (lines.length >= maxLines) break
         lines = [...recs.filter(isTaskLine), ...lines]
       }
+      // A chunk written while this ran can show up both in memory and stored: keep each record once.
+      const seen = new Set<number>()
+      lines = lines.filter((r) => !seen.has(r.index) && seen.add(r.index)).sort((a, b) => a.index - b.index)
       lines = maxLines > 0 ? lines.slice(-maxLines) : []
       const st = tasks.get(taskGuid)
       const total = st ? st.out + st.err : Number(row?.out_lines ?? 0) + Number(row?.err_lines ?? 0)
