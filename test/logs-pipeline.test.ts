@@ -5,8 +5,12 @@ import crypto from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import { expectOk } from './support/client.ts'
 import { stores } from './support/server.ts'
+import pino from 'pino'
+import { loadLogConfig } from '../src/logs/config.ts'
+import { OutputStore } from '../src/logs/output-store.ts'
 import {
   contextOf,
+  dbOf,
   createApp,
   decodePayload,
   exitOf,
@@ -308,6 +312,24 @@ for (const store of stores()) {
       assert.deepEqual(aged.truncation_reasons, ['age'])
       assert.equal(aged.stored_records, 0)
       assert.equal(aged.out_lines, 500)
+    })
+
+    it('never waits for the database: past the pending-write limit lines are counted, not stored, and the cut is recorded', async () => {
+      // A second writer on the same database whose pending limit is one byte.
+      const store = new OutputStore(dbOf(h.pipeline), loadLogConfig({ CF_LEDGER_LOG_MAX_PENDING_BYTES: '1' }), pino({ level: 'silent' }))
+      const taskGuid = crypto.randomUUID()
+      const w = store.begin(taskGuid, app.appGuid)
+      // ~1.3 MiB of records: the first chunk fills (1 MiB) and waits for the database, so every
+      // later line, appended in the same turn, is over the limit.
+      for (let i = 0; i < 20_000; i++) store.append(w, 0, BigInt(i), `${String(i).padStart(8, '0')} ${'b'.repeat(60)}`)
+      await store.finish(w, { outLines: 20_000, errLines: 0, bytes: 0, sha256: 'x', droppedLines: 0 })
+      const row = (await store.summary(taskGuid))!
+      assert.deepEqual(row.truncation_reasons, ['backpressure'])
+      assert.ok(Number(row.stored_records) > 10_000 && Number(row.stored_records) < 20_000, `${row.stored_records} stored`)
+      assert.equal(Number(row.stored_records) + Number(row.truncated_records), 20_000)
+      let next = 0
+      for await (const recs of store.stored(taskGuid)) for (const r of recs) assert.equal(r.index, next++, 'the stored head is whole')
+      assert.equal(next, Number(row.stored_records))
     })
   })
 }
