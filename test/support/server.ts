@@ -62,7 +62,11 @@ export async function startServer(
   child.stdout!.on('data', (d) => (out += d))
   child.stderr!.on('data', (d) => (out += d))
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in 60s:\n${out}`)), 60_000)
+    // Generous: a loaded 2-core machine can take a minute to start an embedded store.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`server did not start in 180 s:\n${out}`))
+    }, 180_000)
     const check = () => {
       const m = /cf-ledger listening on (http:\/\/\S+)/.exec(out)
       if (m) {
