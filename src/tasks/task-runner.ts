@@ -5,7 +5,7 @@ import type { TaskLogContext, TaskLogSink, TaskOutputSummary } from '../logs/sin
 import type { TaskRow } from '../store/schema.ts'
 import type { Db } from '../store/store.ts'
 import { taskEnvironment } from './environment.ts'
-import { CANCELLED, exitStatusOf, failureReasonOf, UNKNOWN_COMPLETION } from './failure-reason.ts'
+import { CANCELLED, exitStatusOf, failureReasonOf, NOT_STARTED, UNKNOWN_COMPLETION } from './failure-reason.ts'
 
 export interface TaskRunnerDeps {
   readonly db: Db
@@ -72,7 +72,7 @@ export class TaskRunner implements ExecutorListener {
       })
     } catch (err) {
       this.deps.logger.error({ err, task: task.guid }, 'could not submit task')
-      await this.finish(task.guid, { state: 'FAILED', failureReason: 'Unable to request task to be run', exitStatus: null, startedAt: null, finishedAt: new Date() }, undefined)
+      await this.finish(task.guid, { state: 'FAILED', failureReason: NOT_STARTED, exitStatus: null, startedAt: null, finishedAt: new Date() }, undefined)
     }
   }
 
@@ -110,7 +110,7 @@ export class TaskRunner implements ExecutorListener {
       {
         state: reason === null ? 'SUCCEEDED' : 'FAILED',
         failureReason: reason,
-        exitStatus: exit.cancelled && exit.exitCode === null && exit.signal === null ? null : exitStatusOf(exit),
+        exitStatus: exit.error || (exit.cancelled && exit.exitCode === null && exit.signal === null) ? null : exitStatusOf(exit),
         startedAt: exit.startedAt,
         finishedAt: exit.finishedAt,
       },
