@@ -193,5 +193,15 @@ for (const store of stores()) {
       assert.equal((await events('audit.service_binding.delete', b.guid)).length, 1)
       assert.equal((await events('audit.user_provided_service_instance.delete', si.guid)).length, 1)
     })
+
+    it('deleting an app records the deletion of its bindings', async () => {
+      const app3 = expectOk(await admin.post('/v3/apps', { name: 'unbound-by-delete', relationships: { space: { data: { guid: spaceGuid } } } }), 201).body.guid
+      const si = expectOk(await admin.post('/v3/service_instances', { type: 'user-provided', name: 'kept-drain', syslog_drain_url: 'syslog://127.0.0.1:9', relationships: { space: { data: { guid: spaceGuid } } } }), 201).body
+      const b = expectOk(await admin.post('/v3/service_credential_bindings', { type: 'app', relationships: { app: { data: { guid: app3 } }, service_instance: { data: { guid: si.guid } } } }), 201).body
+      const del = await admin.delete(`/v3/apps/${app3}`)
+      assert.equal((await admin.waitForJob(del.headers.get('location')!)).body.state, 'COMPLETE')
+      assert.equal((await events('audit.service_binding.delete', b.guid)).length, 1)
+      assert.equal((await admin.get(`/v3/service_instances/${si.guid}`)).status, 200)
+    })
   })
 }

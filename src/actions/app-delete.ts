@@ -4,6 +4,7 @@ import { insertJob } from '../jobs/jobs.ts'
 import type { AppWithSpace } from '../queries/apps.ts'
 import type { Db } from '../store/store.ts'
 import { recordAppEvent } from './app-events.ts'
+import { deleteBindingInTx } from './service-bindings.ts'
 import type { ActionContext } from './context.ts'
 import { recordTaskCancel } from './task-events.ts'
 
@@ -29,6 +30,9 @@ export async function deleteApp(tx: Db, appGuid: string, actor: Actor): Promise<
     if (t.state === 'RUNNING') await recordTaskCancel(tx, updated, actor)
   }
   const space = await tx.selectFrom('spaces').select('organization_guid').where('guid', '=', app.space_guid).executeTakeFirstOrThrow()
+  // Unbinding is recorded as CC does (audit.service_binding.delete), not left to the cascade.
+  const bindings = await tx.selectFrom('service_bindings').selectAll().where('app_guid', '=', appGuid).execute()
+  for (const b of bindings) await deleteBindingInTx(tx, { db: tx, actor }, b, app.space_guid, space.organization_guid)
   await recordAppEvent(tx, app, space.organization_guid, actor, APP_EVENT_TYPES.stop, { delete_triggered: true, reason: 'stopped as part of app deletion' })
   // Packages and droplets go with the app (cascade); their blobs go unless another row shares them.
   const blobRows = await tx
