@@ -66,7 +66,16 @@ export async function cloneStore(kind: StoreKind, from: { dataDir: string; datab
     const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL })
     await admin.connect()
     await admin.query(`drop database ${name}`)
-    await admin.query(`create database ${name} template ${template}`)
+    // An autovacuum worker on the template makes CREATE DATABASE fail (55006); it soon leaves.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await admin.query(`create database ${name} template ${template}`)
+        break
+      } catch (err) {
+        if ((err as { code?: string }).code !== '55006' || attempt >= 40) throw err
+        await new Promise((r) => setTimeout(r, 250))
+      }
+    }
     await admin.end()
   }
   return fresh
