@@ -17,29 +17,31 @@ export interface AppCreateMessage {
   readonly metadata?: MetadataPatch
 }
 
+/** The values of a new process of `type` with CF's defaults (`web` shares the app's guid, as in CC). */
+export function defaultProcess(appGuid: string, type: string, now: Date) {
+  return {
+    guid: type === 'web' ? appGuid : newGuid(),
+    app_guid: appGuid,
+    type,
+    command: null,
+    instances: type === 'web' ? 1 : 0,
+    memory_in_mb: PROCESS_DEFAULTS.memoryInMb,
+    disk_in_mb: PROCESS_DEFAULTS.diskInMb,
+    log_rate_limit_in_bytes_per_second: PROCESS_DEFAULTS.logRateLimit,
+    health_check: JSON.stringify(type === 'web' ? { type: 'port', data: {} } : { type: 'process', data: {} }),
+    created_at: now,
+    updated_at: now,
+    labels: '{}',
+    annotations: '{}',
+  }
+}
+
 /** A `web` process and a `task` template, as an app gets from its droplet's process types in CF. */
 export async function insertDefaultProcesses(tx: Db, appGuid: string, now: Date): Promise<void> {
-  for (const [type, instances] of [
-    ['web', 1],
-    ['task', 0],
-  ] as const) {
+  for (const type of ['web', 'task']) {
     await tx
       .insertInto('processes')
-      .values({
-        guid: type === 'web' ? appGuid : newGuid(),
-        app_guid: appGuid,
-        type,
-        command: null,
-        instances,
-        memory_in_mb: PROCESS_DEFAULTS.memoryInMb,
-        disk_in_mb: PROCESS_DEFAULTS.diskInMb,
-        log_rate_limit_in_bytes_per_second: PROCESS_DEFAULTS.logRateLimit,
-        health_check: JSON.stringify(type === 'web' ? { type: 'port', data: {} } : { type: 'process', data: {} }),
-        created_at: now,
-        updated_at: now,
-        labels: '{}',
-        annotations: '{}',
-      })
+      .values(defaultProcess(appGuid, type, now))
       .onConflict((oc) => oc.columns(['app_guid', 'type']).doNothing())
       .execute()
   }

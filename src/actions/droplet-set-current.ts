@@ -3,9 +3,9 @@ import { unprocessable } from '../errors/api-error.ts'
 import type { AppWithSpace } from '../queries/apps.ts'
 import type { AppRow, DropletRow } from '../store/schema.ts'
 import type { Db } from '../store/store.ts'
-import { PROCESS_DEFAULTS } from './app-create.ts'
+import { defaultProcess } from './app-create.ts'
 import { recordAppEvent } from './app-events.ts'
-import { newGuid, type ActionContext } from './context.ts'
+import type { ActionContext } from './context.ts'
 
 /**
  * Creates a process for each of the droplet's process types the app lacks, with
@@ -18,25 +18,7 @@ export async function ensureProcessTypes(tx: Db, ctx: ActionContext, owner: AppW
   const now = new Date()
   for (const type of Object.keys(processTypes)) {
     if (existing.has(type)) continue
-    const guid = type === 'web' ? owner.app.guid : newGuid()
-    await tx
-      .insertInto('processes')
-      .values({
-        guid,
-        app_guid: owner.app.guid,
-        type,
-        command: null,
-        instances: type === 'web' ? 1 : 0,
-        memory_in_mb: PROCESS_DEFAULTS.memoryInMb,
-        disk_in_mb: PROCESS_DEFAULTS.diskInMb,
-        log_rate_limit_in_bytes_per_second: PROCESS_DEFAULTS.logRateLimit,
-        health_check: JSON.stringify(type === 'web' ? { type: 'port', data: {} } : { type: 'process', data: {} }),
-        created_at: now,
-        updated_at: now,
-        labels: '{}',
-        annotations: '{}',
-      })
-      .execute()
+    const { guid } = await tx.insertInto('processes').values(defaultProcess(owner.app.guid, type, now)).returning('guid').executeTakeFirstOrThrow()
     await recordAppEvent(tx, owner.app, owner.space.organization_guid, ctx.actor, APP_EVENT_TYPES.processCreate, {
       process_guid: guid,
       process_type: type,

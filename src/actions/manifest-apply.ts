@@ -3,7 +3,7 @@ import { applyMetadata } from '../messages/metadata.ts'
 import { auditManifestYaml, type AppManifest, type ManifestProcess, type ParsedManifest } from '../messages/manifest.ts'
 import type { AppRow, ProcessRow, SpaceRow } from '../store/schema.ts'
 import { isUniqueViolation, type Db } from '../store/store.ts'
-import { insertApp, PROCESS_DEFAULTS } from './app-create.ts'
+import { defaultProcess, insertApp } from './app-create.ts'
 import { censorAppRequest, PRIVATE_DATA_HIDDEN, recordAppEvent } from './app-events.ts'
 import { newGuid, type ActionContext } from './context.ts'
 
@@ -37,21 +37,7 @@ async function createProcess(tx: Db, ctx: ActionContext, t: Target, type: string
   const now = new Date()
   const row = await tx
     .insertInto('processes')
-    .values({
-      guid: type === 'web' ? t.app.guid : newGuid(),
-      app_guid: t.app.guid,
-      type,
-      command: null,
-      instances: type === 'web' ? 1 : 0,
-      memory_in_mb: PROCESS_DEFAULTS.memoryInMb,
-      disk_in_mb: PROCESS_DEFAULTS.diskInMb,
-      log_rate_limit_in_bytes_per_second: PROCESS_DEFAULTS.logRateLimit,
-      health_check: JSON.stringify(type === 'web' ? { type: 'port', data: {} } : { type: 'process', data: {} }),
-      created_at: now,
-      updated_at: now,
-      labels: '{}',
-      annotations: '{}',
-    })
+    .values(defaultProcess(t.app.guid, type, now))
     .returningAll()
     .executeTakeFirstOrThrow()
   await event(tx, ctx, t, APP_EVENT_TYPES.processCreate, { process_guid: row.guid, process_type: type, ...MANIFEST_TRIGGERED })
