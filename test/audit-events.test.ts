@@ -343,7 +343,7 @@ for (const store of stores()) {
       await bad('q=type', 'type')
       await bad(`q=${encodeURIComponent('timestamp>yesterday')}`, 'timestamp')
       await bad(`q=${encodeURIComponent('timestamp:2020-02-31T00:00:00Z')}`, 'timestamp')
-      v2Error(await admin.get('/v2/events?order-by=type'), 500, 'OrderByParameterInvalid', 10012, 'Cannot order by: type')
+      v2Error(await admin.get('/v2/events?order-by=type'), 400, 'OrderByParameterInvalid', 10012, 'Cannot order by: type')
       v2Error(await admin.get('/v2/events/no-such-event'), 404, 'EventNotFound', 230002, 'Event could not be found: no-such-event')
       v2Error(await new Api(server.url).get('/v2/events'), 401, 'NotAuthenticated', 10002, 'Authentication error')
     })

@@ -36,17 +36,6 @@ export const APP_EVENT_TYPES = {
   taskCancel: 'audit.app.task.cancel',
 } as const
 
-/** Service events written for user-provided instances and their app bindings (service_event_repository.rb). */
-export const SERVICE_EVENT_TYPES = {
-  userProvidedCreate: 'audit.user_provided_service_instance.create',
-  userProvidedUpdate: 'audit.user_provided_service_instance.update',
-  userProvidedDelete: 'audit.user_provided_service_instance.delete',
-  userProvidedShow: 'audit.user_provided_service_instance.show',
-  bindingCreate: 'audit.service_binding.create',
-  bindingDelete: 'audit.service_binding.delete',
-  bindingShow: 'audit.service_binding.show',
-} as const
-
 /** Quota events (CC 2026-01, #4740): organization_quota_event_repository.rb, space_quota_event_repository.rb. */
 export const QUOTA_EVENT_TYPES = {
   organizationQuotaCreate: 'audit.organization_quota.create',
@@ -58,4 +47,15 @@ export const QUOTA_EVENT_TYPES = {
   spaceQuotaDelete: 'audit.space_quota.delete',
   spaceQuotaApply: 'audit.space_quota.apply',
   spaceQuotaRemove: 'audit.space_quota.remove',
+} as const
+
+/** Service events written for user-provided instances and their app bindings (service_event_repository.rb). */
+export const SERVICE_EVENT_TYPES = {
+  userProvidedCreate: 'audit.user_provided_service_instance.create',
+  userProvidedUpdate: 'audit.user_provided_service_instance.update',
+  userProvidedDelete: 'audit.user_provided_service_instance.delete',
+  userProvidedShow: 'audit.user_provided_service_instance.show',
+  bindingCreate: 'audit.service_binding.create',
+  bindingDelete: 'audit.service_binding.delete',
+  bindingShow: 'audit.service_binding.show',
 } as const

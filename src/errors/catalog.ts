@@ -17,8 +17,8 @@ export const ERRORS = {
   },
   UnprocessableEntity: { code: 10008, status: 422, template: '%s' },
   ResourceNotFound: { code: 10010, status: 404, template: '%s' },
-  // CC answers a bad v2 `order-by` with HTTP 500 (errors/v2.yml), not 400.
-  OrderByParameterInvalid: { code: 10012, status: 500, template: 'Cannot order by: %s' },
+  // CC answers this with 500; bad input never gets a 500 here (docs/audit-events.md).
+  OrderByParameterInvalid: { code: 10012, status: 400, template: 'Cannot order by: %s' },
   RateLimitExceeded: { code: 10013, status: 429, template: 'Rate Limit Exceeded' },
   ServiceUnavailable: { code: 10015, status: 503, template: '%s' },
   UniquenessError: { code: 10016, status: 422, template: '%s' },

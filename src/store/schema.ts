@@ -285,13 +285,6 @@ export interface SchemaMigrationsTable {
   applied_at: Generated<Date>
 }
 
-/** Last delivered (receiver-confirmed) seq per audit-event exporter (docs/export.md). */
-export interface ExportCursorsTable {
-  name: string
-  seq: ColumnType<number, number, number>
-  updated_at: Timestamp
-}
-
 /** Durable task output: the summary of one task's output (docs/logs.md). */
 export interface TaskOutputsTable {
   task_guid: string
@@ -347,6 +340,13 @@ export interface ServiceBindingsTable {
   updated_at: Timestamp
   labels: Json<Record<string, string>>
   annotations: Json<Record<string, string>>
+}
+
+/** Last delivered (receiver-confirmed) seq per audit-event exporter (docs/export.md). */
+export interface ExportCursorsTable {
+  name: string
+  seq: ColumnType<number, number, number>
+  updated_at: Timestamp
 }
 
 export interface Database {

@@ -50,7 +50,7 @@ export function v2Paging(raw: Raw, orderable: readonly string[]): V2Paging {
   if (direction !== 'asc' && direction !== 'desc') {
     throw apiError('BadQueryParameter', `order_direction must be 'asc' or 'desc' but was '${direction}'`)
   }
-  // Validated as CC does (OrderByParameterInvalid is an HTTP 500 there), but the events
+  // Validated as CC does (OrderByParameterInvalid, a 500 there and a 400 here), but the events
   // controller always sorts by timestamp, then id.
   for (const by of [raw['order-by']].flat()) {
     if (by !== undefined && !orderable.includes(by)) throw apiError('OrderByParameterInvalid', by)
