@@ -2,7 +2,6 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
-import type { Config } from '../config.ts'
 import { migrate } from './migrate.ts'
 import { PgliteDialect } from './pglite-dialect.ts'
 import type { Database } from './schema.ts'
@@ -18,7 +17,13 @@ export interface Store {
 // int8 (bigint) columns hold sequence numbers well inside 2^53.
 pg.types.setTypeParser(20, (v) => Number(v))
 
-export async function openStore(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<Store> {
+export interface StoreOptions {
+  /** postgres://… for a PostgreSQL server; unset = the embedded store in `<dataDir>/pg`. */
+  readonly databaseUrl?: string | undefined
+  readonly dataDir: string
+}
+
+export async function openStore(config: StoreOptions): Promise<Store> {
   let db: Db
   let kind: Store['kind']
   if (config.databaseUrl) {
