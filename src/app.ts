@@ -81,12 +81,10 @@ function createLocalExecutor(config: Config, listener: ExecutorListener, logger:
 export async function startApp(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<RunningApp> {
   const store = await openStore(config)
   const { db } = store
-  const issuer = `${config.publicUrl ?? `http://${config.host}:${config.port}`}/oauth/token`
   const tokens = new TokenService(await loadSigningKey(db), 'cf-ledger', {
     user: config.accessTokenTtlSeconds,
     client: config.clientTokenTtlSeconds,
   })
-  void issuer
   const uaa = new Uaa(db, tokens, config.refreshTokenTtlSeconds)
   const adminPassword = await ensureAdmin(uaa, config.adminPassword)
   const fingerprint = fingerprinter(await loadFingerprintKey(db, config.fingerprintKey))

@@ -1,5 +1,5 @@
 import type { AppRow, ProcessRow } from '../../store/schema.ts'
-import { metadataOf, timestamp } from './pagination.ts'
+import { metadataOf, timestamp } from '../fields.ts'
 
 export function presentApp(a: AppRow, baseUrl: string) {
   const self = `${baseUrl}/v3/apps/${a.guid}`
