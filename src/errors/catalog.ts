@@ -22,6 +22,7 @@ export const ERRORS = {
   RateLimitExceeded: { code: 10013, status: 429, template: 'Rate Limit Exceeded' },
   ServiceUnavailable: { code: 10015, status: 503, template: '%s' },
   UniquenessError: { code: 10016, status: 422, template: '%s' },
+  FeatureDisabled: { code: 330002, status: 403, template: 'Feature Disabled: %s' },
   OrgSuspended: { code: 10017, status: 403, template: 'The organization is suspended' },
   EventNotFound: { code: 230002, status: 404, template: 'Event could not be found: %s' },
   TaskWorkersUnavailable: { code: 170020, status: 503, template: 'Task workers are unavailable: %s' },
