@@ -6,6 +6,7 @@ import { deleteJobHandlers, type SpaceCascade } from './actions/deletes.ts'
 import { createLocalExecutor } from './executor/local-executor.ts'
 import { ledgerTaskRoutes } from './http/routes/ledger/tasks.ts'
 import { appRoutes } from './http/routes/v3/apps.ts'
+import { featureRoutes } from './http/routes/v3/features.ts'
 import { platformRoutes } from './http/routes/v3/platform.ts'
 import { processRoutes } from './http/routes/v3/processes.ts'
 import { taskRoutes } from './http/routes/v3/tasks.ts'
@@ -143,6 +144,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     ...appRoutes({ db, jobs }),
     ...processRoutes({ db }),
     ...platformRoutes({ db, authenticate }),
+    ...featureRoutes({ db }),
     ...resourceMatchRoutes(),
     ...packageRoutes({ db, limits: bitsLimits }),
     ...buildRoutes({ db }),

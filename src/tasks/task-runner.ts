@@ -4,6 +4,9 @@ import type { Executor, ExecutorListener, OutputLine, TaskExit, TaskLimits } fro
 import type { TaskLogContext, TaskLogSink, TaskOutputSummary } from '../logs/sink.ts'
 import type { TaskRow } from '../store/schema.ts'
 import type { Db } from '../store/store.ts'
+import { presentVcapServices } from '../presenters/system-env.ts'
+import { runningGroupVariables } from '../queries/platform.ts'
+import { appBindingsWithInstances } from '../queries/service-instances.ts'
 import { taskEnvironment } from './environment.ts'
 import { CANCELLED, exitStatusOf, failureReasonOf, NOT_STARTED, UNKNOWN_COMPLETION } from './failure-reason.ts'
 
@@ -52,6 +55,7 @@ export class TaskRunner implements ExecutorListener {
     const { db } = this.deps
     try {
       const app = await db.selectFrom('apps').selectAll().where('guid', '=', task.app_guid).executeTakeFirstOrThrow()
+      const [bindings, runningGroup] = await Promise.all([appBindingsWithInstances(db, app.guid), runningGroupVariables(db)])
       const dropletDir = await this.deps.materializeDroplet(task.droplet_guid)
       const ctx = logContextOf(task)
       this.contexts.set(task.guid, ctx)
@@ -66,7 +70,8 @@ export class TaskRunner implements ExecutorListener {
           spaceName: task.target_names.space,
           organizationName: task.target_names.organization,
           apiUrl: this.deps.apiUrl(),
-          vcapServices: {},
+          vcapServices: presentVcapServices(bindings),
+          runningGroup,
         }),
         limits: { memoryMb: task.memory_in_mb, diskMb: task.disk_in_mb, ...this.deps.limits },
       })

@@ -10,7 +10,12 @@ import { listQuery } from '../../../messages/list-query.ts'
 import { metadataSchema, nameSchema } from '../../../messages/metadata.ts'
 import { findApp, listApps, type AppWithSpace } from '../../../queries/apps.ts'
 import { findSpace } from '../../../queries/spaces.ts'
-import { presentApp } from '../../../presenters/v3/app.ts'
+import { requireFeature } from '../../../queries/feature-flags.ts'
+import { findEnvironmentVariableGroup } from '../../../queries/platform.ts'
+import { appBindingsWithInstances } from '../../../queries/service-instances.ts'
+import { PRIVATE_DATA_HIDDEN } from '../../../audit/redaction.ts'
+import { presentVcapServices } from '../../../presenters/system-env.ts'
+import { notRunWarning, presentApp } from '../../../presenters/v3/app.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import type { Db } from '../../../store/store.ts'
 import { accepted, ok, type AuthedContext, type Route } from '../../route.ts'
@@ -53,6 +58,11 @@ export async function visibleApp(db: Db, ctx: AuthedContext, guid = ctx.params.g
 
 export function requireSpaceDeveloper(ctx: AuthedContext, target: AppWithSpace): void {
   if (!ctx.perms.canWriteToSpace(target.space.guid)) throw notAuthorized()
+}
+
+/** CC's can_read_app_environment_variables?: secrets readers and space supporters. */
+function canReadAppEnvironment(ctx: AuthedContext, target: AppWithSpace): boolean {
+  return ctx.perms.canReadSecretsInSpace(target.space.guid) || ctx.perms.hasSpaceRole(target.space.guid, 'space_supporter')
 }
 
 export function appRoutes(deps: AppRouteDeps): Route[] {
@@ -160,19 +170,21 @@ export function appRoutes(deps: AppRouteDeps): Route[] {
           const target = await visibleApp(db, ctx)
           requireSpaceDeveloper(ctx, target)
           const app = await setAppState(actionContext(db, ctx), target, action === 'stop' ? 'STOPPED' : 'STARTED')
-          return ok(presentApp(app, ctx.baseUrl))
+          return { status: 200, body: presentApp(app, ctx.baseUrl), headers: action === 'stop' ? undefined : notRunWarning(app.name) }
         },
       }),
     ),
     {
       method: 'GET',
       url: '/v3/apps/:guid/environment_variables',
-      summary: "Get an app's environment variables (space developer, admin, admin read-only)",
+      summary: "Get an app's environment variables (space developer and supporter, admin, admin read-only)",
       tag: 'Apps',
       auth: 'read',
       async handler(ctx) {
+        await requireFeature(db, 'env_var_visibility')
         const target = await visibleApp(db, ctx)
-        if (!ctx.perms.canReadSecretsInSpace(target.space.guid)) throw notAuthorized()
+        if (!canReadAppEnvironment(ctx, target)) throw notAuthorized()
+        await requireFeature(db, 'space_developer_env_var_visibility', ctx.perms)
         await recordAppEvent(db, target.app, target.space.organization_guid, actionContext(db, ctx).actor, APP_EVENT_TYPES.environmentVariablesShow, {})
         return ok({ var: target.app.environment_variables, links: envLinks(ctx, target.app.guid) })
       },
@@ -194,20 +206,28 @@ export function appRoutes(deps: AppRouteDeps): Route[] {
     {
       method: 'GET',
       url: '/v3/apps/:guid/env',
-      summary: "An app's full environment as a task sees it (secrets: space developer, admin, admin read-only)",
+      summary: "An app's full environment as a task sees it (VCAP_SERVICES: space developer, admin, admin read-only)",
       tag: 'Apps',
       auth: 'read',
       async handler(ctx) {
+        await requireFeature(db, 'env_var_visibility')
         const target = await visibleApp(db, ctx)
-        if (!ctx.perms.canReadSecretsInSpace(target.space.guid)) throw notAuthorized()
+        if (!canReadAppEnvironment(ctx, target)) throw notAuthorized()
+        const showSecrets = ctx.perms.canReadSecretsInSpace(target.space.guid)
+        await requireFeature(db, 'space_developer_env_var_visibility', ctx.perms)
         const { app, space } = target
         const org = await db.selectFrom('organizations').select('name').where('guid', '=', space.organization_guid).executeTakeFirstOrThrow()
+        const [running, staging, bindings] = await Promise.all([
+          findEnvironmentVariableGroup(db, 'running'),
+          findEnvironmentVariableGroup(db, 'staging'),
+          appBindingsWithInstances(db, app.guid),
+        ])
         await recordAppEvent(db, app, space.organization_guid, actionContext(db, ctx).actor, APP_EVENT_TYPES.environmentShow, {})
         return ok({
-          staging_env_json: {},
-          running_env_json: {},
+          staging_env_json: staging?.var ?? {},
+          running_env_json: running?.var ?? {},
           environment_variables: app.environment_variables,
-          system_env_json: { VCAP_SERVICES: {} },
+          system_env_json: showSecrets ? { VCAP_SERVICES: presentVcapServices(bindings) } : { redacted_message: PRIVATE_DATA_HIDDEN },
           application_env_json: {
             VCAP_APPLICATION: {
               cf_api: ctx.baseUrl,

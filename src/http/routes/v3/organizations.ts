@@ -5,6 +5,7 @@ import { requestOrganizationDelete } from '../../../actions/deletes.ts'
 import { notAuthorized, notFound } from '../../../errors/api-error.ts'
 import { listQuery } from '../../../messages/list-query.ts'
 import { metadataSchema, nameSchema } from '../../../messages/metadata.ts'
+import { featureEnabled } from '../../../queries/feature-flags.ts'
 import { findOrganization, listOrganizations } from '../../../queries/organizations.ts'
 import type { JobRunner } from '../../../jobs/runner.ts'
 import { presentOrganization } from '../../../presenters/v3/organization.ts'
@@ -58,13 +59,17 @@ export function organizationRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
     {
       method: 'POST',
       url: '/v3/organizations',
-      summary: 'Create an organization (admin; the user_org_creation feature flag is off)',
+      summary: 'Create an organization (admin, or anyone when user_org_creation is enabled)',
       tag: 'Organizations',
       auth: 'write',
       body: createSchema,
       async handler(ctx) {
-        if (!ctx.perms.isAdmin) throw notAuthorized()
-        const org = await createOrganization(actionContext(db, ctx), ctx.body, requestOf(ctx.body))
+        const admin = ctx.perms.isAdmin
+        if (!admin && !(await featureEnabled(db, 'user_org_creation'))) throw notAuthorized()
+        if (!admin && (ctx.body as z.infer<typeof createSchema>).suspended) throw notAuthorized()
+        const actor = actionContext(db, ctx)
+        const owner = admin ? undefined : { guid: actor.actor.guid, username: actor.actor.username }
+        const org = await createOrganization(actor, ctx.body, requestOf(ctx.body), owner)
         return ok(presentOrganization(org, ctx.baseUrl), 201)
       },
     },
