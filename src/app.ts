@@ -6,6 +6,7 @@ import { deleteJobHandlers, type SpaceCascade } from './actions/deletes.ts'
 import { createLocalExecutor } from './executor/local-executor.ts'
 import { ledgerTaskRoutes } from './http/routes/ledger/tasks.ts'
 import { appRoutes } from './http/routes/v3/apps.ts'
+import { appUsageEventRoutes } from './http/routes/v3/app-usage-events.ts'
 import { featureRoutes } from './http/routes/v3/features.ts'
 import { platformRoutes } from './http/routes/v3/platform.ts'
 import { processRoutes } from './http/routes/v3/processes.ts'
@@ -145,6 +146,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     ...processRoutes({ db }),
     ...platformRoutes({ db, authenticate }),
     ...featureRoutes({ db }),
+    ...appUsageEventRoutes({ db }),
     ...resourceMatchRoutes(),
     ...packageRoutes({ db, limits: bitsLimits }),
     ...buildRoutes({ db }),

@@ -8,6 +8,7 @@ import { presentVcapServices } from '../presenters/system-env.ts'
 import { runningGroupVariables } from '../queries/platform.ts'
 import { appBindingsWithInstances } from '../queries/service-instances.ts'
 import { taskEnvironment } from './environment.ts'
+import { recordTaskUsage } from '../actions/app-usage-events.ts'
 import { CANCELLED, exitStatusOf, failureReasonOf, NOT_STARTED, UNKNOWN_COMPLETION } from './failure-reason.ts'
 
 export interface TaskRunnerDeps {
@@ -90,12 +91,16 @@ export class TaskRunner implements ExecutorListener {
   }
 
   async started(taskGuid: string, info: { pid: number; startedAt: Date }): Promise<void> {
-    await this.deps.db
-      .updateTable('tasks')
-      .set({ state: 'RUNNING', started_at: info.startedAt, updated_at: new Date() })
-      .where('guid', '=', taskGuid)
-      .where('state', '=', 'PENDING')
-      .execute()
+    await this.deps.db.transaction().execute(async (tx) => {
+      const task = await tx
+        .updateTable('tasks')
+        .set({ state: 'RUNNING', started_at: info.startedAt, updated_at: new Date() })
+        .where('guid', '=', taskGuid)
+        .where('state', '=', 'PENDING')
+        .returningAll()
+        .executeTakeFirst()
+      if (task) await recordTaskUsage(tx, task, 'TASK_STARTED', 'PENDING')
+    })
   }
 
   output(taskGuid: string, line: OutputLine): void {
@@ -144,6 +149,8 @@ export class TaskRunner implements ExecutorListener {
         .where('guid', '=', taskGuid)
         .returningAll()
         .executeTakeFirstOrThrow()
+      // As CC: a stop event only for a task that has a start event (it reached RUNNING).
+      if (task.started_at !== null) await recordTaskUsage(tx, updated, 'TASK_STOPPED', task.state)
       await recordTaskComplete(tx, updated, summary)
     })
   }

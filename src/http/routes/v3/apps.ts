@@ -8,7 +8,7 @@ import { notAuthorized, notFound, unprocessable } from '../../../errors/api-erro
 import type { JobRunner } from '../../../jobs/runner.ts'
 import { listQuery } from '../../../messages/list-query.ts'
 import { metadataSchema, nameSchema } from '../../../messages/metadata.ts'
-import { findApp, listApps, type AppWithSpace } from '../../../queries/apps.ts'
+import { findApp, listApps, processesOfApp, type AppWithSpace } from '../../../queries/apps.ts'
 import { findSpace } from '../../../queries/spaces.ts'
 import { requireFeature } from '../../../queries/feature-flags.ts'
 import { findEnvironmentVariableGroup } from '../../../queries/platform.ts'
@@ -16,6 +16,8 @@ import { appBindingsWithInstances } from '../../../queries/service-instances.ts'
 import { PRIVATE_DATA_HIDDEN } from '../../../audit/redaction.ts'
 import { presentVcapServices } from '../../../presenters/system-env.ts'
 import { notRunWarning, presentApp } from '../../../presenters/v3/app.ts'
+import { presentAppManifest } from '../../../presenters/v3/app-manifest.ts'
+import { presentOrganization, presentSpace } from '../../../presenters/v3/organization.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import type { Db } from '../../../store/store.ts'
 import { accepted, ok, type AuthedContext, type Route } from '../../route.ts'
@@ -28,6 +30,15 @@ const listSchema = listQuery({
   include: ['space', 'space.organization'],
   extra: { lifecycle_type: z.string().optional() },
 })
+const showSchema = z
+  .object({
+    include: z
+      .string()
+      .transform((x) => x.split(','))
+      .refine((xs) => xs.every((x) => x === 'space' || x === 'space.organization'), { message: "Invalid included resource: valid values are 'space', 'space.organization'" })
+      .optional(),
+  })
+  .strict()
 const envVars = z.record(z.string(), z.string({ error: 'Environment variable values must be strings' }))
 const lifecycle = z
   .object({ type: z.literal('buildpack'), data: z.object({ buildpacks: z.array(z.string()).optional(), stack: z.string().optional() }).strict().optional() })
@@ -67,6 +78,18 @@ function canReadAppEnvironment(ctx: AuthedContext, target: AppWithSpace): boolea
 
 export function appRoutes(deps: AppRouteDeps): Route[] {
   const { db } = deps
+  /** `include=space` and `include=space.organization` (which includes the spaces too, as CC). */
+  async function includedOf(spaceGuids: readonly string[], include: readonly string[], baseUrl: string) {
+    const guids = [...new Set(spaceGuids)]
+    const spaces = guids.length ? await db.selectFrom('spaces').selectAll().where('guid', 'in', guids).execute() : []
+    const out: Record<string, unknown[]> = { spaces: spaces.map((s) => presentSpace(s, baseUrl)) }
+    if (include.includes('space.organization')) {
+      const orgGuids = [...new Set(spaces.map((s) => s.organization_guid))]
+      const orgs = orgGuids.length ? await db.selectFrom('organizations').selectAll().where('guid', 'in', orgGuids).execute() : []
+      out.organizations = orgs.map((o) => presentOrganization(o, baseUrl))
+    }
+    return out
+  }
   const envLinks = (ctx: AuthedContext, guid: string) => ({
     self: { href: `${ctx.baseUrl}/v3/apps/${guid}/environment_variables` },
     app: { href: `${ctx.baseUrl}/v3/apps/${guid}` },
@@ -89,7 +112,8 @@ export function appRoutes(deps: AppRouteDeps): Route[] {
           c.paging,
           c.order,
         )
-        return ok(presentList(ctx, c.paging, page.total, page.rows.map((a) => presentApp(a, ctx.baseUrl))))
+        const extra = q.include ? { included: await includedOf(page.rows.map((a) => a.space_guid), q.include, ctx.baseUrl) } : {}
+        return ok(presentList(ctx, c.paging, page.total, page.rows.map((a) => presentApp(a, ctx.baseUrl)), extra))
       },
     },
     {
@@ -98,8 +122,35 @@ export function appRoutes(deps: AppRouteDeps): Route[] {
       summary: 'Get an app',
       tag: 'Apps',
       auth: 'read',
+      query: showSchema,
       async handler(ctx) {
-        return ok(presentApp((await visibleApp(db, ctx)).app, ctx.baseUrl))
+        const { app } = await visibleApp(db, ctx)
+        const include = (ctx.query as z.infer<typeof showSchema>).include
+        return ok({ ...presentApp(app, ctx.baseUrl), ...(include ? { included: await includedOf([app.space_guid], include, ctx.baseUrl) } : {}) })
+      },
+    },
+    {
+      method: 'GET',
+      url: '/v3/apps/:guid/permissions',
+      summary: 'What the caller may read of an app',
+      tag: 'Apps',
+      auth: 'read',
+      async handler(ctx) {
+        const { space } = await visibleApp(db, ctx)
+        return ok({ read_basic_data: true, read_sensitive_data: ctx.perms.canReadSecretsInSpace(space.guid) })
+      },
+    },
+    {
+      method: 'GET',
+      url: '/v3/apps/:guid/manifest',
+      summary: "The app as a manifest (YAML; space developer, admin, admin read-only)",
+      tag: 'Apps',
+      auth: 'read',
+      async handler(ctx) {
+        const { app, space } = await visibleApp(db, ctx)
+        if (!ctx.perms.canReadSecretsInSpace(space.guid)) throw notAuthorized()
+        const [processes, bindings] = await Promise.all([processesOfApp(db, app.guid), appBindingsWithInstances(db, app.guid)])
+        return { status: 200, body: presentAppManifest(app, processes, bindings.map((b) => b.instance_name)), headers: { 'content-type': 'application/x-yaml' } }
       },
     },
     {

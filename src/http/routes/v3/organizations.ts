@@ -6,7 +6,7 @@ import { notAuthorized, notFound } from '../../../errors/api-error.ts'
 import { listQuery } from '../../../messages/list-query.ts'
 import { metadataSchema, nameSchema } from '../../../messages/metadata.ts'
 import { featureEnabled } from '../../../queries/feature-flags.ts'
-import { findOrganization, listOrganizations } from '../../../queries/organizations.ts'
+import { findOrganization, listOrganizations, organizationUsage } from '../../../queries/organizations.ts'
 import type { JobRunner } from '../../../jobs/runner.ts'
 import { presentOrganization } from '../../../presenters/v3/organization.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
@@ -54,6 +54,33 @@ export function organizationRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       auth: 'read',
       async handler(ctx) {
         return ok(presentOrganization(await visibleOrg(ctx), ctx.baseUrl))
+      },
+    },
+    {
+      method: 'GET',
+      url: '/v3/organizations/:guid/usage_summary',
+      summary: "An organization's usage: running tasks' memory and counts (no long-running instances, routes or keys exist)",
+      tag: 'Organizations',
+      auth: 'read',
+      async handler(ctx) {
+        const org = await visibleOrg(ctx)
+        const usage = await organizationUsage(db, org.guid)
+        return ok({
+          usage_summary: {
+            started_instances: 0,
+            memory_in_mb: usage.runningTaskMemoryInMb,
+            routes: 0,
+            service_instances: usage.serviceInstances,
+            reserved_ports: 0,
+            domains: 0,
+            per_app_tasks: usage.runningTasks,
+            service_keys: 0,
+          },
+          links: {
+            self: { href: `${ctx.baseUrl}/v3/organizations/${org.guid}/usage_summary` },
+            organization: { href: `${ctx.baseUrl}/v3/organizations/${org.guid}` },
+          },
+        })
       },
     },
     {
