@@ -49,6 +49,7 @@ import { EventStreams } from './export/stream.ts'
 import { LedgerWatch } from './export/watch.ts'
 import { eventStreamRoutes } from './http/routes/ledger/events-stream.ts'
 import { auditEventRoutes } from './http/routes/v3/audit-events.ts'
+import { v2ResourceRoutes } from './http/routes/v2/resources.ts'
 import { v2EventRoutes } from './http/routes/v2/events.ts'
 import { PruneScheduler } from './audit/archive.ts'
 import { CheckpointScheduler, loadCheckpointKey } from './audit/checkpoints.ts'
@@ -142,6 +143,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     ...eventStreamRoutes({ db, streams: eventStreams, forwarder: auditForwarder }),
     ...auditEventRoutes({ db }),
     ...v2EventRoutes({ db }),
+    ...v2ResourceRoutes({ db }),
     ...appRoutes({ db, jobs }),
     ...processRoutes({ db }),
     ...platformRoutes({ db, authenticate }),
