@@ -8,6 +8,8 @@ export interface Config {
   readonly port: number
   readonly dataDir: string
   readonly databaseUrl: string | undefined
+  /** How long start-up waits for PostgreSQL to accept connections before giving up, seconds. */
+  readonly databaseWaitSeconds: number
   readonly publicUrl: string | undefined
   readonly adminPassword: string | undefined
   readonly accessTokenTtlSeconds: number
@@ -88,6 +90,7 @@ export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv = process.
     port,
     dataDir: path.resolve(flags.dataDir ?? env.CF_LEDGER_DATA_DIR ?? '.cf-ledger'),
     databaseUrl,
+    databaseWaitSeconds: intFrom(env.CF_LEDGER_DATABASE_WAIT_SECONDS, 30, 'CF_LEDGER_DATABASE_WAIT_SECONDS'),
     publicUrl: publicUrl?.replace(/\/$/, ''),
     adminPassword: env.CF_LEDGER_ADMIN_PASSWORD || undefined,
     accessTokenTtlSeconds: intFrom(env.CF_LEDGER_ACCESS_TOKEN_TTL, 1200, 'CF_LEDGER_ACCESS_TOKEN_TTL'),

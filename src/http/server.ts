@@ -10,6 +10,7 @@ import { readMultipartBody } from '../bits/upload-form.ts'
 import { renderV2, renderV3, type RenderedError } from '../errors/render.ts'
 import type { Route, RouteContext } from './route.ts'
 import { parseBody, parseQuery } from '../messages/validate.ts'
+import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../store/outage.ts'
 
 export interface HttpDeps {
   readonly logger: Logger
@@ -20,12 +21,21 @@ export interface HttpDeps {
   readonly uploads?: { readonly maxFileBytes: number }
 }
 
+/** A request that failed because the database is away is CC's 503 with a retry hint, not a 500. */
+function outageAware(err: unknown): unknown {
+  if (err instanceof ApiError || err instanceof UaaError || !isDatabaseUnavailable(err)) return err
+  return new ApiError('ServiceUnavailable', 'The database is temporarily unavailable; retry shortly', {
+    'retry-after': String(RETRY_AFTER_SECONDS),
+  })
+}
+
 function renderUaa(err: unknown): RenderedError {
   if (err instanceof UaaError) {
     return { status: err.status, headers: {}, body: { error: err.error, error_description: err.description } }
   }
   if (err instanceof ApiError) {
-    const error = err.status === 401 ? 'unauthorized' : err.status === 403 ? 'insufficient_scope' : 'invalid_request'
+    const error =
+      err.status === 401 ? 'unauthorized' : err.status === 403 ? 'insufficient_scope' : err.status === 503 ? 'temporarily_unavailable' : 'invalid_request'
     return { status: err.status, headers: err.headers, body: { error, error_description: err.detail } }
   }
   return { status: 500, headers: {}, body: { error: 'server_error', error_description: 'An unknown error occurred.' } }
@@ -124,7 +134,8 @@ export function buildHttpServer(routes: readonly Route[], deps: HttpDeps): Fasti
           // 204, and 202 without a job body (CC's `head :accepted`), have an empty body.
           if (res.status === 204 || (res.status === 202 && res.body === undefined)) return reply.send()
           return reply.send(res.body ?? {})
-        } catch (err) {
+        } catch (caught) {
+          const err = outageAware(caught)
           if (!(err instanceof ApiError) && !(err instanceof UaaError)) req.log.error({ err }, 'unhandled error')
           return send(reply, render(err))
         }
@@ -136,7 +147,8 @@ export function buildHttpServer(routes: readonly Route[], deps: HttpDeps): Fasti
     const rendered = req.url.startsWith('/v2/') ? renderV2(apiError('NotFound')) : renderV3(apiError('NotFound'))
     return send(reply, rendered)
   })
-  app.setErrorHandler((err, req, reply) => {
+  app.setErrorHandler((caught, req, reply) => {
+    const err = outageAware(caught)
     if (err instanceof ApiError) return send(reply, renderV3(err))
     const status = (err as { statusCode?: number }).statusCode
     if (status === 413) return send(reply, renderV3(apiError('InvalidRequest')))
