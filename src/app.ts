@@ -79,7 +79,7 @@ function createLocalExecutor(config: Config, listener: ExecutorListener, logger:
 
 /** The composition root: store → auth → use cases → routes → HTTP, in that order. */
 export async function startApp(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<RunningApp> {
-  const store = await openStore(config)
+  const store = await openStore(config, logger)
   const { db } = store
   const issuer = `${config.publicUrl ?? `http://${config.host}:${config.port}`}/oauth/token`
   const tokens = new TokenService(await loadSigningKey(db), 'cf-ledger', {

@@ -10,6 +10,8 @@ export interface Config {
   readonly port: number
   readonly dataDir: string
   readonly databaseUrl: string | undefined
+  /** How long start-up waits for PostgreSQL to accept connections before giving up, seconds. */
+  readonly databaseWaitSeconds: number
   readonly publicUrl: string | undefined
   readonly adminPassword: string | undefined
   readonly accessTokenTtlSeconds: number
@@ -67,6 +69,7 @@ export function loadConfig(flags: ConfigInput, env: Env = process.env): Config {
     port: get(S.port, flags.port),
     dataDir: path.resolve(get(S.dataDir, flags.dataDir)),
     databaseUrl: get(S.databaseUrl),
+    databaseWaitSeconds: get(S.databaseWaitSeconds),
     publicUrl: get(S.publicUrl, flags.publicUrl),
     adminPassword: get(S.adminPassword),
     accessTokenTtlSeconds: get(S.accessTokenTtl),
