@@ -14,6 +14,7 @@ import type { Db } from '../../../store/store.ts'
 import { ok, type ApiResponse, type AuthedContext, type Route } from '../../route.ts'
 import { actionContext, commonList, requestOf } from './common.ts'
 import { requireSpaceDeveloper, visibleApp } from './apps.ts'
+import { ccInteger, MAX_DB_BIGINT } from '../../../messages/numbers.ts'
 
 const listSchema = listQuery({
   filters: ['guids', 'types', 'app_guids', 'space_guids', 'organization_guids'],
@@ -33,14 +34,11 @@ const updateSchema = z
   .strict()
 const scaleSchema = z
   .object({
-    instances: z.number({ error: 'Instances is not a number' }).int('Instances must be an integer').min(0, 'Instances must be greater than or equal to 0').optional(),
-    memory_in_mb: z.number({ error: 'Memory in mb is not a number' }).int('Memory in mb must be an integer').positive('Memory in mb must be greater than 0').optional(),
-    disk_in_mb: z.number({ error: 'Disk in mb is not a number' }).int('Disk in mb must be an integer').positive('Disk in mb must be greater than 0').optional(),
-    log_rate_limit_in_bytes_per_second: z
-      .number({ error: 'Log rate limit in bytes per second is not a number' })
-      .int('Log rate limit in bytes per second must be an integer')
-      .min(-1, 'Log rate limit in bytes per second must be greater than or equal to -1')
-      .optional(),
+    // CC's ProcessScaleMessage ranges.
+    instances: ccInteger('Instances', { min: 0 }).optional(),
+    memory_in_mb: ccInteger('Memory in mb', { min: 0, exclusiveMin: true }).optional(),
+    disk_in_mb: ccInteger('Disk in mb', { min: 0, exclusiveMin: true }).optional(),
+    log_rate_limit_in_bytes_per_second: ccInteger('Log rate limit in bytes per second', { min: -1, max: MAX_DB_BIGINT }).optional(),
   })
   .strict()
 
