@@ -36,6 +36,11 @@ function hashed(name: string, ext: string, body: Buffer): string {
   return `${name}-${crypto.createHash('sha256').update(body).digest('hex').slice(0, 10)}.${ext}`
 }
 
+// A ledger page with a check mark, in the console's accent colour.
+const FAVICON = Buffer.from(
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect x="2" y="1" width="12" height="14" rx="2" fill="#0b5cad"/><path d="M5 8.5l2 2 4-5" stroke="#fff" stroke-width="1.8" fill="none"/></svg>',
+)
+
 function indexHtml(script: string, style: string): Buffer {
   return Buffer.from(`<!doctype html>
 <html lang="en">
@@ -44,6 +49,7 @@ function indexHtml(script: string, style: string): Buffer {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>cf-ledger console</title>
+<link rel="icon" type="image/svg+xml" href="/console/assets/favicon.svg">
 <link rel="stylesheet" href="/console/assets/${style}">
 <script type="module" src="/console/assets/${script}"></script>
 </head>
@@ -82,6 +88,7 @@ export async function buildConsoleAssets(): Promise<ConsoleAssets> {
     files: new Map([
       [script, asset('text/javascript; charset=utf-8', jsBody)],
       [style, asset('text/css; charset=utf-8', cssBody)],
+      ['favicon.svg', asset('image/svg+xml', FAVICON)],
     ]),
   }
 }

@@ -17,7 +17,6 @@ export function IntegrityPanel(props: { trail: Trail; version: number }) {
   const [error, setError] = useState<string>()
   const [pins, setPins] = useState(0)
   useEffect(() => {
-    setResult(undefined)
     runVerifiers(props.trail).then(setResult, (e: Error) => setError(e.message))
   }, [props.trail.task.guid, props.version, pins])
   const served = result ? (JSON.parse(result.evidence.text) as { public_key?: { key_id: string; spki_der_base64: string } | null }).public_key : null

@@ -11,20 +11,19 @@ const OVERSCAN = 30
 
 class Lines {
   texts: string[] = []
-  err = new Uint8Array(1024)
+  /** Per line: bit 1 = stderr, bit 2 = written by the cell (container lifecycle), not the task. */
+  kind = new Uint8Array(1024)
   errIndex: number[] = []
-  push(text: string, isErr: boolean): void {
+  push(text: string, isErr: boolean, isCell: boolean): void {
     const i = this.texts.length
-    if (i >= this.err.length) {
-      const bigger = new Uint8Array(this.err.length * 2)
-      bigger.set(this.err)
-      this.err = bigger
+    if (i >= this.kind.length) {
+      const bigger = new Uint8Array(this.kind.length * 2)
+      bigger.set(this.kind)
+      this.kind = bigger
     }
     this.texts.push(text)
-    if (isErr) {
-      this.err[i] = 1
-      this.errIndex.push(i)
-    }
+    this.kind[i] = (isErr ? 1 : 0) | (isCell ? 2 : 0)
+    if (isErr) this.errIndex.push(i)
   }
 }
 
@@ -55,8 +54,8 @@ function useOutput(guid: string, follow: boolean) {
         rest = parts.pop() ?? ''
         for (const p of parts) {
           if (!p) continue
-          const rec = JSON.parse(p) as { line?: string; type?: string }
-          if (typeof rec.line === 'string') lines.current.push(rec.line, rec.type === 'ERR')
+          const rec = JSON.parse(p) as { line?: string; type?: string; source_type?: string }
+          if (typeof rec.line === 'string') lines.current.push(rec.line, rec.type === 'ERR', rec.source_type === 'CELL')
         }
         tick()
       }
@@ -73,11 +72,13 @@ function useOutput(guid: string, follow: boolean) {
   return { lines: lines.current, count, status, error }
 }
 
-function Line(props: { text: string; n: number; err: boolean; match: boolean }) {
+function Line(props: { text: string; n: number; kind: number; match: boolean }) {
+  const err = (props.kind & 1) === 1
+  const cell = (props.kind & 2) === 2
   return (
-    <div class={`line${props.err ? ' err' : ''}${props.match ? ' match' : ''}`} style={{ top: `${props.n * ROW}px` }} data-line={props.n + 1}>
+    <div class={`line${err ? ' err' : ''}${cell ? ' cell' : ''}${props.match ? ' match' : ''}`} style={{ top: `${props.n * ROW}px` }} data-line={props.n + 1}>
       <span class="ln">{props.n + 1}</span>
-      <span class="src">{props.err ? 'ERR' : 'OUT'}</span>
+      <span class="src">{cell ? 'CELL' : err ? 'ERR' : 'OUT'}</span>
       <span class="text">
         {parseAnsi(props.text).map((s) => (s.cls ? <span class={s.cls}>{s.text}</span> : s.text))}
       </span>
@@ -104,7 +105,7 @@ export function OutputViewer(props: { guid: string; live: boolean; onDone?: () =
   }, [term, count, lines])
 
   useEffect(() => {
-    if (status === 'complete') props.onDone?.()
+    if (status === 'complete' && follow) props.onDone?.()
   }, [status])
   useEffect(() => {
     const el = box.current
@@ -133,7 +134,7 @@ export function OutputViewer(props: { guid: string; live: boolean; onDone?: () =
   const first = Math.max(0, Math.floor(top / ROW) - OVERSCAN)
   const last = Math.min(count, Math.ceil((top + height) / ROW) + OVERSCAN)
   const rows = []
-  for (let i = first; i < last; i++) rows.push(<Line key={i} n={i} text={lines.texts[i]!} err={lines.err[i] === 1} match={i === current} />)
+  for (let i = first; i < last; i++) rows.push(<Line key={i} n={i} text={lines.texts[i]!} kind={lines.kind[i]!} match={i === current} />)
 
   async function downloadAll() {
     const res = await authedFetch(`/v3/tasks/${encodeURIComponent(props.guid)}/output`)

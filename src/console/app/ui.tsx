@@ -5,19 +5,21 @@ export interface Loaded<T> {
   readonly data?: T
   readonly error?: string
   readonly loading: boolean
+  /** The key the shown data was loaded for. */
+  readonly loadedKey?: string
   reload(): void
 }
 
 /** Runs `load` whenever `key` changes; the newest answer wins. */
 export function useLoad<T>(key: string, load: () => Promise<T>): Loaded<T> {
-  const [state, setState] = useState<{ data?: T; error?: string; loading: boolean }>({ loading: true })
+  const [state, setState] = useState<{ data?: T; error?: string; loading: boolean; loadedKey?: string }>({ loading: true })
   const [tick, setTick] = useState(0)
   useEffect(() => {
     let live = true
     setState((s) => ({ ...s, loading: true }))
     load().then(
-      (data) => live && setState({ data, loading: false }),
-      (err: Error) => live && setState({ error: err.message, loading: false }),
+      (data) => live && setState({ data, loading: false, loadedKey: key }),
+      (err: Error) => live && setState({ error: err.message, loading: false, loadedKey: key }),
     )
     return () => {
       live = false

@@ -36,7 +36,6 @@ export function consoleRoutes(): Route[] {
   const index = async (ctx: RouteContext) => serve(ctx, (await consoleAssets()).index, 'no-cache')
   return [
     { method: 'GET', url: '/console', summary: 'The web console (HTML)', tag: 'Console', auth: 'none', handler: index },
-    { method: 'GET', url: '/console/', summary: 'The web console (HTML)', tag: 'Console', auth: 'none', handler: index },
     {
       method: 'GET',
       url: '/console/assets/:file',

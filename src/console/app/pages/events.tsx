@@ -91,32 +91,36 @@ export function EventsPage(props: { query: URLSearchParams }) {
       <h1>Audit events</h1>
       <form class="filters card" onSubmit={submit} key={q.toString()}>
         <Field label="Types (comma-separated)">
-          <input name="types" value={q.get('types') ?? ''} placeholder="audit.app.task.create,…" />
+          <input name="types" defaultValue={q.get('types') ?? ''} placeholder="audit.app.task.create,…" />
         </Field>
         <Field label="Target guid">
-          <input name="target" value={q.get('target') ?? ''} />
+          <input name="target" defaultValue={q.get('target') ?? ''} />
         </Field>
         <Field label="Space">
-          <select name="space" value={q.get('space') ?? ''}>
+          <select name="space">
             <option value="">any</option>
             {spaces.data?.map((s) => (
-              <option value={s.guid}>{visible(s.name)}</option>
+              <option value={s.guid} selected={q.get('space') === s.guid}>
+                {visible(s.name)}
+              </option>
             ))}
           </select>
         </Field>
         <Field label="Org">
-          <select name="org" value={q.get('org') ?? ''}>
+          <select name="org">
             <option value="">any</option>
             {orgs.data?.map((o) => (
-              <option value={o.guid}>{visible(o.name)}</option>
+              <option value={o.guid} selected={q.get('org') === o.guid}>
+                {visible(o.name)}
+              </option>
             ))}
           </select>
         </Field>
         <Field label="From">
-          <input name="from" type="datetime-local" step="1" value={q.get('from') ?? ''} />
+          <input name="from" type="datetime-local" step="1" defaultValue={q.get('from') ?? ''} />
         </Field>
         <Field label="To">
-          <input name="to" type="datetime-local" step="1" value={q.get('to') ?? ''} />
+          <input name="to" type="datetime-local" step="1" defaultValue={q.get('to') ?? ''} />
         </Field>
         <div class="actions">
           <button type="submit" class="primary">
@@ -129,7 +133,7 @@ export function EventsPage(props: { query: URLSearchParams }) {
       </form>
       <ErrorBox error={list.error} />
       <div class="table-wrap">
-        <table class="events" aria-busy={list.loading}>
+        <table class="events" aria-busy={list.loading} data-query={list.loadedKey === path ? q.toString() : undefined}>
           <thead>
             <tr>
               <th>

@@ -25,7 +25,7 @@ function PerDay(props: { o: Overview }) {
     by.set(r.date, m)
   }
   const max = Math.max(1, ...days.map((d) => [...(by.get(d)?.values() ?? [])].reduce((a, b) => a + b, 0)))
-  const W = 28
+  const W = 64
   const H = 160
   return (
     <figure class="chart card">
@@ -50,7 +50,7 @@ function PerDay(props: { o: Overview }) {
                   </rect>
                 )
               })}
-              {i % 2 === 0 && (
+              {(
                 <text x={34 + i * W} y={H + 20} class="axis">
                   {d.slice(5)}
                 </text>

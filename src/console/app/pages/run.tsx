@@ -25,6 +25,18 @@ function Row(props: { k: string; v: preact.ComponentChildren }) {
   )
 }
 
+/** The executor's isolation note is long: its first sentence, the rest on demand. */
+function Isolation(props: { text: string }) {
+  const first = /^[^.:]*[.:]/.exec(props.text)?.[0] ?? props.text
+  if (first.length >= props.text.length) return <>{props.text}</>
+  return (
+    <details class="isolation">
+      <summary>{first.replace(/[.:]$/, '')}</summary>
+      {props.text}
+    </details>
+  )
+}
+
 export function RunPage(props: { guid: string }) {
   const [version, setVersion] = useState(0)
   const trail = useLoad(`${props.guid}:${version}`, () => api<Trail>(`/ledger/v1/tasks/${encodeURIComponent(props.guid)}/trail?output_lines=0`))
@@ -91,7 +103,7 @@ export function RunPage(props: { guid: string }) {
             <Row k="space" v={visible(t.target.space.name)} />
             <Row k="org" v={visible(t.target.organization.name)} />
             <Row k="memory / disk" v={`${String(t.resources.requested.memory_in_mb)} MB / ${String(t.resources.requested.disk_in_mb)} MB`} />
-            <Row k="isolation" v={String(t.resources.limits.isolation ?? '–')} />
+            <Row k="isolation" v={<Isolation text={String(t.resources.limits.isolation ?? '–')} />} />
           </dl>
         </Answer>
         <Answer title="What it printed">

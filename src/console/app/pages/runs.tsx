@@ -59,7 +59,7 @@ function OutputCell(props: { t: TaskSummary }) {
   }
   return (
     <td class="output-cell" onMouseEnter={load} onFocus={load} tabIndex={total ? 0 : -1} data-label="Output">
-      {o ? `${total.toLocaleString('en-US')} lines` : '–'}
+      {o ? `${total.toLocaleString('en-US')} ${total === 1 ? 'line' : 'lines'}` : '–'}
       {o && o.err_lines > 0 && <span class="err-count"> ({o.err_lines} stderr)</span>}
       {lines && lines.length > 0 && (
         <pre class="peek" role="tooltip">
@@ -162,46 +162,50 @@ export function RunsPage(props: { query: URLSearchParams }) {
       <h1>Task runs</h1>
       <form class="filters card" onSubmit={submit} key={q.toString()}>
         <Field label="Actor (username)">
-          <input name="actor" value={q.get('actor') ?? ''} />
+          <input name="actor" defaultValue={q.get('actor') ?? ''} />
         </Field>
         <Field label="App">
-          <input name="app" value={q.get('app') ?? ''} />
+          <input name="app" defaultValue={q.get('app') ?? ''} />
         </Field>
         <Field label="Space">
-          <select name="space" value={q.get('space') ?? ''}>
+          <select name="space">
             <option value="">any</option>
             {spaces.data?.map((s) => (
-              <option value={s.guid}>{visible(s.name)}</option>
+              <option value={s.guid} selected={q.get('space') === s.guid}>
+                {visible(s.name)}
+              </option>
             ))}
           </select>
         </Field>
         <Field label="Org">
-          <select name="org" value={q.get('org') ?? ''}>
+          <select name="org">
             <option value="">any</option>
             {orgs.data?.map((o) => (
-              <option value={o.guid}>{visible(o.name)}</option>
+              <option value={o.guid} selected={q.get('org') === o.guid}>
+                {visible(o.name)}
+              </option>
             ))}
           </select>
         </Field>
         <Field label="State">
-          <select name="state" value={q.get('state') ?? ''}>
+          <select name="state">
             <option value="">any</option>
             {['PENDING', 'RUNNING', 'CANCELING', 'SUCCEEDED', 'FAILED'].map((s) => (
-              <option>{s}</option>
+              <option selected={q.get('state') === s}>{s}</option>
             ))}
           </select>
         </Field>
         <Field label="From">
-          <input name="from" type="datetime-local" step="1" value={q.get('from') ?? ''} />
+          <input name="from" type="datetime-local" step="1" defaultValue={q.get('from') ?? ''} />
         </Field>
         <Field label="To">
-          <input name="to" type="datetime-local" step="1" value={q.get('to') ?? ''} />
+          <input name="to" type="datetime-local" step="1" defaultValue={q.get('to') ?? ''} />
         </Field>
         <Field label="Exact command">
-          <input name="command" value={q.get('command') ?? ''} placeholder="matched by fingerprint" />
+          <input name="command" defaultValue={q.get('command') ?? ''} placeholder="matched by fingerprint" />
         </Field>
         <Field label="Sequence id">
-          <input name="seq" inputMode="numeric" value={q.get('seq') ?? ''} />
+          <input name="seq" inputMode="numeric" defaultValue={q.get('seq') ?? ''} />
         </Field>
         <div class="actions">
           <button type="submit" class="primary">
@@ -214,7 +218,7 @@ export function RunsPage(props: { query: URLSearchParams }) {
       </form>
       <ErrorBox error={list.error} />
       <div class="table-wrap">
-        <table class="runs" aria-busy={list.loading}>
+        <table class="runs" aria-busy={list.loading} data-query={list.loadedKey === path ? q.toString() : undefined}>
           <thead>
             <tr>
               <th>Task</th>
