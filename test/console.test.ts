@@ -177,14 +177,14 @@ for (const store of stores()) {
 
     it('follows a running task live and ends with its final state', async () => {
       const billing = (globalThis as { billing?: string }).billing!
-      const t = expectOk(await dev.post(`/v3/apps/${billing}/tasks`, { command: 'for i in $(seq 1 40); do echo tick $i; sleep 0.25; done', name: 'ticker' }), 202)
+      const t = expectOk(await dev.post(`/v3/apps/${billing}/tasks`, { command: 'for i in $(seq 1 20); do echo tick $i; sleep 0.25; done', name: 'ticker' }), 202)
       const page = await signedIn('dana', 'dana-pw')
       await page.goto(`${server.url}/console#/runs/${t.body.guid}`)
       await page.waitForSelector('text=following live', { timeout: 15_000 })
       await page.waitForFunction(() => [...document.querySelectorAll('.viewer .line .text')].some((l) => l.textContent === 'tick 3'))
       const early = await page.$$eval('.viewer .line', (ls) => ls.length)
-      assert.ok(early < 40, `the page showed lines while the task ran (${early})`)
-      await page.waitForFunction(() => [...document.querySelectorAll('.viewer .line .text')].some((l) => l.textContent === 'tick 40'), undefined, { timeout: 30_000 })
+      assert.ok(early < 20, `the page showed lines while the task ran (${early})`)
+      await page.waitForFunction(() => [...document.querySelectorAll('.viewer .line .text')].some((l) => l.textContent === 'tick 20'), undefined, { timeout: 30_000 })
       await page.waitForSelector('.run-head .state-succeeded', { timeout: 15_000 })
       await waitForTask(dev, t.body.guid)
     })
