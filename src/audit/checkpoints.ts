@@ -11,6 +11,7 @@ import type { Logger } from 'pino'
 import type { Db } from '../store/store.ts'
 import { eventHash, GENESIS_HASH, type ChainedFields } from './chain.ts'
 import { checkpointText } from './chain-format.ts'
+import { retryUntilLands } from '../store/retry.ts'
 
 export interface CheckpointKey {
   readonly privateKey: KeyObject
@@ -175,6 +176,7 @@ export function appendCheckpointLog(dataDir: string, cp: Checkpoint): void {
 export class CheckpointScheduler {
   private timer: NodeJS.Timeout | undefined
   private running: Promise<unknown> = Promise.resolve()
+  private readonly stopping = new AbortController()
 
   constructor(
     private readonly db: Db,
@@ -186,7 +188,13 @@ export class CheckpointScheduler {
 
   private tick(): Promise<unknown> {
     this.running = this.running
-      .then(() => writeCheckpoint(this.db, this.key, this.dataDir, this.logger))
+      // Idempotent (one checkpoint per seq), so retried until it lands while the database is away.
+      .then(() =>
+        retryUntilLands('the ledger checkpoint', () => writeCheckpoint(this.db, this.key, this.dataDir, this.logger), {
+          logger: this.logger,
+          signal: this.stopping.signal,
+        }),
+      )
       .catch((err) => this.logger.error({ err }, 'checkpoint failed'))
     return this.running
   }
@@ -200,6 +208,7 @@ export class CheckpointScheduler {
   }
 
   async stop(): Promise<void> {
+    this.stopping.abort()
     if (this.timer) clearInterval(this.timer)
     this.timer = undefined
     await this.tick()

@@ -3,9 +3,10 @@ import { recordTaskComplete } from '../actions/task-events.ts'
 import type { Executor, ExecutorListener, OutputLine, TaskExit, TaskLimits } from '../executor/executor.ts'
 import type { TaskLogContext, TaskLogSink, TaskOutputSummary } from '../logs/sink.ts'
 import type { TaskRow } from '../store/schema.ts'
+import { retryUntilLands } from '../store/retry.ts'
 import type { Db } from '../store/store.ts'
 import { taskEnvironment } from './environment.ts'
-import { CANCELLED, exitStatusOf, failureReasonOf, NOT_STARTED, UNKNOWN_COMPLETION } from './failure-reason.ts'
+import { CANCELLED, failureReasonOf, NOT_STARTED, taskExitStatus, UNKNOWN_COMPLETION } from './failure-reason.ts'
 
 export interface TaskRunnerDeps {
   readonly db: Db
@@ -84,13 +85,24 @@ export class TaskRunner implements ExecutorListener {
     }
   }
 
+  /**
+   * The executor's reports must land even while the database is away: each is retried until it
+   * does (and is idempotent). The task's own code waits for RUNNING to be stored, so a task never
+   * runs while the store still says PENDING (a restart would run it again).
+   */
+  private land<T>(what: string, taskGuid: string, write: () => Promise<T>): Promise<T> {
+    return retryUntilLands(`${what} of task ${taskGuid}`, write, { logger: this.deps.logger })
+  }
+
   async started(taskGuid: string, info: { pid: number; startedAt: Date }): Promise<void> {
-    await this.deps.db
-      .updateTable('tasks')
-      .set({ state: 'RUNNING', started_at: info.startedAt, updated_at: new Date() })
-      .where('guid', '=', taskGuid)
-      .where('state', '=', 'PENDING')
-      .execute()
+    await this.land('the RUNNING state', taskGuid, () =>
+      this.deps.db
+        .updateTable('tasks')
+        .set({ state: 'RUNNING', started_at: info.startedAt, updated_at: new Date() })
+        .where('guid', '=', taskGuid)
+        .where('state', '=', 'PENDING')
+        .execute(),
+    )
   }
 
   output(taskGuid: string, line: OutputLine): void {
@@ -99,18 +111,21 @@ export class TaskRunner implements ExecutorListener {
   }
 
   async exited(taskGuid: string, exit: TaskExit): Promise<void> {
-    const task = await this.deps.db.selectFrom('tasks').selectAll().where('guid', '=', taskGuid).executeTakeFirst()
+    const task = await this.land('reading the exit', taskGuid, () =>
+      this.deps.db.selectFrom('tasks').selectAll().where('guid', '=', taskGuid).executeTakeFirst(),
+    )
     if (!task) return
     const ctx = this.contexts.get(taskGuid) ?? logContextOf(task)
     this.contexts.delete(taskGuid)
     const reason = failureReasonOf(task.name, exit, this.deps.limits.maxRunSeconds, task.disk_in_mb)
-    const summary = await this.deps.sink.taskExited(ctx, exit, reason)
+    const exitStatus = taskExitStatus(exit)
+    const summary = await this.deps.sink.taskExited(ctx, { exitStatus, oomKilled: exit.oomKilled })
     await this.finish(
       taskGuid,
       {
         state: reason === null ? 'SUCCEEDED' : 'FAILED',
         failureReason: reason,
-        exitStatus: exit.error || (exit.cancelled && exit.exitCode === null && exit.signal === null) ? null : exitStatusOf(exit),
+        exitStatus,
         startedAt: exit.startedAt,
         finishedAt: exit.finishedAt,
       },
@@ -119,6 +134,15 @@ export class TaskRunner implements ExecutorListener {
   }
 
   private async finish(
+    taskGuid: string,
+    r: { state: 'SUCCEEDED' | 'FAILED'; failureReason: string | null; exitStatus: number | null; startedAt: Date | null; finishedAt: Date },
+    summary: TaskOutputSummary | undefined,
+  ): Promise<void> {
+    // The final state and audit.app.task.complete commit together, once: a retry finds the task terminal.
+    await this.land('the final state', taskGuid, () => this.finishOnce(taskGuid, r, summary))
+  }
+
+  private async finishOnce(
     taskGuid: string,
     r: { state: 'SUCCEEDED' | 'FAILED'; failureReason: string | null; exitStatus: number | null; startedAt: Date | null; finishedAt: Date },
     summary: TaskOutputSummary | undefined,

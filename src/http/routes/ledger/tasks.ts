@@ -10,6 +10,7 @@ import type { Fingerprint } from '../../../trail/fingerprint.ts'
 import { commandView, loadTrail, type AppliedLimits, type TaskOutputReader } from '../../../trail/trail.ts'
 import { ok, type AuthedContext, type Route } from '../../route.ts'
 import { commonList } from '../v3/common.ts'
+import { fitsInt } from '../../../messages/numbers.ts'
 
 const trailQuery = z
   .object({
@@ -27,7 +28,7 @@ const searchQuery = listQuery({
   orderBy: ['created_at', 'updated_at'],
   extra: {
     sequence_ids: listFilter
-      .refine((xs) => xs.every((x) => /^\d+$/.test(x)), { message: 'Sequence ids must be integers' })
+      .refine((xs) => xs.every(fitsInt), { message: 'Sequence ids must be integers' })
       .transform((xs) => xs.map(Number))
       .optional(),
     command: z.string().optional(),

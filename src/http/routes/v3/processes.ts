@@ -12,6 +12,7 @@ import type { Db } from '../../../store/store.ts'
 import { ok, type AuthedContext, type Route } from '../../route.ts'
 import { actionContext, commonList } from './common.ts'
 import { requireSpaceDeveloper, visibleApp } from './apps.ts'
+import { ccInteger, MAX_DB_BIGINT } from '../../../messages/numbers.ts'
 
 const listSchema = listQuery({
   filters: ['guids', 'types', 'app_guids', 'space_guids', 'organization_guids'],
@@ -28,10 +29,11 @@ const updateSchema = z
   .strict()
 const scaleSchema = z
   .object({
-    instances: z.number().int().min(0).optional(),
-    memory_in_mb: z.number().int().positive().optional(),
-    disk_in_mb: z.number().int().positive().optional(),
-    log_rate_limit_in_bytes_per_second: z.number().int().min(-1).optional(),
+    // CC's ProcessScaleMessage ranges.
+    instances: ccInteger('Instances', { min: 0 }).optional(),
+    memory_in_mb: ccInteger('Memory in mb', { min: 0, exclusiveMin: true }).optional(),
+    disk_in_mb: ccInteger('Disk in mb', { min: 0, exclusiveMin: true }).optional(),
+    log_rate_limit_in_bytes_per_second: ccInteger('Log rate limit in bytes per second', { min: -1, max: MAX_DB_BIGINT }).optional(),
   })
   .strict()
 

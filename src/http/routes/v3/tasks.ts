@@ -17,13 +17,14 @@ import type { Fingerprint } from '../../../trail/fingerprint.ts'
 import { ok, type AuthedContext, type Route } from '../../route.ts'
 import { actionContext, commonList } from './common.ts'
 import { requireSpaceDeveloper, visibleApp } from './apps.ts'
+import { fitsInt } from '../../../messages/numbers.ts'
 
 const STATES = ['PENDING', 'RUNNING', 'SUCCEEDED', 'CANCELING', 'FAILED']
 const states = listFilter.refine((xs) => xs.every((s) => STATES.includes(s)), {
   message: `States must be one of ${STATES.map((s) => `'${s}'`).join(', ')}`,
 })
 const sequenceIds = listFilter
-  .refine((xs) => xs.every((s) => /^\d+$/.test(s)), { message: 'Sequence ids must be integers' })
+  .refine((xs) => xs.every(fitsInt), { message: 'Sequence ids must be integers' })
   .transform((xs) => xs.map(Number))
 const globalList = listQuery({
   filters: ['guids', 'names', 'app_guids', 'space_guids', 'organization_guids'],
