@@ -1,3 +1,5 @@
+import crypto from 'node:crypto'
+import fs from 'node:fs'
 import path from 'node:path'
 import pino, { type Logger } from 'pino'
 import { ensureUser } from './actions/role-create.ts'
@@ -7,6 +9,9 @@ import { defaultWorkRoot } from './executor/host.ts'
 import { type ExecutorLogger, LocalExecutor } from './executor/local-executor.ts'
 import type { ExecutorListener } from './executor/executor.ts'
 import { ledgerTaskRoutes } from './http/routes/ledger/tasks.ts'
+import { ledgerChainRoutes } from './http/routes/ledger/chain.ts'
+import { ledgerOverviewRoutes } from './http/routes/ledger/overview.ts'
+import { consoleRoutes } from './http/routes/console.ts'
 import { appRoutes } from './http/routes/v3/apps.ts'
 import { appUsageEventRoutes } from './http/routes/v3/app-usage-events.ts'
 import { featureRoutes } from './http/routes/v3/features.ts'
@@ -54,7 +59,7 @@ import { auditEventRoutes } from './http/routes/v3/audit-events.ts'
 import { v2ResourceRoutes } from './http/routes/v2/resources.ts'
 import { v2EventRoutes } from './http/routes/v2/events.ts'
 import { PruneScheduler } from './audit/archive.ts'
-import { CheckpointScheduler, loadCheckpointKey } from './audit/checkpoints.ts'
+import { CheckpointScheduler, loadCheckpointKey, PUBLIC_KEY_DIR } from './audit/checkpoints.ts'
 
 export interface RunningApp {
   readonly url: string
@@ -185,6 +190,9 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
         memoryLimit: executor.info.memoryLimit,
       }),
     }),
+    ...ledgerChainRoutes({ db, publicKey: (keyId) => checkpointPublicKey(config.dataDir, keyId) }),
+    ...ledgerOverviewRoutes({ db }),
+    ...consoleRoutes(),
   ]
   routes.push(openApiRoute(() => routes, VERSION))
 
@@ -248,5 +256,16 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
       await checkpoints.stop()
       await store.close()
     },
+  }
+}
+
+/** A checkpoint public key this data directory has used (checkpoint-keys/<id>.pub.pem), as SPKI DER. */
+function checkpointPublicKey(dataDir: string, keyId: string): Buffer | undefined {
+  if (!/^[0-9a-f]{16}$/.test(keyId)) return undefined
+  try {
+    const pem = fs.readFileSync(path.join(dataDir, PUBLIC_KEY_DIR, `${keyId}.pub.pem`), 'utf8')
+    return crypto.createPublicKey(pem).export({ type: 'spki', format: 'der' })
+  } catch {
+    return undefined
   }
 }
