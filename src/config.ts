@@ -48,6 +48,10 @@ export interface Config {
   readonly taskUser: string | undefined
   /** auto = bubblewrap when it works on this host; bwrap = required; none = plain processes. */
   readonly taskSandbox: 'auto' | 'bwrap' | 'none'
+  /** Who may read /metrics: admin (default), public or off. */
+  readonly metricsAccess: 'admin' | 'public' | 'off'
+  /** A fixed bearer secret that may read /metrics (for scrapers without a UAA client). */
+  readonly metricsToken: string | undefined
   /** Signed checkpoints and retention pruning with archives (src/audit/config.ts). */
   readonly audit: AuditConfig
 }
@@ -71,6 +75,12 @@ function boolFrom(value: string | undefined, fallback: boolean, name: string): b
   if (/^(1|true|yes|on)$/i.test(value)) return true
   if (/^(0|false|no|off)$/i.test(value)) return false
   throw new Error(`${name} must be true or false, got '${value}'`)
+}
+
+function metricsAccessFrom(value: string | undefined): Config['metricsAccess'] {
+  const v = value || 'admin'
+  if (v !== 'admin' && v !== 'public' && v !== 'off') throw new Error(`CF_LEDGER_METRICS must be admin, public or off, got '${v}'`)
+  return v
 }
 
 /** Flags win over environment variables, which win over defaults. */
@@ -103,6 +113,8 @@ export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv = process.
     maxUnzippedBytes: intFrom(env.CF_LEDGER_MAX_UNZIPPED_BYTES, 1024 * 1024 * 1024, 'CF_LEDGER_MAX_UNZIPPED_BYTES'),
     maxZipEntries: intFrom(env.CF_LEDGER_MAX_ZIP_ENTRIES, 100_000, 'CF_LEDGER_MAX_ZIP_ENTRIES'),
     maxCompressionRatio: intFrom(env.CF_LEDGER_MAX_COMPRESSION_RATIO, 200, 'CF_LEDGER_MAX_COMPRESSION_RATIO'),
+    metricsAccess: metricsAccessFrom(env.CF_LEDGER_METRICS),
+    metricsToken: env.CF_LEDGER_METRICS_TOKEN || undefined,
     logs: loadLogConfig(env),
     auditSyslog: loadAuditSyslogConfig(env),
     audit: loadAuditConfig(env),
