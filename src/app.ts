@@ -48,6 +48,8 @@ import { packageRoutes } from './http/routes/v3/packages.ts'
 import { resourceMatchRoutes } from './http/routes/v3/resource-matches.ts'
 import { JobRunner } from './jobs/runner.ts'
 import { openStore } from './store/store.ts'
+import { createMetrics } from './ops/metrics.ts'
+import { opsRoutes } from './http/routes/ops.ts'
 import { createLogPipeline } from './logs/pipeline.ts'
 import { deleteServiceInstancesInSpace } from './actions/service-instances.ts'
 import { SyslogForwarder } from './export/forwarder.ts'
@@ -153,8 +155,10 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   const auditForwarder = config.auditSyslog
     ? new SyslogForwarder(db, ledgerWatch, logger, config.auditSyslog, config.databaseUrl ? advisoryLockLeader(config.databaseUrl, logger) : soleLeader())
     : undefined
+  const metrics = createMetrics({ store, output: logs.store, drains: () => logs.drains.stats() })
   const routes: Route[] = [
     ...rootRoutes(),
+    ...opsRoutes({ db, metrics, access: config.metricsAccess, token: config.metricsToken, authenticate, loadPermissions }),
     ...uaaRoutes({ db, uaa, tokens, authenticate }),
     ...organizationRoutes({ db, jobs }),
     ...spaceRoutes({ db, jobs }),
@@ -205,6 +209,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   })
   // A finished write request has committed its audit event: let export streams see it now.
   http.addHook('onResponse', async (req, reply) => {
+    metrics.observeRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
     if (req.method !== 'GET' && req.method !== 'HEAD' && reply.statusCode < 400) ledgerWatch.nudge()
   })
   await http.listen({ host: config.host, port: config.port })
