@@ -10,6 +10,8 @@ export interface Config {
   readonly port: number
   readonly dataDir: string
   readonly databaseUrl: string | undefined
+  /** How long start-up waits for PostgreSQL to accept connections before giving up, seconds. */
+  readonly databaseWaitSeconds: number
   readonly publicUrl: string | undefined
   readonly adminPassword: string | undefined
   readonly accessTokenTtlSeconds: number
@@ -48,6 +50,10 @@ export interface Config {
   readonly taskUser: string | undefined
   /** auto = bubblewrap when it works on this host; bwrap = required; none = plain processes. */
   readonly taskSandbox: 'auto' | 'bwrap' | 'none'
+  /** Who may read /metrics: admin (default), public or off. */
+  readonly metricsAccess: 'admin' | 'public' | 'off'
+  /** A fixed bearer secret that may read /metrics (for scrapers without a UAA client). */
+  readonly metricsToken: string | undefined
   /** Signed checkpoints and retention pruning with archives (src/audit/config.ts). */
   readonly audit: AuditConfig
 }
@@ -67,6 +73,7 @@ export function loadConfig(flags: ConfigInput, env: Env = process.env): Config {
     port: get(S.port, flags.port),
     dataDir: path.resolve(get(S.dataDir, flags.dataDir)),
     databaseUrl: get(S.databaseUrl),
+    databaseWaitSeconds: get(S.databaseWaitSeconds),
     publicUrl: get(S.publicUrl, flags.publicUrl),
     adminPassword: get(S.adminPassword),
     accessTokenTtlSeconds: get(S.accessTokenTtl),
@@ -79,6 +86,8 @@ export function loadConfig(flags: ConfigInput, env: Env = process.env): Config {
     maxUnzippedBytes: get(S.maxUnzippedBytes),
     maxZipEntries: get(S.maxZipEntries),
     maxCompressionRatio: get(S.maxCompressionRatio),
+    metricsAccess: get(S.metricsAccess),
+    metricsToken: get(S.metricsToken),
     logs: loadLogConfig(env),
     auditSyslog: loadAuditSyslogConfig(env),
     audit: loadAuditConfig(env),

@@ -66,6 +66,7 @@ export async function insertApp(
     current_droplet_guid: null,
     environment_variables: msg.environmentVariables ?? {},
     max_task_sequence_id: 0,
+    enable_ssh: true,
     created_at: now,
     updated_at: now,
     ...applyMetadata({ labels: {}, annotations: {} }, msg.metadata),

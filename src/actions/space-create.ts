@@ -23,6 +23,7 @@ export async function createSpace(
     guid: newGuid(),
     name: msg.name,
     organization_guid: msg.organizationGuid,
+    allow_ssh: true,
     quota_guid: null,
     created_at: now,
     updated_at: now,

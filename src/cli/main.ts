@@ -23,7 +23,15 @@ serve
     }
     // Loaded here so that `verify` works without the server's modules.
     const { startApp } = await import('../app.ts')
-    const app = await startApp(config)
+    const { DatabaseUnreachableError } = await import('../store/store.ts')
+    let app
+    try {
+      app = await startApp(config)
+    } catch (err) {
+      if (!(err instanceof DatabaseUnreachableError)) throw err
+      console.error(`cf-ledger: ${err.message}`)
+      process.exit(1)
+    }
     if (app.adminPassword) {
       console.log('Created the admin user. Log in with the cf CLI:')
       console.log(`  cf api ${config.publicUrl ?? app.url}`)

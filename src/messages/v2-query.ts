@@ -3,6 +3,7 @@
 import { apiError } from '../errors/api-error.ts'
 import type { EventColumn, StringCondition, StringOp } from '../queries/events.ts'
 import type { TimestampOps } from './list-query.ts'
+import { fitsInt, MAX_DB_INT, tooLarge } from './numbers.ts'
 
 export const DEFAULT_RESULTS_PER_PAGE = 50
 export const MAX_RESULTS_PER_PAGE = 100
@@ -32,6 +33,7 @@ function positiveInt(raw: RawQuery, key: string): number | undefined {
   const v = last(raw[key])
   if (v === undefined) return undefined
   if (!/^\s*\d+\s*$/.test(v) || Number(v) < 1) throw apiError('BadQueryParameter', `${key} must be a positive integer`)
+  if (!fitsInt(v.trim())) throw apiError('BadQueryParameter', tooLarge(key, MAX_DB_INT))
   return Number(v)
 }
 

@@ -89,3 +89,26 @@ export function usersByGuid(db: Db, guids: readonly string[]): Promise<UserView[
   return usersWithIdentity(db).where('users.guid', 'in', [...guids]).execute()
 }
 
+
+/**
+ * `GET /v3/organizations/:guid/users` and `/v3/spaces/:guid/users`: users holding any role in the
+ * org (its spaces included) or in the space. The caller's right to read the org or space is
+ * checked by the route; every such user is then listed, as CC does.
+ */
+export function listUsersWithRoleIn(db: Db, where: { organizationGuid: string } | { spaceGuid: string }, f: UserFilters, paging: Paging, order: Order) {
+  let q = usersWithIdentity(db).where((eb) => {
+    let roles = eb.selectFrom('roles').select('roles.user_guid')
+    roles = 'spaceGuid' in where ? roles.where('roles.space_guid', '=', where.spaceGuid) : roles.where('roles.organization_guid', '=', where.organizationGuid)
+    return eb('users.guid', 'in', roles)
+  })
+  if (f.guids) q = q.where('users.guid', 'in', [...f.guids])
+  if (f.usernames) q = q.where('uaa_users.username', 'in', [...f.usernames])
+  if (f.origins) q = q.where('uaa_users.origin', 'in', [...f.origins])
+  for (const c of [
+    ...labelConditions('users.labels', f.labels ?? []),
+    ...timestampConditions('users.created_at', f.createdAts ?? {}),
+    ...timestampConditions('users.updated_at', f.updatedAts ?? {}),
+  ])
+    q = q.where(c)
+  return paginate(q, paging, { column: `users.${order.column}`, direction: order.direction }, 'users.guid')
+}
