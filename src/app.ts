@@ -41,7 +41,9 @@ import { openStore } from './store/store.ts'
 import { createLogPipeline } from './logs/pipeline.ts'
 import { deleteServiceInstancesInSpace } from './actions/service-instances.ts'
 import { SyslogForwarder } from './export/forwarder.ts'
-import { advisoryLockLeader, soleLeader } from './export/leader.ts'
+import { leadershipFactory } from './cluster/leader.ts'
+import { localBus, postgresBus } from './cluster/bus.ts'
+import { newInstance } from './cluster/config.ts'
 import { EventStreams } from './export/stream.ts'
 import { LedgerWatch } from './export/watch.ts'
 import { eventStreamRoutes } from './http/routes/ledger/events-stream.ts'
@@ -63,6 +65,12 @@ const VERSION = '0.1.0'
 export async function startApp(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<RunningApp> {
   const store = await openStore(config)
   const { db } = store
+  // Many servers on one database (docs/cluster.md): who this process is, how the servers wake each
+  // other, and one elected server per background role.
+  const instance = newInstance(config.cluster.nodeId)
+  const { leaseMs } = config.cluster
+  const bus = config.databaseUrl ? await postgresBus(config.databaseUrl, logger) : localBus()
+  const leadership = leadershipFactory(store.kind, { db, holder: instance.id, leaseMs, logger })
   const issuer = `${config.publicUrl ?? `http://${config.host}:${config.port}`}/oauth/token`
   const tokens = new TokenService(await loadSigningKey(db), 'cf-ledger', {
     user: config.accessTokenTtlSeconds,
@@ -86,6 +94,12 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     materializeDroplet: (guid) => materializeDroplet(db, guid, path.join(config.dataDir, 'droplets'), bitsLimits),
     limits: { pids: config.taskPidLimit, maxRunSeconds: config.taskMaxRunSeconds },
     apiUrl: () => apiUrl,
+    instance,
+    bus,
+    slots: config.taskConcurrency,
+    leaseMs,
+    pollMs: config.cluster.pollMs,
+    interruptOutput: (guids) => logs.store.interrupt(guids),
   })
   const executor = await createLocalExecutor(config, runner, logger)
   runner.attach(executor)
@@ -106,6 +120,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
       'app.delete': async (tx, job, afterCommit) => cancelAfterCommit(afterCommit, await deleteApp(tx, job.resource_guid, job.actor)),
     },
     logger,
+    { ...instance, leaseMs },
   )
 
   const knownUsers = new Set<string>()
@@ -124,7 +139,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   const ledgerWatch = new LedgerWatch(db, logger)
   const eventStreams = new EventStreams(db, ledgerWatch, logger)
   const auditForwarder = config.auditSyslog
-    ? new SyslogForwarder(db, ledgerWatch, logger, config.auditSyslog, config.databaseUrl ? advisoryLockLeader(config.databaseUrl, logger) : soleLeader())
+    ? new SyslogForwarder(db, ledgerWatch, logger, config.auditSyslog, leadership('forwarder'))
     : undefined
   const routes: Route[] = [
     ...rootRoutes(),
@@ -203,7 +218,10 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     logger,
   )
   pruning.start()
-  await runner.recover()
+  await runner.start()
+  // Jobs of a dead server are taken over by the same sweep cadence as its tasks.
+  const jobSweep = setInterval(() => void jobs.resumePending().catch(() => undefined), Math.max(100, Math.floor(leaseMs / 2)))
+  jobSweep.unref()
 
   return {
     url,
@@ -215,11 +233,14 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
       await http.close()
       await auditForwarder?.stop()
       ledgerWatch.close()
+      clearInterval(jobSweep)
       await jobs.drain()
-      await executor.shutdown()
+      // Gives queued claims back at once, lets running tasks drain, then kills the rest.
+      await runner.stop(config.cluster.drainSeconds * 1000)
       await logs.close()
       await pruning.stop()
       await checkpoints.stop()
+      await bus.close()
       await store.close()
     },
   }

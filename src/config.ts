@@ -2,6 +2,7 @@ import path from 'node:path'
 import { loadAuditConfig, type AuditConfig } from './audit/config.ts'
 import { loadLogConfig, type LogConfig } from './logs/config.ts'
 import { loadAuditSyslogConfig, type AuditSyslogConfig } from './export/config.ts'
+import { loadClusterConfig, type ClusterConfig } from './cluster/config.ts'
 
 export interface Config {
   readonly host: string
@@ -48,6 +49,8 @@ export interface Config {
   readonly taskSandbox: 'auto' | 'bwrap' | 'none'
   /** Signed checkpoints and retention pruning with archives (src/audit/config.ts). */
   readonly audit: AuditConfig
+  /** Many servers on one database: node id, lease (dead-server detection), claim poll, drain (docs/cluster.md). */
+  readonly cluster: ClusterConfig
 }
 
 export interface ConfigInput {
@@ -83,10 +86,11 @@ export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv = process.
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new Error(`DATABASE_URL must start with postgres://, got '${databaseUrl.replace(/:[^:@/]*@/, ':***@')}'`)
   }
+  const dataDir = path.resolve(flags.dataDir ?? env.CF_LEDGER_DATA_DIR ?? '.cf-ledger')
   return {
     host: flags.host ?? env.CF_LEDGER_HOST ?? '127.0.0.1',
     port,
-    dataDir: path.resolve(flags.dataDir ?? env.CF_LEDGER_DATA_DIR ?? '.cf-ledger'),
+    dataDir,
     databaseUrl,
     publicUrl: publicUrl?.replace(/\/$/, ''),
     adminPassword: env.CF_LEDGER_ADMIN_PASSWORD || undefined,
@@ -103,6 +107,7 @@ export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv = process.
     logs: loadLogConfig(env),
     auditSyslog: loadAuditSyslogConfig(env),
     audit: loadAuditConfig(env),
+    cluster: loadClusterConfig(env, dataDir),
     ...taskConfig(env),
   }
 }

@@ -82,9 +82,8 @@ export class OutputStore {
     private readonly logger: Logger,
   ) {}
 
-  /** Marks output of tasks that were running when the server stopped, and starts the timers. */
+  /** Starts the timers. Output left 'running' by a stopped server is marked by `interrupt` (task recovery). */
   async init(): Promise<void> {
-    await this.db.updateTable('task_outputs').set({ state: 'interrupted' }).where('state', '=', 'running').execute()
     const row = await this.db
       .selectFrom('task_outputs')
       .select(sql<string | number | null>`sum(stored_bytes)`.as('total'))
@@ -95,6 +94,12 @@ export class OutputStore {
     this.sweepTimer = setInterval(() => void this.sweep(), this.cfg.sweepSeconds * 1000)
     this.sweepTimer.unref()
     void this.sweep()
+  }
+
+  /** Marks the output of tasks that recovery failed (their server is gone) as interrupted. */
+  async interrupt(taskGuids: readonly string[]): Promise<void> {
+    if (!taskGuids.length) return
+    await this.db.updateTable('task_outputs').set({ state: 'interrupted' }).where('task_guid', 'in', taskGuids).where('state', '=', 'running').execute()
   }
 
   writer(taskGuid: string): TaskOutputWriter | undefined {
