@@ -50,7 +50,7 @@ import { eventStreamRoutes } from './http/routes/ledger/events-stream.ts'
 import { auditEventRoutes } from './http/routes/v3/audit-events.ts'
 import { v2EventRoutes } from './http/routes/v2/events.ts'
 import { PruneScheduler } from './audit/archive.ts'
-import { CheckpointScheduler, loadCheckpointKey } from './audit/checkpoints.ts'
+import { CheckpointScheduler, loadCheckpointKey, loadSharedCheckpointKey } from './audit/checkpoints.ts'
 
 export interface RunningApp {
   readonly url: string
@@ -197,13 +197,13 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   await jobs.resumePending()
   auditForwarder?.start()
   // The ledger's background work: signed checkpoints, and retention pruning into archives.
-  const checkpoints = new CheckpointScheduler(
-    db,
-    loadCheckpointKey(config.dataDir, config.audit.checkpointKey),
-    config.dataDir,
-    config.audit.checkpointIntervalSeconds,
-    logger,
-  )
+  // With many servers: one key from the database for all, one elected signer and pruner, and the
+  // archive in one configured place (CF_LEDGER_ARCHIVE_DIR) (docs/cluster.md).
+  const checkpointKey =
+    store.kind === 'postgres'
+      ? await loadSharedCheckpointKey(db, config.dataDir, config.audit.checkpointKey)
+      : loadCheckpointKey(config.dataDir, config.audit.checkpointKey)
+  const checkpoints = new CheckpointScheduler(db, checkpointKey, config.dataDir, config.audit.checkpointIntervalSeconds, logger, leadership('checkpointer'))
   checkpoints.start()
   const pruning = new PruneScheduler(
     db,
@@ -216,6 +216,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     },
     { at: config.audit.pruneAt, intervalSeconds: config.audit.pruneIntervalSeconds },
     logger,
+    leadership('pruner'),
   )
   pruning.start()
   await runner.start()
