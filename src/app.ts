@@ -39,6 +39,7 @@ import { resourceMatchRoutes } from './http/routes/v3/resource-matches.ts'
 import { JobRunner } from './jobs/runner.ts'
 import { openStore } from './store/store.ts'
 import { createLogPipeline } from './logs/pipeline.ts'
+import { logRoutes } from './http/routes/logs/index.ts'
 import { deleteServiceInstancesInSpace } from './actions/service-instances.ts'
 import { SyslogForwarder } from './export/forwarder.ts'
 import { leadershipFactory } from './cluster/leader.ts'
@@ -81,7 +82,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   const adminPassword = await ensureAdmin(uaa, config.adminPassword)
   const fingerprint = fingerprinter(await loadFingerprintKey(db, config.fingerprintKey))
   // Task output, log-cache, live streams and syslog drains (docs/logs.md).
-  const logs = await createLogPipeline({ db, config, logger })
+  const logs = await createLogPipeline({ db, config, logger, cluster: store.kind === 'postgres' ? { bus, instanceId: instance.id } : undefined })
 
   // Tasks: the runner moves task state; the executor runs processes and reports back to it.
   let apiUrl = config.publicUrl ?? ''
@@ -150,7 +151,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     ...userRoutes({ db, jobs }),
     ...roleRoutes({ db, jobs }),
     ...jobRoutes({ db }),
-    ...logs.routes({ db }),
+    ...logRoutes(logs, { db }, config.logs),
     ...eventStreamRoutes({ db, streams: eventStreams, forwarder: auditForwarder }),
     ...auditEventRoutes({ db }),
     ...v2EventRoutes({ db }),

@@ -80,6 +80,8 @@ export class OutputStore {
     private readonly db: Db,
     private readonly cfg: LogConfig,
     private readonly logger: Logger,
+    /** Told after each chunk is stored, and (seq 'end') after the summary: other servers follow. */
+    private readonly stored_: (taskGuid: string, seq: number | 'end') => void = () => undefined,
   ) {}
 
   /** Starts the timers. Output left 'running' by a stopped server is marked by `interrupt` (task recovery). */
@@ -188,6 +190,7 @@ export class OutputStore {
           stored_bytes = stored_bytes + ${c.data.length}, chunks = chunks + 1
         where task_guid = ${w.taskGuid}`.execute(this.db)
       this.totalStoredBytes += c.data.length
+      this.stored_(w.taskGuid, c.seq)
     } catch (err) {
       this.logger.error({ err, task: w.taskGuid }, 'could not store task output')
       w.storedRecords -= c.records
@@ -214,6 +217,7 @@ export class OutputStore {
           truncated_records = truncated_records + ${w.truncatedRecords}, truncated_bytes = truncated_bytes + ${w.truncatedBytes},
           truncation_reasons = ${JSON.stringify([...w.reasons])}::jsonb
         where task_guid = ${w.taskGuid}`.execute(this.db)
+      this.stored_(w.taskGuid, 'end')
     })
     this.writers.delete(w.taskGuid)
   }
@@ -270,6 +274,26 @@ export class OutputStore {
         if (Number(r.first_record) + r.records <= from) continue
         const recs = decodeChunk(unpackChunk(r.data), Number(r.first_record))
         yield from > Number(r.first_record) ? recs.filter((x) => x.index >= from) : recs
+      }
+    }
+  }
+
+  /** Stored chunks with seq ≥ `fromSeq`, in order, each decoded. */
+  async *chunksFrom(taskGuid: string, fromSeq: number): AsyncGenerator<{ seq: number; records: OutputRecord[] }> {
+    let seq = fromSeq
+    for (;;) {
+      const rows = await this.db
+        .selectFrom('task_output_chunks')
+        .select(['seq', 'first_record', 'data'])
+        .where('task_guid', '=', taskGuid)
+        .where('seq', '>=', seq)
+        .orderBy('seq')
+        .limit(8)
+        .execute()
+      if (!rows.length) return
+      for (const r of rows) {
+        seq = r.seq + 1
+        yield { seq: r.seq, records: decodeChunk(unpackChunk(r.data), Number(r.first_record)) }
       }
     }
   }

@@ -6,7 +6,7 @@ import { serviceInstanceRoutes } from '../v3/service-instances.ts'
 import { logCacheRoutes } from './log-cache.ts'
 import { streamRoutes } from './streams.ts'
 
-/** Every route of the log pipeline, including the service routes that carry syslog drains. */
+/** The log-cache API, live streams, task output and the service routes that carry syslog drains. */
 export function logRoutes(pipeline: LogPipeline, deps: LogRouteDeps, cfg: LogConfig): Route[] {
   const drainsChanged = () => pipeline.drains.reload()
   return [

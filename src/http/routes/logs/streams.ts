@@ -224,7 +224,6 @@ async function* outputLines(pipeline: LogPipeline, db: Db, task: TaskRow, format
     })
   }
   try {
-    const memory = pipeline.store.inMemory(task.guid)
     let next = 0
     let out = ''
     const emit = (r: OutputRecord) => {
@@ -233,14 +232,13 @@ async function* outputLines(pipeline: LogPipeline, db: Db, task: TaskRow, format
       const s = render(task, r, format)
       if (s) out += s
     }
-    for await (const recs of pipeline.store.stored(task.guid)) {
+    for await (const recs of pipeline.readTaskOutput(task.guid)) {
       for (const r of recs) emit(r)
       if (out.length > 65536) {
         yield out
         out = ''
       }
     }
-    for (const r of memory) emit(r)
     if (out) {
       yield out
       out = ''
@@ -252,8 +250,7 @@ async function* outputLines(pipeline: LogPipeline, db: Db, task: TaskRow, format
         const batch = live.drain()
         if (behind) {
           behind = false
-          for await (const recs of pipeline.store.stored(task.guid, next)) for (const r of recs) emit(r)
-          for (const r of pipeline.store.inMemory(task.guid)) emit(r)
+          for await (const recs of pipeline.readTaskOutput(task.guid, { from: next })) for (const r of recs) emit(r)
         }
         for (const r of batch) {
           if (r === 'end') ended = true
@@ -269,6 +266,8 @@ async function* outputLines(pipeline: LogPipeline, db: Db, task: TaskRow, format
           const t = await db.selectFrom('tasks').select('state').where('guid', '=', task.guid).executeTakeFirst()
           if (!t || TERMINAL.has(t.state)) {
             for (const r of live.drain()) if (r !== 'end') emit(r)
+            // Ran on another server: everything it wrote is stored before its terminal state.
+            for await (const recs of pipeline.readTaskOutput(task.guid, { from: next })) for (const r of recs) emit(r)
             if (out) yield out
             break
           }
