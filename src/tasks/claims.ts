@@ -76,14 +76,22 @@ export interface Renewed {
   readonly token: number
 }
 
-/** The heartbeat: extends the lease of every active task this instance owns, and of its jobs. */
-export async function renew(db: Db, owner: string, leaseMs: number): Promise<Renewed[]> {
-  const r = await sql<{ guid: string; state: string; claim_token: number }>`
-    update tasks set lease_expires_at = ${lease(leaseMs)}
-    where owner = ${owner} and state in ('PENDING', 'RUNNING', 'CANCELING')
-    returning guid, state, claim_token`.execute(db)
+/**
+ * The heartbeat: extends the leases of the tasks this instance holds (only those: a row it no
+ * longer tracks must expire and be recovered), and of its jobs.
+ */
+export async function renew(db: Db, owner: string, held: readonly string[], leaseMs: number): Promise<Renewed[]> {
   await sql`update jobs set lease_expires_at = ${lease(leaseMs)} where owner = ${owner} and state = 'PROCESSING'`.execute(db)
-  return r.rows.map((x) => ({ guid: x.guid, state: x.state, token: Number(x.claim_token) }))
+  if (!held.length) return []
+  const rows = await db
+    .updateTable('tasks')
+    .set({ lease_expires_at: sql<Date>`${lease(leaseMs)}` })
+    .where('owner', '=', owner)
+    .where('guid', 'in', held)
+    .where('state', 'in', [...ACTIVE])
+    .returning(['guid', 'state', 'claim_token'])
+    .execute()
+  return rows.map((x) => ({ guid: x.guid, state: x.state, token: Number(x.claim_token) }))
 }
 
 export interface Orphan {

@@ -47,7 +47,7 @@ export function logContextOf(task: TaskRow): TaskLogContext {
 
 interface Claim {
   readonly fence: Fence
-  /** Date.now() when claimed: a heartbeat that started earlier cannot have seen it. */
+  /** Date.now() once the claim committed: a heartbeat sent earlier may not have seen it. */
   readonly at: number
   launched: boolean
   cancelRequested: boolean
@@ -149,10 +149,9 @@ export class TaskRunner implements ExecutorListener {
   private async claimWhileFree(): Promise<void> {
     const { db, instance, leaseMs, slots } = this.deps
     while (!this.stopping && this.claims.size < slots) {
-      const at = Date.now()
       const task = await claimNext(db, instance.id, leaseMs)
       if (!task) return
-      const claim: Claim = { fence: { owner: instance.id, token: task.claim_token }, at, launched: false, cancelRequested: false, lost: false }
+      const claim: Claim = { fence: { owner: instance.id, token: task.claim_token }, at: Date.now(), launched: false, cancelRequested: false, lost: false }
       this.claims.set(task.guid, claim)
       void this.launch(task, claim)
     }
@@ -163,6 +162,7 @@ export class TaskRunner implements ExecutorListener {
     try {
       const app = await db.selectFrom('apps').selectAll().where('guid', '=', task.app_guid).executeTakeFirstOrThrow()
       const dropletDir = await this.deps.materializeDroplet(task.droplet_guid)
+      if (claim.lost) return
       if (this.stopping) {
         await release(db, task.guid, claim.fence)
         this.drop(task.guid)
@@ -274,7 +274,7 @@ export class TaskRunner implements ExecutorListener {
     this.heartbeat ??= (async () => {
       const startedAt = Date.now()
       try {
-        const held = new Map((await renew(this.deps.db, this.deps.instance.id, this.deps.leaseMs)).map((r) => [r.guid, r]))
+        const held = new Map((await renew(this.deps.db, this.deps.instance.id, [...this.claims.keys()], this.deps.leaseMs)).map((r) => [r.guid, r]))
         for (const [guid, c] of this.claims) {
           const r = held.get(guid)
           if (r && r.token === c.fence.token) {
