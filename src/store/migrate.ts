@@ -34,8 +34,13 @@ const MIGRATIONS: readonly Versioned[] = [
 ]
 
 export async function migrate(db: Kysely<Database>): Promise<number> {
-  await sql`create table if not exists schema_migrations (
-    version int primary key, name text not null, applied_at timestamptz not null default now())`.execute(db)
+  // Under the same lock as the migrations: servers starting together on a new database would
+  // otherwise race on `create table if not exists` (it is not atomic in PostgreSQL).
+  await db.transaction().execute(async (tx) => {
+    await sql`select pg_advisory_xact_lock(424242)`.execute(tx)
+    await sql`create table if not exists schema_migrations (
+      version int primary key, name text not null, applied_at timestamptz not null default now())`.execute(tx)
+  })
   let applied = 0
   for (const { version, migration } of MIGRATIONS) {
     await db.transaction().execute(async (tx) => {
