@@ -11,6 +11,7 @@ const BENCHMARKS: Record<string, { readonly file: string; readonly about: string
   logs: { file: 'logs.ts', about: 'task output into the store and a TCP drain vs a file and a socket' },
   'audit-events': { file: 'audit-events.ts', about: 'v2/v3 audit event filters at 1M events vs the raw SQL' },
   export: { file: 'export.ts', about: 'NDJSON audit export throughput vs the raw SQL read' },
+  cluster: { file: 'cluster.ts', about: '100 sleep-1 tasks on 1 vs 3 servers, claim latency, dead-server detection, cross-server log latency' },
 }
 
 const [name, ...rest] = process.argv.slice(2)
