@@ -8,7 +8,7 @@ import type { TaskRow } from '../store/schema.ts'
 import type { Db } from '../store/store.ts'
 import { claimNext, findOrphans, lockOrphan, markLaunched, markRunning, release, renew, type Fence } from './claims.ts'
 import { taskEnvironment } from './environment.ts'
-import { CANCELLED, exitStatusOf, failureReasonOf, NOT_STARTED, UNKNOWN_COMPLETION } from './failure-reason.ts'
+import { CANCELLED, failureReasonOf, NOT_STARTED, taskExitStatus, UNKNOWN_COMPLETION } from './failure-reason.ts'
 
 export interface TaskRunnerDeps {
   readonly db: Db
@@ -222,13 +222,14 @@ export class TaskRunner implements ExecutorListener {
       if (!task) return
       const ctx = c.ctx ?? logContextOf(task)
       const reason = failureReasonOf(task.name, exit, this.deps.limits.maxRunSeconds, task.disk_in_mb)
-      const summary = await this.deps.sink.taskExited(ctx, exit, reason)
+      const exitStatus = taskExitStatus(exit)
+      const summary = await this.deps.sink.taskExited(ctx, { exitStatus, oomKilled: exit.oomKilled })
       const stored = await this.finish(
         taskGuid,
         {
           state: reason === null ? 'SUCCEEDED' : 'FAILED',
           failureReason: reason,
-          exitStatus: exit.error || (exit.cancelled && exit.exitCode === null && exit.signal === null) ? null : exitStatusOf(exit),
+          exitStatus,
           startedAt: exit.startedAt,
           finishedAt: exit.finishedAt,
         },
