@@ -81,7 +81,7 @@ export class OutputStore {
     private readonly cfg: LogConfig,
     private readonly logger: Logger,
     /** Told after each chunk is stored, and (seq 'end') after the summary: other servers follow. */
-    private readonly stored_: (taskGuid: string, seq: number | 'end') => void = () => undefined,
+    private readonly onStored: (taskGuid: string, seq: number | 'end') => void = () => undefined,
   ) {}
 
   /** Starts the timers. Output left 'running' by a stopped server is marked by `interrupt` (task recovery). */
@@ -190,7 +190,7 @@ export class OutputStore {
           stored_bytes = stored_bytes + ${c.data.length}, chunks = chunks + 1
         where task_guid = ${w.taskGuid}`.execute(this.db)
       this.totalStoredBytes += c.data.length
-      this.stored_(w.taskGuid, c.seq)
+      this.onStored(w.taskGuid, c.seq)
     } catch (err) {
       this.logger.error({ err, task: w.taskGuid }, 'could not store task output')
       w.storedRecords -= c.records
@@ -217,7 +217,7 @@ export class OutputStore {
           truncated_records = truncated_records + ${w.truncatedRecords}, truncated_bytes = truncated_bytes + ${w.truncatedBytes},
           truncation_reasons = ${JSON.stringify([...w.reasons])}::jsonb
         where task_guid = ${w.taskGuid}`.execute(this.db)
-      this.stored_(w.taskGuid, 'end')
+      this.onStored(w.taskGuid, 'end')
     })
     this.writers.delete(w.taskGuid)
   }

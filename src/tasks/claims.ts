@@ -103,15 +103,15 @@ export interface Orphan {
 }
 
 /**
- * Active tasks nobody live owns: a lease that ran out, a previous instance of this node (known
- * dead: this instance replaced it), or a RUNNING row without owner (written before migration 9).
- * Never a live owner's task.
+ * Active tasks nobody live owns: a lease that ran out (this instance's own too: it renews only
+ * the claims it holds), a previous instance of this node (known dead: this instance replaced it),
+ * or a RUNNING row without owner (written before migration 9). Never a live owner's task.
  */
 export async function findOrphans(db: Db, self: { nodeId: string; id: string }, limit = 200): Promise<Orphan[]> {
   const r = await sql<{ guid: string; state: string; owner: string | null; claim_token: number; launched_at: Date | null }>`
     select guid, state, owner, claim_token, launched_at from tasks
-    where state in ('PENDING', 'RUNNING', 'CANCELING') and owner is not null and owner <> ${self.id}
-      and (lease_expires_at < now() or split_part(owner, ':', 1) = ${self.nodeId})
+    where state in ('PENDING', 'RUNNING', 'CANCELING') and owner is not null
+      and (lease_expires_at < now() or (split_part(owner, ':', 1) = ${self.nodeId} and owner <> ${self.id}))
     union all
     select guid, state, owner, claim_token, launched_at from tasks
     where state in ('RUNNING', 'CANCELING') and owner is null
@@ -122,7 +122,7 @@ export async function findOrphans(db: Db, self: { nodeId: string; id: string }, 
 /** Locks the orphan if it is still as seen (same owner and token, still abandoned); undefined otherwise. */
 export async function lockOrphan(tx: Db, o: Orphan, self: { nodeId: string; id: string }): Promise<TaskRow | undefined> {
   const r = await sql<TaskRow & { abandoned: boolean }>`
-    select *, (owner is null or (owner <> ${self.id} and (lease_expires_at < now() or split_part(owner, ':', 1) = ${self.nodeId}))) as abandoned
+    select *, (owner is null or lease_expires_at < now() or (split_part(owner, ':', 1) = ${self.nodeId} and owner <> ${self.id})) as abandoned
     from tasks where guid = ${o.guid} for update`.execute(tx)
   const row = r.rows[0]
   if (!row || !row.abandoned || row.owner !== o.owner || Number(row.claim_token) !== o.token) return undefined
