@@ -249,13 +249,20 @@ for (const store of stores()) {
 
     it('passes cf-ledger verify on every server (one checkpoint key, one archive)', async () => {
       await sleep(1200)
-      for (const s of servers) {
-        const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'verify', '--data-dir', s.dataDir], {
-          env: { ...process.env, DATABASE_URL: databaseUrl, CF_LEDGER_ARCHIVE_DIR: env.CF_LEDGER_ARCHIVE_DIR },
-          encoding: 'utf8',
+      const verify = (dataDir: string) =>
+        new Promise<{ code: number | null; out: string }>((resolve) => {
+          const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'verify', '--data-dir', dataDir], {
+            env: { ...process.env, DATABASE_URL: databaseUrl, CF_LEDGER_ARCHIVE_DIR: env.CF_LEDGER_ARCHIVE_DIR },
+          })
+          let out = ''
+          child.stdout.on('data', (d) => (out += d))
+          child.stderr.on('data', (d) => (out += d))
+          child.on('close', (code) => resolve({ code, out }))
         })
-        assert.equal(r.status, 0, `verify on ${s.dataDir}:\n${r.stdout}${r.stderr}`)
-        assert.match(r.stdout, /cf-ledger verify: OK: .*[1-9]\d* signed checkpoint/)
+      const reports = await Promise.all(servers.map((s) => verify(s.dataDir)))
+      for (const [i, r] of reports.entries()) {
+        assert.equal(r.code, 0, `verify on ${servers[i]!.dataDir}:\n${r.out}`)
+        assert.match(r.out, /cf-ledger verify: OK: .*[1-9]\d* signed checkpoint/)
       }
       const keys = await db.query("select count(*)::int as n from cluster_keys where purpose = 'checkpoint'")
       assert.equal(keys.rows[0].n, 1, 'one checkpoint key for the cluster')
