@@ -41,7 +41,10 @@ import { resourceMatchRoutes } from './http/routes/v3/resource-matches.ts'
 import { JobRunner } from './jobs/runner.ts'
 import { openStore } from './store/store.ts'
 import { createLogPipeline } from './logs/pipeline.ts'
-import { logRoutes } from './http/routes/logs/index.ts'
+import { logCacheRoutes } from './http/routes/logs/log-cache.ts'
+import { streamRoutes } from './http/routes/logs/streams.ts'
+import { serviceCredentialBindingRoutes } from './http/routes/v3/service-credential-bindings.ts'
+import { serviceInstanceRoutes } from './http/routes/v3/service-instances.ts'
 import { deleteServiceInstancesInSpace } from './actions/service-instances.ts'
 import { SyslogForwarder } from './export/forwarder.ts'
 import { leadershipFactory } from './cluster/leader.ts'
@@ -160,6 +163,14 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   const auditForwarder = config.auditSyslog
     ? new SyslogForwarder(db, ledgerWatch, logger, config.auditSyslog, leadership('forwarder'))
     : undefined
+  // Drains live in the database; every server ships its own tasks' lines, so all reload (docs/cluster.md).
+  const drainsChanged = async () => {
+    await logs.drains.reload()
+    await bus.notify('cf_ledger_drains_changed', instance.id)
+  }
+  const stopDrainFollow = bus.listen('cf_ledger_drains_changed', (from) => {
+    if (from !== instance.id) void logs.drains.reload().catch((err) => logger.warn({ err }, 'could not reload syslog drains'))
+  })
   const routes: Route[] = [
     ...rootRoutes(),
     ...uaaRoutes({ db, uaa, tokens, authenticate }),
@@ -169,7 +180,10 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     ...userRoutes({ db, jobs }),
     ...roleRoutes({ db, jobs }),
     ...jobRoutes({ db }),
-    ...logRoutes(logs, { db }, config.logs),
+    ...logCacheRoutes(logs, { db }),
+    ...streamRoutes(logs, { db }, config.logs),
+    ...serviceInstanceRoutes({ db, drainsChanged, policy: logs.drains.policy }),
+    ...serviceCredentialBindingRoutes({ db, drainsChanged }),
     ...eventStreamRoutes({ db, streams: eventStreams, forwarder: auditForwarder }),
     ...auditEventRoutes({ db }),
     ...v2EventRoutes({ db }),
@@ -254,6 +268,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
       await auditForwarder?.stop()
       ledgerWatch.close()
       clearInterval(jobSweep)
+      stopDrainFollow()
       await jobs.drain()
       // Gives queued claims back at once, lets running tasks drain, then kills the rest.
       await runner.stop(config.cluster.drainSeconds * 1000)

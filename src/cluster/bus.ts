@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events'
 import type { Logger } from 'pino'
 import pg from 'pg'
 
-export type Channel = 'cf_ledger_task_created' | 'cf_ledger_task_cancel' | 'cf_ledger_task_output'
+export type Channel = 'cf_ledger_task_created' | 'cf_ledger_task_cancel' | 'cf_ledger_task_output' | 'cf_ledger_drains_changed'
 
 export interface ClusterBus {
   /** Sends `payload` (≤ 7 KB) to every server, this one included. */
@@ -33,7 +33,7 @@ export function localBus(): ClusterBus {
   }
 }
 
-const CHANNELS: readonly Channel[] = ['cf_ledger_task_created', 'cf_ledger_task_cancel', 'cf_ledger_task_output']
+const CHANNELS: readonly Channel[] = ['cf_ledger_task_created', 'cf_ledger_task_cancel', 'cf_ledger_task_output', 'cf_ledger_drains_changed']
 
 export async function postgresBus(databaseUrl: string, logger: Logger): Promise<ClusterBus> {
   const ee = new EventEmitter()

@@ -7,11 +7,12 @@ import type { Config } from '../config.ts'
 import type { OutputLine } from '../executor/executor.ts'
 import { nowNs } from '../executor/line-reader.ts'
 import type { ClusterBus } from '../cluster/bus.ts'
+import type { TaskOutputRow } from '../store/schema.ts'
 import type { Db } from '../store/store.ts'
 import type { OutputTail, TaskOutputReader } from '../trail/trail.ts'
-import { LogCache } from './cache.ts'
+import { LogCache, type ReadOptions, type SourceMeta } from './cache.ts'
 import { DrainPolicy } from './drain-url.ts'
-import { DrainManager, type DrainApp, type DrainNotify } from './drains.ts'
+import { DrainManager, type DrainApp, type DrainNotify, type DrainStats } from './drains.ts'
 import { cellLines, exitStatusLine, lgrTags, rateLimitNotice, taskSourceType, taskTags, type Envelope, type LogType } from './envelope.ts'
 import { OutputStore, type TaskOutputWriter } from './output-store.ts'
 import { announce, followRemoteOutput } from './remote.ts'
@@ -58,32 +59,38 @@ class TaskState {
   }
 }
 
-export interface LogRouteDeps {
-  readonly db: Db
-}
-
-export interface LogPipeline {
-  readonly sink: TaskLogSink
-  /** The last lines of a task's stored output, for the task trail. */
-  readonly outputReader: TaskOutputReader
-  readonly cache: LogCache
-  readonly store: OutputStore
-  readonly drains: DrainManager
+/** What the log routes read: the narrow side of the pipeline. */
+export interface LogReader {
   /**
    * A task's records with index ≥ `from`: the stored ones, then those still in this server's
    * memory, each once and in order (a running task's output may be on another server: its
    * records reach this one through the store, see remote.ts).
    */
   readTaskOutput(taskGuid: string, opts?: { from?: number }): AsyncGenerator<OutputRecord[]>
-  /** This server's URL once it listens (drains pointing at it are refused). */
-  setSelfUrl(url: string): void
-  readonly selfUrl: string | undefined
+  /** The stored summary row of a task's output. */
+  outputSummary(taskGuid: string): Promise<TaskOutputRow | undefined>
+  /** log-cache's ring: envelopes of a source, and what it holds per source. */
+  readCache(sourceId: string, o: ReadOptions): Envelope[]
+  cacheMeta(): Map<string, SourceMeta>
+  drainStats(): DrainStats[]
   subscribeSource(sourceId: string, l: SourceListener): () => void
   subscribeTask(taskGuid: string, l: TaskListener): () => void
   /** True while the task's output is being written by this process. */
   isActive(taskGuid: string): boolean
   /** Registers how a live stream ends when the server stops; returns the unregister function. */
   onStop(end: () => void): () => void
+}
+
+export interface LogPipeline extends LogReader {
+  readonly sink: TaskLogSink
+  /** The last lines of a task's stored output, for the task trail. */
+  readonly outputReader: TaskOutputReader
+  readonly cache: LogCache
+  readonly store: OutputStore
+  readonly drains: DrainManager
+  /** This server's URL once it listens (drains pointing at it are refused). */
+  setSelfUrl(url: string): void
+  readonly selfUrl: string | undefined
   /** Ends live streams (before the HTTP server closes). */
   endStreams(): void
   /** Flushes stored output and stops the drains (after the executor has stopped). */
@@ -274,6 +281,10 @@ export async function createLogPipeline(opts: LogPipelineOptions): Promise<LogPi
     cache,
     store,
     drains,
+    outputSummary: (taskGuid) => store.summary(taskGuid),
+    readCache: (sourceId, o) => cache.read(sourceId, o),
+    cacheMeta: () => cache.meta(),
+    drainStats: () => drains.stats(),
     async *readTaskOutput(taskGuid, o = {}) {
       // Memory first: a chunk stored while the store is read is then found there.
       const memory = store.inMemory(taskGuid)

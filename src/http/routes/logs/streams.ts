@@ -3,7 +3,7 @@
 import { Readable } from 'node:stream'
 import { apiError, badQuery, notFound } from '../../../errors/api-error.ts'
 import { envelopeJson, taskSourceType, type Envelope } from '../../../logs/envelope.ts'
-import { ALL_SOURCES, type LogPipeline } from '../../../logs/pipeline.ts'
+import { ALL_SOURCES, type LogReader } from '../../../logs/pipeline.ts'
 import { ERR, SRC_CELL, SRC_TASK, sourceOf, type OutputRecord } from '../../../logs/records.ts'
 import { findTask } from '../../../queries/tasks.ts'
 import type { TaskOutputRow, TaskRow } from '../../../store/schema.ts'
@@ -47,7 +47,7 @@ class Waiter<T> {
   }
 }
 
-export function streamRoutes(pipeline: LogPipeline, deps: { db: Db }, cfg: LogConfig): Route[] {
+export function streamRoutes(pipeline: LogReader, deps: { db: Db }, cfg: LogConfig): Route[] {
   const { db } = deps
 
   async function visibleTask(ctx: AuthedContext): Promise<TaskRow> {
@@ -139,7 +139,7 @@ export function streamRoutes(pipeline: LogPipeline, deps: { db: Db }, cfg: LogCo
         if (typeof follow === 'string') throw badQuery(`Follow must be a boolean ('true' or 'false')`)
         const task = await visibleTask(ctx)
         const body = Readable.from(outputLines(pipeline, db, task, format, follow))
-        const row = await pipeline.store.summary(task.guid)
+        const row = await pipeline.outputSummary(task.guid)
         return {
           status: 200,
           headers: {
@@ -203,7 +203,7 @@ const LIVE_QUEUE_MAX = 100_000
  * Stored records first, then the ones still in memory, then (with follow) live ones; record
  * indexes tie them together so nothing is shown twice or skipped.
  */
-async function* outputLines(pipeline: LogPipeline, db: Db, task: TaskRow, format: 'text' | 'ndjson', follow: boolean): AsyncGenerator<string> {
+async function* outputLines(pipeline: LogReader, db: Db, task: TaskRow, format: 'text' | 'ndjson', follow: boolean): AsyncGenerator<string> {
   const live = new Waiter<OutputRecord | 'end'>()
   let unsubscribe = () => {}
   let offStop = () => {}
@@ -274,7 +274,7 @@ async function* outputLines(pipeline: LogPipeline, db: Db, task: TaskRow, format
         }
       }
     }
-    if (!stopped) yield trailer(await pipeline.store.summary(task.guid), format)
+    if (!stopped) yield trailer(await pipeline.outputSummary(task.guid), format)
   } finally {
     unsubscribe()
     offStop()
