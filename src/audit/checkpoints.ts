@@ -85,28 +85,37 @@ export function loadCheckpointKey(dataDir: string, configured: string | undefine
  * data directory's checkpoint-keys/, which `verify` trusts, so it passes on every server.
  */
 export async function loadSharedCheckpointKey(db: Db, dataDir: string, configured: string | undefined): Promise<CheckpointKey> {
-  const store = async (k: CheckpointKey, withPrivate: boolean) => {
+  const store = async (k: CheckpointKey, withPrivate: boolean, on: Db = db) => {
     await sql`insert into cluster_keys (purpose, key_id, private_pem, public_pem)
       values ('checkpoint', ${k.keyId}, ${withPrivate ? (k.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string) : null},
         ${k.publicKey.export({ type: 'spki', format: 'pem' }) as string})
-      on conflict do nothing`.execute(db)
+      on conflict do nothing`.execute(on)
   }
   if (configured) {
     const key = loadCheckpointKey(dataDir, configured)
     await store(key, false)
     return key
   }
-  const first = () =>
-    db.selectFrom('cluster_keys').select(['private_pem']).where('purpose', '=', 'checkpoint').where('private_pem', 'is not', null).orderBy('created_at').orderBy('key_id').limit(1).executeTakeFirst()
-  let row = await first()
-  if (!row) {
+  // Servers starting together on a new database: one creates the key, the others wait and load it.
+  const pem = await db.transaction().execute(async (tx) => {
+    await sql`select pg_advisory_xact_lock(424242, 9)`.execute(tx)
+    const row = await tx
+      .selectFrom('cluster_keys')
+      .select(['private_pem'])
+      .where('purpose', '=', 'checkpoint')
+      .where('private_pem', 'is not', null)
+      .orderBy('created_at')
+      .orderBy('key_id')
+      .limit(1)
+      .executeTakeFirst()
+    if (row?.private_pem) return row.private_pem
     const own = path.join(dataDir, KEY_FILE)
     const privateKey = fs.existsSync(own) ? parsePrivateKey(fs.readFileSync(own, 'utf8'), own) : crypto.generateKeyPairSync('ed25519').privateKey
     const publicKey = crypto.createPublicKey(privateKey)
-    await store({ privateKey, publicKey, keyId: keyIdOf(publicKey) }, true)
-    row = await first()
-  }
-  return loadCheckpointKey(dataDir, row!.private_pem!, false)
+    await store({ privateKey, publicKey, keyId: keyIdOf(publicKey) }, true, tx)
+    return privateKey.export({ type: 'pkcs8', format: 'pem' }) as string
+  })
+  return loadCheckpointKey(dataDir, pem, false)
 }
 
 /** The exact bytes a checkpoint signature covers. */
