@@ -1,3 +1,5 @@
+import crypto from 'node:crypto'
+import fs from 'node:fs'
 import path from 'node:path'
 import pino, { type Logger } from 'pino'
 import { ensureUser } from './actions/role-create.ts'
@@ -7,7 +9,13 @@ import { defaultWorkRoot } from './executor/host.ts'
 import { type ExecutorLogger, LocalExecutor } from './executor/local-executor.ts'
 import type { ExecutorListener } from './executor/executor.ts'
 import { ledgerTaskRoutes } from './http/routes/ledger/tasks.ts'
+import { ledgerChainRoutes } from './http/routes/ledger/chain.ts'
+import { ledgerOverviewRoutes } from './http/routes/ledger/overview.ts'
+import { consoleRoutes } from './http/routes/console.ts'
 import { appRoutes } from './http/routes/v3/apps.ts'
+import { appUsageEventRoutes } from './http/routes/v3/app-usage-events.ts'
+import { featureRoutes } from './http/routes/v3/features.ts'
+import { platformRoutes } from './http/routes/v3/platform.ts'
 import { processRoutes } from './http/routes/v3/processes.ts'
 import { taskRoutes } from './http/routes/v3/tasks.ts'
 import type { AfterCommit } from './jobs/runner.ts'
@@ -40,6 +48,8 @@ import { packageRoutes } from './http/routes/v3/packages.ts'
 import { resourceMatchRoutes } from './http/routes/v3/resource-matches.ts'
 import { JobRunner } from './jobs/runner.ts'
 import { openStore } from './store/store.ts'
+import { createMetrics } from './ops/metrics.ts'
+import { opsRoutes } from './http/routes/ops.ts'
 import { createLogPipeline } from './logs/pipeline.ts'
 import { logCacheRoutes } from './http/routes/logs/log-cache.ts'
 import { streamRoutes } from './http/routes/logs/streams.ts'
@@ -54,9 +64,10 @@ import { EventStreams } from './export/stream.ts'
 import { LedgerWatch } from './export/watch.ts'
 import { eventStreamRoutes } from './http/routes/ledger/events-stream.ts'
 import { auditEventRoutes } from './http/routes/v3/audit-events.ts'
+import { v2ResourceRoutes } from './http/routes/v2/resources.ts'
 import { v2EventRoutes } from './http/routes/v2/events.ts'
 import { PruneScheduler } from './audit/archive.ts'
-import { CheckpointScheduler, loadCheckpointKey, loadSharedCheckpointKey } from './audit/checkpoints.ts'
+import { CheckpointScheduler, loadCheckpointKey, loadSharedCheckpointKey, PUBLIC_KEY_DIR } from './audit/checkpoints.ts'
 
 export interface RunningApp {
   readonly url: string
@@ -85,7 +96,7 @@ function createLocalExecutor(config: Config, listener: ExecutorListener, logger:
 
 /** The composition root: store → auth → use cases → routes → HTTP, in that order. */
 export async function startApp(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<RunningApp> {
-  const store = await openStore(config)
+  const store = await openStore(config, logger)
   const { db } = store
   // Many servers on one database (docs/cluster.md): who this process is, how the servers wake each
   // other, and one elected server per background role.
@@ -93,12 +104,10 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   const { leaseMs } = config.cluster
   const bus = config.databaseUrl ? await postgresBus(config.databaseUrl, logger) : localBus()
   const leadership = leadershipFactory(store.kind, { db, holder: instance.id, leaseMs, logger })
-  const issuer = `${config.publicUrl ?? `http://${config.host}:${config.port}`}/oauth/token`
   const tokens = new TokenService(await loadSigningKey(db), 'cf-ledger', {
     user: config.accessTokenTtlSeconds,
     client: config.clientTokenTtlSeconds,
   })
-  void issuer
   const uaa = new Uaa(db, tokens, config.refreshTokenTtlSeconds)
   const adminPassword = await ensureAdmin(uaa, config.adminPassword)
   const fingerprint = fingerprinter(await loadFingerprintKey(db, config.fingerprintKey))
@@ -171,8 +180,10 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   const stopDrainFollow = bus.listen('cf_ledger_drains_changed', (from) => {
     if (from !== instance.id) void logs.drains.reload().catch((err) => logger.warn({ err }, 'could not reload syslog drains'))
   })
+  const metrics = createMetrics({ store, output: logs.store, drains: () => logs.drains.stats() })
   const routes: Route[] = [
     ...rootRoutes(),
+    ...opsRoutes({ db, metrics, access: config.metricsAccess, token: config.metricsToken, authenticate, loadPermissions }),
     ...uaaRoutes({ db, uaa, tokens, authenticate }),
     ...organizationRoutes({ db, jobs }),
     ...spaceRoutes({ db, jobs }),
@@ -187,8 +198,12 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     ...eventStreamRoutes({ db, streams: eventStreams, forwarder: auditForwarder }),
     ...auditEventRoutes({ db }),
     ...v2EventRoutes({ db }),
+    ...v2ResourceRoutes({ db }),
     ...appRoutes({ db, jobs }),
     ...processRoutes({ db }),
+    ...platformRoutes({ db, authenticate }),
+    ...featureRoutes({ db }),
+    ...appUsageEventRoutes({ db }),
     ...resourceMatchRoutes(),
     ...packageRoutes({ db, limits: bitsLimits }),
     ...buildRoutes({ db }),
@@ -207,6 +222,9 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
         memoryLimit: executor.info.memoryLimit,
       }),
     }),
+    ...ledgerChainRoutes({ db, publicKey: (keyId) => checkpointPublicKey(config.dataDir, keyId) }),
+    ...ledgerOverviewRoutes({ db }),
+    ...consoleRoutes(),
   ]
   routes.push(openApiRoute(() => routes, VERSION))
 
@@ -219,6 +237,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   })
   // A finished write request has committed its audit event: let export streams see it now.
   http.addHook('onResponse', async (req, reply) => {
+    metrics.observeRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
     if (req.method !== 'GET' && req.method !== 'HEAD' && reply.statusCode < 400) ledgerWatch.nudge()
   })
   await http.listen({ host: config.host, port: config.port })
@@ -278,5 +297,16 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
       await bus.close()
       await store.close()
     },
+  }
+}
+
+/** A checkpoint public key this data directory has used (checkpoint-keys/<id>.pub.pem), as SPKI DER. */
+function checkpointPublicKey(dataDir: string, keyId: string): Buffer | undefined {
+  if (!/^[0-9a-f]{16}$/.test(keyId)) return undefined
+  try {
+    const pem = fs.readFileSync(path.join(dataDir, PUBLIC_KEY_DIR, `${keyId}.pub.pem`), 'utf8')
+    return crypto.createPublicKey(pem).export({ type: 'spki', format: 'der' })
+  } catch {
+    return undefined
   }
 }

@@ -11,6 +11,8 @@ import type { Logger } from 'pino'
 import type { Db } from '../store/store.ts'
 import { soleLeader, type Leadership } from '../cluster/leader.ts'
 import { eventHash, GENESIS_HASH, type ChainedFields } from './chain.ts'
+import { checkpointText } from './chain-format.ts'
+import { retryUntilLands } from '../store/retry.ts'
 
 export interface CheckpointKey {
   readonly privateKey: KeyObject
@@ -120,7 +122,7 @@ export async function loadSharedCheckpointKey(db: Db, dataDir: string, configure
 
 /** The exact bytes a checkpoint signature covers. */
 export function checkpointMessage(seq: number, hash: string, signedAt: string): Buffer {
-  return Buffer.from(`cf-ledger checkpoint v1\nseq=${seq}\nhash=${hash}\nsigned_at=${signedAt}\n`)
+  return Buffer.from(checkpointText(seq, hash, signedAt))
 }
 
 export function signCheckpoint(key: CheckpointKey, seq: number, hash: string, signedAt: Date): Checkpoint {
@@ -215,6 +217,7 @@ export function appendCheckpointLog(dataDir: string, cp: Checkpoint): void {
 export class CheckpointScheduler {
   private timer: NodeJS.Timeout | undefined
   private running: Promise<unknown> = Promise.resolve()
+  private readonly stopping = new AbortController()
 
   constructor(
     private readonly db: Db,
@@ -228,7 +231,16 @@ export class CheckpointScheduler {
 
   private tick(): Promise<unknown> {
     this.running = this.running
-      .then(async () => ((await this.leader.ensure()) ? writeCheckpoint(this.db, this.key, this.dataDir, this.logger) : undefined))
+      // Idempotent (one checkpoint per seq), so retried until it lands while the database is away;
+      // only by the elected signer when several servers share the database.
+      .then(async () =>
+        (await this.leader.ensure())
+          ? retryUntilLands('the ledger checkpoint', () => writeCheckpoint(this.db, this.key, this.dataDir, this.logger), {
+              logger: this.logger,
+              signal: this.stopping.signal,
+            })
+          : undefined,
+      )
       .catch((err) => this.logger.error({ err }, 'checkpoint failed'))
     return this.running
   }
@@ -242,6 +254,7 @@ export class CheckpointScheduler {
   }
 
   async stop(): Promise<void> {
+    this.stopping.abort()
     if (this.timer) clearInterval(this.timer)
     this.timer = undefined
     await this.tick()

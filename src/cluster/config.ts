@@ -1,7 +1,10 @@
-// Settings for running many servers on one database (docs/cluster.md). Read once by src/config.ts.
+// Settings for running many servers on one database (docs/cluster.md), read through the settings
+// table by src/config.ts.
 import crypto from 'node:crypto'
 import os from 'node:os'
 import path from 'node:path'
+import { type Env, reader } from '../settings/read.ts'
+import { S } from '../settings/table.ts'
 
 export interface ClusterConfig {
   /** This server's stable name across restarts (default: from the host name and data directory). */
@@ -17,26 +20,17 @@ export interface ClusterConfig {
   readonly drainSeconds: number
 }
 
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
-  const v = env[name]
-  if (v === undefined || v === '') return fallback
-  const n = Number(v)
-  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer ≥ ${min}, got '${v}'`)
-  return n
-}
-
 export function defaultNodeId(dataDir: string): string {
   return crypto.createHash('sha256').update(`${os.hostname()}\0${path.resolve(dataDir)}`).digest('hex').slice(0, 12)
 }
 
-export function loadClusterConfig(env: NodeJS.ProcessEnv, dataDir: string): ClusterConfig {
-  const nodeId = env.CF_LEDGER_NODE_ID || defaultNodeId(dataDir)
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(nodeId)) throw new Error(`CF_LEDGER_NODE_ID must be 1-64 letters, digits, '.', '_' or '-', got '${nodeId}'`)
+export function loadClusterConfig(env: Env, dataDir: string): ClusterConfig {
+  const get = reader(env)
   return {
-    nodeId,
-    leaseMs: int(env, 'CF_LEDGER_LEASE_MS', 5000, 200),
-    pollMs: int(env, 'CF_LEDGER_CLAIM_POLL_MS', 2000, 50),
-    drainSeconds: int(env, 'CF_LEDGER_TASK_DRAIN_SECONDS', 0, 0),
+    nodeId: get(S.nodeId) ?? defaultNodeId(dataDir),
+    leaseMs: get(S.leaseMs),
+    pollMs: get(S.claimPollMs),
+    drainSeconds: get(S.taskDrainSeconds),
   }
 }
 

@@ -41,16 +41,17 @@ export async function markLaunched(db: Db, guid: string, f: Fence): Promise<bool
   return Number(r.numUpdatedRows) === 1
 }
 
-export async function markRunning(db: Db, guid: string, f: Fence, startedAt: Date): Promise<boolean> {
-  const r = await db
+/** RUNNING, fenced; the updated row, or undefined when the claim is gone or the task left PENDING. */
+export function markRunning(tx: Db, guid: string, f: Fence, startedAt: Date): Promise<TaskRow | undefined> {
+  return tx
     .updateTable('tasks')
     .set({ state: 'RUNNING', started_at: startedAt, updated_at: new Date() })
     .where('guid', '=', guid)
     .where('owner', '=', f.owner)
     .where('claim_token', '=', f.token)
     .where('state', '=', 'PENDING')
+    .returningAll()
     .executeTakeFirst()
-  return Number(r.numUpdatedRows) === 1
 }
 
 /**
@@ -105,7 +106,7 @@ export interface Orphan {
 /**
  * Active tasks nobody live owns: a lease that ran out (this instance's own too: it renews only
  * the claims it holds), a previous instance of this node (known dead: this instance replaced it),
- * or a RUNNING row without owner (written before migration 9). Never a live owner's task.
+ * or a RUNNING row without owner (written before migration 10). Never a live owner's task.
  */
 export async function findOrphans(db: Db, self: { nodeId: string; id: string }, limit = 200): Promise<Orphan[]> {
   const r = await sql<{ guid: string; state: string; owner: string | null; claim_token: number; launched_at: Date | null }>`

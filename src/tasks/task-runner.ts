@@ -5,7 +5,12 @@ import type { Instance } from '../cluster/config.ts'
 import type { Executor, ExecutorListener, OutputLine, TaskExit, TaskLimits } from '../executor/executor.ts'
 import type { TaskLogContext, TaskLogSink, TaskOutputSummary } from '../logs/sink.ts'
 import type { TaskRow } from '../store/schema.ts'
+import { retryUntilLands } from '../store/retry.ts'
 import type { Db } from '../store/store.ts'
+import { presentVcapServices } from '../presenters/system-env.ts'
+import { runningGroupVariables } from '../queries/platform.ts'
+import { appBindingsWithInstances } from '../queries/service-instances.ts'
+import { recordTaskUsage } from '../actions/app-usage-events.ts'
 import { claimNext, findOrphans, lockOrphan, markLaunched, markRunning, release, renew, type Fence } from './claims.ts'
 import { taskEnvironment } from './environment.ts'
 import { CANCELLED, failureReasonOf, NOT_STARTED, taskExitStatus, UNKNOWN_COMPLETION } from './failure-reason.ts'
@@ -161,6 +166,7 @@ export class TaskRunner implements ExecutorListener {
     const { db } = this.deps
     try {
       const app = await db.selectFrom('apps').selectAll().where('guid', '=', task.app_guid).executeTakeFirstOrThrow()
+      const [bindings, runningGroup] = await Promise.all([appBindingsWithInstances(db, app.guid), runningGroupVariables(db)])
       const dropletDir = await this.deps.materializeDroplet(task.droplet_guid)
       if (claim.lost) return
       if (this.stopping) {
@@ -187,7 +193,8 @@ export class TaskRunner implements ExecutorListener {
           spaceName: task.target_names.space,
           organizationName: task.target_names.organization,
           apiUrl: this.deps.apiUrl(),
-          vcapServices: {},
+          vcapServices: presentVcapServices(bindings),
+          runningGroup,
         }),
         limits: { memoryMb: task.memory_in_mb, diskMb: task.disk_in_mb, ...this.deps.limits },
       })
@@ -204,9 +211,24 @@ export class TaskRunner implements ExecutorListener {
     this.pump()
   }
 
+  /**
+   * The executor's reports must land even while the database is away: each is retried until it
+   * does (and is idempotent, and fenced by the claim).
+   */
+  private land<T>(what: string, taskGuid: string, write: () => Promise<T>): Promise<T> {
+    return retryUntilLands(`${what} of task ${taskGuid}`, write, { logger: this.deps.logger })
+  }
+
   async started(taskGuid: string, info: { pid: number; startedAt: Date }): Promise<void> {
     const c = this.claims.get(taskGuid)
-    if (c) await markRunning(this.deps.db, taskGuid, c.fence, info.startedAt)
+    if (!c) return
+    // RUNNING and its TASK_STARTED usage event commit together; a retry finds the task no longer PENDING.
+    await this.land('the RUNNING state', taskGuid, () =>
+      this.deps.db.transaction().execute(async (tx) => {
+        const task = await markRunning(tx, taskGuid, c.fence, info.startedAt)
+        if (task) await recordTaskUsage(tx, task, 'TASK_STARTED', 'PENDING')
+      }),
+    )
   }
 
   output(taskGuid: string, line: OutputLine): void {
@@ -218,7 +240,9 @@ export class TaskRunner implements ExecutorListener {
     const c = this.claims.get(taskGuid)
     if (!c) return
     try {
-      const task = await this.deps.db.selectFrom('tasks').selectAll().where('guid', '=', taskGuid).executeTakeFirst()
+      const task = await this.land('reading the exit', taskGuid, () =>
+        this.deps.db.selectFrom('tasks').selectAll().where('guid', '=', taskGuid).executeTakeFirst(),
+      )
       if (!task) return
       const ctx = c.ctx ?? logContextOf(task)
       const reason = failureReasonOf(task.name, exit, this.deps.limits.maxRunSeconds, task.disk_in_mb)
@@ -246,7 +270,12 @@ export class TaskRunner implements ExecutorListener {
    * Writes a terminal state and its completion event, once. `fence` = only while this claim is
    * current; 'unclaimed' = only a task no server holds (a direct cancel of a PENDING task).
    */
-  private async finish(taskGuid: string, r: Outcome, summary: TaskOutputSummary | undefined, fence: Fence | 'unclaimed'): Promise<boolean> {
+  private finish(taskGuid: string, r: Outcome, summary: TaskOutputSummary | undefined, fence: Fence | 'unclaimed'): Promise<boolean> {
+    // The final state and audit.app.task.complete commit together, once: a retry finds the task terminal.
+    return this.land('the final state', taskGuid, () => this.finishOnce(taskGuid, r, summary, fence))
+  }
+
+  private finishOnce(taskGuid: string, r: Outcome, summary: TaskOutputSummary | undefined, fence: Fence | 'unclaimed'): Promise<boolean> {
     return this.deps.db.transaction().execute(async (tx) => {
       const task = await tx.selectFrom('tasks').selectAll().where('guid', '=', taskGuid).forUpdate().executeTakeFirst()
       if (!task || (TERMINAL as readonly string[]).includes(task.state)) return false
@@ -265,6 +294,8 @@ export class TaskRunner implements ExecutorListener {
         .where('guid', '=', taskGuid)
         .returningAll()
         .executeTakeFirstOrThrow()
+      // As CC: a stop event only for a task that has a start event (it reached RUNNING).
+      if (task.started_at !== null) await recordTaskUsage(tx, updated, 'TASK_STOPPED', task.state)
       await recordTaskComplete(tx, updated, summary)
       return true
     })
@@ -338,6 +369,7 @@ export class TaskRunner implements ExecutorListener {
           .where('guid', '=', task.guid)
           .returningAll()
           .executeTakeFirstOrThrow()
+        if (task.started_at !== null) await recordTaskUsage(tx, updated, 'TASK_STOPPED', task.state)
         await recordTaskComplete(tx, updated, undefined)
         return 'failed'
       })
