@@ -1,3 +1,5 @@
+import crypto from 'node:crypto'
+import fs from 'node:fs'
 import path from 'node:path'
 import pino, { type Logger } from 'pino'
 import { ensureUser } from './actions/role-create.ts'
@@ -7,6 +9,9 @@ import { defaultWorkRoot } from './executor/host.ts'
 import { type ExecutorLogger, LocalExecutor } from './executor/local-executor.ts'
 import type { ExecutorListener } from './executor/executor.ts'
 import { ledgerTaskRoutes } from './http/routes/ledger/tasks.ts'
+import { ledgerChainRoutes } from './http/routes/ledger/chain.ts'
+import { ledgerOverviewRoutes } from './http/routes/ledger/overview.ts'
+import { consoleRoutes } from './http/routes/console.ts'
 import { appRoutes } from './http/routes/v3/apps.ts'
 import { appUsageEventRoutes } from './http/routes/v3/app-usage-events.ts'
 import { featureRoutes } from './http/routes/v3/features.ts'
@@ -43,6 +48,8 @@ import { packageRoutes } from './http/routes/v3/packages.ts'
 import { resourceMatchRoutes } from './http/routes/v3/resource-matches.ts'
 import { JobRunner } from './jobs/runner.ts'
 import { openStore } from './store/store.ts'
+import { createMetrics } from './ops/metrics.ts'
+import { opsRoutes } from './http/routes/ops.ts'
 import { createLogPipeline } from './logs/pipeline.ts'
 import { deleteServiceInstancesInSpace } from './actions/service-instances.ts'
 import { SyslogForwarder } from './export/forwarder.ts'
@@ -54,7 +61,7 @@ import { auditEventRoutes } from './http/routes/v3/audit-events.ts'
 import { v2ResourceRoutes } from './http/routes/v2/resources.ts'
 import { v2EventRoutes } from './http/routes/v2/events.ts'
 import { PruneScheduler } from './audit/archive.ts'
-import { CheckpointScheduler, loadCheckpointKey } from './audit/checkpoints.ts'
+import { CheckpointScheduler, loadCheckpointKey, PUBLIC_KEY_DIR } from './audit/checkpoints.ts'
 
 export interface RunningApp {
   readonly url: string
@@ -85,12 +92,10 @@ function createLocalExecutor(config: Config, listener: ExecutorListener, logger:
 export async function startApp(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<RunningApp> {
   const store = await openStore(config, logger)
   const { db } = store
-  const issuer = `${config.publicUrl ?? `http://${config.host}:${config.port}`}/oauth/token`
   const tokens = new TokenService(await loadSigningKey(db), 'cf-ledger', {
     user: config.accessTokenTtlSeconds,
     client: config.clientTokenTtlSeconds,
   })
-  void issuer
   const uaa = new Uaa(db, tokens, config.refreshTokenTtlSeconds)
   const adminPassword = await ensureAdmin(uaa, config.adminPassword)
   const fingerprint = fingerprinter(await loadFingerprintKey(db, config.fingerprintKey))
@@ -148,8 +153,10 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   const auditForwarder = config.auditSyslog
     ? new SyslogForwarder(db, ledgerWatch, logger, config.auditSyslog, config.databaseUrl ? advisoryLockLeader(config.databaseUrl, logger) : soleLeader())
     : undefined
+  const metrics = createMetrics({ store, output: logs.store, drains: () => logs.drains.stats() })
   const routes: Route[] = [
     ...rootRoutes(),
+    ...opsRoutes({ db, metrics, access: config.metricsAccess, token: config.metricsToken, authenticate, loadPermissions }),
     ...uaaRoutes({ db, uaa, tokens, authenticate }),
     ...organizationRoutes({ db, jobs }),
     ...spaceRoutes({ db, jobs }),
@@ -185,6 +192,9 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
         memoryLimit: executor.info.memoryLimit,
       }),
     }),
+    ...ledgerChainRoutes({ db, publicKey: (keyId) => checkpointPublicKey(config.dataDir, keyId) }),
+    ...ledgerOverviewRoutes({ db }),
+    ...consoleRoutes(),
   ]
   routes.push(openApiRoute(() => routes, VERSION))
 
@@ -197,6 +207,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   })
   // A finished write request has committed its audit event: let export streams see it now.
   http.addHook('onResponse', async (req, reply) => {
+    metrics.observeRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
     if (req.method !== 'GET' && req.method !== 'HEAD' && reply.statusCode < 400) ledgerWatch.nudge()
   })
   await http.listen({ host: config.host, port: config.port })
@@ -248,5 +259,16 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
       await checkpoints.stop()
       await store.close()
     },
+  }
+}
+
+/** A checkpoint public key this data directory has used (checkpoint-keys/<id>.pub.pem), as SPKI DER. */
+function checkpointPublicKey(dataDir: string, keyId: string): Buffer | undefined {
+  if (!/^[0-9a-f]{16}$/.test(keyId)) return undefined
+  try {
+    const pem = fs.readFileSync(path.join(dataDir, PUBLIC_KEY_DIR, `${keyId}.pub.pem`), 'utf8')
+    return crypto.createPublicKey(pem).export({ type: 'spki', format: 'der' })
+  } catch {
+    return undefined
   }
 }

@@ -1,6 +1,6 @@
 import type { TaskRow } from '../store/schema.ts'
 import type { Db } from '../store/store.ts'
-import { newGuid } from './context.ts'
+import { newGuid } from '../store/ids.ts'
 
 /**
  * CC's AppUsageEventRepository#create_from_task: TASK_STARTED when a task starts running,

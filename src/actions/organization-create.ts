@@ -4,8 +4,9 @@ import { unprocessable } from '../errors/api-error.ts'
 import { applyMetadata, type MetadataPatch } from '../messages/metadata.ts'
 import type { OrganizationRow } from '../store/schema.ts'
 import { isUniqueViolation } from '../store/store.ts'
-import { newGuid, type ActionContext } from './context.ts'
+import type { ActionContext } from './context.ts'
 import { ensureUser } from './role-create.ts'
+import { newGuid } from '../store/ids.ts'
 
 export interface OrganizationCreateMessage {
   readonly name: string

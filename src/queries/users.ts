@@ -1,9 +1,19 @@
 import { ORG_ROLE_TYPES, type Permissions } from '../authz/permissions.ts'
 import type { Requirement } from '../messages/label-selector.ts'
 import type { Paging, TimestampOps } from '../messages/list-query.ts'
-import type { UserView } from '../presenters/v3/user.ts'
 import type { Db } from '../store/store.ts'
 import { labelConditions, paginate, timestampConditions, type Order } from './list.ts'
+
+/** A CC user joined with its UAA identity (null when the guid is a client or unknown to UAA). */
+export interface UserView {
+  readonly guid: string
+  readonly created_at: Date
+  readonly updated_at: Date
+  readonly username: string | null
+  readonly origin: string | null
+  readonly labels: Record<string, string>
+  readonly annotations: Record<string, string>
+}
 
 export interface UserFilters {
   readonly guids?: readonly string[]

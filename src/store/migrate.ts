@@ -33,6 +33,9 @@ const MIGRATIONS: readonly Versioned[] = [
   { version: 9, migration: m0009 },
 ]
 
+/** The schema version a fully migrated store has (/readyz). */
+export const LATEST_MIGRATION = MIGRATIONS.at(-1)!.version
+
 export async function migrate(db: Kysely<Database>): Promise<number> {
   await sql`create table if not exists schema_migrations (
     version int primary key, name text not null, applied_at timestamptz not null default now())`.execute(db)

@@ -3,8 +3,8 @@
 import { PRIVATE_DATA_HIDDEN } from '../../audit/redaction.ts'
 import { STACK } from '../../platform/fixed.ts'
 import type { AppRow, OrganizationRow, ProcessRow, ServiceInstanceRow, SpaceRow } from '../../store/schema.ts'
-import type { UserView } from '../v3/user.ts'
-import { timestamp } from '../v3/pagination.ts'
+import type { UserView } from '../../queries/users.ts'
+import { timestamp } from '../fields.ts'
 
 function meta(kind: string, row: { guid: string; created_at: Date; updated_at: Date | null }) {
   return { guid: row.guid, url: `/v2/${kind}/${row.guid}`, created_at: timestamp(row.created_at), updated_at: row.updated_at ? timestamp(row.updated_at) : null }

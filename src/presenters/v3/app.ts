@@ -1,6 +1,6 @@
 import { PRIVATE_DATA_HIDDEN } from '../../audit/redaction.ts'
 import type { AppRow, ProcessRow } from '../../store/schema.ts'
-import { metadataOf, timestamp } from './pagination.ts'
+import { metadataOf, timestamp } from '../fields.ts'
 
 export function presentApp(a: AppRow, baseUrl: string) {
   const self = `${baseUrl}/v3/apps/${a.guid}`

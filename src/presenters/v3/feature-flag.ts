@@ -1,5 +1,5 @@
 import type { FeatureFlag } from '../../queries/feature-flags.ts'
-import { timestamp } from './pagination.ts'
+import { timestamp } from '../fields.ts'
 
 export function presentFeatureFlag(flag: FeatureFlag, baseUrl: string) {
   return {

@@ -1,6 +1,6 @@
 import { BUILDPACK, SHARED_DOMAIN, STACK } from '../../platform/fixed.ts'
 import type { EnvironmentVariableGroupRow } from '../../store/schema.ts'
-import { timestamp } from './pagination.ts'
+import { timestamp } from '../fields.ts'
 
 const noMetadata = () => ({ labels: {}, annotations: {} })
 

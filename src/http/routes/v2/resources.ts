@@ -21,7 +21,8 @@ import {
 } from '../../../presenters/v2/resources.ts'
 import type { Db } from '../../../store/store.ts'
 import { ok, type AuthedContext, type Route } from '../../route.ts'
-import { qSegments, qValues, v2Envelope, v2Paging, type V2Paging } from './query.ts'
+import { qSegments, qValues, v2Paging, type V2Paging } from '../../../messages/v2-query.ts'
+import { v2Envelope } from '../../../presenters/v2/pagination.ts'
 
 /** `q=name:x`, `q=space_guid IN a,b`: the allowed attributes, each to its values. */
 function parseQ(raw: AuthedContext['rawQuery'], allowed: readonly string[]): Map<string, string[]> {
