@@ -90,6 +90,17 @@ export function featureRoutes(deps: { db: Db }): Route[] {
     }),
     route({
       method: 'GET',
+      url: '/v3/spaces/:guid/features',
+      summary: "A space's features (ssh)",
+      tag: 'Space Features',
+      auth: 'read',
+      async handler(ctx) {
+        const space = await visibleSpace(ctx)
+        return ok({ resources: [presentSpaceSsh(space.allow_ssh)] })
+      },
+    },
+    {
+      method: 'GET',
       url: '/v3/spaces/:guid/features/:name',
       summary: "A space feature (ssh)",
       tag: 'Space Features',

@@ -66,8 +66,15 @@ export function processRoutes(deps: { db: Db }): Route[] {
     if (!process) throw notFound('Process')
     return { process, owner }
   }
-  const present = async (ctx: AuthedContext, { process, owner }: Located) =>
-    presentProcess(process, owner.space.guid, ctx.baseUrl, (await detectedProcessTypes(db, [owner.app.guid])).get(owner.app.guid))
+  /** `show` hides the command from callers who may not read secrets (CC's processes#show); lists and writes do not. */
+  const present = async (ctx: AuthedContext, { process, owner }: Located, show = false) =>
+    presentProcess(
+      process,
+      owner.space.guid,
+      ctx.baseUrl,
+      (await detectedProcessTypes(db, [owner.app.guid])).get(owner.app.guid),
+      !show || ctx.perms.canReadSecretsInSpace(owner.space.guid),
+    )
 
   /** Lists with no resources: cf-ledger has no routes or deployments, and cf reads empty lists fine. */
   const emptyList = (url: string, summary: string, tag: string): Route =>
@@ -127,7 +134,7 @@ export function processRoutes(deps: { db: Db }): Route[] {
       tag: 'Processes',
       auth: 'read',
       async handler(ctx) {
-        return ok(await present(ctx, await byType(ctx)))
+        return ok(await present(ctx, await byType(ctx), true))
       },
     }),
     route({
@@ -193,7 +200,7 @@ export function processRoutes(deps: { db: Db }): Route[] {
       tag: 'Processes',
       auth: 'read',
       async handler(ctx) {
-        return ok(await present(ctx, await byGuid(ctx)))
+        return ok(await present(ctx, await byGuid(ctx), true))
       },
     }),
     route({

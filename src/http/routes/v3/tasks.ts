@@ -97,7 +97,7 @@ export function taskRoutes(deps: TaskRouteDeps): Route[] {
           target,
           ctx.body,
         )
-        void runner.submit(task)
+        runner.created()
         return ok(presentTask(task, ctx.baseUrl, true), 202)
       },
     }),
