@@ -98,8 +98,8 @@ export function featureRoutes(deps: { db: Db }): Route[] {
         const space = await visibleSpace(ctx)
         return ok({ resources: [presentSpaceSsh(space.allow_ssh)] })
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/spaces/:guid/features/:name',
       summary: "A space feature (ssh)",
