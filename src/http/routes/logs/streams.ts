@@ -1,16 +1,16 @@
 // Live streams: the RLP gateway's server-sent events (`GET /v2/read`), and our extension
 // `GET /v3/tasks/:guid/output`, one task's output as text or NDJSON, optionally followed live.
 import { Readable } from 'node:stream'
-import { apiError, badQuery, notFound } from '../../../errors/api-error.ts'
+import { apiError, badQuery } from '../../../errors/api-error.ts'
 import { envelopeJson, taskSourceType, type Envelope } from '../../../logs/envelope.ts'
 import { ALL_SOURCES, type LogReader } from '../../../logs/pipeline.ts'
 import { ERR, SRC_CELL, SRC_TASK, sourceOf, type OutputRecord } from '../../../logs/records.ts'
-import { findTask } from '../../../queries/tasks.ts'
 import type { TaskOutputRow, TaskRow } from '../../../store/schema.ts'
 import type { Db } from '../../../store/store.ts'
 import type { LogConfig } from '../../../logs/config.ts'
-import type { AuthedContext, Route } from '../../route.ts'
+import type { Route } from '../../route.ts'
 import { canReadSource, list, logCacheError, parseBool, single } from './common.ts'
+import { visibleTask } from '../visible.ts'
 
 const TYPES = ['log', 'counter', 'gauge', 'timer', 'event']
 const RLP_PARAMS = new Set([...TYPES, 'source_id', 'shard_id', 'deterministic_name', 'counter.name', 'gauge.name'])
@@ -49,14 +49,6 @@ class Waiter<T> {
 
 export function streamRoutes(pipeline: LogReader, deps: { db: Db }, cfg: LogConfig): Route[] {
   const { db } = deps
-
-  async function visibleTask(ctx: AuthedContext): Promise<TaskRow> {
-    const task = await findTask(db, ctx.params.guid!)
-    if (!task) throw notFound('Task')
-    const space = await db.selectFrom('spaces').select('organization_guid').where('guid', '=', task.space_guid).executeTakeFirst()
-    if (!space || !ctx.perms.canReadSpace(task.space_guid, space.organization_guid)) throw notFound('Task')
-    return task
-  }
 
   return [
     {
@@ -137,7 +129,7 @@ export function streamRoutes(pipeline: LogReader, deps: { db: Db }, cfg: LogConf
         const f = single(q.follow)
         const follow = f === undefined ? false : parseBool('follow', f)
         if (typeof follow === 'string') throw badQuery(`Follow must be a boolean ('true' or 'false')`)
-        const task = await visibleTask(ctx)
+        const task = await visibleTask(db, ctx)
         const body = Readable.from(outputLines(pipeline, db, task, format, follow))
         const row = await pipeline.outputSummary(task.guid)
         return {

@@ -4,12 +4,12 @@
 import { z } from 'zod'
 import { setAppSsh, setSpaceSsh } from '../../../actions/ssh-features.ts'
 import { notAuthorized, notFound } from '../../../errors/api-error.ts'
-import { findSpace } from '../../../queries/spaces.ts'
 import type { AppRow } from '../../../store/schema.ts'
 import type { Db } from '../../../store/store.ts'
-import { ok, type AuthedContext, type Route, route } from '../../route.ts'
+import { ok, type Route, route } from '../../route.ts'
 import { actionContext, requireActiveOrg } from './common.ts'
 import { requireSpaceDeveloper, visibleApp } from './apps.ts'
+import { visibleSpace } from '../visible.ts'
 
 const APP_FEATURES = ['ssh', 'revisions', 'service-binding-k8s', 'file-based-vcap-services'] as const
 const updateSchema = z.object({ enabled: z.boolean({ error: 'Enabled must be a boolean' }) }).strict()
@@ -27,11 +27,6 @@ function presentAppFeature(name: (typeof APP_FEATURES)[number], app: AppRow) {
 
 export function featureRoutes(deps: { db: Db }): Route[] {
   const { db } = deps
-  async function visibleSpace(ctx: AuthedContext) {
-    const space = await findSpace(db, ctx.params.guid!)
-    if (!space || !ctx.perms.canReadSpace(space.guid, space.organization_guid)) throw notFound('Space')
-    return space
-  }
   const feature = (name: string | undefined) => {
     if (!APP_FEATURES.includes(name as (typeof APP_FEATURES)[number])) throw notFound('Feature')
     return name as (typeof APP_FEATURES)[number]
@@ -95,7 +90,7 @@ export function featureRoutes(deps: { db: Db }): Route[] {
       tag: 'Space Features',
       auth: 'read',
       async handler(ctx) {
-        const space = await visibleSpace(ctx)
+        const space = await visibleSpace(db, ctx)
         return ok({ resources: [presentSpaceSsh(space.allow_ssh)] })
       },
     }),
@@ -106,7 +101,7 @@ export function featureRoutes(deps: { db: Db }): Route[] {
       tag: 'Space Features',
       auth: 'read',
       async handler(ctx) {
-        const space = await visibleSpace(ctx)
+        const space = await visibleSpace(db, ctx)
         if (ctx.params.name !== 'ssh') throw notFound('Feature')
         return ok(presentSpaceSsh(space.allow_ssh))
       },
@@ -119,7 +114,7 @@ export function featureRoutes(deps: { db: Db }): Route[] {
       auth: 'write',
       body: updateSchema,
       async handler(ctx) {
-        const space = await visibleSpace(ctx)
+        const space = await visibleSpace(db, ctx)
         if (ctx.params.name !== 'ssh') throw notFound('Feature')
         if (!ctx.perms.canManageSpace(space.guid, space.organization_guid)) throw notAuthorized()
         const org = await db.selectFrom('organizations').select('suspended').where('guid', '=', space.organization_guid).executeTakeFirstOrThrow()

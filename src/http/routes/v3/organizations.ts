@@ -2,17 +2,18 @@ import { z } from 'zod'
 import { createOrganization } from '../../../actions/organization-create.ts'
 import { updateOrganization } from '../../../actions/organization-update.ts'
 import { requestOrganizationDelete } from '../../../actions/deletes.ts'
-import { notAuthorized, notFound } from '../../../errors/api-error.ts'
+import { notAuthorized } from '../../../errors/api-error.ts'
 import { listQuery } from '../../../messages/list-query.ts'
 import { metadataSchema, nameSchema } from '../../../messages/metadata.ts'
 import { featureEnabled } from '../../../queries/feature-flags.ts'
-import { findOrganization, listOrganizations, organizationUsage } from '../../../queries/organizations.ts'
+import { listOrganizations, organizationUsage } from '../../../queries/organizations.ts'
 import type { JobRunner } from '../../../jobs/runner.ts'
 import { presentOrganization } from '../../../presenters/v3/organization.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import type { Db } from '../../../store/store.ts'
-import { accepted, ok, type AuthedContext, type Route, route } from '../../route.ts'
+import { accepted, ok, type Route, route } from '../../route.ts'
 import { actionContext, commonList, requestOf, requireActiveOrg } from './common.ts'
+import { visibleOrg } from '../visible.ts'
 
 const listSchema = listQuery({ filters: ['names', 'guids'], orderBy: ['created_at', 'updated_at', 'name'], labels: true })
 const createSchema = z.object({ name: nameSchema, suspended: z.boolean({ error: 'Suspended must be a boolean' }).optional(), metadata: metadataSchema.optional() }).strict()
@@ -20,11 +21,6 @@ const updateSchema = z.object({ name: nameSchema.optional(), suspended: z.boolea
 
 export function organizationRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
   const { db } = deps
-  async function visibleOrg(ctx: AuthedContext) {
-    const org = await findOrganization(db, ctx.params.guid!)
-    if (!org || !ctx.perms.canReadOrg(org.guid)) throw notFound('Organization')
-    return org
-  }
   return [
     route({
       method: 'GET',
@@ -53,7 +49,7 @@ export function organizationRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       tag: 'Organizations',
       auth: 'read',
       async handler(ctx) {
-        return ok(presentOrganization(await visibleOrg(ctx), ctx.baseUrl))
+        return ok(presentOrganization(await visibleOrg(db, ctx), ctx.baseUrl))
       },
     }),
     route({
@@ -63,7 +59,7 @@ export function organizationRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       tag: 'Organizations',
       auth: 'read',
       async handler(ctx) {
-        const org = await visibleOrg(ctx)
+        const org = await visibleOrg(db, ctx)
         const usage = await organizationUsage(db, org.guid)
         return ok({
           usage_summary: {
@@ -108,7 +104,7 @@ export function organizationRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       auth: 'write',
       body: updateSchema,
       async handler(ctx) {
-        const org = await visibleOrg(ctx)
+        const org = await visibleOrg(db, ctx)
         if (!ctx.perms.canManageOrg(org.guid)) throw notAuthorized()
         requireActiveOrg(ctx.perms, org)
         const updated = await updateOrganization(actionContext(db, ctx), org, ctx.body, requestOf(ctx.body))
@@ -122,7 +118,7 @@ export function organizationRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       tag: 'Organizations',
       auth: 'write',
       async handler(ctx) {
-        const org = await visibleOrg(ctx)
+        const org = await visibleOrg(db, ctx)
         if (!ctx.perms.isAdmin) throw notAuthorized()
         const job = await requestOrganizationDelete(actionContext(db, ctx), org)
         deps.jobs.start(job)

@@ -10,9 +10,7 @@ import type { Principal } from '../../../auth/principal.ts'
 import { apiError, notAuthorized, notFound, unprocessable } from '../../../errors/api-error.ts'
 import { listQuery, pagingOf, type Paging } from '../../../messages/list-query.ts'
 import { findFeatureFlag, listFeatureFlags, featureEnabled } from '../../../queries/feature-flags.ts'
-import { findOrganization } from '../../../queries/organizations.ts'
 import { findEnvironmentVariableGroup, platformSince } from '../../../queries/platform.ts'
-import { findSpace } from '../../../queries/spaces.ts'
 import { BUILDPACK, SHARED_DOMAIN, STACK } from '../../../platform/fixed.ts'
 import { presentFeatureFlag } from '../../../presenters/v3/feature-flag.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
@@ -20,6 +18,7 @@ import { presentBuildpack, presentDomain, presentEnvironmentVariableGroup, prese
 import type { Db } from '../../../store/store.ts'
 import { ok, type AuthedContext, type Route, route } from '../../route.ts'
 import { actionContext, commonList } from './common.ts'
+import { visibleOrg, visibleSpace } from '../visible.ts'
 
 const flagListSchema = listQuery({ filters: [], orderBy: ['name'] })
 const flagUpdateSchema = z
@@ -80,17 +79,6 @@ const matches = (filter: readonly string[] | undefined, value: string) => !filte
 
 export function platformRoutes(deps: { db: Db; authenticate(token: string): Promise<Principal | undefined> }): Route[] {
   const { db } = deps
-
-  async function visibleOrg(ctx: AuthedContext) {
-    const org = await findOrganization(db, ctx.params.guid!)
-    if (!org || !ctx.perms.canReadOrg(org.guid)) throw notFound('Organization')
-    return org
-  }
-  async function visibleSpace(ctx: AuthedContext) {
-    const space = await findSpace(db, ctx.params.guid!)
-    if (!space || !ctx.perms.canReadSpace(space.guid, space.organization_guid)) throw notFound('Space')
-    return space
-  }
 
   /** A list that is always empty here, with its query validated as CC validates it. */
   const none = (url: string, summary: string, tag: string, query: z.ZodType<Record<string, unknown>>): Route =>
@@ -292,7 +280,7 @@ export function platformRoutes(deps: { db: Db; authenticate(token: string): Prom
       auth: 'read',
       query: domainListSchema,
       async handler(ctx) {
-        await visibleOrg(ctx)
+        await visibleOrg(db, ctx)
         const q = ctx.query
         const c = commonList(q)
         const hit = matches(q.names, SHARED_DOMAIN.name) && matches(q.guids, SHARED_DOMAIN.guid) && !c.labels?.length
@@ -307,7 +295,7 @@ export function platformRoutes(deps: { db: Db; authenticate(token: string): Prom
       tag: 'Domains',
       auth: 'read',
       async handler(ctx) {
-        await visibleOrg(ctx)
+        await visibleOrg(db, ctx)
         return ok(presentDomain(await platformSince(db), ctx.baseUrl))
       },
     }),
@@ -321,7 +309,7 @@ export function platformRoutes(deps: { db: Db; authenticate(token: string): Prom
       tag: 'Isolation Segments',
       auth: 'read',
       async handler(ctx) {
-        const org = await visibleOrg(ctx)
+        const org = await visibleOrg(db, ctx)
         return ok({ data: null, links: { self: { href: `${ctx.baseUrl}/v3/organizations/${org.guid}/relationships/default_isolation_segment` } } })
       },
     }),
@@ -333,7 +321,7 @@ export function platformRoutes(deps: { db: Db; authenticate(token: string): Prom
       auth: 'write',
       body: relationshipPatchSchema,
       async handler(ctx) {
-        const org = await visibleOrg(ctx)
+        const org = await visibleOrg(db, ctx)
         if (!ctx.perms.canManageOrg(org.guid)) throw notAuthorized()
         const data = ctx.body.data
         if (data) throw unprocessable(`Unable to assign isolation segment with guid '${data.guid}'. Ensure it has been entitled to the organization.`)
@@ -347,7 +335,7 @@ export function platformRoutes(deps: { db: Db; authenticate(token: string): Prom
       tag: 'Isolation Segments',
       auth: 'read',
       async handler(ctx) {
-        const space = await visibleSpace(ctx)
+        const space = await visibleSpace(db, ctx)
         return ok({ data: null, links: { self: { href: `${ctx.baseUrl}/v3/spaces/${space.guid}/relationships/isolation_segment` } } })
       },
     }),
@@ -359,7 +347,7 @@ export function platformRoutes(deps: { db: Db; authenticate(token: string): Prom
       auth: 'write',
       body: relationshipPatchSchema,
       async handler(ctx) {
-        const space = await visibleSpace(ctx)
+        const space = await visibleSpace(db, ctx)
         if (!ctx.perms.canManageOrg(space.organization_guid)) throw notAuthorized()
         const data = ctx.body.data
         if (data) {
@@ -381,7 +369,7 @@ export function platformRoutes(deps: { db: Db; authenticate(token: string): Prom
           auth: 'read',
           query: spaceSecurityGroupListSchema,
           async handler(ctx) {
-            await visibleSpace(ctx)
+            await visibleSpace(db, ctx)
             return ok(presentList(ctx, commonList(ctx.query).paging, 0, []))
           },
         }),

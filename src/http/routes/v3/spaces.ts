@@ -2,17 +2,18 @@ import { z } from 'zod'
 import { createSpace } from '../../../actions/space-create.ts'
 import { updateSpace } from '../../../actions/space-update.ts'
 import { requestSpaceDelete } from '../../../actions/deletes.ts'
-import { notAuthorized, notFound, unprocessable } from '../../../errors/api-error.ts'
+import { notAuthorized, unprocessable } from '../../../errors/api-error.ts'
 import type { JobRunner } from '../../../jobs/runner.ts'
 import { listQuery } from '../../../messages/list-query.ts'
 import { metadataSchema, nameSchema } from '../../../messages/metadata.ts'
 import { findOrganization } from '../../../queries/organizations.ts'
-import { findSpace, listSpaces } from '../../../queries/spaces.ts'
+import { listSpaces } from '../../../queries/spaces.ts'
 import { presentOrganization, presentSpace } from '../../../presenters/v3/organization.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import type { Db } from '../../../store/store.ts'
-import { accepted, ok, type AuthedContext, type Route, route } from '../../route.ts'
+import { accepted, ok, type Route, route } from '../../route.ts'
 import { actionContext, commonList, requestOf, requireActiveOrg } from './common.ts'
+import { visibleSpace } from '../visible.ts'
 
 const listSchema = listQuery({
   filters: ['names', 'guids', 'organization_guids'],
@@ -33,11 +34,6 @@ const includeSchema = z.object({ include: z.literal('organization').optional() }
 
 export function spaceRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
   const { db } = deps
-  async function visibleSpace(ctx: AuthedContext) {
-    const space = await findSpace(db, ctx.params.guid!)
-    if (!space || !ctx.perms.canReadSpace(space.guid, space.organization_guid)) throw notFound('Space')
-    return space
-  }
   async function includedOrgs(guids: readonly string[], baseUrl: string) {
     if (guids.length === 0) return { organizations: [] }
     const orgs = await db.selectFrom('organizations').selectAll().where('guid', 'in', [...new Set(guids)]).execute()
@@ -74,7 +70,7 @@ export function spaceRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       auth: 'read',
       query: includeSchema,
       async handler(ctx) {
-        const space = await visibleSpace(ctx)
+        const space = await visibleSpace(db, ctx)
         const body = presentSpace(space, ctx.baseUrl)
         if (ctx.query.include) {
           return ok({ ...body, included: await includedOrgs([space.organization_guid], ctx.baseUrl) })
@@ -110,7 +106,7 @@ export function spaceRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       auth: 'write',
       body: updateSchema,
       async handler(ctx) {
-        const space = await visibleSpace(ctx)
+        const space = await visibleSpace(db, ctx)
         if (!ctx.perms.canManageSpace(space.guid, space.organization_guid)) throw notAuthorized()
         requireActiveOrg(ctx.perms, (await findOrganization(db, space.organization_guid))!)
         const updated = await updateSpace(actionContext(db, ctx), space, ctx.body, requestOf(ctx.body))
@@ -124,7 +120,7 @@ export function spaceRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       tag: 'Spaces',
       auth: 'write',
       async handler(ctx) {
-        const space = await visibleSpace(ctx)
+        const space = await visibleSpace(db, ctx)
         if (!ctx.perms.canManageOrg(space.organization_guid)) throw notAuthorized()
         requireActiveOrg(ctx.perms, (await findOrganization(db, space.organization_guid))!)
         const job = await requestSpaceDelete(actionContext(db, ctx), space)

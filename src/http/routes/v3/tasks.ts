@@ -7,10 +7,9 @@ import { listQuery, listFilter } from '../../../messages/list-query.ts'
 import { applyMetadata } from '../../../messages/metadata.ts'
 import { taskCreateSchema, taskUpdateSchema } from '../../../messages/task.ts'
 import { findApp } from '../../../queries/apps.ts'
-import { findTask, listTasks } from '../../../queries/tasks.ts'
+import { listTasks } from '../../../queries/tasks.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import { presentTask } from '../../../presenters/v3/task.ts'
-import type { TaskRow } from '../../../store/schema.ts'
 import type { Db } from '../../../store/store.ts'
 import type { TaskRunner } from '../../../tasks/task-runner.ts'
 import type { Fingerprint } from '../../../trail/fingerprint.ts'
@@ -18,6 +17,7 @@ import { ok, type AuthedContext, type Route, route } from '../../route.ts'
 import { actionContext, commonList } from './common.ts'
 import { requireSpaceDeveloper, visibleApp } from './apps.ts'
 import { fitsInt } from '../../../messages/numbers.ts'
+import { visibleTask } from '../visible.ts'
 
 const STATES = ['PENDING', 'RUNNING', 'SUCCEEDED', 'CANCELING', 'FAILED']
 const states = listFilter.refine((xs) => xs.every((s) => STATES.includes(s)), {
@@ -49,17 +49,9 @@ export interface TaskRouteDeps {
 export function taskRoutes(deps: TaskRouteDeps): Route[] {
   const { db, runner } = deps
 
-  async function visibleTask(ctx: AuthedContext): Promise<TaskRow> {
-    const task = await findTask(db, ctx.params.guid!)
-    if (!task) throw notFound('Task')
-    const space = await db.selectFrom('spaces').select('organization_guid').where('guid', '=', task.space_guid).executeTakeFirst()
-    if (!space || !ctx.perms.canReadSpace(task.space_guid, space.organization_guid)) throw notFound('Task')
-    return task
-  }
-
   /** Cancel: admin, space developer and space supporter (CC's can_manage_apps_in_active_space?). */
   async function cancel(ctx: AuthedContext) {
-    const task = await visibleTask(ctx)
+    const task = await visibleTask(db, ctx)
     const supporter = ctx.perms.canWriteToSpace(task.space_guid) || ctx.perms.hasSpaceRole(task.space_guid, 'space_supporter')
     if (!supporter) throw notAuthorized()
     const canceling = await cancelTask(actionContext(db, ctx), task.guid)
@@ -169,7 +161,7 @@ export function taskRoutes(deps: TaskRouteDeps): Route[] {
       tag: 'Tasks',
       auth: 'read',
       async handler(ctx) {
-        const task = await visibleTask(ctx)
+        const task = await visibleTask(db, ctx)
         return ok(presentTask(task, ctx.baseUrl, ctx.perms.canReadSecretsInSpace(task.space_guid)))
       },
     }),
@@ -197,7 +189,7 @@ export function taskRoutes(deps: TaskRouteDeps): Route[] {
       auth: 'write',
       body: taskUpdateSchema,
       async handler(ctx) {
-        const task = await visibleTask(ctx)
+        const task = await visibleTask(db, ctx)
         const target = await findApp(db, task.app_guid)
         if (!target) throw notFound('Task')
         requireSpaceDeveloper(ctx, target)

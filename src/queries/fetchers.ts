@@ -1,0 +1,26 @@
+// Fetchers: one resource by guid, only when the caller may read it (CC's fetchers). Undefined
+// means the same to the caller whether the row is missing or hidden: CC answers 404 for both.
+import type { Permissions } from '../authz/permissions.ts'
+import type { OrganizationRow, SpaceRow, TaskRow } from '../store/schema.ts'
+import type { Db } from '../store/store.ts'
+import { findOrganization } from './organizations.ts'
+import { findSpace } from './spaces.ts'
+import { findTask } from './tasks.ts'
+
+export async function fetchOrganization(db: Db, perms: Permissions, guid: string): Promise<OrganizationRow | undefined> {
+  const org = await findOrganization(db, guid)
+  return org && perms.canReadOrg(org.guid) ? org : undefined
+}
+
+export async function fetchSpace(db: Db, perms: Permissions, guid: string): Promise<SpaceRow | undefined> {
+  const space = await findSpace(db, guid)
+  return space && perms.canReadSpace(space.guid, space.organization_guid) ? space : undefined
+}
+
+/** Readable when its space is (the space's organization decides, not the copy on the task row). */
+export async function fetchTask(db: Db, perms: Permissions, guid: string): Promise<TaskRow | undefined> {
+  const task = await findTask(db, guid)
+  if (!task) return undefined
+  const space = await db.selectFrom('spaces').select('organization_guid').where('guid', '=', task.space_guid).executeTakeFirst()
+  return space && perms.canReadSpace(task.space_guid, space.organization_guid) ? task : undefined
+}
