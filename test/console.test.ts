@@ -135,11 +135,34 @@ for (const store of stores()) {
       await page.waitForFunction(() => document.querySelectorAll('table.runs tbody tr').length === 1)
       assert.deepEqual(await page.$$eval('table.runs tbody a.run-link', (as) => as.map((a) => a.textContent)), ['report #1'])
       assert.equal(new URLSearchParams(new URL(page.url()).hash.split('?')[1]).get('command'), FIRST_COMMAND)
+      // Sorting is in the URL too: oldest first.
+      await runsShown(page, '')
+      await page.click('button[aria-label="sort by Started"]')
+      await page.waitForFunction(() => location.hash.includes('order=created_at'))
+      assert.deepEqual((await runsShown(page, '?order=created_at'))[0], 'report #1')
       // The token is in sessionStorage only: not in the URL, not in localStorage.
       const stored = await page.evaluate(() => ({ local: JSON.stringify(localStorage), session: JSON.stringify(sessionStorage), url: location.href }))
       assert.match(stored.session, /accessToken/)
       assert.doesNotMatch(stored.local, /Token|eyJ/)
       assert.doesNotMatch(stored.url, /eyJ/)
+    })
+
+    it('refreshes an expiring token and signs out', async () => {
+      const page = await signedIn('dana', 'dana-pw')
+      const before = await page.evaluate(() => JSON.parse(sessionStorage.getItem('cf-ledger-console-session')!))
+      await page.evaluate(() => {
+        const s = JSON.parse(sessionStorage.getItem('cf-ledger-console-session')!)
+        sessionStorage.setItem('cf-ledger-console-session', JSON.stringify({ ...s, expiresAt: Date.now() }))
+      })
+      assert.equal((await runsShown(page, '?app=billing')).length, 2)
+      const after = await page.evaluate(() => JSON.parse(sessionStorage.getItem('cf-ledger-console-session')!))
+      assert.notEqual(after.accessToken, before.accessToken, 'a new access token')
+      assert.ok(after.expiresAt > Date.now() + 60_000)
+      await page.click('text=Sign out')
+      await page.waitForSelector('form.signin')
+      assert.equal(await page.evaluate(() => sessionStorage.length), 0)
+      await page.goto(`${server.url}/console#/runs`)
+      await page.waitForSelector('form.signin')
     })
 
     it('opens a task run and shows all five answers, its events and a green integrity check', async () => {

@@ -227,7 +227,9 @@ export function RunsPage(props: { query: URLSearchParams }) {
               <th>App / space / org</th>
               <th>Output</th>
               <th>State</th>
-              <th>{sortButton('created_at', 'Started')}</th>
+              <th>
+                {sortButton('created_at', 'Started')} · {sortButton('updated_at', 'Updated')}
+              </th>
             </tr>
           </thead>
           <tbody>
