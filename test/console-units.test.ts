@@ -9,7 +9,12 @@ import { chainBody, checkpointText } from '../src/audit/chain-format.ts'
 import { keyIdOf, signCheckpoint } from '../src/audit/checkpoints.ts'
 import { parseAnsi, stripAnsi } from '../src/console/app/ansi.ts'
 import { visible } from '../src/console/app/format.ts'
-import { ed25519Verify, fromBase64, keyIdOf as browserKeyId, sha256Hex } from '../src/console/app/verify/webcrypto.ts'
+import {
+  ed25519Verify,
+  fromBase64,
+  keyIdOf as browserKeyId,
+  sha256Hex,
+} from '../src/console/app/verify/webcrypto.ts'
 
 describe('console: ANSI and control characters', () => {
   it('turns SGR colour codes into classes and keeps the text', () => {
@@ -23,9 +28,13 @@ describe('console: ANSI and control characters', () => {
   })
 
   it('shows every other escape and control character as a visible picture', () => {
-    assert.deepEqual(parseAnsi('\u001b]0;title\u0007 \u001b[2J\bx'), [{ text: '\u241b]0;title\u2407 \u241b[2J\u2408x', cls: '' }])
+    assert.deepEqual(parseAnsi('\u001b]0;title\u0007 \u001b[2J\bx'), [
+      { text: '\u241b]0;title\u2407 \u241b[2J\u2408x', cls: '' },
+    ])
     assert.equal(visible('a\tb\u0000\u007f'), 'a\tb\u2400\u2421')
-    assert.deepEqual(parseAnsi('<script>alert(1)</script>'), [{ text: '<script>alert(1)</script>', cls: '' }])
+    assert.deepEqual(parseAnsi('<script>alert(1)</script>'), [
+      { text: '<script>alert(1)</script>', cls: '' },
+    ])
   })
 })
 
@@ -52,7 +61,10 @@ describe('console: the verifier agrees with the server', () => {
     const server = eventHash(prev, fields)
     const text = { ...fields, created_at: fields.created_at.toISOString() }
     assert.equal(await sha256Hex(`${prev}\n${chainBody(text)}`), server)
-    assert.notEqual(await sha256Hex(`${prev}\n${chainBody({ ...text, actor_name: 'mallory' })}`), server)
+    assert.notEqual(
+      await sha256Hex(`${prev}\n${chainBody({ ...text, actor_name: 'mallory' })}`),
+      server,
+    )
   })
 
   it('verifies a server-signed checkpoint under its key id and rejects a changed one', async () => {
@@ -61,7 +73,21 @@ describe('console: the verifier agrees with the server', () => {
     const cp = signCheckpoint(key, 42, 'cd'.repeat(32), new Date())
     const spki = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }))
     assert.equal(await browserKeyId(spki), cp.key_id)
-    assert.equal(await ed25519Verify(spki, fromBase64(cp.signature), checkpointText(cp.seq, cp.hash, cp.signed_at)), true)
-    assert.equal(await ed25519Verify(spki, fromBase64(cp.signature), checkpointText(43, cp.hash, cp.signed_at)), false)
+    assert.equal(
+      await ed25519Verify(
+        spki,
+        fromBase64(cp.signature),
+        checkpointText(cp.seq, cp.hash, cp.signed_at),
+      ),
+      true,
+    )
+    assert.equal(
+      await ed25519Verify(
+        spki,
+        fromBase64(cp.signature),
+        checkpointText(43, cp.hash, cp.signed_at),
+      ),
+      false,
+    )
   })
 })
