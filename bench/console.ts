@@ -86,6 +86,8 @@ interface Load {
  */
 async function loadOnce(page: Page, url: string, ready: () => number): Promise<Load> {
   await page.goto('about:blank')
+  // Let the server finish with the previous load (an aborted output stream) before the next.
+  await new Promise((r) => setTimeout(r, 300))
   await page.goto(url)
   const handle = await page.waitForFunction(ready, undefined, { timeout: 60_000, polling: 'raf' })
   const at = (await handle.jsonValue()) as number
@@ -165,6 +167,14 @@ try {
   const trail = await timed(() => admin.get(`/ledger/v1/tasks/${big}/trail?output_lines=0`))
   const chain = await timed(() => admin.get(`/ledger/v1/tasks/${big}/chain`))
   const output = await timed(() => admin.get(`/v3/tasks/${big}/output?format=ndjson`), 3)
+  const firstByte = await timed(async () => {
+    const res = await fetch(`${server.url}/v3/tasks/${big}/output?format=ndjson&follow=true`, {
+      headers: { authorization: `bearer ${admin.token}` },
+    })
+    const reader = res.body!.getReader()
+    await reader.read()
+    await reader.cancel()
+  })
   const list = await timed(() =>
     admin.get('/ledger/v1/tasks?per_page=50&page=1&order_by=-created_at'),
   )
@@ -192,6 +202,7 @@ try {
       [`  every line loaded`, allLines.p50, allLines.p99],
       [`  API: GET trail?output_lines=0`, trail.p50, trail.p99],
       [`  API: GET chain`, chain.p50, chain.p99],
+      [`  API: GET output ndjson, first bytes`, firstByte.p50, firstByte.p99],
       [`  API: GET output ndjson (whole, ${LINES} lines)`, output.p50, output.p99],
       [`task list interactive (${RUNS + 1} runs, first 50)`, listPage.p50, listPage.p99],
       [`  API: GET /ledger/v1/tasks per_page=50`, list.p50, list.p99],

@@ -200,6 +200,7 @@ for (const store of stores()) {
           JSON.stringify({ ...s, expiresAt: Date.now() }),
         )
       })
+      await page.reload()
       assert.equal((await runsShown(page, '?app=billing')).length, 2)
       const after = await page.evaluate(() =>
         JSON.parse(sessionStorage.getItem('cf-ledger-console-session')!),

@@ -69,7 +69,7 @@ function PerDay(props: { o: Overview }) {
                 )
               })}
               {
-                <text x={34 + i * W} y={H + 20} class="axis">
+                <text x={34 + i * W} y={H + 20} class={i % 2 ? 'axis odd' : 'axis'}>
                   {d.slice(5)}
                 </text>
               }
