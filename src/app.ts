@@ -13,6 +13,9 @@ import { ledgerChainRoutes } from './http/routes/ledger/chain.ts'
 import { ledgerOverviewRoutes } from './http/routes/ledger/overview.ts'
 import { consoleRoutes } from './http/routes/console.ts'
 import { appRoutes } from './http/routes/v3/apps.ts'
+import { appUsageEventRoutes } from './http/routes/v3/app-usage-events.ts'
+import { featureRoutes } from './http/routes/v3/features.ts'
+import { platformRoutes } from './http/routes/v3/platform.ts'
 import { processRoutes } from './http/routes/v3/processes.ts'
 import { taskRoutes } from './http/routes/v3/tasks.ts'
 import type { AfterCommit } from './jobs/runner.ts'
@@ -45,6 +48,8 @@ import { packageRoutes } from './http/routes/v3/packages.ts'
 import { resourceMatchRoutes } from './http/routes/v3/resource-matches.ts'
 import { JobRunner } from './jobs/runner.ts'
 import { openStore } from './store/store.ts'
+import { createMetrics } from './ops/metrics.ts'
+import { opsRoutes } from './http/routes/ops.ts'
 import { createLogPipeline } from './logs/pipeline.ts'
 import { deleteServiceInstancesInSpace } from './actions/service-instances.ts'
 import { SyslogForwarder } from './export/forwarder.ts'
@@ -53,6 +58,7 @@ import { EventStreams } from './export/stream.ts'
 import { LedgerWatch } from './export/watch.ts'
 import { eventStreamRoutes } from './http/routes/ledger/events-stream.ts'
 import { auditEventRoutes } from './http/routes/v3/audit-events.ts'
+import { v2ResourceRoutes } from './http/routes/v2/resources.ts'
 import { v2EventRoutes } from './http/routes/v2/events.ts'
 import { PruneScheduler } from './audit/archive.ts'
 import { CheckpointScheduler, loadCheckpointKey, PUBLIC_KEY_DIR } from './audit/checkpoints.ts'
@@ -86,12 +92,10 @@ function createLocalExecutor(config: Config, listener: ExecutorListener, logger:
 export async function startApp(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<RunningApp> {
   const store = await openStore(config, logger)
   const { db } = store
-  const issuer = `${config.publicUrl ?? `http://${config.host}:${config.port}`}/oauth/token`
   const tokens = new TokenService(await loadSigningKey(db), 'cf-ledger', {
     user: config.accessTokenTtlSeconds,
     client: config.clientTokenTtlSeconds,
   })
-  void issuer
   const uaa = new Uaa(db, tokens, config.refreshTokenTtlSeconds)
   const adminPassword = await ensureAdmin(uaa, config.adminPassword)
   const fingerprint = fingerprinter(await loadFingerprintKey(db, config.fingerprintKey))
@@ -149,8 +153,10 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   const auditForwarder = config.auditSyslog
     ? new SyslogForwarder(db, ledgerWatch, logger, config.auditSyslog, config.databaseUrl ? advisoryLockLeader(config.databaseUrl, logger) : soleLeader())
     : undefined
+  const metrics = createMetrics({ store, output: logs.store, drains: () => logs.drains.stats() })
   const routes: Route[] = [
     ...rootRoutes(),
+    ...opsRoutes({ db, metrics, access: config.metricsAccess, token: config.metricsToken, authenticate, loadPermissions }),
     ...uaaRoutes({ db, uaa, tokens, authenticate }),
     ...organizationRoutes({ db, jobs }),
     ...spaceRoutes({ db, jobs }),
@@ -162,8 +168,12 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     ...eventStreamRoutes({ db, streams: eventStreams, forwarder: auditForwarder }),
     ...auditEventRoutes({ db }),
     ...v2EventRoutes({ db }),
+    ...v2ResourceRoutes({ db }),
     ...appRoutes({ db, jobs }),
     ...processRoutes({ db }),
+    ...platformRoutes({ db, authenticate }),
+    ...featureRoutes({ db }),
+    ...appUsageEventRoutes({ db }),
     ...resourceMatchRoutes(),
     ...packageRoutes({ db, limits: bitsLimits }),
     ...buildRoutes({ db }),
@@ -197,6 +207,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   })
   // A finished write request has committed its audit event: let export streams see it now.
   http.addHook('onResponse', async (req, reply) => {
+    metrics.observeRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
     if (req.method !== 'GET' && req.method !== 'HEAD' && reply.statusCode < 400) ledgerWatch.nudge()
   })
   await http.listen({ host: config.host, port: config.port })

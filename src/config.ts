@@ -50,6 +50,10 @@ export interface Config {
   readonly taskUser: string | undefined
   /** auto = bubblewrap when it works on this host; bwrap = required; none = plain processes. */
   readonly taskSandbox: 'auto' | 'bwrap' | 'none'
+  /** Who may read /metrics: admin (default), public or off. */
+  readonly metricsAccess: 'admin' | 'public' | 'off'
+  /** A fixed bearer secret that may read /metrics (for scrapers without a UAA client). */
+  readonly metricsToken: string | undefined
   /** Signed checkpoints and retention pruning with archives (src/audit/config.ts). */
   readonly audit: AuditConfig
 }
@@ -82,6 +86,8 @@ export function loadConfig(flags: ConfigInput, env: Env = process.env): Config {
     maxUnzippedBytes: get(S.maxUnzippedBytes),
     maxZipEntries: get(S.maxZipEntries),
     maxCompressionRatio: get(S.maxCompressionRatio),
+    metricsAccess: get(S.metricsAccess),
+    metricsToken: get(S.metricsToken),
     logs: loadLogConfig(env),
     auditSyslog: loadAuditSyslogConfig(env),
     audit: loadAuditConfig(env),

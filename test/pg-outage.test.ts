@@ -95,6 +95,8 @@ describe('PostgreSQL outages', { skip: !stores().includes('postgres') }, () => {
       assert.equal(during.body.errors[0].code, 10015)
       assert.equal(during.body.errors[0].title, 'CF-ServiceUnavailable')
       assert.ok(Number(during.headers.get('retry-after')) > 0)
+      assert.equal((await fetch(`${server.url}/readyz`)).status, 503)
+      assert.equal((await fetch(`${server.url}/healthz`)).status, 200)
       await restarted
       await untilOk(admin)
       const statuses = await load.stop()

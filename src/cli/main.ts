@@ -2,7 +2,7 @@ import path from 'node:path'
 import { Command } from 'commander'
 import { loadConfig } from '../config.ts'
 import { addLedgerCommands } from './ledger-commands.ts'
-import { verifyCommand } from '../audit/verify-cli.ts'
+import { verifyCommand } from './verify.ts'
 import { helpText, reader } from '../settings/read.ts'
 import { S } from '../settings/table.ts'
 

@@ -78,6 +78,8 @@ export class OutputStore {
   pendingBytes = 0
   /** Stored output of all tasks (sum of task_outputs.stored_bytes). */
   totalStoredBytes = 0
+  /** Output bytes not stored since start (limits, store errors), for /metrics. */
+  droppedBytes = 0
 
   constructor(
     private readonly db: Db,
@@ -158,6 +160,7 @@ export class OutputStore {
   private skip(w: TaskOutputWriter, reason: TruncationReason, text: string): void {
     w.truncatedRecords++
     w.truncatedBytes += HEADER_BYTES + Buffer.byteLength(text)
+    this.droppedBytes += HEADER_BYTES + Buffer.byteLength(text)
     w.reasons.add(reason)
     w.gap = true
   }
@@ -186,6 +189,7 @@ export class OutputStore {
       w.truncatedRecords += c.records
       w.truncatedBytes += c.data.length
       w.reasons.add('store_error')
+      this.droppedBytes += c.data.length
     } finally {
       w.pending.shift()
       this.pendingBytes -= c.data.length

@@ -17,21 +17,21 @@ const BIGINT_LIMIT = 2 ** 63
 
 /**
  * Walks a parsed input (keys and values) and returns the first problem as `where problem`, or
- * undefined. Numbers too large for any column (or not finite) are refused here too; each field's
- * own range (CC's, else its column's) is checked by its schema (numbers.ts).
+ * undefined. With `numbers`, integers too large for any column (or not finite) are refused too;
+ * each field's own range (CC's, else its column's) is checked by its schema first (numbers.ts).
  */
-export function inputProblem(value: unknown, where = ''): string | undefined {
+export function inputProblem(value: unknown, opts: { numbers: boolean }, where = ''): string | undefined {
   const at = (k: string) => (where ? `${where}.${k}` : k)
   if (typeof value === 'string') {
     const p = textProblem(value)
     return p && `${where || 'value'} ${p}`
   }
   if (typeof value === 'number') {
-    return Number.isFinite(value) && Math.abs(value) < BIGINT_LIMIT ? undefined : `${where || 'value'} is out of range`
+    return !opts.numbers || (Number.isFinite(value) && Math.abs(value) < BIGINT_LIMIT) ? undefined : `${where || 'value'} is out of range`
   }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const p = inputProblem(value[i], at(String(i)))
+      const p = inputProblem(value[i], opts, at(String(i)))
       if (p) return p
     }
     return undefined
@@ -41,7 +41,7 @@ export function inputProblem(value: unknown, where = ''): string | undefined {
     for (const [k, v] of Object.entries(value)) {
       const kp = textProblem(k)
       if (kp) return `${at('key')} ${kp}`
-      const p = inputProblem(v, at(k))
+      const p = inputProblem(v, opts, at(k))
       if (p) return p
     }
   }

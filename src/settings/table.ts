@@ -68,6 +68,8 @@ export const S = {
   databaseUrl: setting({ env: 'DATABASE_URL', parser: databaseUrl, default: undefined, defaultDoc: 'unset', doc: '`postgres://…` uses a PostgreSQL server instead of the embedded store', group: 'server' }),
   databaseWaitSeconds: setting({ env: 'CF_LEDGER_DATABASE_WAIT_SECONDS', parser: duration('s'), default: 30, doc: 'how long start-up waits for an unreachable PostgreSQL before it gives up, seconds', group: 'server' }),
   logLevel: setting({ env: 'CF_LEDGER_LOG_LEVEL', parser: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'warn', doc: 'server log level (pino)', group: 'server' }),
+  metricsAccess: setting({ env: 'CF_LEDGER_METRICS', parser: oneOf(['admin', 'public', 'off']), default: 'admin', doc: 'who may read `/metrics`: `admin` (admin, admin read-only or global auditor tokens, or `CF_LEDGER_METRICS_TOKEN`), `public` or `off`', group: 'server' }),
+  metricsToken: setting({ env: 'CF_LEDGER_METRICS_TOKEN', parser: optionalText, default: undefined, defaultDoc: 'unset', doc: 'bearer token a Prometheus scraper may send to `/metrics` instead of an admin token', group: 'server' }),
   nodeEnv: setting({ env: 'NODE_ENV', parser: text, default: '', defaultDoc: 'unset', doc: '`production` refuses the test-only settings', group: 'server' }),
   // ---- auth
   adminPassword: setting({ env: 'CF_LEDGER_ADMIN_PASSWORD', parser: optionalText, default: undefined, defaultDoc: 'random', doc: 'password for `admin` when the store is first created', group: 'auth' }),
