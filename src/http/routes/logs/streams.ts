@@ -224,11 +224,15 @@ async function* outputLines(pipeline: LogReader, db: Db, task: TaskRow, format: 
       const s = render(task, r, format)
       if (s) out += s
     }
+    // Flushed every 64 KB, not per stored chunk (1 MiB of records): the first lines reach a
+    // reader (the console's viewer) before the whole chunk is rendered.
     for await (const recs of pipeline.readTaskOutput(task.guid)) {
-      for (const r of recs) emit(r)
-      if (out.length > 65536) {
-        yield out
-        out = ''
+      for (const r of recs) {
+        emit(r)
+        if (out.length > 65536) {
+          yield out
+          out = ''
+        }
       }
     }
     if (out) {
