@@ -1,6 +1,7 @@
 // The test entry point (`npm test`): typecheck, lint, start a real PostgreSQL on loopback, prepare an
-// embedded-store template, then run every test file against both stores with node's test runner.
-import { spawnSync } from 'node:child_process'
+// embedded-store template, then run every test file against both stores with node's test runner,
+// one process per store in parallel.
+import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -42,15 +43,44 @@ const files = only.length
       .filter((f) => f.endsWith('.test.ts'))
       .sort()
       .map((f) => path.join('test', f))
+// One test process per store, side by side (TEST_PARALLEL_STORES=0 runs them in one process).
+// Files that do not loop over the stores (unit tests) run once, with the first store.
+const stores = env.TEST_STORES.split(',').filter(Boolean)
+const parallel = stores.length > 1 && process.env.TEST_PARALLEL_STORES !== '0'
+const loopsOverStores = (f: string) => fs.readFileSync(path.join(root, f), 'utf8').includes('stores()')
+const runs = parallel
+  ? stores.map((store, i) => ({ label: store, stores: store, files: i === 0 ? files : files.filter(loopsOverStores) }))
+  : [{ label: '', stores: env.TEST_STORES, files }]
+
+function runTests(r: (typeof runs)[number]): Promise<number> {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, '--test-reporter=spec', ...r.files], {
+    cwd: root,
+    stdio: r.label ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+    env: { ...env, TEST_STORES: r.stores },
+  })
+  if (r.label) {
+    // Whole lines, each marked with its store, so the two runs read apart.
+    for (const stream of [child.stdout!, child.stderr!]) {
+      let rest = ''
+      stream.on('data', (d: Buffer) => {
+        const lines = (rest + d.toString()).split('\n')
+        rest = lines.pop()!
+        for (const l of lines) (stream === child.stdout ? process.stdout : process.stderr).write(`[${r.label}] ${l}\n`)
+      })
+      stream.on('end', () => rest && process.stdout.write(`[${r.label}] ${rest}\n`))
+    }
+  }
+  return new Promise((resolve) => child.on('close', (code) => resolve(code ?? 1)))
+}
+
 let status = 1
 try {
-  console.log(`\n== tests (${env.TEST_STORES}): ${files.length} files`)
-  const r = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
-    { cwd: root, stdio: 'inherit', env },
-  )
-  status = r.status ?? 1
+  console.log(`\n== tests (${env.TEST_STORES}${parallel ? ', one process per store' : ''}): ${files.length} files`)
+  const started = Date.now()
+  const codes = await Promise.all(runs.map(runTests))
+  for (const [i, r] of runs.entries()) if (r.label) console.log(`== ${r.label}: ${codes[i] === 0 ? 'passed' : `failed (exit ${codes[i]})`}`)
+  console.log(`== tests took ${Math.round((Date.now() - started) / 1000)} s`)
+  status = codes.every((c) => c === 0) ? 0 : 1
 } finally {
   cluster?.stop()
   fs.rmSync(work, { recursive: true, force: true })
