@@ -8,8 +8,8 @@ import { contextOf, createApp, decodePayload, line, startHarness, type FakeApp, 
 import { HttpsReceiver, RawTcpReceiver, Rsyslog, freePort, rsyslogAvailable } from './logs-receivers.ts'
 import pino from 'pino'
 import { loadLogConfig } from '../src/logs/config.ts'
-import { DrainPolicy } from '../src/logs/drain-url.ts'
-import { Drain } from '../src/logs/drains.ts'
+import { DrainPolicy } from '../src/logs/drains/policy.ts'
+import { Drain } from '../src/logs/drains/drain.ts'
 import type { Envelope } from '../src/logs/envelope.ts'
 
 type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any

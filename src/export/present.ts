@@ -1,6 +1,7 @@
 // The exported forms of an audit event: an NDJSON line and an RFC 5424 syslog message.
 import os from 'node:os'
 import { presentAuditEvent } from '../presenters/v3/audit-event.ts'
+import { sdValue } from '../syslog/framing.ts'
 import type { ExportRow } from './events.ts'
 
 /**
@@ -25,11 +26,6 @@ export function syslogHostname(name = os.hostname()): string {
   return clean || '-'
 }
 
-/** PARAM-VALUE escaping (RFC 5424 §6.3.3): `"`, `\` and `]` get a backslash. */
-function sdValue(v: string): string {
-  return v.replace(/["\\\]]/g, (c) => `\\${c}`)
-}
-
 /**
  * One RFC 5424 message for an event, ending in LF:
  * `<110>1 TIMESTAMP HOSTNAME cf-ledger - audit [audit@47450 seq="…" guid="…" type="…"] JSON\n`.
@@ -38,10 +34,4 @@ function sdValue(v: string): string {
 export function syslogMessage(r: ExportRow, hostname: string): string {
   const sd = `[${SYSLOG_SD_ID} seq="${r.seq}" guid="${sdValue(r.guid)}" type="${sdValue(r.type)}"]`
   return `<${SYSLOG_PRI}>1 ${r.created_at.toISOString()} ${hostname} cf-ledger - audit ${sd} ${eventJson(r)}\n`
-}
-
-/** RFC 6587 §3.4.1 octet counting: the message's length in bytes, a space, the message. */
-export function octetCounted(message: string): Buffer {
-  const body = Buffer.from(message, 'utf8')
-  return Buffer.concat([Buffer.from(`${body.length} `, 'latin1'), body])
 }

@@ -1,6 +1,6 @@
 // The log pipeline: task lines become Loggregator envelopes that go, in this order, into the
 // log-cache ring (src/logs/cache.ts), the task's durable output (output-store.ts), live readers
-// and the app's syslog drains (drains.ts). Nothing on this path waits for I/O.
+// and the app's syslog drains (drains/). Nothing on this path waits for I/O.
 import crypto from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Config } from '../config.ts'
@@ -11,8 +11,9 @@ import type { TaskOutputRow } from '../store/schema.ts'
 import type { Db } from '../store/store.ts'
 import type { OutputTail, TaskOutputReader } from '../trail/trail.ts'
 import { LogCache, type ReadOptions, type SourceMeta } from './cache.ts'
-import { DrainPolicy } from './drain-url.ts'
-import { DrainManager, type DrainApp, type DrainNotify, type DrainStats } from './drains.ts'
+import { DrainPolicy } from './drains/policy.ts'
+import type { DrainApp, DrainNotify, DrainStats } from './drains/drain.ts'
+import { DrainManager } from './drains/manager.ts'
 import { cellLines, exitStatusLine, lgrTags, rateLimitNotice, taskSourceType, taskTags, type Envelope, type LogType } from './envelope.ts'
 import { OutputStore, type TaskOutputWriter } from './output-store.ts'
 import { announce, followRemoteOutput } from './remote.ts'

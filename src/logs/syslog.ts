@@ -1,6 +1,7 @@
 // RFC 5424 messages exactly as the syslog agent writes them for log envelopes
 // (loggregator-agent-release pkg/egress/syslog/rfc5424.go and tcp.go):
 //   <PRI>1 TIMESTAMP HOSTNAME APP-NAME [PROCID] - [tags@47450 k="v" …] MSG\n
+import { sdValue } from '../syslog/framing.ts'
 import type { Envelope } from './envelope.ts'
 
 const SPACES = /\s+/g
@@ -32,13 +33,11 @@ export function procIdOf(sourceType: string, instanceId: string): string {
   return `[${type}/${instance}]`
 }
 
-const escapeSd = (v: string) => v.replace(/[\\"\]]/g, (c) => `\\${c}`)
-
 /** `[tags@47450 k="v" …]` with the keys sorted; `-` without tags or with metadata disabled. */
 export function structuredDataOf(tags: Readonly<Record<string, string>>): string {
   const keys = Object.keys(tags).sort()
   if (!keys.length) return '-'
-  return `[tags@47450 ${keys.map((k) => `${k}="${escapeSd(tags[k]!)}"`).join(' ')}]`
+  return `[tags@47450 ${keys.map((k) => `${k}="${sdValue(tags[k]!)}"`).join(' ')}]`
 }
 
 let cachedSecond = -1
@@ -87,9 +86,4 @@ export function rfc5424(e: Envelope, withMetadata = true): string {
   if (msg.indexOf('\u0000') >= 0) msg = msg.replace(/\u0000/g, '')
   if (msg.charCodeAt(msg.length - 1) !== 10) msg += '\n'
   return `<${e.type === 'ERR' ? 11 : 14}>1 ${timestampOf(e.timestamp)}${middleOf(e, withMetadata)}${msg}`
-}
-
-/** RFC 6587 octet counting, as the agent writes to syslog:// and syslog-tls:// drains. */
-export function octetFrame(message: string): string {
-  return `${Buffer.byteLength(message)} ${message}`
 }

@@ -1,40 +1,9 @@
-// Which drain URLs this server accepts and may connect to: the syslog agent's schemes, and the
-// operator's refusals (CF's `blacklisted_syslog_ranges`, plus this server's own address).
+// Which addresses a drain may connect to: the operator's refusals (CF's
+// `blacklisted_syslog_ranges`) and this server's own address.
 import dns from 'node:dns/promises'
 import net from 'node:net'
 import os from 'node:os'
-import type { LogConfig } from './config.ts'
-
-export const DRAIN_SCHEMES = ['syslog', 'syslog-tls', 'https', 'https-batch'] as const
-export type DrainScheme = (typeof DRAIN_SCHEMES)[number]
-
-export interface ParsedDrainUrl {
-  readonly scheme: DrainScheme
-  readonly host: string
-  readonly port: number
-  readonly url: URL
-  /** `drain-type=metrics` sends no logs; `disable-metadata`/`omit-metadata` drop the tags SD. */
-  readonly logs: boolean
-  readonly withMetadata: boolean
-}
-
-/** Parses a drain URL; `undefined` when the agent would not drain it (unsupported scheme). */
-export function parseDrainUrl(raw: string): ParsedDrainUrl | undefined {
-  let url: URL
-  try {
-    url = new URL(raw)
-  } catch {
-    return undefined
-  }
-  const scheme = url.protocol.replace(/:$/, '') as DrainScheme
-  if (!DRAIN_SCHEMES.includes(scheme) || !url.hostname) return undefined
-  const defaultPort = scheme === 'syslog' ? 514 : scheme === 'syslog-tls' ? 6514 : 443
-  const q = url.searchParams
-  const drainData = q.get('drain-data') ?? q.get('drain-type')
-  const logs = drainData !== 'metrics' && drainData !== 'traces'
-  const withMetadata = !['true'].includes(q.get('disable-metadata') ?? q.get('omit-metadata') ?? '')
-  return { scheme, host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port ? Number(url.port) : defaultPort, url, logs, withMetadata }
-}
+import type { LogConfig } from '../config.ts'
 
 export class DrainPolicy {
   private readonly blocked = new net.BlockList()
@@ -73,9 +42,4 @@ export class DrainPolicy {
     }
     return undefined
   }
-}
-
-/** A URL without userinfo and query, as the syslog agent names a drain in its messages. */
-export function anonymousUrl(url: string): string {
-  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)(?:[^/?#]*@)?([^?#]*).*$/s, '$1$2')
 }
