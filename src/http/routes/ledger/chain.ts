@@ -20,12 +20,14 @@ export function ledgerChainRoutes(deps: LedgerChainRouteDeps): Route[] {
     {
       method: 'GET',
       url: '/ledger/v1/tasks/:guid/chain',
-      summary: "The hashed fields of a task's audit events, their predecessors' hashes and the newest signed checkpoint (extension)",
+      summary:
+        "The hashed fields of a task's audit events, their predecessors' hashes and the newest signed checkpoint (extension)",
       tag: 'Ledger',
       auth: 'read',
       async handler(ctx) {
         const task = await findTaskForTrail(db, ctx.params.guid!)
-        if (!task || !ctx.perms.canReadSpace(task.space_guid, task.organization_guid)) throw notFound('Task')
+        if (!task || !ctx.perms.canReadSpace(task.space_guid, task.organization_guid))
+          throw notFound('Task')
         const events = await taskEvents(db, task.guid)
         const before = await hashesAt(
           db,
@@ -60,7 +62,10 @@ export function ledgerChainRoutes(deps: LedgerChainRouteDeps): Route[] {
             }
           }),
           checkpoint: checkpoint ?? null,
-          public_key: checkpoint && key ? { key_id: checkpoint.key_id, spki_der_base64: key.toString('base64') } : null,
+          public_key:
+            checkpoint && key
+              ? { key_id: checkpoint.key_id, spki_der_base64: key.toString('base64') }
+              : null,
           head,
         })
       },

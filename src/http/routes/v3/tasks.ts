@@ -98,7 +98,7 @@ export function taskRoutes(deps: TaskRouteDeps): Route[] {
           target,
           ctx.body as z.infer<typeof taskCreateSchema>,
         )
-        void runner.submit(task)
+        runner.created()
         return ok(presentTask(task, ctx.baseUrl, true), 202)
       },
     },
