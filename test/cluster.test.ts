@@ -162,8 +162,9 @@ for (const store of stores()) {
       await Promise.all(
         Array.from({ length: 4 }, async () => {
           for (let n = next++; n < total; n = next++) {
-            const name = `once-${n}`
             for (let attempt = 0; ; attempt++) {
+              // One file per attempt: a create whose answer was lost with a killed server is another task.
+              const name = `once-${n}-${attempt}`
               try {
                 const g = await createTask((n + attempt) % 3, `echo "$$" >> ${starts}/${name}`, name)
                 guids.push(g)
