@@ -8,6 +8,8 @@ export interface Config {
   readonly port: number
   readonly dataDir: string
   readonly databaseUrl: string | undefined
+  /** The embedded store's shared_buffers (PostgreSQL units: 16MB, 128MB); most of its resident memory. */
+  readonly embeddedSharedBuffers: string
   /** How long start-up waits for PostgreSQL to accept connections before giving up, seconds. */
   readonly databaseWaitSeconds: number
   readonly publicUrl: string | undefined
@@ -77,6 +79,12 @@ function boolFrom(value: string | undefined, fallback: boolean, name: string): b
   throw new Error(`${name} must be true or false, got '${value}'`)
 }
 
+function sizeFrom(value: string | undefined, fallback: string, name: string): string {
+  if (value === undefined || value === '') return fallback
+  if (!/^\d+(kB|MB|GB)$/.test(value)) throw new Error(`${name} must be a size like 16MB or 1GB, got '${value}'`)
+  return value
+}
+
 function metricsAccessFrom(value: string | undefined): Config['metricsAccess'] {
   const v = value || 'admin'
   if (v !== 'admin' && v !== 'public' && v !== 'off') throw new Error(`CF_LEDGER_METRICS must be admin, public or off, got '${v}'`)
@@ -100,6 +108,7 @@ export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv = process.
     port,
     dataDir: path.resolve(flags.dataDir ?? env.CF_LEDGER_DATA_DIR ?? '.cf-ledger'),
     databaseUrl,
+    embeddedSharedBuffers: sizeFrom(env.CF_LEDGER_EMBEDDED_SHARED_BUFFERS, '16MB', 'CF_LEDGER_EMBEDDED_SHARED_BUFFERS'),
     databaseWaitSeconds: intFrom(env.CF_LEDGER_DATABASE_WAIT_SECONDS, 30, 'CF_LEDGER_DATABASE_WAIT_SECONDS'),
     publicUrl: publicUrl?.replace(/\/$/, ''),
     adminPassword: env.CF_LEDGER_ADMIN_PASSWORD || undefined,

@@ -79,7 +79,7 @@ async function waitForDatabase(db: Db, url: string, waitSeconds: number, logger:
 }
 
 export async function openStore(
-  config: Pick<Config, 'databaseUrl' | 'dataDir'> & Partial<Pick<Config, 'databaseWaitSeconds'>>,
+  config: Pick<Config, 'databaseUrl' | 'dataDir'> & Partial<Pick<Config, 'databaseWaitSeconds' | 'embeddedSharedBuffers'>>,
   logger: Logger = pino({ level: 'silent' }),
 ): Promise<Store> {
   let store: Store
@@ -101,7 +101,8 @@ export async function openStore(
   } else {
     const dir = path.join(config.dataDir, 'pg')
     fs.mkdirSync(dir, { recursive: true })
-    const db = new Kysely<Database>({ dialect: new PgliteDialect(dir) })
+    const settings = [`shared_buffers = ${config.embeddedSharedBuffers ?? '16MB'}`]
+    const db = new Kysely<Database>({ dialect: new PgliteDialect({ dataDir: dir, settings }) })
     store = { db, kind: 'embedded', poolUse: () => ({ inUse: 0, open: 1, waiting: 0 }), close: () => db.destroy() }
   }
   await migrate(store.db)
