@@ -10,6 +10,7 @@ import { sql } from 'kysely'
 import type { Logger } from 'pino'
 import type { Db } from '../store/store.ts'
 import { eventHash, GENESIS_HASH, type ChainedFields } from './chain.ts'
+import { checkpointText } from './chain-format.ts'
 import { retryUntilLands } from '../store/retry.ts'
 
 export interface CheckpointKey {
@@ -80,7 +81,7 @@ export function loadCheckpointKey(dataDir: string, configured: string | undefine
 
 /** The exact bytes a checkpoint signature covers. */
 export function checkpointMessage(seq: number, hash: string, signedAt: string): Buffer {
-  return Buffer.from(`cf-ledger checkpoint v1\nseq=${seq}\nhash=${hash}\nsigned_at=${signedAt}\n`)
+  return Buffer.from(checkpointText(seq, hash, signedAt))
 }
 
 export function signCheckpoint(key: CheckpointKey, seq: number, hash: string, signedAt: Date): Checkpoint {

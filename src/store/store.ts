@@ -3,7 +3,6 @@ import path from 'node:path'
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
 import pino, { type Logger } from 'pino'
-import type { Config } from '../config.ts'
 import { migrate } from './migrate.ts'
 import { isDatabaseUnavailable } from './outage.ts'
 import { PgliteDialect } from './pglite-dialect.ts'
@@ -78,8 +77,18 @@ async function waitForDatabase(db: Db, url: string, waitSeconds: number, logger:
   }
 }
 
+export interface StoreOptions {
+  /** postgres://… for a PostgreSQL server; unset = the embedded store in `<dataDir>/pg`. */
+  readonly databaseUrl?: string | undefined
+  readonly dataDir: string
+  /** How long start-up waits for an unreachable PostgreSQL (default 30 s). */
+  readonly databaseWaitSeconds?: number | undefined
+  /** The embedded store's shared_buffers (default 16MB). */
+  readonly embeddedSharedBuffers?: string | undefined
+}
+
 export async function openStore(
-  config: Pick<Config, 'databaseUrl' | 'dataDir'> & Partial<Pick<Config, 'databaseWaitSeconds' | 'embeddedSharedBuffers'>>,
+  config: StoreOptions,
   logger: Logger = pino({ level: 'silent' }),
 ): Promise<Store> {
   let store: Store

@@ -5,7 +5,11 @@ import type { TaskLogContext, TaskLogSink, TaskOutputSummary } from '../logs/sin
 import type { TaskRow } from '../store/schema.ts'
 import { retryUntilLands } from '../store/retry.ts'
 import type { Db } from '../store/store.ts'
+import { presentVcapServices } from '../presenters/system-env.ts'
+import { runningGroupVariables } from '../queries/platform.ts'
+import { appBindingsWithInstances } from '../queries/service-instances.ts'
 import { taskEnvironment } from './environment.ts'
+import { recordTaskUsage } from '../actions/app-usage-events.ts'
 import { CANCELLED, failureReasonOf, NOT_STARTED, taskExitStatus, UNKNOWN_COMPLETION } from './failure-reason.ts'
 
 export interface TaskRunnerDeps {
@@ -53,6 +57,7 @@ export class TaskRunner implements ExecutorListener {
     const { db } = this.deps
     try {
       const app = await db.selectFrom('apps').selectAll().where('guid', '=', task.app_guid).executeTakeFirstOrThrow()
+      const [bindings, runningGroup] = await Promise.all([appBindingsWithInstances(db, app.guid), runningGroupVariables(db)])
       const dropletDir = await this.deps.materializeDroplet(task.droplet_guid)
       const ctx = logContextOf(task)
       this.contexts.set(task.guid, ctx)
@@ -67,7 +72,8 @@ export class TaskRunner implements ExecutorListener {
           spaceName: task.target_names.space,
           organizationName: task.target_names.organization,
           apiUrl: this.deps.apiUrl(),
-          vcapServices: {},
+          vcapServices: presentVcapServices(bindings),
+          runningGroup,
         }),
         limits: { memoryMb: task.memory_in_mb, diskMb: task.disk_in_mb, ...this.deps.limits },
       })
@@ -95,13 +101,18 @@ export class TaskRunner implements ExecutorListener {
   }
 
   async started(taskGuid: string, info: { pid: number; startedAt: Date }): Promise<void> {
+    // The RUNNING state and its TASK_STARTED usage event commit together; a retry finds the task no longer PENDING.
     await this.land('the RUNNING state', taskGuid, () =>
-      this.deps.db
-        .updateTable('tasks')
-        .set({ state: 'RUNNING', started_at: info.startedAt, updated_at: new Date() })
-        .where('guid', '=', taskGuid)
-        .where('state', '=', 'PENDING')
-        .execute(),
+      this.deps.db.transaction().execute(async (tx) => {
+        const task = await tx
+          .updateTable('tasks')
+          .set({ state: 'RUNNING', started_at: info.startedAt, updated_at: new Date() })
+          .where('guid', '=', taskGuid)
+          .where('state', '=', 'PENDING')
+          .returningAll()
+          .executeTakeFirst()
+        if (task) await recordTaskUsage(tx, task, 'TASK_STARTED', 'PENDING')
+      }),
     )
   }
 
@@ -163,6 +174,8 @@ export class TaskRunner implements ExecutorListener {
         .where('guid', '=', taskGuid)
         .returningAll()
         .executeTakeFirstOrThrow()
+      // As CC: a stop event only for a task that has a start event (it reached RUNNING).
+      if (task.started_at !== null) await recordTaskUsage(tx, updated, 'TASK_STOPPED', task.state)
       await recordTaskComplete(tx, updated, summary)
     })
   }

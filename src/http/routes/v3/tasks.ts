@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { cancelTask } from '../../../actions/task-cancel.ts'
 import { createTask } from '../../../actions/task-create.ts'
+import { requireFeature } from '../../../queries/feature-flags.ts'
 import { actorOf } from '../../../auth/principal.ts'
 import { notAuthorized, notFound } from '../../../errors/api-error.ts'
 import { listQuery, listFilter } from '../../../messages/list-query.ts'
@@ -76,6 +77,7 @@ export function taskRoutes(deps: TaskRouteDeps): Route[] {
       auth: 'write',
       body: taskCreateSchema,
       async handler(ctx) {
+        await requireFeature(db, 'task_creation', ctx.perms)
         const target = await visibleApp(db, ctx)
         requireSpaceDeveloper(ctx, target)
         const actor = actorOf(ctx.principal)
