@@ -157,21 +157,27 @@ for (const store of stores()) {
           await killing
         }
       })()
-      for (let n = 0; n < total; n++) {
-        const name = `once-${n}`
-        for (let attempt = 0; ; attempt++) {
-          const via = (n + attempt) % 3
-          try {
-            const g = await createTask(via, `echo "$$" >> ${starts}/${name}`, name)
-            guids.push(g)
-            names.set(g, name)
-            break
-          } catch (err) {
-            if (attempt > 20) throw err
-            await sleep(100)
+      // Four creators at a time, each moving to another server while one is down.
+      let next = 0
+      await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          for (let n = next++; n < total; n = next++) {
+            for (let attempt = 0; ; attempt++) {
+              // One file per attempt: a create whose answer was lost with a killed server is another task.
+              const name = `once-${n}-${attempt}`
+              try {
+                const g = await createTask((n + attempt) % 3, `echo "$$" >> ${starts}/${name}`, name)
+                guids.push(g)
+                names.set(g, name)
+                break
+              } catch (err) {
+                if (attempt > 20) throw err
+                await sleep(100)
+              }
+            }
           }
-        }
-      }
+        }),
+      )
       await chaos
       await killing
       const finished = await until(

@@ -4,6 +4,8 @@
 // usage summary, app usage events) and metadata sent as null. The cf CLI view of the same is in
 // cf-cli.test.ts.
 import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { Api, createOrgAndSpace, createUser, expectOk, grant } from './support/client.ts'
 import { pushApp, waitForTask } from './support/push.ts'
@@ -196,6 +198,17 @@ for (const store of stores()) {
       const patched = expectOk(await dev.api.patch(`/v3/apps/${appGuid}`, { metadata: { labels: null, annotations: null } })).body
       assert.deepEqual(patched.metadata, { labels: {}, annotations: {} })
       expectOk(await admin.patch(`/v3/organizations/${orgGuid}`, { metadata: null }))
+    })
+
+    it('docs/api-version.md lists every route the server has', async () => {
+      const doc = fs.readFileSync(path.join(import.meta.dirname, '..', 'docs', 'api-version.md'), 'utf8')
+      const spec = expectOk(await anon.get('/openapi.json')).body as { paths: Record<string, Record<string, unknown>> }
+      const missing = Object.entries(spec.paths).flatMap(([p, ops]) =>
+        Object.keys(ops)
+          .map((m) => `| ${m.toUpperCase()} | \`${p.replace(/\{(\w+)\}/g, ':$1')}\` |`)
+          .filter((row) => !doc.includes(row)),
+      )
+      assert.deepEqual(missing, [], 'add these rows to "Every endpoint" in docs/api-version.md')
     })
 
     it('app usage events: TASK_STARTED and TASK_STOPPED for every task that ran, for global readers', async () => {

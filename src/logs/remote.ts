@@ -8,7 +8,7 @@ import type { ClusterBus } from '../cluster/bus.ts'
 import type { Db } from '../store/store.ts'
 import type { OutputStore } from './output-store.ts'
 import type { OutputRecord } from './records.ts'
-import type { TaskLogContext } from './sink.ts'
+import { logContextOf, type TaskLogContext } from './sink.ts'
 
 export interface RemoteSink {
   /** Records of a task another server runs, in order; `ctx` is read once per task. */
@@ -34,18 +34,7 @@ export function followRemoteOutput(bus: ClusterBus, self: string, db: Db, store:
 
   async function contextOf(taskGuid: string): Promise<TaskLogContext | undefined> {
     const t = await db.selectFrom('tasks').selectAll().where('guid', '=', taskGuid).executeTakeFirst()
-    if (!t) return undefined
-    return {
-      taskGuid: t.guid,
-      taskName: t.name,
-      appGuid: t.app_guid,
-      appName: t.target_names.app,
-      spaceGuid: t.space_guid,
-      spaceName: t.target_names.space,
-      organizationGuid: t.organization_guid,
-      organizationName: t.target_names.organization,
-      logRateLimitBytesPerSecond: t.log_rate_limit_in_bytes_per_second,
-    }
+    return t && logContextOf(t)
   }
 
   async function catchUp(taskGuid: string, f: Follow, end: boolean): Promise<void> {

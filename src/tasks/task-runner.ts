@@ -3,7 +3,7 @@ import { recordTaskComplete } from '../actions/task-events.ts'
 import type { ClusterBus } from '../cluster/bus.ts'
 import type { Instance } from '../cluster/config.ts'
 import type { Executor, ExecutorListener, OutputLine, TaskExit, TaskLimits } from '../executor/executor.ts'
-import type { TaskLogContext, TaskLogSink, TaskOutputSummary } from '../logs/sink.ts'
+import { logContextOf, type TaskLogContext, type TaskLogSink, type TaskOutputSummary } from '../logs/sink.ts'
 import type { TaskRow } from '../store/schema.ts'
 import { retryUntilLands } from '../store/retry.ts'
 import type { Db } from '../store/store.ts'
@@ -35,20 +35,6 @@ export interface TaskRunnerDeps {
 }
 
 const TERMINAL = ['SUCCEEDED', 'FAILED'] as const
-
-export function logContextOf(task: TaskRow): TaskLogContext {
-  return {
-    taskGuid: task.guid,
-    taskName: task.name,
-    appGuid: task.app_guid,
-    appName: task.target_names.app,
-    spaceGuid: task.space_guid,
-    spaceName: task.target_names.space,
-    organizationGuid: task.organization_guid,
-    organizationName: task.target_names.organization,
-    logRateLimitBytesPerSecond: task.log_rate_limit_in_bytes_per_second,
-  }
-}
 
 interface Claim {
   readonly fence: Fence

@@ -44,14 +44,7 @@ function serve(ctx: RouteContext, a: Asset, cacheControl: string): ApiResponse {
 export function consoleRoutes(): Route[] {
   const index = async (ctx: RouteContext) => serve(ctx, (await consoleAssets()).index, 'no-cache')
   return [
-    {
-      method: 'GET',
-      url: '/console',
-      summary: 'The web console (HTML)',
-      tag: 'Console',
-      auth: 'none',
-      handler: index,
-    },
+    { method: 'GET', url: '/console', summary: 'The web console (HTML)', tag: 'Console', auth: 'none', handler: index },
     route({
       method: 'GET',
       url: '/console/assets/:file',
