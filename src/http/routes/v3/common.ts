@@ -7,7 +7,9 @@ import { pagingOf, timestampOps, type Paging, type TimestampOps } from '../../..
 import type { Requirement } from '../../../messages/label-selector.ts'
 import type { Order } from '../../../queries/list.ts'
 import type { Db } from '../../../store/store.ts'
-import type { AuthedContext } from '../../route.ts'
+import type { z } from 'zod'
+import { presentList } from '../../../presenters/v3/pagination.ts'
+import { ok, route, type AuthedContext, type Route } from '../../route.ts'
 
 export function actionContext(db: Db, ctx: AuthedContext): ActionContext {
   return { db, actor: actorOf(ctx.principal) }
@@ -40,4 +42,19 @@ export function requestOf(body: unknown): Record<string, unknown> {
 /** CC's is_org_active?: only admins change anything in a suspended org (403 OrgSuspended). */
 export function requireActiveOrg(perms: Permissions, org: { readonly suspended: boolean }): void {
   if (org.suspended && !perms.isAdmin) throw apiError('OrgSuspended')
+}
+
+/** A list that is always empty here (a resource cf-ledger does not have), its query validated as CC does. */
+export function emptyListRoute(url: string, summary: string, tag: string, query: z.ZodType<Record<string, unknown>>): Route {
+  return route({
+    method: 'GET',
+    url,
+    summary,
+    tag,
+    auth: 'read',
+    query,
+    async handler(ctx) {
+      return ok(presentList(ctx, commonList(ctx.query).paging, 0, []))
+    },
+  })
 }

@@ -17,7 +17,7 @@ import { presentList } from '../../../presenters/v3/pagination.ts'
 import { presentBuildpack, presentDomain, presentEnvironmentVariableGroup, presentStack } from '../../../presenters/v3/platform.ts'
 import type { Db } from '../../../store/store.ts'
 import { ok, type AuthedContext, type Route, route } from '../../route.ts'
-import { actionContext, commonList } from './common.ts'
+import { actionContext, commonList, emptyListRoute } from './common.ts'
 import { visibleOrg, visibleSpace } from '../visible.ts'
 
 const flagListSchema = listQuery({ filters: [], orderBy: ['name'] })
@@ -80,19 +80,6 @@ const matches = (filter: readonly string[] | undefined, value: string) => !filte
 export function platformRoutes(deps: { db: Db; authenticate(token: string): Promise<Principal | undefined> }): Route[] {
   const { db } = deps
 
-  /** A list that is always empty here, with its query validated as CC validates it. */
-  const none = (url: string, summary: string, tag: string, query: z.ZodType<Record<string, unknown>>): Route =>
-    route({
-      method: 'GET',
-      url,
-      summary,
-      tag,
-      auth: 'read',
-      query,
-      async handler(ctx) {
-        return ok(presentList(ctx, commonList(ctx.query).paging, 0, []))
-      },
-    })
   /** `GET …/:guid` of a resource kind cf-ledger has none of. */
   const missing = (url: string, what: string, tag: string): Route =>
     route({
@@ -299,7 +286,7 @@ export function platformRoutes(deps: { db: Db; authenticate(token: string): Prom
         return ok(presentDomain(await platformSince(db), ctx.baseUrl))
       },
     }),
-    none('/v3/isolation_segments', 'List isolation segments (none: tasks run on this host)', 'Isolation Segments', isolationSegmentListSchema),
+    emptyListRoute('/v3/isolation_segments', 'List isolation segments (none: tasks run on this host)', 'Isolation Segments', isolationSegmentListSchema),
     missing('/v3/isolation_segments/:guid', 'Isolation segment', 'Isolation Segments'),
     notOffered('/v3/isolation_segments', 'an isolation segment', 'Isolation Segments', 'isolation segments: tasks run on this host'),
     route({
@@ -356,7 +343,7 @@ export function platformRoutes(deps: { db: Db; authenticate(token: string): Prom
         return ok({ data: null, links: { self: { href: `${ctx.baseUrl}/v3/spaces/${space.guid}/relationships/isolation_segment` } } })
       },
     }),
-    none('/v3/security_groups', 'List security groups (none: tasks get the host network or none, CF_LEDGER_TASK_NETWORK)', 'Security Groups', securityGroupListSchema),
+    emptyListRoute('/v3/security_groups', 'List security groups (none: tasks get the host network or none, CF_LEDGER_TASK_NETWORK)', 'Security Groups', securityGroupListSchema),
     missing('/v3/security_groups/:guid', 'Security group', 'Security Groups'),
     notOffered('/v3/security_groups', 'a security group', 'Security Groups', 'security groups: task networking is CF_LEDGER_TASK_NETWORK'),
     ...(['running', 'staging'] as const).map(
@@ -402,7 +389,7 @@ export function platformRoutes(deps: { db: Db; authenticate(token: string): Prom
     marketplace('/v3/service_plans', planListSchema, 'Service Plans'),
     missing('/v3/service_offerings/:guid', 'Service offering', 'Service Offerings'),
     missing('/v3/service_plans/:guid', 'Service plan', 'Service Plans'),
-    none('/v3/service_brokers', 'List service brokers (none)', 'Service Brokers', brokerListSchema),
+    emptyListRoute('/v3/service_brokers', 'List service brokers (none)', 'Service Brokers', brokerListSchema),
     missing('/v3/service_brokers/:guid', 'Service broker', 'Service Brokers'),
     notOffered('/v3/service_brokers', 'a service broker', 'Service Brokers', 'service brokers: only user-provided service instances exist'),
   ]

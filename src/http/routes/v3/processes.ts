@@ -12,7 +12,7 @@ import { presentList } from '../../../presenters/v3/pagination.ts'
 import type { ProcessRow } from '../../../store/schema.ts'
 import type { Db } from '../../../store/store.ts'
 import { ok, type ApiResponse, type AuthedContext, type Route, route } from '../../route.ts'
-import { actionContext, commonList, requestOf } from './common.ts'
+import { actionContext, commonList, requestOf, emptyListRoute } from './common.ts'
 import { requireSpaceDeveloper, visibleApp } from './apps.ts'
 import { ccInteger, MAX_DB_BIGINT } from '../../../messages/numbers.ts'
 
@@ -76,20 +76,6 @@ export function processRoutes(deps: { db: Db }): Route[] {
       !show || ctx.perms.canReadSecretsInSpace(owner.space.guid),
     )
 
-  /** Lists with no resources: cf-ledger has no routes or deployments, and cf reads empty lists fine. */
-  const emptyList = (url: string, summary: string, tag: string): Route =>
-    route({
-      method: 'GET',
-      url,
-      summary,
-      tag,
-      auth: 'read',
-      query: emptyListSchema,
-      async handler(ctx) {
-        const c = commonList(ctx.query)
-        return ok(presentList(ctx, c.paging, 0, []))
-      },
-    })
 
   async function scale(ctx: AuthedContext<unknown, z.output<typeof scaleSchema>>, located: Located): Promise<ApiResponse> {
     requireSpaceDeveloper(ctx, located.owner)
@@ -257,7 +243,7 @@ export function processRoutes(deps: { db: Db }): Route[] {
         return ok(presentList(ctx, pagingOf({}), 0, []))
       },
     }),
-    emptyList('/v3/routes', 'Routes (none: cf-ledger does not route traffic)', 'Routes'),
-    emptyList('/v3/deployments', 'Deployments (none: long-running processes are not run)', 'Deployments'),
+    emptyListRoute('/v3/routes', 'Routes (none: cf-ledger does not route traffic)', 'Routes', emptyListSchema),
+    emptyListRoute('/v3/deployments', 'Deployments (none: long-running processes are not run)', 'Deployments', emptyListSchema),
   ]
 }
