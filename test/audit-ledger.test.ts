@@ -7,7 +7,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { before, describe, it } from 'node:test'
 import { eventHash } from '../src/audit/chain.ts'
-import { cloneStore, onStore, rows, runVerify, runVerifyText, type Q, type Row } from './audit-helpers.ts'
+import { cloneStore, onStore, rows, runVerify, runVerifyText, type Q, type Row } from './support/audit.ts'
 import { Api, createOrgAndSpace, createUser, expectOk, grant } from './support/client.ts'
 import { startServer, stores } from './support/server.ts'
 

@@ -7,7 +7,7 @@ import path from 'node:path'
 import zlib from 'node:zlib'
 import { after, before, describe, it } from 'node:test'
 import { readSegment, type ArchivedEvent } from '../src/audit/archive.ts'
-import { cloneStore, onStore, runVerify } from './audit-helpers.ts'
+import { cloneStore, onStore, runVerify } from './support/audit.ts'
 import { Api, createOrgAndSpace, expectOk } from './support/client.ts'
 import { startServer, stores, type TestServer } from './support/server.ts'
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import pg from 'pg'
-import { onStore, runVerify } from './audit-helpers.ts'
+import { onStore, runVerify } from './support/audit.ts'
 import { Api, expectOk } from './support/client.ts'
 import { freshStore, startServer, stores, type TestServer } from './support/server.ts'
 

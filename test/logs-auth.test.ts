@@ -5,7 +5,7 @@ import crypto from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import { expectOk, type Api } from './support/client.ts'
 import { stores } from './support/server.ts'
-import { callerWith, contextOf, createApp, insertTask, runFakeTask, setTaskState, startHarness, type FakeApp, type Harness } from './logs-harness.ts'
+import { callerWith, contextOf, createApp, insertTask, runFakeTask, setTaskState, startHarness, type FakeApp, type Harness } from './support/logs-harness.ts'
 
 const READERS = ['admin', 'admin_read_only', 'global_auditor', 'space_developer', 'space_auditor', 'space_manager', 'space_supporter', 'organization_manager']
 const NON_READERS = ['none', 'organization_user', 'organization_auditor', 'organization_billing_manager']

@@ -21,7 +21,7 @@ import {
   startHarness,
   type FakeApp,
   type Harness,
-} from './logs-harness.ts'
+} from './support/logs-harness.ts'
 
 const CLI_ZERO = '-6795364578871345152'
 

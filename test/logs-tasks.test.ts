@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test'
 import { Api, createOrgAndSpace, expectOk } from './support/client.ts'
 import { pushApp, waitForTask } from './support/push.ts'
 import { startServer, stores, type TestServer } from './support/server.ts'
-import { Rsyslog, rsyslogAvailable } from './logs-receivers.ts'
+import { Rsyslog, rsyslogAvailable } from './support/logs-receivers.ts'
 
 type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 const CLI_ZERO = '-6795364578871345152'

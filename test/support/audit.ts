@@ -5,9 +5,9 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
-import { freshStore, type StoreKind } from './support/server.ts'
+import { freshStore, type StoreKind } from './server.ts'
 
-const root = path.resolve(import.meta.dirname, '..')
+const root = path.resolve(import.meta.dirname, '..', '..')
 
 /** Runs `cf-ledger verify` as an operator would. */
 export async function runVerify(

@@ -3,14 +3,14 @@
 import crypto from 'node:crypto'
 import path from 'node:path'
 import pino from 'pino'
-import { startApp, type RunningApp } from '../src/app.ts'
-import { loadConfig } from '../src/config.ts'
-import type { OutputLine } from '../src/executor/executor.ts'
-import { nowNs } from '../src/executor/line-reader.ts'
-import { activePipelines, type LogPipeline } from '../src/logs/pipeline.ts'
-import type { TaskLogContext } from '../src/logs/sink.ts'
-import { Api, createOrgAndSpace, createUser, expectOk, grant } from './support/client.ts'
-import { ADMIN_PASSWORD, freshStore, type StoreKind } from './support/server.ts'
+import { startApp, type RunningApp } from '../../src/app.ts'
+import { loadConfig } from '../../src/config.ts'
+import type { OutputLine } from '../../src/executor/executor.ts'
+import { nowNs } from '../../src/executor/line-reader.ts'
+import { activePipelines, type LogPipeline } from '../../src/logs/pipeline.ts'
+import type { TaskLogContext } from '../../src/logs/sink.ts'
+import { Api, createOrgAndSpace, createUser, expectOk, grant } from './client.ts'
+import { ADMIN_PASSWORD, freshStore, type StoreKind } from './server.ts'
 
 export interface Harness {
   readonly app: RunningApp
