@@ -1,4 +1,4 @@
-// Prometheus metrics (prom-client, docs/decisions/0005-prom-client.md): request latency by route
+// Prometheus metrics (prom-client, docs/decisions/0003-prom-client.md): request latency by route
 // and status, tasks by state, output and drain buffers, the ledger and the database pool. Values
 // kept by other parts are read when scraped, so nothing on a request's path pays for them.
 import { sql } from 'kysely'
