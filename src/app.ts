@@ -41,7 +41,9 @@ import { openStore } from './store/store.ts'
 import { createLogPipeline } from './logs/pipeline.ts'
 import { deleteServiceInstancesInSpace } from './actions/service-instances.ts'
 import { SyslogForwarder } from './export/forwarder.ts'
-import { advisoryLockLeader, soleLeader } from './export/leader.ts'
+import { advisoryLockLeader, LEADER_LOCKS, soleLeader } from './export/leader.ts'
+import { keyHistory, LedgerLog, loadLogSigner, originOf } from './ledger/log.ts'
+import { ledgerLogRoutes } from './http/routes/ledger/log.ts'
 import { EventStreams } from './export/stream.ts'
 import { LedgerWatch } from './export/watch.ts'
 import { eventStreamRoutes } from './http/routes/ledger/events-stream.ts'
@@ -54,6 +56,8 @@ export interface RunningApp {
   readonly url: string
   readonly adminPassword: string | undefined
   readonly storeKind: string
+  /** The ledger log's verifier key (signed-note vkey text form). */
+  readonly ledgerVkey: string
   close(): Promise<void>
 }
 
@@ -126,6 +130,16 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   const auditForwarder = config.auditSyslog
     ? new SyslogForwarder(db, ledgerWatch, logger, config.auditSyslog, config.databaseUrl ? advisoryLockLeader(config.databaseUrl, logger) : soleLeader())
     : undefined
+  // The verifiable ledger (docs/ledger.md): one integrator and signer per cluster, one log key.
+  const ledgerOrigin = originOf(config.ledger, config.publicUrl)
+  const ledgerLog = new LedgerLog({
+    db,
+    config: config.ledger,
+    signer: await loadLogSigner(db, config.ledger, ledgerOrigin),
+    origin: ledgerOrigin,
+    leadership: config.databaseUrl ? advisoryLockLeader(config.databaseUrl, logger, LEADER_LOCKS.ledgerIntegrator, 'ledger integrator') : soleLeader(),
+    logger,
+  })
   const routes: Route[] = [
     ...rootRoutes(),
     ...uaaRoutes({ db, uaa, tokens, authenticate }),
@@ -138,6 +152,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     ...logs.routes({ db }),
     ...eventStreamRoutes({ db, streams: eventStreams, forwarder: auditForwarder }),
     ...auditEventRoutes({ db }),
+    ...ledgerLogRoutes({ db, vkey: () => ledgerLog.vkey, keyHistory: () => keyHistory(db) }),
     ...v2EventRoutes({ db }),
     ...appRoutes({ db, jobs }),
     ...processRoutes({ db }),
@@ -190,6 +205,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     logger,
   )
   checkpoints.start()
+  ledgerLog.start()
   const pruning = new PruneScheduler(
     db,
     {
@@ -209,6 +225,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     url,
     adminPassword,
     storeKind: store.kind,
+    ledgerVkey: ledgerLog.vkey,
     async close() {
       logs.endStreams()
       await eventStreams.close()
@@ -220,6 +237,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
       await logs.close()
       await pruning.stop()
       await checkpoints.stop()
+      await ledgerLog.stop()
       await store.close()
     },
   }

@@ -2,6 +2,7 @@ import path from 'node:path'
 import { loadAuditConfig, type AuditConfig } from './audit/config.ts'
 import { loadLogConfig, type LogConfig } from './logs/config.ts'
 import { loadAuditSyslogConfig, type AuditSyslogConfig } from './export/config.ts'
+import { loadLedgerConfig, type LedgerConfig } from './ledger/config.ts'
 
 export interface Config {
   readonly host: string
@@ -48,6 +49,8 @@ export interface Config {
   readonly taskSandbox: 'auto' | 'bwrap' | 'none'
   /** Signed checkpoints and retention pruning with archives (src/audit/config.ts). */
   readonly audit: AuditConfig
+  /** The verifiable ledger: integrator, log key, checkpoints, witnesses (src/ledger/config.ts). */
+  readonly ledger: LedgerConfig
 }
 
 export interface ConfigInput {
@@ -103,6 +106,7 @@ export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv = process.
     logs: loadLogConfig(env),
     auditSyslog: loadAuditSyslogConfig(env),
     audit: loadAuditConfig(env),
+    ledger: loadLedgerConfig(env),
     ...taskConfig(env),
   }
 }

@@ -41,6 +41,7 @@ Environment:
       console.log(`  cf api ${config.publicUrl ?? app.url}`)
       console.log(`  cf auth admin '${app.adminPassword}'`)
     }
+    console.log(`cf-ledger ledger log key: ${app.ledgerVkey}`)
     console.log(`cf-ledger listening on ${app.url}`)
     let stopping = false
     const stop = async () => {

@@ -17,15 +17,16 @@ export interface Leadership {
 
 export const soleLeader = (): Leadership => ({ ensure: async () => 1, close: async () => undefined })
 
-/** pg_try_advisory_lock(int, int) key; the two-int form cannot collide with single-bigint locks. */
-const LOCK = [424242, 6] as const
+/** pg_try_advisory_lock(int, int) keys; the two-int form cannot collide with single-bigint locks. */
+export const LEADER_LOCKS = { auditForwarder: 6, ledgerIntegrator: 7 } as const
 
-export function advisoryLockLeader(databaseUrl: string, logger: Logger): Leadership {
+export function advisoryLockLeader(databaseUrl: string, logger: Logger, lockId: number = LEADER_LOCKS.auditForwarder, label = 'audit syslog forwarder'): Leadership {
+  const LOCK = [424242, lockId] as const
   let client: pg.Client | undefined
   let held = false
   let term = 0
   const drop = () => {
-    if (held) logger.warn('audit syslog forwarder: lost its leadership connection; will retry')
+    if (held) logger.warn(`${label}: lost its leadership connection; will retry`)
     held = false
     const c = client
     client = undefined
@@ -36,7 +37,7 @@ export function advisoryLockLeader(databaseUrl: string, logger: Logger): Leaders
       if (held && client) return term
       try {
         if (!client) {
-          const c = new pg.Client({ connectionString: databaseUrl, keepAlive: true, application_name: 'cf-ledger audit forwarder' })
+          const c = new pg.Client({ connectionString: databaseUrl, keepAlive: true, application_name: `cf-ledger ${label}` })
           c.on('error', drop)
           c.on('end', drop)
           await c.connect()
@@ -47,7 +48,7 @@ export function advisoryLockLeader(databaseUrl: string, logger: Logger): Leaders
         if (held) term++
         return held ? term : 0
       } catch (err) {
-        logger.warn({ err }, 'audit syslog forwarder: cannot reach the database for its leadership lock')
+        logger.warn({ err }, `${label}: cannot reach the database for its leadership lock`)
         drop()
         return 0
       }

@@ -1,6 +1,6 @@
 // C2SP tlog-tiles: tiles of height 8 (256 hashes, 8 KiB when full), their paths, partial tiles,
 // entry bundles, and the arithmetic that maps tree nodes to tiles (c2sp.org/tlog-tiles).
-import { HASH_SIZE, nodeHash, rootOf, type Hash, type NodeId, type NodeReader } from './merkle.ts'
+import { HASH_SIZE, nodeHash, type Hash, type NodeId, type NodeReader } from './merkle.ts'
 
 export const TILE_HEIGHT = 8
 export const TILE_WIDTH = 256
@@ -72,6 +72,25 @@ export function tileFor(node: NodeId): { level: number; index: number; first: nu
 
 export const hashAt = (tile: Buffer, i: number): Hash => tile.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE)
 
+/** Each tile's inner levels, hashed once per tile buffer: level h holds the nodes of 2^h hashes. */
+const innerLevels = new WeakMap<Buffer, Hash[][]>()
+
+function subtreeOf(tile: Buffer, first: number, count: number): Hash {
+  let levels = innerLevels.get(tile)
+  if (!levels) {
+    levels = [Array.from({ length: tile.length / HASH_SIZE }, (_, i) => hashAt(tile, i))]
+    innerLevels.set(tile, levels)
+  }
+  const h = Math.log2(count)
+  while (levels.length <= h) {
+    const below = levels.at(-1)!
+    const next: Hash[] = []
+    for (let i = 0; i + 1 < below.length; i += 2) next.push(nodeHash(below[i]!, below[i + 1]!))
+    levels.push(next)
+  }
+  return levels[h]![first / count]!
+}
+
 /** A NodeReader over stored tiles: `fetch` returns each requested tile's bytes (any width covering the need). */
 export function tileReader(fetch: (tiles: readonly { level: number; index: number }[]) => Promise<Map<string, Buffer>>): NodeReader {
   return async (ids) => {
@@ -81,8 +100,7 @@ export function tileReader(fetch: (tiles: readonly { level: number; index: numbe
     return wants.map((w, i) => {
       const tile = tiles.get(`${w.level}/${w.index}`)
       if (!tile || tile.length < (w.first + w.count) * HASH_SIZE) throw new Error(`tile ${w.level}/${w.index} does not hold node ${ids[i]!.level}/${ids[i]!.index}`)
-      const hashes = Array.from({ length: w.count }, (_, j) => hashAt(tile, w.first + j))
-      return rootOf(hashes)
+      return subtreeOf(tile, w.first, w.count)
     })
   }
 }

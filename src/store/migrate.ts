@@ -8,6 +8,7 @@ import * as m0005 from './migrations/0005-quotas.ts'
 import * as m0006 from './migrations/0006-export.ts'
 import * as m0007 from './migrations/0007-trail.ts'
 import * as m0008 from './migrations/0008-blob-refs.ts'
+import * as m0009 from './migrations/0009-ledger-log.ts'
 
 interface Migration {
   readonly name: string
@@ -29,6 +30,7 @@ const MIGRATIONS: readonly Versioned[] = [
   { version: 6, migration: m0006 },
   { version: 7, migration: m0007 },
   { version: 8, migration: m0008 },
+  { version: 9, migration: m0009 },
 ]
 
 export async function migrate(db: Kysely<Database>): Promise<number> {

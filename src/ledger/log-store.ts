@@ -1,0 +1,97 @@
+// Reads of the stored log: tiles (as a NodeReader for proofs), leaves, checkpoints.
+import { sql } from 'kysely'
+import type { Db } from '../store/store.ts'
+import { consistencyProof, inclusionProof, treeRoot, type Hash, type NodeReader } from './merkle.ts'
+import { tileReader } from './tiles.ts'
+
+export interface StoredTile {
+  readonly level: number
+  readonly index: number
+  readonly width: number
+  readonly hashes: Buffer
+}
+
+export async function readTiles(db: Db, ids: readonly { level: number; index: number }[]): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>()
+  if (!ids.length) return out
+  const levels = ids.map((t) => t.level)
+  const idxs = ids.map((t) => t.index)
+  const rows = await sql<{ level: number; idx: string | number; hashes: Buffer | Uint8Array }>`
+    select t.level, t.idx, t.hashes from ledger_tiles t
+    join unnest(${sql.val(levels)}::int[], ${sql.val(idxs)}::bigint[]) as w(level, idx) on t.level = w.level and t.idx = w.idx`.execute(db)
+  for (const r of rows.rows) out.set(`${r.level}/${Number(r.idx)}`, Buffer.from(r.hashes))
+  return out
+}
+
+export async function readTile(db: Db, level: number, index: number): Promise<StoredTile | undefined> {
+  const r = (await sql<{ width: number; hashes: Buffer | Uint8Array }>`
+    select width, hashes from ledger_tiles where level = ${level} and idx = ${index}`.execute(db)).rows[0]
+  return r ? { level, index, width: r.width, hashes: Buffer.from(r.hashes) } : undefined
+}
+
+export const dbNodeReader = (db: Db): NodeReader => tileReader((ids) => readTiles(db, ids))
+
+export interface LogState {
+  readonly size: number
+  readonly legacySeq: number
+  readonly cursorXid: string
+  readonly cursorSeq: number
+}
+
+export async function logState(db: Db, forUpdate = false): Promise<LogState> {
+  const r = (await sql<{ size: string | number; legacy_seq: string | number; cursor_xid: string; cursor_seq: string | number }>`
+    select size, legacy_seq, cursor_xid::text as cursor_xid, cursor_seq from ledger_log where id = 1 ${forUpdate ? sql`for update` : sql``}`.execute(db)).rows[0]!
+  return { size: Number(r.size), legacySeq: Number(r.legacy_seq), cursorXid: r.cursor_xid, cursorSeq: Number(r.cursor_seq) }
+}
+
+export interface StoredCheckpoint {
+  readonly size: number
+  readonly root: Buffer
+  readonly note: string
+  readonly vkey: string
+  readonly signed_at: Date
+  readonly cosignatures: string
+}
+
+type CheckpointRow = { size: string | number; root: Buffer | Uint8Array; note: string; vkey: string; signed_at: Date | string; cosignatures: string }
+const toCheckpoint = (r: CheckpointRow): StoredCheckpoint => ({
+  size: Number(r.size),
+  root: Buffer.from(r.root),
+  note: r.note,
+  vkey: r.vkey,
+  signed_at: new Date(r.signed_at),
+  cosignatures: r.cosignatures,
+})
+
+export async function latestCheckpoint(db: Db): Promise<StoredCheckpoint | undefined> {
+  const r = (await sql<CheckpointRow>`select size, root, note, vkey, signed_at, cosignatures from ledger_log_checkpoints order by size desc limit 1`.execute(db)).rows[0]
+  return r && toCheckpoint(r)
+}
+
+export async function checkpointAt(db: Db, size: number): Promise<StoredCheckpoint | undefined> {
+  const r = (await sql<CheckpointRow>`select size, root, note, vkey, signed_at, cosignatures from ledger_log_checkpoints where size = ${size}`.execute(db)).rows[0]
+  return r && toCheckpoint(r)
+}
+
+/** The checkpoint note with its cosignature lines appended: what clients and proof files carry. */
+export const cosignedNote = (c: StoredCheckpoint): string => c.note + c.cosignatures
+
+export async function leafOfEvent(db: Db, guid: string): Promise<number | undefined> {
+  const r = (await sql<{ leaf_index: string | number }>`
+    select l.leaf_index from ledger_leaves l join events e on e.seq = l.event_seq where e.guid = ${guid}`.execute(db)).rows[0]
+  return r ? Number(r.leaf_index) : undefined
+}
+
+export async function leafOfTask(db: Db, taskGuid: string): Promise<number | undefined> {
+  const r = (await sql<{ leaf_index: string | number }>`select leaf_index from ledger_leaves where task_guid = ${taskGuid}`.execute(db)).rows[0]
+  return r ? Number(r.leaf_index) : undefined
+}
+
+export async function leafHashAt(db: Db, index: number): Promise<Hash> {
+  const [h] = await dbNodeReader(db)([{ level: 0, index }])
+  return h!
+}
+
+export const proveInclusion = (db: Db, index: number, size: number) => inclusionProof(index, size, dbNodeReader(db))
+export const proveConsistency = (db: Db, size1: number, size2: number) => consistencyProof(size1, size2, dbNodeReader(db))
+export const rootAt = (db: Db, size: number) => treeRoot(size, dbNodeReader(db))
