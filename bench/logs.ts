@@ -99,8 +99,7 @@ async function runTask(p: LogPipeline, ctx: TaskLogContext, n: number): Promise<
     await new Promise((r) => setImmediate(r))
   }
   const feedMs = performance.now() - t0
-  const now = new Date()
-  await p.sink.taskExited(ctx, { exitCode: 0, signal: null, oomKilled: false, timedOut: false, cancelled: false, diskExceeded: false, startedAt: now, finishedAt: now }, null)
+  await p.sink.taskExited(ctx, { exitStatus: 0, oomKilled: false })
   return { feedMs, durableMs: performance.now() - t0 }
 }
 

@@ -3,7 +3,9 @@ import pino, { type Logger } from 'pino'
 import { ensureUser } from './actions/role-create.ts'
 import { deleteApp } from './actions/app-delete.ts'
 import { deleteJobHandlers, type SpaceCascade } from './actions/deletes.ts'
-import { createLocalExecutor } from './executor/local-executor.ts'
+import { defaultWorkRoot } from './executor/host.ts'
+import { type ExecutorLogger, LocalExecutor } from './executor/local-executor.ts'
+import type { ExecutorListener } from './executor/executor.ts'
 import { ledgerTaskRoutes } from './http/routes/ledger/tasks.ts'
 import { appRoutes } from './http/routes/v3/apps.ts'
 import { processRoutes } from './http/routes/v3/processes.ts'
@@ -62,6 +64,22 @@ export interface RunningApp {
 }
 
 const VERSION = '0.1.0'
+
+/** The server's executor, from its configuration (the executor itself knows no Config). */
+function createLocalExecutor(config: Config, listener: ExecutorListener, logger: ExecutorLogger): Promise<LocalExecutor> {
+  return LocalExecutor.create(
+    {
+      workRoot: config.taskWorkDir ?? defaultWorkRoot(config.dataDir, config.taskUser),
+      concurrency: config.taskConcurrency,
+      cancelGraceMs: config.taskCancelGraceMs,
+      network: config.taskNetwork,
+      user: config.taskUser,
+      sandbox: config.taskSandbox,
+    },
+    listener,
+    logger,
+  )
+}
 
 /** The composition root: store → auth → use cases → routes → HTTP, in that order. */
 export async function startApp(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<RunningApp> {

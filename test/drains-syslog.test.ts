@@ -89,7 +89,7 @@ for (const store of stores()) {
         h.pipeline.sink.taskStarting(ctx)
         h.pipeline.sink.taskOutput(ctx, line('Migrating...'))
         for (const t of SPECIAL) h.pipeline.sink.taskOutput(ctx, line(t, 'ERR'))
-        await h.pipeline.sink.taskExited(ctx, { exitCode: 0, signal: null, oomKilled: false, timedOut: false, cancelled: false, diskExceeded: false, startedAt: new Date(), finishedAt: new Date() }, null)
+        await h.pipeline.sink.taskExited(ctx, { exitStatus: 0, oomKilled: false })
         const envs = await envelopes(h, app.appGuid)
         assert.equal(envs.length, 2 + 1 + SPECIAL.length + 4)
         const expected = envs.map((e) => {

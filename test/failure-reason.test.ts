@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import type { TaskExit } from '../src/executor/executor.ts'
-import { exitStatusOf, failureReasonOf } from '../src/tasks/failure-reason.ts'
+import { type TaskExit, neverStarted } from '../src/executor/executor.ts'
+import { exitStatusOf, failureReasonOf, taskExitStatus } from '../src/tasks/failure-reason.ts'
 
 const base: TaskExit = {
   exitCode: 0,
@@ -34,5 +34,14 @@ describe('task failure reasons', () => {
   it('reports a signal death as 128 + the signal number', () => {
     assert.equal(exitStatusOf({ exitCode: null, signal: 'SIGTERM' }), 143)
     assert.equal(exitStatusOf({ exitCode: 3, signal: null }), 3)
+  })
+
+  it('has no exit status for a command that never ran', () => {
+    assert.equal(taskExitStatus(neverStarted({ cancelled: true })), null)
+    assert.equal(taskExitStatus(neverStarted({ error: 'could not prepare the task: ENOSPC' })), null)
+    assert.equal(taskExitStatus({ ...base, exitCode: 125, error: 'could not start the task: ulimit' }), null)
+    assert.equal(taskExitStatus({ ...base, exitCode: null, signal: 'SIGKILL', cancelled: true }), 137)
+    assert.equal(taskExitStatus({ ...base, exitCode: 0 }), 0)
+    assert.equal(reason(neverStarted({ cancelled: true })), 'task was cancelled')
   })
 })

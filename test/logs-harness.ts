@@ -5,7 +5,7 @@ import path from 'node:path'
 import pino from 'pino'
 import { startApp, type RunningApp } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
-import type { OutputLine, TaskExit } from '../src/executor/executor.ts'
+import type { OutputLine } from '../src/executor/executor.ts'
 import { nowNs } from '../src/executor/line-reader.ts'
 import { activePipelines, type LogPipeline } from '../src/logs/pipeline.ts'
 import type { TaskLogContext } from '../src/logs/sink.ts'
@@ -69,16 +69,11 @@ export function contextOf(app: FakeApp, task: { guid?: string; name?: string; ra
 
 export const line = (text: string, stream: 'OUT' | 'ERR' = 'OUT'): OutputLine => ({ stream, text, timestampNs: nowNs() })
 
-export function exitOf(code: number, extra: Partial<TaskExit> = {}): TaskExit {
-  const now = new Date()
-  return { exitCode: code, signal: null, oomKilled: false, timedOut: false, cancelled: false, diskExceeded: false, startedAt: now, finishedAt: now, ...extra }
-}
-
 /** Runs a whole fake task through the sink: start, lines, exit. */
 export async function runFakeTask(p: LogPipeline, ctx: TaskLogContext, lines: readonly (string | OutputLine)[], code = 0) {
   p.sink.taskStarting(ctx)
   for (const l of lines) p.sink.taskOutput(ctx, typeof l === 'string' ? line(l) : l)
-  return p.sink.taskExited(ctx, exitOf(code), code ? `APP/TASK/${ctx.taskName}: Exited with status ${code}` : null)
+  return p.sink.taskExited(ctx, { exitStatus: code, oomKilled: false })
 }
 
 export function sha256Lines(lines: readonly string[]): string {

@@ -13,7 +13,6 @@ import {
   dbOf,
   createApp,
   decodePayload,
-  exitOf,
   insertTask,
   line,
   runFakeTask,
@@ -267,7 +266,7 @@ for (const store of stores()) {
         const payloads = batches.map(decodePayload)
         assert.deepEqual(payloads.filter((p: string) => p.startsWith('live')), ['live 0', 'live 1', 'live 2', 'live 3', 'live 4'])
         assert.match(text, /event: heartbeat\ndata: \d+\n\n/)
-        await h3.pipeline.sink.taskExited(ctx, exitOf(0), null)
+        await h3.pipeline.sink.taskExited(ctx, { exitStatus: 0, oomKilled: false })
         await setTaskState(h3.pipeline, ctx.taskGuid, 'SUCCEEDED')
         assert.equal(await follow, 'live 0\nlive 1\nlive 2\nlive 3\nlive 4\n')
       }

@@ -91,3 +91,18 @@ export interface Executor {
    */
   shutdown(): Promise<void>
 }
+
+/** The report for a task whose command never ran: cancelled before it started, or not startable. */
+export function neverStarted(why: { readonly cancelled: true } | { readonly error: string }, at: Date = new Date()): TaskExit {
+  return {
+    exitCode: null,
+    signal: null,
+    oomKilled: false,
+    timedOut: false,
+    cancelled: 'cancelled' in why,
+    diskExceeded: false,
+    ...('error' in why ? { error: why.error } : {}),
+    startedAt: at,
+    finishedAt: at,
+  }
+}

@@ -4,12 +4,11 @@
 import crypto from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Config } from '../config.ts'
-import type { OutputLine, TaskExit } from '../executor/executor.ts'
+import type { OutputLine } from '../executor/executor.ts'
 import { nowNs } from '../executor/line-reader.ts'
 import type { Route } from '../http/route.ts'
 import { logRoutes } from '../http/routes/logs/index.ts'
 import type { Db } from '../store/store.ts'
-import { exitStatusOf } from '../tasks/failure-reason.ts'
 import type { OutputTail, TaskOutputReader } from '../trail/trail.ts'
 import { LogCache } from './cache.ts'
 import { DrainPolicy } from './drain-url.ts'
@@ -18,7 +17,7 @@ import { cellLines, exitStatusLine, lgrTags, rateLimitNotice, taskSourceType, ta
 import { OutputStore, type TaskOutputWriter } from './output-store.ts'
 import { LogRateLimiter } from './rate-limit.ts'
 import { ERR, SRC_CELL, SRC_PLATFORM, SRC_TASK, sourceOf, type OutputRecord } from './records.ts'
-import type { TaskLogContext, TaskLogSink, TaskOutputSummary } from './sink.ts'
+import type { TaskEnd, TaskLogContext, TaskLogSink, TaskOutputSummary } from './sink.ts'
 
 /** Receives one task's records live, then `end` once its output is durable. */
 export interface TaskListener {
@@ -184,9 +183,9 @@ export async function createLogPipeline(opts: LogPipelineOptions): Promise<LogPi
       }
     },
 
-    async taskExited(ctx: TaskLogContext, exit: TaskExit): Promise<TaskOutputSummary> {
+    async taskExited(ctx: TaskLogContext, end: TaskEnd): Promise<TaskOutputSummary> {
       const st = tasks.get(ctx.taskGuid) ?? begin(ctx)
-      emit(st, SRC_PLATFORM, 'OUT', nowNs(), exitStatusLine(exitStatusOf(exit), exit.oomKilled), st.taskTags)
+      if (end.exitStatus !== null) emit(st, SRC_PLATFORM, 'OUT', nowNs(), exitStatusLine(end.exitStatus, end.oomKilled), st.taskTags)
       for (const line of [cellLines.stopping, cellLines.destroying, cellLines.destroyed]) {
         emit(st, SRC_CELL, 'OUT', nowNs(), line(ctx.taskGuid), st.cellTags)
       }

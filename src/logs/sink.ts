@@ -1,6 +1,6 @@
 // What the task use cases hand to the log pipeline. The pipeline turns lines into Loggregator
 // envelopes, keeps them in memory and durably, and ships them to drains.
-import type { OutputLine, TaskExit } from '../executor/executor.ts'
+import type { OutputLine } from '../executor/executor.ts'
 
 export interface TaskLogContext {
   readonly taskGuid: string
@@ -35,11 +35,18 @@ export interface TaskOutputSummary {
   readonly truncated: boolean
 }
 
+/** How a task ended, as the log shows it; the task runner works it out once (tasks/failure-reason.ts). */
+export interface TaskEnd {
+  /** Diego's exit status (a signal death is 128 + N); null when the command never ran (no `Exit status` line). */
+  readonly exitStatus: number | null
+  readonly oomKilled: boolean
+}
+
 export interface TaskLogSink {
   /** Before the process starts: CF's `CELL` lifecycle lines. */
   taskStarting(ctx: TaskLogContext): void
   /** One line of task output, in order. Must not block. */
   taskOutput(ctx: TaskLogContext, line: OutputLine): void
   /** After exit: the `Exit status` and CELL lines; resolves once the output and its summary are durable. */
-  taskExited(ctx: TaskLogContext, exit: TaskExit, failureReason: string | null): Promise<TaskOutputSummary>
+  taskExited(ctx: TaskLogContext, end: TaskEnd): Promise<TaskOutputSummary>
 }

@@ -16,6 +16,12 @@ export function exitStatusOf(exit: Pick<TaskExit, 'exitCode' | 'signal'>): numbe
   return 128 + (signum ?? 9)
 }
 
+/** The task's `exit_status`: null when its command never ran (not startable, or cancelled before it started). */
+export function taskExitStatus(exit: TaskExit): number | null {
+  if (exit.error || (exit.exitCode === null && exit.signal === null)) return null
+  return exitStatusOf(exit)
+}
+
 /**
  * `result.failure_reason` for a finished task, in Diego's words (`APP/TASK/<name>: Exited with
  * status N`, ` (out of memory)`, `task was cancelled`). Time-out and disk reasons are ours (docs/tasks.md).

@@ -5,7 +5,7 @@ import type { TaskLogContext, TaskLogSink, TaskOutputSummary } from '../logs/sin
 import type { TaskRow } from '../store/schema.ts'
 import type { Db } from '../store/store.ts'
 import { taskEnvironment } from './environment.ts'
-import { CANCELLED, exitStatusOf, failureReasonOf, NOT_STARTED, UNKNOWN_COMPLETION } from './failure-reason.ts'
+import { CANCELLED, failureReasonOf, NOT_STARTED, taskExitStatus, UNKNOWN_COMPLETION } from './failure-reason.ts'
 
 export interface TaskRunnerDeps {
   readonly db: Db
@@ -104,13 +104,14 @@ export class TaskRunner implements ExecutorListener {
     const ctx = this.contexts.get(taskGuid) ?? logContextOf(task)
     this.contexts.delete(taskGuid)
     const reason = failureReasonOf(task.name, exit, this.deps.limits.maxRunSeconds, task.disk_in_mb)
-    const summary = await this.deps.sink.taskExited(ctx, exit, reason)
+    const exitStatus = taskExitStatus(exit)
+    const summary = await this.deps.sink.taskExited(ctx, { exitStatus, oomKilled: exit.oomKilled })
     await this.finish(
       taskGuid,
       {
         state: reason === null ? 'SUCCEEDED' : 'FAILED',
         failureReason: reason,
-        exitStatus: exit.error || (exit.cancelled && exit.exitCode === null && exit.signal === null) ? null : exitStatusOf(exit),
+        exitStatus,
         startedAt: exit.startedAt,
         finishedAt: exit.finishedAt,
       },
