@@ -83,6 +83,20 @@ Otherwise it reads a temporary copy of the embedded store in --data-dir; stop th
     process.exit(code)
   })
 
+program
+  .command('verify-proof')
+  .description("Check a task's .tlog-proof offline against the log's key (and witnesses' keys). Exit 0 proven, 1 not, 2 bad input")
+  .argument('<file>', 'the .tlog-proof file (GET /ledger/v1/tasks/:guid/proof)')
+  .requiredOption('--key <vkey...>', "the log's verifier key(s), as printed at start and served at /ledger/v1/log/key (text or file)")
+  .option('--witness <vkey...>', 'witness cosignature keys that must have cosigned (text or file)')
+  .option('--quorum <n>', 'how many of the witnesses must have cosigned (default: all)')
+  .option('--task <guid>', 'fail unless the proof is about this task')
+  .option('--json', 'print the result as JSON')
+  .action(async (file: string, o: { key: string[]; witness?: string[]; quorum?: string; task?: string; json?: boolean }) => {
+    const { verifyProofCommand } = await import('../ledger/verify-proof-cli.ts')
+    process.exit(verifyProofCommand(file, { key: o.key, witness: o.witness, quorum: o.quorum === undefined ? undefined : Number(o.quorum), task: o.task, json: o.json }))
+  })
+
 addLedgerCommands(program)
 
 await program.parseAsync()

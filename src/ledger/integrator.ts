@@ -21,16 +21,20 @@ export interface IntegrateResult {
   readonly size: number
 }
 
-/** Integrates up to `batch` rows in one transaction; serialised against other integrators by the log row. */
-export async function integrateOnce(db: Db, batch = 2000): Promise<IntegrateResult> {
+type Leaf = { readonly entry: Buffer; readonly eventSeq: number | null; readonly taskGuid: string | null }
+
+/**
+ * Integrates up to `batch` events and `batch` task-run records in one transaction; serialised
+ * against other integrators by the log row. Each source is read by its own (xid, id) cursor.
+ */
+export async function integrateOnce(db: Db, batch = 2000): Promise<IntegrateResult & { full: boolean }> {
   return db.transaction().execute(async (tx) => {
     // The horizon first: every transaction below it has finished, whenever the rows are read.
     const horizon = (await sql<{ h: string }>`select pg_snapshot_xmin(pg_current_snapshot())::text as h`.execute(tx)).rows[0]!.h
     const state = await logState(tx, true)
-    let rows: EventRow[] = []
     let legacySeq = state.legacySeq
     let cursor = { xid: state.cursorXid, seq: state.cursorSeq }
-    rows = (await sql<EventRow>`select ${EVENT_COLUMNS} from events where xid is null and seq > ${legacySeq} order by seq limit ${batch}`.execute(tx)).rows
+    let rows = (await sql<EventRow>`select ${EVENT_COLUMNS} from events where xid is null and seq > ${legacySeq} order by seq limit ${batch}`.execute(tx)).rows
     if (rows.length) legacySeq = Number(rows.at(-1)!.seq)
     if (rows.length < batch) {
       const fresh = (
@@ -41,20 +45,33 @@ export async function integrateOnce(db: Db, batch = 2000): Promise<IntegrateResu
       if (fresh.length) cursor = { xid: fresh.at(-1)!.xid!, seq: Number(fresh.at(-1)!.seq) }
       rows = [...rows, ...fresh]
     }
-    if (!rows.length) return { added: 0, size: state.size }
-    const hashes = rows.map((r) => leafHash(eventEntry({ ...r, seq: Number(r.seq), created_at: new Date(r.created_at) })))
+    let taskCursor = { xid: state.taskCursorXid, id: state.taskCursorId }
+    const runs = (
+      await sql<{ id: string | number; task_guid: string; entry: Buffer | Uint8Array; xid: string }>`
+        select id, task_guid, entry, xid::text as xid from ledger_task_runs
+        where (xid, id) > (${taskCursor.xid}::xid8, ${taskCursor.id}) and xid < ${horizon}::xid8 order by xid, id limit ${batch}`.execute(tx)
+    ).rows
+    if (runs.length) taskCursor = { xid: runs.at(-1)!.xid, id: Number(runs.at(-1)!.id) }
+    const leaves: Leaf[] = [
+      ...rows.map((r) => ({ entry: eventEntry({ ...r, seq: Number(r.seq), created_at: new Date(r.created_at) }), eventSeq: Number(r.seq), taskGuid: null })),
+      // A task run after its own events: they share the transaction that ended the task.
+      ...runs.map((r) => ({ entry: Buffer.from(r.entry), eventSeq: null, taskGuid: r.task_guid })),
+    ]
+    const full = rows.length === batch || runs.length === batch
+    if (!leaves.length) return { added: 0, size: state.size, full }
     const edge = await readTiles(tx, edgeTiles(state.size))
-    const changed = appendLeaves(state.size, edge, hashes)
+    const changed = appendLeaves(state.size, edge, leaves.map((l) => leafHash(l.entry)))
     for (const t of changed) {
       await sql`insert into ledger_tiles (level, idx, width, hashes) values (${t.level}, ${t.index}, ${t.width}, ${t.bytes})
         on conflict (level, idx) do update set width = excluded.width, hashes = excluded.hashes`.execute(tx)
     }
-    const indexes = rows.map((_, i) => state.size + i)
-    await sql`insert into ledger_leaves (leaf_index, event_seq)
-      select * from unnest(${sql.val(indexes)}::bigint[], ${sql.val(rows.map((r) => Number(r.seq)))}::bigint[])`.execute(tx)
-    const size = state.size + rows.length
-    await sql`update ledger_log set size = ${size}, legacy_seq = ${legacySeq}, cursor_xid = ${cursor.xid}::xid8, cursor_seq = ${cursor.seq} where id = 1`.execute(tx)
-    return { added: rows.length, size }
+    await sql`insert into ledger_leaves (leaf_index, event_seq, task_guid)
+      select * from unnest(${sql.val(leaves.map((_, i) => state.size + i))}::bigint[], ${sql.val(leaves.map((l) => l.eventSeq))}::bigint[],
+        ${sql.val(leaves.map((l) => l.taskGuid))}::text[])`.execute(tx)
+    const size = state.size + leaves.length
+    await sql`update ledger_log set size = ${size}, legacy_seq = ${legacySeq}, cursor_xid = ${cursor.xid}::xid8, cursor_seq = ${cursor.seq},
+      task_cursor_xid = ${taskCursor.xid}::xid8, task_cursor_id = ${taskCursor.id} where id = 1`.execute(tx)
+    return { added: leaves.length, size, full }
   })
 }
 
@@ -64,6 +81,6 @@ export async function integrateAll(db: Db, batch = 2000): Promise<number> {
   for (;;) {
     const r = await integrateOnce(db, batch)
     total += r.added
-    if (r.added < batch) return total
+    if (!r.full) return total
   }
 }

@@ -36,12 +36,22 @@ export interface LogState {
   readonly legacySeq: number
   readonly cursorXid: string
   readonly cursorSeq: number
+  readonly taskCursorXid: string
+  readonly taskCursorId: number
 }
 
 export async function logState(db: Db, forUpdate = false): Promise<LogState> {
-  const r = (await sql<{ size: string | number; legacy_seq: string | number; cursor_xid: string; cursor_seq: string | number }>`
-    select size, legacy_seq, cursor_xid::text as cursor_xid, cursor_seq from ledger_log where id = 1 ${forUpdate ? sql`for update` : sql``}`.execute(db)).rows[0]!
-  return { size: Number(r.size), legacySeq: Number(r.legacy_seq), cursorXid: r.cursor_xid, cursorSeq: Number(r.cursor_seq) }
+  const r = (await sql<{ size: string | number; legacy_seq: string | number; cursor_xid: string; cursor_seq: string | number; task_cursor_xid: string; task_cursor_id: string | number }>`
+    select size, legacy_seq, cursor_xid::text as cursor_xid, cursor_seq, task_cursor_xid::text as task_cursor_xid, task_cursor_id
+    from ledger_log where id = 1 ${forUpdate ? sql`for update` : sql``}`.execute(db)).rows[0]!
+  return {
+    size: Number(r.size),
+    legacySeq: Number(r.legacy_seq),
+    cursorXid: r.cursor_xid,
+    cursorSeq: Number(r.cursor_seq),
+    taskCursorXid: r.task_cursor_xid,
+    taskCursorId: Number(r.task_cursor_id),
+  }
 }
 
 export interface StoredCheckpoint {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import { recordTaskComplete } from '../actions/task-events.ts'
+import { recordTaskRun } from '../ledger/task-leaf.ts'
 import type { Executor, ExecutorListener, OutputLine, TaskExit, TaskLimits } from '../executor/executor.ts'
 import type { TaskLogContext, TaskLogSink, TaskOutputSummary } from '../logs/sink.ts'
 import type { TaskRow } from '../store/schema.ts'
@@ -141,6 +142,7 @@ export class TaskRunner implements ExecutorListener {
         .returningAll()
         .executeTakeFirstOrThrow()
       await recordTaskComplete(tx, updated, summary)
+      await recordTaskRun(tx, updated, summary)
     })
   }
 

@@ -26,9 +26,21 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       size bigint not null,
       legacy_seq bigint not null,
       cursor_xid xid8 not null,
-      cursor_seq bigint not null
+      cursor_seq bigint not null,
+      task_cursor_xid xid8 not null default '0',
+      task_cursor_id bigint not null default 0
     );
-    insert into ledger_log values (1, 0, 0, '0', 0);
+    insert into ledger_log (id, size, legacy_seq, cursor_xid, cursor_seq) values (1, 0, 0, '0', 0);
+
+    -- One record per finished task run, written in the transaction that ends the task; its
+    -- entry bytes (src/ledger/task-leaf.ts) are fixed at that moment.
+    create table ledger_task_runs (
+      id bigserial primary key,
+      task_guid text not null unique,
+      entry bytea not null,
+      xid xid8 not null default pg_current_xact_id()
+    );
+    create index ledger_task_runs_xid_idx on ledger_task_runs (xid, id);
 
     create table ledger_leaves (
       leaf_index bigint primary key,

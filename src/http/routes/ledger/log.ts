@@ -35,18 +35,28 @@ async function requireCheckpoint(db: Db, treeSize: number | undefined): Promise<
 
 const b64 = (hs: readonly Buffer[]) => hs.map((h) => h.toString('base64'))
 
+type BundleRow = Omit<Parameters<typeof eventEntry>[0], 'seq' | 'created_at'> & {
+  seq: number | string | null
+  created_at: Date | string
+  task_entry: Buffer | Uint8Array | null
+}
+
 async function entryBundle(db: Db, index: number, width: number): Promise<Buffer | undefined> {
   const first = index * TILE_WIDTH
   const rows = (
-    await sql<Parameters<typeof eventEntry>[0] & { leaf_index: string | number; seq: number | string }>`
-      select l.leaf_index, e.seq, e.guid, e.created_at, e.type, e.actor, e.actor_type, e.actor_name, e.actor_username, e.actee,
-        e.actee_type, e.actee_name, e.metadata, e.space_guid, e.organization_guid
-      from ledger_leaves l join events e on e.seq = l.event_seq
+    await sql<BundleRow>`
+      select e.seq, e.guid, e.created_at, e.type, e.actor, e.actor_type, e.actor_name, e.actor_username, e.actee,
+        e.actee_type, e.actee_name, e.metadata, e.space_guid, e.organization_guid, t.entry as task_entry
+      from ledger_leaves l left join events e on e.seq = l.event_seq left join ledger_task_runs t on t.task_guid = l.task_guid
       where l.leaf_index >= ${first} and l.leaf_index < ${first + width} order by l.leaf_index`.execute(db)
   ).rows
-  // An entry whose event was pruned (or a task record, not in bundles yet) leaves a hole: no bundle.
-  if (rows.length !== width) return undefined
-  return encodeBundle(rows.map((r) => eventEntry({ ...r, seq: Number(r.seq), created_at: new Date(r.created_at) })))
+  const entries: Buffer[] = []
+  for (const r of rows) {
+    if (r.task_entry) entries.push(Buffer.from(r.task_entry))
+    else if (r.seq !== null) entries.push(eventEntry({ ...r, seq: Number(r.seq), created_at: new Date(r.created_at) }))
+    else return undefined // the event was pruned by retention: the bundle can no longer be served whole
+  }
+  return entries.length === width ? encodeBundle(entries) : undefined
 }
 
 export function ledgerLogRoutes({ db, vkey, keyHistory }: LedgerLogRouteDeps): Route[] {
