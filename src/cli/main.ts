@@ -97,6 +97,25 @@ program
     process.exit(verifyProofCommand(file, { key: o.key, witness: o.witness, quorum: o.quorum === undefined ? undefined : Number(o.quorum), task: o.task, json: o.json }))
   })
 
+program
+  .command('witness')
+  .description('Run a C2SP tlog-witness (add-checkpoint) for the given logs, with its own key and store')
+  .requiredOption('--log <vkey...>', "the logs' verifier keys (text or file); a log's origin is its key name")
+  .option('--dir <dir>', 'where the witness keeps its key and the latest cosigned checkpoint per log', '.cf-ledger-witness')
+  .option('--name <name>', 'the witness name (key name of its cosignatures)', 'cf-ledger-witness')
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option('--port <port>', 'port to listen on (0 = any free port)', '8090')
+  .action(async (o: { log: string[]; dir: string; name: string; host: string; port: string }) => {
+    const { startWitness } = await import('../ledger/witness.ts')
+    const { readVkey } = await import('../ledger/verify-proof-cli.ts')
+    const w = await startWitness({ dir: path.resolve(o.dir), name: o.name, logKeys: o.log.map(readVkey), host: o.host, port: Number(o.port) })
+    console.log(`cf-ledger witness key: ${w.vkey}`)
+    console.log(`cf-ledger witness listening on ${w.url}`)
+    const stop = () => void w.close().then(() => process.exit(0))
+    process.on('SIGTERM', stop)
+    process.on('SIGINT', stop)
+  })
+
 addLedgerCommands(program)
 
 await program.parseAsync()
