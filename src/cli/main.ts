@@ -64,13 +64,20 @@ program
   .option('--public-key <file...>', 'trust only these Ed25519 public keys (PEM) for checkpoints')
   .option('--json', 'print the report as JSON')
   .option('--force', 'embedded store: verify a copy even though postmaster.pid says it is open (after a crash)')
+  .option('--remote <url>', 'verify a server over HTTP as an auditor: checkpoint signatures, cosignatures, consistency with the last run')
+  .option('--key <vkey...>', "--remote: the log's verifier key(s) (text or file)")
+  .option('--witness <vkey...>', '--remote: witness cosignature keys that must have cosigned (text or file)')
+  .option('--quorum <n>', '--remote: how many of the witnesses must have cosigned (default: all)')
+  .option('--state <file>', '--remote: where the last verified checkpoint is kept (default ~/.cf-ledger/verify-<host>.json)')
+  .option('--entries', '--remote: also check every new entry against the tiles (global readers)')
   .addHelpText(
     'after',
     `
 With DATABASE_URL set, verify reads PostgreSQL in one read-only snapshot while the server runs.
 Otherwise it reads a temporary copy of the embedded store in --data-dir; stop the server first.`,
   )
-  .action(async (opts: { dataDir?: string; archiveDir?: string; publicKey?: string[]; json?: boolean; force?: boolean }) => {
+  .action(async (opts: VerifyCliOptions) => {
+    if (opts.remote) process.exit(await verifyRemoteCommand(opts))
     const code = await verifyCommand({
       dataDir: path.resolve(opts.dataDir ?? '.cf-ledger'),
       archiveDir: opts.archiveDir ? path.resolve(opts.archiveDir) : undefined,
@@ -82,6 +89,46 @@ Otherwise it reads a temporary copy of the embedded store in --data-dir; stop th
     })
     process.exit(code)
   })
+
+interface VerifyCliOptions {
+  dataDir?: string
+  archiveDir?: string
+  publicKey?: string[]
+  json?: boolean
+  force?: boolean
+  remote?: string
+  key?: string[]
+  witness?: string[]
+  quorum?: string
+  state?: string
+  entries?: boolean
+}
+
+/** `verify --remote`: exit 0 verified, 1 the log misbehaved, 2 cannot verify (bad input). */
+async function verifyRemoteCommand(o: VerifyCliOptions): Promise<number> {
+  const { verifyRemote, formatRemoteReport } = await import('../ledger/verify-remote.ts')
+  const { readVkey } = await import('../ledger/verify-proof-cli.ts')
+  const { configPath, freshSession } = await import('./session.ts')
+  try {
+    if (!o.key?.length) throw new Error('--remote needs --key VKEY: the log key you trust')
+    const token = process.env.CF_LEDGER_TOKEN || (await freshSession()).accessToken
+    const host = new URL(o.remote!).host.replace(/[^A-Za-z0-9.-]/g, '_')
+    const report = await verifyRemote({
+      url: o.remote!,
+      token,
+      logKeys: o.key.map(readVkey),
+      witnesses: (o.witness ?? []).map(readVkey),
+      quorum: o.quorum === undefined ? undefined : Number(o.quorum),
+      stateFile: path.resolve(o.state ?? path.join(path.dirname(configPath()), `verify-${host}.json`)),
+      entries: o.entries,
+    })
+    console.log(o.json ? JSON.stringify(report, null, 2) : formatRemoteReport(report))
+    return report.ok ? 0 : 1
+  } catch (err) {
+    console.error(`cf-ledger verify --remote: ${(err as Error).message}`)
+    return 2
+  }
+}
 
 program
   .command('verify-proof')
