@@ -10,6 +10,7 @@ const BENCHMARKS: Record<string, { readonly file: string; readonly about: string
   executor: { file: 'executor.ts', about: 'executor start latency and output throughput vs a bare spawn and pipe' },
   logs: { file: 'logs.ts', about: 'task output into the store and a TCP drain vs a file and a socket' },
   'audit-events': { file: 'audit-events.ts', about: 'v2/v3 audit event filters at 1M events vs the raw SQL' },
+  console: { file: 'console.ts', about: 'web console time to interactive (100k-line task, 100k runs) vs its API calls, and its size' },
   export: { file: 'export.ts', about: 'NDJSON audit export throughput vs the raw SQL read' },
 }
 

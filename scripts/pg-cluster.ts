@@ -1,5 +1,6 @@
 // Starts (or stops) a throwaway PostgreSQL cluster on a loopback port, for tests and benchmarks.
-import { execFileSync } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
+import { promisify } from 'node:util'
 import fs from 'node:fs'
 import path from 'node:path'
 
@@ -22,6 +23,10 @@ function run(cmd: string[]): void {
 
 export interface Cluster {
   readonly url: string
+  /** Stops the server (`fast` or `immediate`), stays down for `downMs`, starts it again. */
+  restart(mode: 'fast' | 'immediate', downMs?: number): Promise<void>
+  down(mode: 'fast' | 'immediate'): Promise<void>
+  up(): Promise<void>
   stop(): void
 }
 
@@ -32,25 +37,25 @@ export function startCluster(dir: string, port: number): Cluster {
   if (process.getuid?.() === 0) execFileSync('chown', ['postgres:postgres', dir])
   const su = asPostgresUser()
   run([...su, path.join(bin, 'initdb'), '-D', path.join(dir, 'data'), '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-locale', '-N'])
-  run([
-    ...su,
-    path.join(bin, 'pg_ctl'),
-    '-D',
-    path.join(dir, 'data'),
-    '-l',
-    path.join(dir, 'log'),
-    '-w',
-    '-t',
-    '60',
-    '-o',
-    `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c max_connections=300 -c fsync=on`,
-    'start',
-  ])
+  const pgCtl = [...su, path.join(bin, 'pg_ctl'), '-D', path.join(dir, 'data')]
+  const startArgs = ['-l', path.join(dir, 'log'), '-w', '-t', '60', '-o', `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c max_connections=300 -c fsync=on`, 'start']
+  // Asynchronous, so that a test's own requests keep running while PostgreSQL is away.
+  const ctl = async (...args: string[]) => {
+    await promisify(execFile)(pgCtl[0]!, [...pgCtl.slice(1), ...args])
+  }
+  run([...pgCtl, ...startArgs])
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    down: (mode) => ctl('-m', mode, '-w', 'stop'),
+    up: () => ctl(...startArgs),
+    async restart(mode, downMs = 0) {
+      await ctl('-m', mode, '-w', 'stop')
+      await new Promise((r) => setTimeout(r, downMs))
+      await ctl(...startArgs)
+    },
     stop() {
       try {
-        run([...su, path.join(bin, 'pg_ctl'), '-D', path.join(dir, 'data'), '-m', 'immediate', '-w', 'stop'])
+        run([...pgCtl, '-m', 'immediate', '-w', 'stop'])
       } finally {
         fs.rmSync(dir, { recursive: true, force: true })
       }

@@ -1,3 +1,5 @@
+import crypto from 'node:crypto'
+import fs from 'node:fs'
 import path from 'node:path'
 import pino, { type Logger } from 'pino'
 import { ensureUser } from './actions/role-create.ts'
@@ -7,7 +9,13 @@ import { defaultWorkRoot } from './executor/host.ts'
 import { type ExecutorLogger, LocalExecutor } from './executor/local-executor.ts'
 import type { ExecutorListener } from './executor/executor.ts'
 import { ledgerTaskRoutes } from './http/routes/ledger/tasks.ts'
+import { ledgerChainRoutes } from './http/routes/ledger/chain.ts'
+import { ledgerOverviewRoutes } from './http/routes/ledger/overview.ts'
+import { consoleRoutes } from './http/routes/console.ts'
 import { appRoutes } from './http/routes/v3/apps.ts'
+import { appUsageEventRoutes } from './http/routes/v3/app-usage-events.ts'
+import { featureRoutes } from './http/routes/v3/features.ts'
+import { platformRoutes } from './http/routes/v3/platform.ts'
 import { processRoutes } from './http/routes/v3/processes.ts'
 import { taskRoutes } from './http/routes/v3/tasks.ts'
 import type { AfterCommit } from './jobs/runner.ts'
@@ -40,6 +48,8 @@ import { packageRoutes } from './http/routes/v3/packages.ts'
 import { resourceMatchRoutes } from './http/routes/v3/resource-matches.ts'
 import { JobRunner } from './jobs/runner.ts'
 import { openStore } from './store/store.ts'
+import { createMetrics } from './ops/metrics.ts'
+import { opsRoutes } from './http/routes/ops.ts'
 import { createLogPipeline } from './logs/pipeline.ts'
 import { deleteServiceInstancesInSpace } from './actions/service-instances.ts'
 import { SyslogForwarder } from './export/forwarder.ts'
@@ -50,9 +60,10 @@ import { EventStreams } from './export/stream.ts'
 import { LedgerWatch } from './export/watch.ts'
 import { eventStreamRoutes } from './http/routes/ledger/events-stream.ts'
 import { auditEventRoutes } from './http/routes/v3/audit-events.ts'
+import { v2ResourceRoutes } from './http/routes/v2/resources.ts'
 import { v2EventRoutes } from './http/routes/v2/events.ts'
 import { PruneScheduler } from './audit/archive.ts'
-import { CheckpointScheduler, loadCheckpointKey } from './audit/checkpoints.ts'
+import { CheckpointScheduler, loadCheckpointKey, PUBLIC_KEY_DIR } from './audit/checkpoints.ts'
 
 export interface RunningApp {
   readonly url: string
@@ -83,14 +94,12 @@ function createLocalExecutor(config: Config, listener: ExecutorListener, logger:
 
 /** The composition root: store → auth → use cases → routes → HTTP, in that order. */
 export async function startApp(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<RunningApp> {
-  const store = await openStore(config)
+  const store = await openStore(config, logger)
   const { db } = store
-  const issuer = `${config.publicUrl ?? `http://${config.host}:${config.port}`}/oauth/token`
   const tokens = new TokenService(await loadSigningKey(db), 'cf-ledger', {
     user: config.accessTokenTtlSeconds,
     client: config.clientTokenTtlSeconds,
   })
-  void issuer
   const uaa = new Uaa(db, tokens, config.refreshTokenTtlSeconds)
   const adminPassword = await ensureAdmin(uaa, config.adminPassword)
   const fingerprint = fingerprinter(await loadFingerprintKey(db, config.fingerprintKey))
@@ -158,8 +167,10 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     leadership: config.databaseUrl ? advisoryLockLeader(config.databaseUrl, logger, LEADER_LOCKS.ledgerIntegrator, 'ledger integrator') : soleLeader(),
     logger,
   })
+  const metrics = createMetrics({ store, output: logs.store, drains: () => logs.drains.stats() })
   const routes: Route[] = [
     ...rootRoutes(),
+    ...opsRoutes({ db, metrics, access: config.metricsAccess, token: config.metricsToken, authenticate, loadPermissions }),
     ...uaaRoutes({ db, uaa, tokens, authenticate }),
     ...organizationRoutes({ db, jobs }),
     ...spaceRoutes({ db, jobs }),
@@ -172,8 +183,12 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     ...auditEventRoutes({ db }),
     ...ledgerLogRoutes({ db, vkey: () => ledgerLog.vkey, keyHistory: () => keyHistory(db) }),
     ...v2EventRoutes({ db }),
+    ...v2ResourceRoutes({ db }),
     ...appRoutes({ db, jobs }),
     ...processRoutes({ db }),
+    ...platformRoutes({ db, authenticate }),
+    ...featureRoutes({ db }),
+    ...appUsageEventRoutes({ db }),
     ...resourceMatchRoutes(),
     ...packageRoutes({ db, limits: bitsLimits }),
     ...buildRoutes({ db }),
@@ -192,6 +207,9 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
         memoryLimit: executor.info.memoryLimit,
       }),
     }),
+    ...ledgerChainRoutes({ db, publicKey: (keyId) => checkpointPublicKey(config.dataDir, keyId) }),
+    ...ledgerOverviewRoutes({ db }),
+    ...consoleRoutes(),
   ]
   routes.push(openApiRoute(() => routes, VERSION))
 
@@ -204,6 +222,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   })
   // A finished write request has committed its audit event: let export streams see it now.
   http.addHook('onResponse', async (req, reply) => {
+    metrics.observeRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
     if (req.method !== 'GET' && req.method !== 'HEAD' && reply.statusCode < 400) ledgerWatch.nudge()
   })
   await http.listen({ host: config.host, port: config.port })
@@ -258,5 +277,16 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
       await ledgerLog.stop()
       await store.close()
     },
+  }
+}
+
+/** A checkpoint public key this data directory has used (checkpoint-keys/<id>.pub.pem), as SPKI DER. */
+function checkpointPublicKey(dataDir: string, keyId: string): Buffer | undefined {
+  if (!/^[0-9a-f]{16}$/.test(keyId)) return undefined
+  try {
+    const pem = fs.readFileSync(path.join(dataDir, PUBLIC_KEY_DIR, `${keyId}.pub.pem`), 'utf8')
+    return crypto.createPublicKey(pem).export({ type: 'spki', format: 'der' })
+  } catch {
+    return undefined
   }
 }

@@ -3,12 +3,16 @@ import { loadAuditConfig, type AuditConfig } from './audit/config.ts'
 import { loadLogConfig, type LogConfig } from './logs/config.ts'
 import { loadAuditSyslogConfig, type AuditSyslogConfig } from './export/config.ts'
 import { loadLedgerConfig, type LedgerConfig } from './ledger/config.ts'
+import { type Env, reader } from './settings/read.ts'
+import { S } from './settings/table.ts'
 
 export interface Config {
   readonly host: string
   readonly port: number
   readonly dataDir: string
   readonly databaseUrl: string | undefined
+  /** How long start-up waits for PostgreSQL to accept connections before giving up, seconds. */
+  readonly databaseWaitSeconds: number
   readonly publicUrl: string | undefined
   readonly adminPassword: string | undefined
   readonly accessTokenTtlSeconds: number
@@ -47,6 +51,10 @@ export interface Config {
   readonly taskUser: string | undefined
   /** auto = bubblewrap when it works on this host; bwrap = required; none = plain processes. */
   readonly taskSandbox: 'auto' | 'bwrap' | 'none'
+  /** Who may read /metrics: admin (default), public or off. */
+  readonly metricsAccess: 'admin' | 'public' | 'off'
+  /** A fixed bearer secret that may read /metrics (for scrapers without a UAA client). */
+  readonly metricsToken: string | undefined
   /** Signed checkpoints and retention pruning with archives (src/audit/config.ts). */
   readonly audit: AuditConfig
   /** The verifiable ledger: integrator, log key, checkpoints, witnesses (src/ledger/config.ts). */
@@ -60,75 +68,44 @@ export interface ConfigInput {
   publicUrl?: string
 }
 
-function intFrom(value: string | number | undefined, fallback: number, name: string): number {
-  if (value === undefined || value === '') return fallback
-  const n = typeof value === 'number' ? value : Number(value)
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got '${value}'`)
-  return n
-}
-
-function boolFrom(value: string | undefined, fallback: boolean, name: string): boolean {
-  if (value === undefined || value === '') return fallback
-  if (/^(1|true|yes|on)$/i.test(value)) return true
-  if (/^(0|false|no|off)$/i.test(value)) return false
-  throw new Error(`${name} must be true or false, got '${value}'`)
-}
-
-/** Flags win over environment variables, which win over defaults. */
-export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv = process.env): Config {
-  const port = intFrom(flags.port ?? env.CF_LEDGER_PORT, 8080, '--port / CF_LEDGER_PORT')
-  if (port > 65535) throw new Error(`--port / CF_LEDGER_PORT must be at most 65535, got ${port}`)
-  const publicUrl = flags.publicUrl ?? env.CF_LEDGER_PUBLIC_URL
-  if (publicUrl !== undefined && !/^https?:\/\/[^/]+$/.test(publicUrl.replace(/\/$/, ''))) {
-    throw new Error(`--public-url / CF_LEDGER_PUBLIC_URL must be an origin like https://api.example.com, got '${publicUrl}'`)
-  }
-  const databaseUrl = env.DATABASE_URL || undefined
-  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    throw new Error(`DATABASE_URL must start with postgres://, got '${databaseUrl.replace(/:[^:@/]*@/, ':***@')}'`)
-  }
+/** Flags win over environment variables, which win over defaults (the table in settings/table.ts). */
+export function loadConfig(flags: ConfigInput, env: Env = process.env): Config {
+  const get = reader(env)
   return {
-    host: flags.host ?? env.CF_LEDGER_HOST ?? '127.0.0.1',
-    port,
-    dataDir: path.resolve(flags.dataDir ?? env.CF_LEDGER_DATA_DIR ?? '.cf-ledger'),
-    databaseUrl,
-    publicUrl: publicUrl?.replace(/\/$/, ''),
-    adminPassword: env.CF_LEDGER_ADMIN_PASSWORD || undefined,
-    accessTokenTtlSeconds: intFrom(env.CF_LEDGER_ACCESS_TOKEN_TTL, 1200, 'CF_LEDGER_ACCESS_TOKEN_TTL'),
-    clientTokenTtlSeconds: intFrom(env.CF_LEDGER_CLIENT_TOKEN_TTL, 43200, 'CF_LEDGER_CLIENT_TOKEN_TTL'),
-    refreshTokenTtlSeconds: intFrom(env.CF_LEDGER_REFRESH_TOKEN_TTL, 2592000, 'CF_LEDGER_REFRESH_TOKEN_TTL'),
-    logLevel: env.CF_LEDGER_LOG_LEVEL ?? 'warn',
-    fingerprintKey: env.CF_LEDGER_FINGERPRINT_KEY || undefined,
-    maxTaskDiskInMb: intFrom(env.CF_LEDGER_MAX_TASK_DISK_MB, 2048, 'CF_LEDGER_MAX_TASK_DISK_MB'),
-    maxPackageBytes: intFrom(env.CF_LEDGER_MAX_PACKAGE_BYTES, 256 * 1024 * 1024, 'CF_LEDGER_MAX_PACKAGE_BYTES'),
-    maxUnzippedBytes: intFrom(env.CF_LEDGER_MAX_UNZIPPED_BYTES, 1024 * 1024 * 1024, 'CF_LEDGER_MAX_UNZIPPED_BYTES'),
-    maxZipEntries: intFrom(env.CF_LEDGER_MAX_ZIP_ENTRIES, 100_000, 'CF_LEDGER_MAX_ZIP_ENTRIES'),
-    maxCompressionRatio: intFrom(env.CF_LEDGER_MAX_COMPRESSION_RATIO, 200, 'CF_LEDGER_MAX_COMPRESSION_RATIO'),
+    host: get(S.host, flags.host),
+    port: get(S.port, flags.port),
+    dataDir: path.resolve(get(S.dataDir, flags.dataDir)),
+    databaseUrl: get(S.databaseUrl),
+    databaseWaitSeconds: get(S.databaseWaitSeconds),
+    publicUrl: get(S.publicUrl, flags.publicUrl),
+    adminPassword: get(S.adminPassword),
+    accessTokenTtlSeconds: get(S.accessTokenTtl),
+    clientTokenTtlSeconds: get(S.clientTokenTtl),
+    refreshTokenTtlSeconds: get(S.refreshTokenTtl),
+    logLevel: get(S.logLevel),
+    fingerprintKey: get(S.fingerprintKey),
+    maxTaskDiskInMb: get(S.maxTaskDiskMb),
+    maxPackageBytes: get(S.maxPackageBytes),
+    maxUnzippedBytes: get(S.maxUnzippedBytes),
+    maxZipEntries: get(S.maxZipEntries),
+    maxCompressionRatio: get(S.maxCompressionRatio),
+    metricsAccess: get(S.metricsAccess),
+    metricsToken: get(S.metricsToken),
     logs: loadLogConfig(env),
     auditSyslog: loadAuditSyslogConfig(env),
     audit: loadAuditConfig(env),
+    taskConcurrency: get(S.taskConcurrency),
+    taskMaxRunSeconds: get(S.taskMaxRunSeconds),
+    taskPidLimit: get(S.taskPidLimit),
+    taskWorkDir: maybeResolve(get(S.taskWorkDir)),
+    taskNetwork: get(S.taskNetwork),
+    taskCancelGraceMs: get(S.taskCancelGraceMs),
+    taskUser: get(S.taskUser),
+    taskSandbox: get(S.taskSandbox),
     ledger: loadLedgerConfig(env),
-    ...taskConfig(env),
   }
 }
 
-function taskConfig(env: NodeJS.ProcessEnv): Pick<
-  Config,
-  'taskConcurrency' | 'taskMaxRunSeconds' | 'taskPidLimit' | 'taskWorkDir' | 'taskNetwork' | 'taskCancelGraceMs' | 'taskUser' | 'taskSandbox'
-> {
-  const taskConcurrency = intFrom(env.CF_LEDGER_TASK_CONCURRENCY, 4, 'CF_LEDGER_TASK_CONCURRENCY')
-  if (taskConcurrency < 1) throw new Error('CF_LEDGER_TASK_CONCURRENCY must be at least 1')
-  const taskSandbox = env.CF_LEDGER_TASK_SANDBOX || 'auto'
-  if (taskSandbox !== 'auto' && taskSandbox !== 'bwrap' && taskSandbox !== 'none') {
-    throw new Error(`CF_LEDGER_TASK_SANDBOX must be auto, bwrap or none, got '${taskSandbox}'`)
-  }
-  return {
-    taskConcurrency,
-    taskMaxRunSeconds: intFrom(env.CF_LEDGER_TASK_MAX_RUN_SECONDS, 0, 'CF_LEDGER_TASK_MAX_RUN_SECONDS'),
-    taskPidLimit: intFrom(env.CF_LEDGER_TASK_PID_LIMIT, 1024, 'CF_LEDGER_TASK_PID_LIMIT'),
-    taskWorkDir: env.CF_LEDGER_TASK_WORK_DIR ? path.resolve(env.CF_LEDGER_TASK_WORK_DIR) : undefined,
-    taskNetwork: boolFrom(env.CF_LEDGER_TASK_NETWORK, true, 'CF_LEDGER_TASK_NETWORK'),
-    taskCancelGraceMs: intFrom(env.CF_LEDGER_TASK_CANCEL_GRACE_MS, 10000, 'CF_LEDGER_TASK_CANCEL_GRACE_MS'),
-    taskUser: env.CF_LEDGER_TASK_USER || undefined,
-    taskSandbox,
-  }
+function maybeResolve(p: string | undefined): string | undefined {
+  return p === undefined ? undefined : path.resolve(p)
 }

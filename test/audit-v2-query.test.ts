@@ -1,8 +1,9 @@
-// Unit tests of the /v2/events parameter parsing (src/http/routes/v2/query.ts): the q grammar's
+// Unit tests of the /v2/events parameter parsing (src/messages/v2-query.ts, src/presenters/v2/pagination.ts): the q grammar's
 // splitting and escapes, Ruby-like timestamp parsing, and Addressable's link encoding. No server.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { addressableEncode, parseEventQ, parseV2Time, qSegments, v2PageUrl } from '../src/http/routes/v2/query.ts'
+import { parseEventQ, parseV2Time, qSegments } from '../src/messages/v2-query.ts'
+import { addressableEncode, v2PageUrl } from '../src/presenters/v2/pagination.ts'
 
 describe('v2 events query parsing', () => {
   it('splits q on ; and keeps ;; as a literal ;, dropping empty trailing segments as Ruby does', () => {

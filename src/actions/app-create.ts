@@ -4,7 +4,8 @@ import { applyMetadata, type MetadataPatch } from '../messages/metadata.ts'
 import type { AppRow, SpaceRow } from '../store/schema.ts'
 import { isUniqueViolation, type Db } from '../store/store.ts'
 import { censorAppRequest, recordAppEvent } from './app-events.ts'
-import { newGuid, type ActionContext } from './context.ts'
+import type { ActionContext } from './context.ts'
+import { newGuid } from '../store/ids.ts'
 
 export const DEFAULT_STACK = 'cflinuxfs4'
 export const PROCESS_DEFAULTS = { memoryInMb: 1024, diskInMb: 1024, logRateLimit: -1 } as const
@@ -65,6 +66,7 @@ export async function insertApp(
     current_droplet_guid: null,
     environment_variables: msg.environmentVariables ?? {},
     max_task_sequence_id: 0,
+    enable_ssh: true,
     created_at: now,
     updated_at: now,
     ...applyMetadata({ labels: {}, annotations: {} }, msg.metadata),

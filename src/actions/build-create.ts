@@ -8,7 +8,8 @@ import { DEFAULT_STAGING, type BuildDetails, type BuildLifecycle } from '../quer
 import type { PackageInApp } from '../queries/packages.ts'
 import type { BuildRow, DropletRow } from '../store/schema.ts'
 import { recordAppEvent } from './app-events.ts'
-import { newGuid, type ActionContext } from './context.ts'
+import type { ActionContext } from './context.ts'
+import { newGuid } from '../store/ids.ts'
 import { PACKAGE_STATES } from './package-create.ts'
 
 const MAX_PROCFILE_BYTES = 64 * 1024

@@ -6,5 +6,3 @@ export interface ActionContext {
   readonly db: Db
   readonly actor: Actor
 }
-
-export const newGuid = () => crypto.randomUUID()

@@ -5,7 +5,8 @@ import type { AppRow, ProcessRow, SpaceRow } from '../store/schema.ts'
 import { isUniqueViolation, type Db } from '../store/store.ts'
 import { defaultProcess, insertApp } from './app-create.ts'
 import { censorAppRequest, PRIVATE_DATA_HIDDEN, recordAppEvent } from './app-events.ts'
-import { newGuid, type ActionContext } from './context.ts'
+import type { ActionContext } from './context.ts'
+import { newGuid } from '../store/ids.ts'
 
 const MANIFEST_TRIGGERED = { manifest_triggered: true } as const
 

@@ -1,10 +1,12 @@
 import { recordEvent } from '../audit/ledger.ts'
-import { EVENT_TYPES } from '../audit/event-types.ts'
+import { EVENT_TYPES, roleEventType } from '../audit/event-types.ts'
 import { unprocessable } from '../errors/api-error.ts'
 import { applyMetadata, type MetadataPatch } from '../messages/metadata.ts'
 import type { OrganizationRow } from '../store/schema.ts'
 import { isUniqueViolation } from '../store/store.ts'
-import { newGuid, type ActionContext } from './context.ts'
+import type { ActionContext } from './context.ts'
+import { ensureUser } from './role-create.ts'
+import { newGuid } from '../store/ids.ts'
 
 export interface OrganizationCreateMessage {
   readonly name: string
@@ -12,10 +14,16 @@ export interface OrganizationCreateMessage {
   readonly metadata?: MetadataPatch
 }
 
+/**
+ * `POST /v3/organizations`. With `owner` (a non-admin creating an org under the
+ * user_org_creation feature flag) the creator also becomes its organization_user and
+ * organization_manager, in the same transaction, as CC does.
+ */
 export async function createOrganization(
   ctx: ActionContext,
   msg: OrganizationCreateMessage,
   request: Record<string, unknown>,
+  owner?: { readonly guid: string; readonly username: string },
 ): Promise<OrganizationRow> {
   const now = new Date()
   const meta = applyMetadata({ labels: {}, annotations: {} }, msg.metadata)
@@ -41,6 +49,19 @@ export async function createOrganization(
         metadata: { request },
         organizationGuid: row.guid,
       })
+      if (owner) {
+        await ensureUser(tx, owner.guid)
+        for (const type of ['organization_user', 'organization_manager']) {
+          await tx.insertInto('roles').values({ guid: newGuid(), type, user_guid: owner.guid, organization_guid: row.guid, space_guid: null, created_at: now, updated_at: now }).execute()
+          await recordEvent(tx, {
+            type: roleEventType(type, 'add'),
+            actor: ctx.actor,
+            actee: { guid: owner.guid, type: 'user', name: owner.username },
+            metadata: { request: { type, relationships: { user: { data: { guid: owner.guid } }, organization: { data: { guid: row.guid } } } } },
+            organizationGuid: row.guid,
+          })
+        }
+      }
     })
   } catch (err) {
     if (isUniqueViolation(err)) throw unprocessable(`Organization '${msg.name}' already exists.`)

@@ -3,7 +3,8 @@ import { applyMetadata, type MetadataPatch } from '../messages/metadata.ts'
 import type { AppWithSpace } from '../queries/apps.ts'
 import type { PackageRow } from '../store/schema.ts'
 import { recordAppEvent } from './app-events.ts'
-import { newGuid, type ActionContext } from './context.ts'
+import type { ActionContext } from './context.ts'
+import { newGuid } from '../store/ids.ts'
 
 export const PACKAGE_STATES = { awaitingUpload: 'AWAITING_UPLOAD', ready: 'READY', failed: 'FAILED' } as const
 

@@ -6,7 +6,8 @@ import { insertJob } from '../jobs/jobs.ts'
 import { rubyList, type QuotaLimitsMessage, type SpaceQuotaCreateMessage } from '../messages/quota.ts'
 import type { OrganizationRow, SpaceQuotaRow } from '../store/schema.ts'
 import { isUniqueViolation, type Db } from '../store/store.ts'
-import { newGuid, type ActionContext } from './context.ts'
+import type { ActionContext } from './context.ts'
+import { newGuid } from '../store/ids.ts'
 import { checkReservedPorts, limitColumns, limitsLogRate, unlimitedLogRateHolders, unlimitedLogRateOnUpdate } from './quota-limits.ts'
 
 const actee = (q: { guid: string; name: string }) => ({ guid: q.guid, type: 'space_quota', name: q.name })

@@ -5,7 +5,8 @@ import { SPACE_ROLE_TYPES } from '../authz/permissions.ts'
 import { unprocessable } from '../errors/api-error.ts'
 import type { OrganizationRow, RoleRow, SpaceRow } from '../store/schema.ts'
 import { isUniqueViolation } from '../store/store.ts'
-import { newGuid, type ActionContext } from './context.ts'
+import type { ActionContext } from './context.ts'
+import { newGuid } from '../store/ids.ts'
 
 export interface RoleTarget {
   readonly type: string

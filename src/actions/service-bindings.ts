@@ -8,7 +8,8 @@ import { applyMetadata, type MetadataPatch } from '../messages/metadata.ts'
 import type { AppRow, ServiceBindingRow, ServiceInstanceRow } from '../store/schema.ts'
 import type { Db } from '../store/store.ts'
 import { isUniqueViolation } from '../store/store.ts'
-import { newGuid, type ActionContext } from './context.ts'
+import type { ActionContext } from './context.ts'
+import { newGuid } from '../store/ids.ts'
 
 function recordBindingEvent(tx: Db, ctx: ActionContext, type: string, b: ServiceBindingRow, spaceGuid: string, orgGuid: string, request: Record<string, unknown>) {
   return recordEvent(tx, {

@@ -13,7 +13,8 @@ import { applyMetadata, type MetadataPatch } from '../messages/metadata.ts'
 import type { ServiceInstanceRow, SpaceRow } from '../store/schema.ts'
 import type { Db } from '../store/store.ts'
 import { isUniqueViolation } from '../store/store.ts'
-import { newGuid, type ActionContext } from './context.ts'
+import type { ActionContext } from './context.ts'
+import { newGuid } from '../store/ids.ts'
 import { deleteBindingInTx } from './service-bindings.ts'
 
 export interface UserProvidedMessage {

@@ -4,7 +4,8 @@ import { unprocessable } from '../errors/api-error.ts'
 import { applyMetadata, type MetadataPatch } from '../messages/metadata.ts'
 import type { SpaceRow } from '../store/schema.ts'
 import { isUniqueViolation } from '../store/store.ts'
-import { newGuid, type ActionContext } from './context.ts'
+import type { ActionContext } from './context.ts'
+import { newGuid } from '../store/ids.ts'
 
 export interface SpaceCreateMessage {
   readonly name: string
@@ -22,6 +23,7 @@ export async function createSpace(
     guid: newGuid(),
     name: msg.name,
     organization_guid: msg.organizationGuid,
+    allow_ssh: true,
     quota_guid: null,
     created_at: now,
     updated_at: now,

@@ -3,7 +3,7 @@ import { sql } from 'kysely'
 import { apiError, notFound, unprocessable } from '../errors/api-error.ts'
 import { applyMetadata } from '../messages/metadata.ts'
 import type { TaskCreateMessage } from '../messages/task.ts'
-import type { AppWithSpace } from '../queries/apps.ts'
+import { detectedProcessTypes, specifiedOrDetectedCommand, type AppWithSpace } from '../queries/apps.ts'
 import type { TaskCreator, TaskRow } from '../store/schema.ts'
 import type { Db } from '../store/store.ts'
 import { PROCESS_DEFAULTS } from './app-create.ts'
@@ -29,7 +29,10 @@ export async function createTask(ctx: TaskCreateContext, target: AppWithSpace, m
     ? await ctx.db.selectFrom('processes').selectAll().where('guid', '=', msg.template.process.guid).where('app_guid', '=', app.guid).executeTakeFirst()
     : undefined
   if (msg.template && !template) throw apiError('ProcessNotFound', msg.template.process.guid)
-  const command = msg.command ?? template?.command ?? null
+  // CC's TaskCreate#command: the request's, else the template process's specified or detected
+  // command (the current droplet's process_types, e.g. `task:` from a Procfile).
+  const detected = template ? (await detectedProcessTypes(ctx.db, [app.guid])).get(app.guid) : undefined
+  const command = msg.command ?? (template ? specifiedOrDetectedCommand(template, detected) : null)
   if (!command) throw unprocessable('Task must have a command. Specify a command or a process with a command.')
   const memory = msg.memory_in_mb ?? template?.memory_in_mb ?? PROCESS_DEFAULTS.memoryInMb
   const disk = msg.disk_in_mb ?? template?.disk_in_mb ?? PROCESS_DEFAULTS.diskInMb

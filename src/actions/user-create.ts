@@ -1,6 +1,7 @@
 import { unprocessable } from '../errors/api-error.ts'
 import { isUniqueViolation } from '../store/store.ts'
-import { newGuid, type ActionContext } from './context.ts'
+import type { ActionContext } from './context.ts'
+import { newGuid } from '../store/ids.ts'
 
 /** By UAA id, or by username and a non-`uaa` origin (CC then creates a UAA shadow user). */
 export type UserIdentity = { readonly guid: string } | { readonly username: string; readonly origin: string }

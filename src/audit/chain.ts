@@ -1,6 +1,7 @@
 import crypto from 'node:crypto'
+import { chainBody } from './chain-format.ts'
 
-export const GENESIS_HASH = '0'.repeat(64)
+export { canonicalJson, GENESIS_HASH } from './chain-format.ts'
 
 /** The fields an event's hash covers, in a fixed order. */
 export interface ChainedFields {
@@ -20,32 +21,7 @@ export interface ChainedFields {
   readonly organization_guid: string
 }
 
-/** JSON with object keys sorted at every level, so jsonb's key reordering cannot change a hash. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`
-}
-
 export function eventHash(prevHash: string, e: ChainedFields): string {
-  const body = canonicalJson([
-    e.seq,
-    e.guid,
-    e.created_at.toISOString(),
-    e.type,
-    e.actor,
-    e.actor_type,
-    e.actor_name,
-    e.actor_username,
-    e.actee,
-    e.actee_type,
-    e.actee_name,
-    e.metadata,
-    e.space_guid,
-    e.organization_guid,
-  ])
+  const body = chainBody({ ...e, created_at: e.created_at.toISOString() })
   return crypto.createHash('sha256').update(prevHash).update('\n').update(body).digest('hex')
 }

@@ -10,6 +10,8 @@ import { sql } from 'kysely'
 import type { Logger } from 'pino'
 import type { Db } from '../store/store.ts'
 import { eventHash, GENESIS_HASH, type ChainedFields } from './chain.ts'
+import { checkpointText } from './chain-format.ts'
+import { retryUntilLands } from '../store/retry.ts'
 
 export interface CheckpointKey {
   readonly privateKey: KeyObject
@@ -79,7 +81,7 @@ export function loadCheckpointKey(dataDir: string, configured: string | undefine
 
 /** The exact bytes a checkpoint signature covers. */
 export function checkpointMessage(seq: number, hash: string, signedAt: string): Buffer {
-  return Buffer.from(`cf-ledger checkpoint v1\nseq=${seq}\nhash=${hash}\nsigned_at=${signedAt}\n`)
+  return Buffer.from(checkpointText(seq, hash, signedAt))
 }
 
 export function signCheckpoint(key: CheckpointKey, seq: number, hash: string, signedAt: Date): Checkpoint {
@@ -174,6 +176,7 @@ export function appendCheckpointLog(dataDir: string, cp: Checkpoint): void {
 export class CheckpointScheduler {
   private timer: NodeJS.Timeout | undefined
   private running: Promise<unknown> = Promise.resolve()
+  private readonly stopping = new AbortController()
 
   constructor(
     private readonly db: Db,
@@ -185,7 +188,13 @@ export class CheckpointScheduler {
 
   private tick(): Promise<unknown> {
     this.running = this.running
-      .then(() => writeCheckpoint(this.db, this.key, this.dataDir, this.logger))
+      // Idempotent (one checkpoint per seq), so retried until it lands while the database is away.
+      .then(() =>
+        retryUntilLands('the ledger checkpoint', () => writeCheckpoint(this.db, this.key, this.dataDir, this.logger), {
+          logger: this.logger,
+          signal: this.stopping.signal,
+        }),
+      )
       .catch((err) => this.logger.error({ err }, 'checkpoint failed'))
     return this.running
   }
@@ -199,6 +208,7 @@ export class CheckpointScheduler {
   }
 
   async stop(): Promise<void> {
+    this.stopping.abort()
     if (this.timer) clearInterval(this.timer)
     this.timer = undefined
     await this.tick()

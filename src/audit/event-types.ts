@@ -59,3 +59,12 @@ export const SERVICE_EVENT_TYPES = {
   bindingDelete: 'audit.service_binding.delete',
   bindingShow: 'audit.service_binding.show',
 } as const
+
+/**
+ * cf-ledger's own: CC changes feature flags and environment variable groups without an audit
+ * event; here every change is recorded (docs/audit-events.md).
+ */
+export const PLATFORM_EVENT_TYPES = {
+  featureFlagUpdate: 'audit.feature_flag.update',
+  environmentVariableGroupUpdate: 'audit.environment_variable_group.update',
+} as const

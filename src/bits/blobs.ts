@@ -6,7 +6,7 @@ import crypto from 'node:crypto'
 import { Readable } from 'node:stream'
 import { sql } from 'kysely'
 import yauzl from 'yauzl'
-import { newGuid } from '../actions/context.ts'
+import { newGuid } from '../store/ids.ts'
 import type { Db } from '../store/store.ts'
 
 /**

@@ -1,6 +1,8 @@
 import type { Command } from 'commander'
 import { renderTaskTable, renderTrail } from './render-trail.ts'
 import { apiGet, CliError, login } from './session.ts'
+import { read } from '../settings/read.ts'
+import { S } from '../settings/table.ts'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -36,9 +38,9 @@ export function addLedgerCommands(program: Command): void {
         if (!o.clientId && !o.username) throw new CliError('Give -u USER (and -p PASSWORD) or --client-id ID.')
         await login(o.api, {
           username: o.username,
-          password: o.password ?? process.env.CF_LEDGER_PASSWORD,
+          password: o.password ?? read(S.cliPassword, process.env),
           clientId: o.clientId,
-          clientSecret: o.clientSecret ?? process.env.CF_LEDGER_CLIENT_SECRET,
+          clientSecret: o.clientSecret ?? read(S.cliClientSecret, process.env),
         })
         console.log(`Logged in to ${o.api}`)
       } catch (err) {

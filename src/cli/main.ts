@@ -1,30 +1,18 @@
 import path from 'node:path'
-import { Command, Option } from 'commander'
+import { Command } from 'commander'
 import { loadConfig } from '../config.ts'
 import { addLedgerCommands } from './ledger-commands.ts'
-import { verifyCommand } from '../audit/verify-cli.ts'
+import { verifyCommand } from './verify.ts'
+import { helpText, reader } from '../settings/read.ts'
+import { S } from '../settings/table.ts'
 
 const program = new Command()
 program.name('cf-ledger').description('A Cloud Foundry-compatible task runner with a tamper-evident audit ledger').version('0.1.0')
 
-program
-  .command('serve')
-  .description('Start the server (embedded PostgreSQL unless DATABASE_URL is set)')
-  .addOption(new Option('--port <port>', 'port to listen on; 0 picks a free one').env('CF_LEDGER_PORT'))
-  .addOption(new Option('--host <host>', 'address to bind').env('CF_LEDGER_HOST'))
-  .addOption(new Option('--data-dir <dir>', 'where the embedded database and keys live').env('CF_LEDGER_DATA_DIR'))
-  .addOption(new Option('--public-url <url>', 'origin used in links, e.g. https://api.example.com').env('CF_LEDGER_PUBLIC_URL'))
-  .addHelpText(
-    'after',
-    `
-Environment:
-  DATABASE_URL                 postgres://… selects a PostgreSQL server instead of the embedded store
-  CF_LEDGER_ADMIN_PASSWORD     password for 'admin' when the store is first created (default: random, printed once)
-  CF_LEDGER_ACCESS_TOKEN_TTL   user access-token lifetime in seconds (default 1200)
-  CF_LEDGER_CLIENT_TOKEN_TTL   client-credentials token lifetime in seconds (default 43200)
-  CF_LEDGER_REFRESH_TOKEN_TTL  refresh-token lifetime in seconds (default 2592000)
-  CF_LEDGER_LOG_LEVEL          pino log level (default warn)`,
-  )
+const serve = program.command('serve').description('Start the server (embedded PostgreSQL unless DATABASE_URL is set)')
+for (const s of [S.port, S.host, S.dataDir, S.publicUrl]) serve.option(s.flag!, `${s.doc.replace(/`/g, '')} (or ${s.env})`)
+serve
+  .addHelpText('after', `\nEnvironment (flags win over variables; docs: README.md):\n${helpText(['server', 'auth', 'bits', 'tasks', 'logs', 'drains', 'audit', 'export'])}`)
   .action(async (opts: { port?: string; host?: string; dataDir?: string; publicUrl?: string }) => {
     let config
     try {
@@ -35,7 +23,15 @@ Environment:
     }
     // Loaded here so that `verify` works without the server's modules.
     const { startApp } = await import('../app.ts')
-    const app = await startApp(config)
+    const { DatabaseUnreachableError } = await import('../store/store.ts')
+    let app
+    try {
+      app = await startApp(config)
+    } catch (err) {
+      if (!(err instanceof DatabaseUnreachableError)) throw err
+      console.error(`cf-ledger: ${err.message}`)
+      process.exit(1)
+    }
     if (app.adminPassword) {
       console.log('Created the admin user. Log in with the cf CLI:')
       console.log(`  cf api ${config.publicUrl ?? app.url}`)
@@ -59,8 +55,8 @@ program
   .description(
     'Verify the audit ledger (hash chain, signed checkpoints, archives); names the first edited, deleted, inserted or reordered event. Exit 0 intact, 1 tampered, 2 cannot verify',
   )
-  .addOption(new Option('--data-dir <dir>', 'the server data directory (embedded store, keys, checkpoint copy, archives)').env('CF_LEDGER_DATA_DIR'))
-  .addOption(new Option('--archive-dir <dir>', 'archive segments (default <data-dir>/archive)').env('CF_LEDGER_ARCHIVE_DIR'))
+  .option('--data-dir <dir>', `the server data directory (embedded store, keys, checkpoint copy, archives; or ${S.dataDir.env})`)
+  .option('--archive-dir <dir>', `archive segments (default <data-dir>/archive; or ${S.archiveDir.env})`)
   .option('--public-key <file...>', 'trust only these Ed25519 public keys (PEM) for checkpoints')
   .option('--json', 'print the report as JSON')
   .option('--force', 'embedded store: verify a copy even though postmaster.pid says it is open (after a crash)')
@@ -78,12 +74,23 @@ Otherwise it reads a temporary copy of the embedded store in --data-dir; stop th
   )
   .action(async (opts: VerifyCliOptions) => {
     if (opts.remote) process.exit(await verifyRemoteCommand(opts))
+    let settings
+    try {
+      const get = reader(process.env)
+      const archiveDir = opts.archiveDir ?? get(S.archiveDir)
+      settings = {
+        dataDir: path.resolve(get(S.dataDir, opts.dataDir)),
+        archiveDir: archiveDir === undefined ? undefined : path.resolve(archiveDir),
+        databaseUrl: get(S.databaseUrl),
+        checkpointKey: get(S.checkpointKey),
+      }
+    } catch (err) {
+      console.error(`cf-ledger: ${(err as Error).message}`)
+      process.exit(2)
+    }
     const code = await verifyCommand({
-      dataDir: path.resolve(opts.dataDir ?? '.cf-ledger'),
-      archiveDir: opts.archiveDir ? path.resolve(opts.archiveDir) : undefined,
-      databaseUrl: process.env.DATABASE_URL || undefined,
+      ...settings,
       publicKey: opts.publicKey,
-      checkpointKey: process.env.CF_LEDGER_CHECKPOINT_KEY || undefined,
       json: opts.json,
       force: opts.force,
     })

@@ -2,6 +2,8 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { read } from '../settings/read.ts'
+import { S } from '../settings/table.ts'
 
 export interface Session {
   api: string
@@ -14,7 +16,7 @@ export interface Session {
 export class CliError extends Error {}
 
 export function configPath(): string {
-  const home = process.env.CF_LEDGER_HOME ?? path.join(os.homedir(), '.cf-ledger')
+  const home = read(S.cliHome, process.env) ?? path.join(os.homedir(), '.cf-ledger')
   return path.join(home, 'config.json')
 }
 

@@ -1,5 +1,7 @@
-// Configuration of the audit-event syslog forwarder (docs/export.md), read from the environment.
+// Configuration of the audit-event syslog forwarder (docs/export.md), read through the settings table.
 import fs from 'node:fs'
+import { type Env, reader } from '../settings/read.ts'
+import { S } from '../settings/table.ts'
 import { syslogHostname } from './present.ts'
 
 export interface AuditSyslogConfig {
@@ -17,8 +19,9 @@ export interface AuditSyslogConfig {
 const SCHEMES: Readonly<Record<string, boolean>> = { 'tcp:': false, 'syslog:': false, 'tls:': true, 'syslog-tls:': true }
 
 /** Undefined when CF_LEDGER_AUDIT_SYSLOG_URL is unset (the forwarder is off by default). */
-export function loadAuditSyslogConfig(env: NodeJS.ProcessEnv): AuditSyslogConfig | undefined {
-  const raw = env.CF_LEDGER_AUDIT_SYSLOG_URL
+export function loadAuditSyslogConfig(env: Env): AuditSyslogConfig | undefined {
+  const get = reader(env)
+  const raw = get(S.auditSyslogUrl)
   if (!raw) return undefined
   let u: URL
   try {
@@ -30,7 +33,7 @@ export function loadAuditSyslogConfig(env: NodeJS.ProcessEnv): AuditSyslogConfig
   if (tls === undefined || !u.hostname || !u.port || (u.pathname !== '' && u.pathname !== '/')) {
     throw new Error(`CF_LEDGER_AUDIT_SYSLOG_URL must be tcp://HOST:PORT or tls://HOST:PORT, got '${raw}'`)
   }
-  const caFile = env.CF_LEDGER_AUDIT_SYSLOG_CA || undefined
+  const caFile = get(S.auditSyslogCa)
   let ca: string | undefined
   if (caFile) {
     try {
@@ -46,6 +49,6 @@ export function loadAuditSyslogConfig(env: NodeJS.ProcessEnv): AuditSyslogConfig
     host,
     port: Number(u.port),
     ca,
-    hostname: syslogHostname(env.CF_LEDGER_AUDIT_SYSLOG_HOSTNAME || undefined),
+    hostname: syslogHostname(get(S.auditSyslogHostname)),
   }
 }

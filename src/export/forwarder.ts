@@ -12,6 +12,7 @@ import type { Leadership } from './leader.ts'
 import { octetCounted, syslogMessage } from './present.ts'
 import { deliverBatch } from './syslog.ts'
 import type { LedgerWatch } from './watch.ts'
+import { retryUntilLands } from '../store/retry.ts'
 
 export const SYSLOG_CURSOR = 'syslog'
 
@@ -188,7 +189,8 @@ export class SyslogForwarder {
           settleMs: this.opts.settleMs,
           signal: this.abort.signal,
         })
-        await saveCursor(this.db, SYSLOG_CURSOR, last)
+        // Delivered: the cursor must land, or the batch would be shipped again.
+        await retryUntilLands('the audit syslog cursor', () => saveCursor(this.db, SYSLOG_CURSOR, last), { logger: this.logger, signal })
         this.cursor = last
         this.delivered += count
         this.batches++

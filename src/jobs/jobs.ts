@@ -1,6 +1,6 @@
 import type { Actor } from '../auth/principal.ts'
 import type { Db } from '../store/store.ts'
-import { newGuid } from '../actions/context.ts'
+import { newGuid } from '../store/ids.ts'
 
 export interface JobRequest {
   readonly operation: string

@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import type { Actor } from '../auth/principal.ts'
 import { ApiError } from '../errors/api-error.ts'
 import type { JobRow } from '../store/schema.ts'
+import { retryUntilLands } from '../store/retry.ts'
 import type { Db } from '../store/store.ts'
 
 /** Registers work to run once the job's transaction has committed. */
@@ -40,16 +41,19 @@ export class JobRunner {
   }
 
   private async run(guid: string): Promise<void> {
-    const deferred: (() => Promise<void> | void)[] = []
+    let deferred: (() => Promise<void> | void)[] = []
+    const land = (what: string, write: () => Promise<void>) => retryUntilLands(`${what} of job ${guid}`, write, { logger: this.logger })
     try {
-      await this.db.transaction().execute(async (tx) => {
+      // Retried while the database is away: the transaction re-reads the job and does nothing once it is COMPLETE.
+      await land('the step', () => this.db.transaction().execute(async (tx) => {
+        deferred = []
         const job = await tx.selectFrom('jobs').selectAll().where('guid', '=', guid).forUpdate().executeTakeFirst()
         if (!job || job.state !== 'PROCESSING') return
         const handler = this.handlers[job.operation]
         if (!handler) throw new Error(`no handler for job operation ${job.operation}`)
         await handler(tx, job as JobRow & { actor: Actor }, (fn) => deferred.push(fn))
         await tx.updateTable('jobs').set({ state: 'COMPLETE', updated_at: new Date() }).where('guid', '=', guid).execute()
-      })
+      }))
       for (const fn of deferred) {
         await Promise.resolve(fn()).catch((err) => this.logger.error({ err, job: guid }, 'after-commit step failed'))
       }
@@ -59,11 +63,14 @@ export class JobRunner {
         err instanceof ApiError
           ? { code: err.code, title: err.title, detail: err.detail }
           : { code: 10001, title: 'UnknownError', detail: 'An unknown error occurred.' }
-      await this.db
-        .updateTable('jobs')
-        .set({ state: 'FAILED', errors: JSON.stringify([error]), updated_at: new Date() })
-        .where('guid', '=', guid)
-        .execute()
+      await land('the failure', async () => {
+        await this.db
+          .updateTable('jobs')
+          .set({ state: 'FAILED', errors: JSON.stringify([error]), updated_at: new Date() })
+          .where('guid', '=', guid)
+          .where('state', '=', 'PROCESSING')
+          .execute()
+      })
     }
   }
 }

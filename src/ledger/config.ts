@@ -1,7 +1,9 @@
 // Configuration of the verifiable ledger (docs/ledger.md); read from the environment, see the
 // README's settings table.
-import { NoteError } from './note.ts'
+import { type Env, reader } from '../settings/read.ts'
+import { S } from '../settings/table.ts'
 import { parseAnyVkey } from './checkpoint.ts'
+import { NoteError } from './note.ts'
 
 export interface WitnessConfig {
   /** The witness's cosignature vkey (type 0x04). */
@@ -20,13 +22,6 @@ export interface LedgerConfig {
   /** At most one checkpoint per this many milliseconds, and only when new leaves exist. */
   readonly checkpointIntervalMs: number
   readonly witnesses: readonly WitnessConfig[]
-}
-
-function ms(value: string | undefined, fallback: number, name: string): number {
-  if (value === undefined || value === '') return fallback
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 10) throw new Error(`${name} must be an integer of at least 10 (milliseconds), got '${value}'`)
-  return n
 }
 
 /** CF_LEDGER_WITNESSES: space- or comma-separated `<vkey>=<url>` pairs. */
@@ -49,12 +44,13 @@ export function parseWitnesses(value: string | undefined): WitnessConfig[] {
     })
 }
 
-export function loadLedgerConfig(env: NodeJS.ProcessEnv): LedgerConfig {
+export function loadLedgerConfig(env: Env): LedgerConfig {
+  const get = reader(env)
   return {
-    origin: env.CF_LEDGER_LOG_ORIGIN || undefined,
-    logKey: env.CF_LEDGER_LOG_KEY || undefined,
-    integrateIntervalMs: ms(env.CF_LEDGER_INTEGRATE_INTERVAL_MS, 100, 'CF_LEDGER_INTEGRATE_INTERVAL_MS'),
-    checkpointIntervalMs: ms(env.CF_LEDGER_LOG_CHECKPOINT_INTERVAL_MS, 1000, 'CF_LEDGER_LOG_CHECKPOINT_INTERVAL_MS'),
-    witnesses: parseWitnesses(env.CF_LEDGER_WITNESSES),
+    origin: get(S.logOrigin),
+    logKey: get(S.logKey),
+    integrateIntervalMs: get(S.integrateInterval),
+    checkpointIntervalMs: get(S.logCheckpointInterval),
+    witnesses: parseWitnesses(get(S.witnesses)),
   }
 }

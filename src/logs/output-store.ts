@@ -9,6 +9,8 @@ import type { TaskOutputRow } from '../store/schema.ts'
 import type { Db } from '../store/store.ts'
 import type { LogConfig } from './config.ts'
 import { ChunkBuilder, decodeChunk, HEADER_BYTES, type OutputRecord } from './records.ts'
+import { retryUntilLands } from '../store/retry.ts'
+import { isUniqueViolation } from '../store/store.ts'
 
 /**
  * Stored chunks are raw-deflated (level 1: ~1 ms per MiB; task output shrinks 5–20×) and sent as
@@ -71,10 +73,13 @@ export class OutputStore {
   private timer: NodeJS.Timeout | undefined
   private sweepTimer: NodeJS.Timeout | undefined
   private sweeping: Promise<void> | undefined
+  private readonly closing = new AbortController()
   /** Sealed chunks waiting for the database, all tasks. */
   pendingBytes = 0
   /** Stored output of all tasks (sum of task_outputs.stored_bytes). */
   totalStoredBytes = 0
+  /** Output bytes not stored since start (limits, store errors), for /metrics. */
+  droppedBytes = 0
 
   constructor(
     private readonly db: Db,
@@ -155,6 +160,7 @@ export class OutputStore {
   private skip(w: TaskOutputWriter, reason: TruncationReason, text: string): void {
     w.truncatedRecords++
     w.truncatedBytes += HEADER_BYTES + Buffer.byteLength(text)
+    this.droppedBytes += HEADER_BYTES + Buffer.byteLength(text)
     w.reasons.add(reason)
     w.gap = true
   }
@@ -174,14 +180,7 @@ export class OutputStore {
 
   private async insertChunk(w: TaskOutputWriter, c: SealedChunk): Promise<void> {
     try {
-      await sql`
-        with c as (
-          insert into task_output_chunks (task_guid, seq, first_record, records, data)
-          values (${w.taskGuid}, ${c.seq}, ${c.firstRecord}, ${c.records}, decode(${packChunk(c.data)}, 'base64'))
-        )
-        update task_outputs set stored_records = stored_records + ${c.records},
-          stored_bytes = stored_bytes + ${c.data.length}, chunks = chunks + 1
-        where task_guid = ${w.taskGuid}`.execute(this.db)
+      await this.land(`output chunk ${c.seq} of task ${w.taskGuid}`, () => this.insertChunkOnce(w, c))
       this.totalStoredBytes += c.data.length
     } catch (err) {
       this.logger.error({ err, task: w.taskGuid }, 'could not store task output')
@@ -190,11 +189,33 @@ export class OutputStore {
       w.truncatedRecords += c.records
       w.truncatedBytes += c.data.length
       w.reasons.add('store_error')
+      this.droppedBytes += c.data.length
     } finally {
       w.pending.shift()
       this.pendingBytes -= c.data.length
     }
     if (this.totalStoredBytes > this.cfg.totalMaxBytes) void this.sweep()
+  }
+
+  /** Retried while the database is away (in queue order); stops retrying once the store is closing. */
+  private land(what: string, write: () => Promise<void>): Promise<void> {
+    return retryUntilLands(what, write, { logger: this.logger, signal: this.closing.signal })
+  }
+
+  private async insertChunkOnce(w: TaskOutputWriter, c: SealedChunk): Promise<void> {
+    try {
+      await sql`
+        with c as (
+          insert into task_output_chunks (task_guid, seq, first_record, records, data)
+          values (${w.taskGuid}, ${c.seq}, ${c.firstRecord}, ${c.records}, decode(${packChunk(c.data)}, 'base64'))
+        )
+        update task_outputs set stored_records = stored_records + ${c.records},
+          stored_bytes = stored_bytes + ${c.data.length}, chunks = chunks + 1
+        where task_guid = ${w.taskGuid}`.execute(this.db)
+    } catch (err) {
+      // A retry after a commit whose answer was lost: the chunk (and its count) is already there.
+      if (!isUniqueViolation(err)) throw err
+    }
   }
 
   /** Writes what is left and the summary; resolves once both are durable. */
@@ -203,12 +224,14 @@ export class OutputStore {
     w.finished = true
     const finishedAt = new Date()
     await this.enqueue(async () => {
-      await sql`
+      await this.land(`output summary of task ${w.taskGuid}`, async () => {
+        await sql`
         update task_outputs set state = 'complete', finished_at = ${finishedAt}, out_lines = ${s.outLines},
           err_lines = ${s.errLines}, bytes = ${s.bytes}, sha256 = ${s.sha256}, dropped_lines = ${s.droppedLines},
           truncated_records = truncated_records + ${w.truncatedRecords}, truncated_bytes = truncated_bytes + ${w.truncatedBytes},
           truncation_reasons = ${JSON.stringify([...w.reasons])}::jsonb
         where task_guid = ${w.taskGuid}`.execute(this.db)
+      })
     })
     this.writers.delete(w.taskGuid)
   }
@@ -355,6 +378,7 @@ export class OutputStore {
   }
 
   async close(): Promise<void> {
+    this.closing.abort()
     clearInterval(this.timer)
     clearInterval(this.sweepTimer)
     await this.flush()

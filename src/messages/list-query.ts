@@ -1,4 +1,6 @@
 import { z } from 'zod'
+import { fitsInt, MAX_DB_INT, tooLarge } from './numbers.ts'
+import { textProblem } from './text.ts'
 
 /** Repeated query keys arrive as arrays; CF reads the last value. */
 const scalar = z.preprocess((v) => (Array.isArray(v) ? v[v.length - 1] : v), z.string())
@@ -13,10 +15,14 @@ function decodeValue(x: string): string {
 }
 
 /** A comma-separated list filter such as `names=a,b`. */
-export const listFilter = scalar.transform((s) => s.split(',').map(decodeValue))
+export const listFilter = scalar
+  .transform((s) => s.split(',').map(decodeValue))
+  // The second decoding can make what the text rule refused on the way in (`%2500` → NUL).
+  .refine((xs) => xs.every((x) => !textProblem(x)), { message: 'must not contain NUL characters or unpaired surrogates' })
 
 export const page = scalar
-  .refine((s) => /^\d+$/.test(s) && Number(s) >= 1, { message: 'Page must be a positive integer' })
+  .refine((s) => /^\d+$/.test(s) && Number(s) >= 1, { message: 'Page must be a positive integer', abort: true })
+  .refine(fitsInt, { message: tooLarge('Page', MAX_DB_INT) })
   .transform(Number)
 
 export const perPage = scalar

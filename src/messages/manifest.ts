@@ -3,9 +3,11 @@
 // (CC uses Psych), anchors and aliases are refused, unknown keys are ignored, keys may be written
 // with hyphens or underscores, and every error names its application.
 import YAML from 'yaml'
+import { checkBodyText } from './validate.ts'
 import { apiError, unprocessable, type ApiError } from '../errors/api-error.ts'
 import { PRIVATE_DATA_HIDDEN } from '../actions/app-events.ts'
 import { metadataSchema, type MetadataPatch } from './metadata.ts'
+import { exceedsMax, MAX_DB_BIGINT, MAX_DB_INT, tooLarge } from './numbers.ts'
 
 export const MAX_MANIFEST_BYTES = 1024 * 1024
 
@@ -111,24 +113,28 @@ function readProcess(type: string, p: Record<string, unknown>, errors: string[],
     const r = toMegabytes(p.memory, 'Memory')
     if (r.error) err(r.error)
     else if (r.mb! <= 0) err('Memory must be greater than 0MB')
+    else if (exceedsMax(r.mb!, MAX_DB_INT)) err(tooLarge('Memory in mb', MAX_DB_INT))
     else scaleRequest.memory_in_mb = memoryInMb = r.mb!
   }
   if (p.disk_quota !== undefined && p.disk_quota !== null) {
     const r = toMegabytes(p.disk_quota, 'Disk quota')
     if (r.error) err(r.error)
     else if (r.mb! <= 0) err('Disk quota must be greater than 0MB')
+    else if (exceedsMax(r.mb!, MAX_DB_INT)) err(tooLarge('Disk in mb', MAX_DB_INT))
     else scaleRequest.disk_in_mb = diskInMb = r.mb!
   }
   if (p.log_rate_limit_per_second !== undefined && p.log_rate_limit_per_second !== null) {
     const r = toBytesPerSecond(p.log_rate_limit_per_second, 'Log rate limit per second')
     if (r.error) err(r.error)
     else if (r.bytes! < -1) err('Log rate limit must be greater than or equal to -1')
+    else if (exceedsMax(r.bytes!, MAX_DB_BIGINT)) err(tooLarge('Log rate limit in bytes per second', MAX_DB_BIGINT))
     else scaleRequest.log_rate_limit_in_bytes_per_second = logRateLimit = r.bytes!
   }
   if (p.instances !== undefined && p.instances !== null) {
     if (typeof p.instances !== 'number') err('Instances is not a number')
     else if (!Number.isInteger(p.instances)) err('Instances must be an integer')
     else if (p.instances < 0) err('Instances must be greater than or equal to 0')
+    else if (exceedsMax(p.instances, MAX_DB_INT)) err(tooLarge('Instances', MAX_DB_INT))
     else scaleRequest.instances = instances = p.instances
   }
   let command: string | null | undefined
@@ -296,6 +302,8 @@ export function parseManifest(text: string): ParsedManifest {
   if (doc.errors.length > 0) throw apiError('MessageParseError', 'invalid request body')
   const root: unknown = doc.toJS()
   if (!isMap(root)) throw apiError('MessageParseError', 'invalid request body')
+  // YAML escapes ("\0", "\ud800") can produce what the text rule refuses in JSON bodies.
+  checkBodyText(root)
   if (root.version !== undefined && root.version !== 1) {
     throw unprocessable('Unsupported manifest schema version. Currently supported versions: [1].')
   }

@@ -22,10 +22,14 @@ const annotations = z.record(
   z.string().max(5000, { message: 'Metadata annotations value error: value must be 5000 characters or less' }).nullable(),
 )
 
-/** `metadata` in create/update bodies; a `null` value removes the key. */
+/**
+ * `metadata` in create/update bodies; a `null` value removes the key. `labels`, `annotations` or
+ * `metadata` itself sent as null change nothing, as CC accepts them (go-cfclient sends them).
+ */
 export const metadataSchema = z
-  .object({ labels: labels.optional(), annotations: annotations.optional() }, { error: 'Metadata must be an object' })
+  .object({ labels: labels.nullable().optional(), annotations: annotations.nullable().optional() }, { error: 'Metadata must be an object' })
   .strict()
+  .nullable()
 
 export type MetadataPatch = z.infer<typeof metadataSchema>
 
@@ -33,7 +37,7 @@ export function applyMetadata(
   current: { labels: Record<string, string>; annotations: Record<string, string> },
   patch: MetadataPatch | undefined,
 ): { labels: Record<string, string>; annotations: Record<string, string> } {
-  const merge = (base: Record<string, string>, p: Record<string, string | null> | undefined) => {
+  const merge = (base: Record<string, string>, p: Record<string, string | null> | null | undefined) => {
     const out = { ...base }
     for (const [k, v] of Object.entries(p ?? {})) {
       if (v === null) delete out[k]

@@ -4,7 +4,8 @@
 // their full messages with ", "; so do these. Errors are returned, not thrown, so that a route
 // can validate at the point in CC's check order where CC does (some check 403 first).
 
-const MAX_DB_INT = 2147483647
+import { exceedsMax, MAX_DB_INT } from './numbers.ts'
+
 const MAX_DB_BIGINT = 9223372036854775807
 const MAX_NAME_LENGTH = 250
 
@@ -91,7 +92,7 @@ function integerLimit(attr: string, v: unknown, max: number): { error?: string; 
   if (!Number.isFinite(n)) return { error: `${humanize(attr)} is not a number` }
   if (!integral) return { error: `${humanize(attr)} must be an integer` }
   if (n < 0) return { error: `${humanize(attr)} must be greater than or equal to 0` }
-  if (n > max) return { error: `${humanize(attr)} must be less than or equal to ${max === MAX_DB_BIGINT ? '9223372036854775807' : max}` }
+  if (exceedsMax(n, max === MAX_DB_BIGINT ? 2n ** 63n - 1n : max)) return { error: `${humanize(attr)} must be less than or equal to ${max === MAX_DB_BIGINT ? '9223372036854775807' : max}` }
   return { value: n }
 }
 

@@ -1,16 +1,8 @@
 import { z } from 'zod'
 import { metadataSchema } from './metadata.ts'
+import { ccInteger, exceedsMax, MAX_DB_BIGINT, tooLarge } from './numbers.ts'
 
-function positiveInt(label: string) {
-  return z
-    .unknown()
-    .superRefine((v, ctx) => {
-      if (typeof v !== 'number' || Number.isNaN(v)) ctx.addIssue({ code: 'custom', message: `${label} is not a number` })
-      else if (!Number.isInteger(v)) ctx.addIssue({ code: 'custom', message: `${label} must be an integer` })
-      else if (v <= 0) ctx.addIssue({ code: 'custom', message: `${label} must be greater than 0` })
-    })
-    .transform((v) => v as number)
-}
+const positiveInt = (label: string) => ccInteger(label, { min: 0, exclusiveMin: true })
 
 const GUID = /^[A-Za-z0-9-]{1,200}$/
 
@@ -34,6 +26,7 @@ export const taskCreateSchema = z
         if (typeof v !== 'number' || !Number.isInteger(v))
           ctx.addIssue({ code: 'custom', message: 'Log rate limit in bytes per second must be an integer' })
         else if (v < -1) ctx.addIssue({ code: 'custom', message: 'Log rate limit in bytes per second must be greater than -2' })
+        else if (exceedsMax(v, MAX_DB_BIGINT)) ctx.addIssue({ code: 'custom', message: tooLarge('Log rate limit in bytes per second', MAX_DB_BIGINT) })
       })
       .transform((v) => v as number)
       .optional(),

@@ -1,6 +1,7 @@
 import { z, type ZodType } from 'zod'
 import { ApiError, apiError } from '../errors/api-error.ts'
 import { baseKey, bracketKeyError } from './list-query.ts'
+import { inputProblem } from './text.ts'
 
 function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
   return issues
@@ -16,18 +17,39 @@ function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
     .join(', ')
 }
 
+/** The text rule (text.ts) for a body: CF's 422. */
+export function checkBodyText(body: unknown, opts = { numbers: true }): void {
+  const problem = inputProblem(body, opts)
+  if (problem) throw apiError('UnprocessableEntity', problem)
+}
+
+/** The text rule for query parameters: CF's 400. */
+export function checkQueryText(query: unknown): void {
+  const problem = inputProblem(query, { numbers: false })
+  if (problem) throw apiError('BadQueryParameter', problem)
+}
+
+/** Path parameters name a resource: one that breaks the text rule names none (404). */
+export function checkPathText(params: Readonly<Record<string, string>>): void {
+  if (inputProblem(params, { numbers: false })) throw apiError('NotFound')
+}
+
 /** Validates a JSON body; CF answers bad bodies with 422 UnprocessableEntity. */
 export function parseBody<T>(schema: ZodType<T>, body: unknown): T {
   if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw apiError('MessageParseError', 'invalid request body')
   }
+  checkBodyText(body, { numbers: false })
   const r = schema.safeParse(body)
   if (!r.success) throw apiError('UnprocessableEntity', describeIssues(r.error.issues))
+  // What the schema let through (an unchecked number inside a free-form object) must still fit a column.
+  checkBodyText(r.data)
   return r.data
 }
 
 /** Validates query parameters; CF answers bad ones with 400 BadQueryParameter. */
 export function parseQuery<T>(schema: ZodType<T>, query: unknown): T {
+  checkQueryText(query)
   const r = schema.safeParse(query ?? {})
   if (!r.success) {
     const unknown = r.error.issues.find((i) => i.code === 'unrecognized_keys')

@@ -50,3 +50,20 @@ export function listApps(db: Db, perms: Permissions, f: AppFilters, paging: Pagi
 export function processesOfApp(db: Db, appGuid: string) {
   return db.selectFrom('processes').selectAll().where('app_guid', '=', appGuid).orderBy('type').execute()
 }
+
+/** Each app's current droplet's detected `process_types` (CC's detected_start_command source). */
+export async function detectedProcessTypes(db: Db, appGuids: readonly string[]): Promise<Map<string, Record<string, string>>> {
+  if (!appGuids.length) return new Map()
+  const rows = await db
+    .selectFrom('apps')
+    .innerJoin('droplets', 'droplets.guid', 'apps.current_droplet_guid')
+    .select(['apps.guid as app_guid', 'droplets.process_types'])
+    .where('apps.guid', 'in', [...new Set(appGuids)])
+    .execute()
+  return new Map(rows.map((r) => [r.app_guid, r.process_types]))
+}
+
+/** CC's ProcessModel#specified_or_detected_command. */
+export function specifiedOrDetectedCommand(p: { command: string | null; type: string }, detected: Record<string, string> | undefined): string | null {
+  return p.command ?? detected?.[p.type] ?? null
+}

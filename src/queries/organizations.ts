@@ -29,3 +29,20 @@ export function listOrganizations(db: Db, scope: Scope, f: OrgFilters, paging: P
   for (const c of conds) q = q.where(c)
   return paginate(q, paging, order, 'guid')
 }
+
+/** What an org uses now: RUNNING tasks (count, memory) and its service instances. */
+export async function organizationUsage(db: Db, orgGuid: string) {
+  const tasks = await db
+    .selectFrom('tasks')
+    .select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.coalesce(eb.fn.sum<string>('memory_in_mb'), eb.lit(0)).as('mb')])
+    .where('organization_guid', '=', orgGuid)
+    .where('state', '=', 'RUNNING')
+    .executeTakeFirstOrThrow()
+  const instances = await db
+    .selectFrom('service_instances')
+    .innerJoin('spaces', 'spaces.guid', 'service_instances.space_guid')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('spaces.organization_guid', '=', orgGuid)
+    .executeTakeFirstOrThrow()
+  return { runningTasks: Number(tasks.n), runningTaskMemoryInMb: Number(tasks.mb), serviceInstances: Number(instances.n) }
+}

@@ -107,3 +107,24 @@ export function listBindings(db: Db, perms: Permissions, f: BindingFilters, pagi
     q = q.where(c)
   return paginate(q, paging, { column: `b.${order.column}`, direction: order.direction }, 'b.guid')
 }
+
+/** An app's bindings with their instances, oldest first (the order CC lists them in VCAP_SERVICES). */
+export function appBindingsWithInstances(db: Db, appGuid: string) {
+  return db
+    .selectFrom('service_bindings')
+    .innerJoin('service_instances', 'service_instances.guid', 'service_bindings.service_instance_guid')
+    .select([
+      'service_bindings.guid as binding_guid',
+      'service_bindings.name as binding_name',
+      'service_instances.guid as instance_guid',
+      'service_instances.name as instance_name',
+      'service_instances.credentials',
+      'service_instances.syslog_drain_url',
+      'service_instances.tags',
+    ])
+    .where('service_bindings.app_guid', '=', appGuid)
+    .where('service_bindings.type', '=', 'app')
+    .orderBy('service_bindings.created_at')
+    .orderBy('service_bindings.guid')
+    .execute()
+}

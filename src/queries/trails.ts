@@ -23,7 +23,12 @@ export function findTaskForTrail(db: Db, guid: string) {
 }
 
 export function searchTrails(db: Db, perms: Permissions, f: TrailFilters, paging: Paging, order: Order) {
-  let q = db.selectFrom('tasks').selectAll()
+  let q = db
+    .selectFrom('tasks')
+    .selectAll()
+    // The output's line counts for the console's list (null until the task printed anything).
+    .select(sql<{ out_lines: number; err_lines: number } | null>`(select json_build_object('out_lines', o.out_lines, 'err_lines', o.err_lines)
+      from task_outputs o where o.task_guid = tasks.guid)`.as('output_lines'))
   const scope = readableSpaceCondition(perms, 'space_guid', 'organization_guid')
   if (scope) q = q.where(scope)
   if (f.actorGuids) q = q.where(sql<string>`created_by ->> 'guid'`, 'in', [...f.actorGuids])

@@ -1,9 +1,19 @@
 import { ORG_ROLE_TYPES, type Permissions } from '../authz/permissions.ts'
 import type { Requirement } from '../messages/label-selector.ts'
 import type { Paging, TimestampOps } from '../messages/list-query.ts'
-import type { UserView } from '../presenters/v3/user.ts'
 import type { Db } from '../store/store.ts'
 import { labelConditions, paginate, timestampConditions, type Order } from './list.ts'
+
+/** A CC user joined with its UAA identity (null when the guid is a client or unknown to UAA). */
+export interface UserView {
+  readonly guid: string
+  readonly created_at: Date
+  readonly updated_at: Date
+  readonly username: string | null
+  readonly origin: string | null
+  readonly labels: Record<string, string>
+  readonly annotations: Record<string, string>
+}
 
 export interface UserFilters {
   readonly guids?: readonly string[]
@@ -79,3 +89,26 @@ export function usersByGuid(db: Db, guids: readonly string[]): Promise<UserView[
   return usersWithIdentity(db).where('users.guid', 'in', [...guids]).execute()
 }
 
+
+/**
+ * `GET /v3/organizations/:guid/users` and `/v3/spaces/:guid/users`: users holding any role in the
+ * org (its spaces included) or in the space. The caller's right to read the org or space is
+ * checked by the route; every such user is then listed, as CC does.
+ */
+export function listUsersWithRoleIn(db: Db, where: { organizationGuid: string } | { spaceGuid: string }, f: UserFilters, paging: Paging, order: Order) {
+  let q = usersWithIdentity(db).where((eb) => {
+    let roles = eb.selectFrom('roles').select('roles.user_guid')
+    roles = 'spaceGuid' in where ? roles.where('roles.space_guid', '=', where.spaceGuid) : roles.where('roles.organization_guid', '=', where.organizationGuid)
+    return eb('users.guid', 'in', roles)
+  })
+  if (f.guids) q = q.where('users.guid', 'in', [...f.guids])
+  if (f.usernames) q = q.where('uaa_users.username', 'in', [...f.usernames])
+  if (f.origins) q = q.where('uaa_users.origin', 'in', [...f.origins])
+  for (const c of [
+    ...labelConditions('users.labels', f.labels ?? []),
+    ...timestampConditions('users.created_at', f.createdAts ?? {}),
+    ...timestampConditions('users.updated_at', f.updatedAts ?? {}),
+  ])
+    q = q.where(c)
+  return paginate(q, paging, { column: `users.${order.column}`, direction: order.direction }, 'users.guid')
+}

@@ -8,7 +8,8 @@ import * as m0005 from './migrations/0005-quotas.ts'
 import * as m0006 from './migrations/0006-export.ts'
 import * as m0007 from './migrations/0007-trail.ts'
 import * as m0008 from './migrations/0008-blob-refs.ts'
-import * as m0009 from './migrations/0009-ledger-log.ts'
+import * as m0009 from './migrations/0009-platform.ts'
+import * as m0010 from './migrations/0010-ledger-log.ts'
 
 interface Migration {
   readonly name: string
@@ -31,7 +32,11 @@ const MIGRATIONS: readonly Versioned[] = [
   { version: 7, migration: m0007 },
   { version: 8, migration: m0008 },
   { version: 9, migration: m0009 },
+  { version: 10, migration: m0010 },
 ]
+
+/** The schema version a fully migrated store has (/readyz). */
+export const LATEST_MIGRATION = MIGRATIONS.at(-1)!.version
 
 export async function migrate(db: Kysely<Database>): Promise<number> {
   await sql`create table if not exists schema_migrations (

@@ -66,6 +66,7 @@ export interface SpacesTable {
   name: string
   organization_guid: string
   quota_guid: ColumnType<string | null, string | null | undefined, string | null>
+  allow_ssh: ColumnType<boolean, boolean | undefined, boolean>
   created_at: Timestamp
   updated_at: Timestamp
   labels: Json<Record<string, string>>
@@ -129,6 +130,7 @@ export interface AppsTable {
   current_droplet_guid: string | null
   environment_variables: Json<Record<string, string>>
   max_task_sequence_id: number
+  enable_ssh: ColumnType<boolean, boolean | undefined, boolean>
   created_at: Timestamp
   updated_at: Timestamp
   labels: Json<Record<string, string>>
@@ -349,6 +351,39 @@ export interface ExportCursorsTable {
   updated_at: Timestamp
 }
 
+export interface FeatureFlagsTable {
+  name: string
+  enabled: boolean
+  error_message: string | null
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>
+  updated_at: Timestamp
+}
+
+export interface EnvironmentVariableGroupsTable {
+  name: string
+  guid: string
+  var: Json<Record<string, string>>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface AppUsageEventsTable {
+  seq: ColumnType<number, never, never>
+  guid: string
+  created_at: ColumnType<Date, Date | string | undefined, never>
+  state: string
+  previous_state: string | null
+  app_guid: string
+  app_name: string
+  space_guid: string
+  space_name: string
+  org_guid: string
+  task_guid: string | null
+  task_name: string | null
+  memory_in_mb_per_instance: number
+  instance_count: number
+}
+
 export interface Database {
   uaa_users: UaaUsersTable
   oauth_clients: OauthClientsTable
@@ -377,6 +412,9 @@ export interface Database {
   service_instances: ServiceInstancesTable
   service_bindings: ServiceBindingsTable
   export_cursors: ExportCursorsTable
+  feature_flags: FeatureFlagsTable
+  environment_variable_groups: EnvironmentVariableGroupsTable
+  app_usage_events: AppUsageEventsTable
 }
 
 export type OrganizationRow = Selectable<OrganizationsTable>
@@ -397,3 +435,6 @@ export type NewEvent = Omit<Insertable<EventsTable>, 'seq' | 'prev_hash' | 'hash
 export type TaskOutputRow = Selectable<TaskOutputsTable>
 export type ServiceInstanceRow = Selectable<ServiceInstancesTable>
 export type ServiceBindingRow = Selectable<ServiceBindingsTable>
+export type FeatureFlagRow = Selectable<FeatureFlagsTable>
+export type EnvironmentVariableGroupRow = Selectable<EnvironmentVariableGroupsTable>
+export type AppUsageEventRow = Selectable<AppUsageEventsTable>

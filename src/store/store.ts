@@ -1,9 +1,10 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { Kysely, PostgresDialect } from 'kysely'
+import { Kysely, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
-import type { Config } from '../config.ts'
+import pino, { type Logger } from 'pino'
 import { migrate } from './migrate.ts'
+import { isDatabaseUnavailable } from './outage.ts'
 import { PgliteDialect } from './pglite-dialect.ts'
 import type { Database } from './schema.ts'
 
@@ -12,27 +13,106 @@ export type Db = Kysely<Database>
 export interface Store {
   readonly db: Db
   readonly kind: 'postgres' | 'embedded'
+  /** Connections in use and open (PostgreSQL pool; the embedded store has one session). */
+  poolUse(): { readonly inUse: number; readonly open: number; readonly waiting: number }
   close(): Promise<void>
 }
 
 // int8 (bigint) columns hold sequence numbers well inside 2^53.
 pg.types.setTypeParser(20, (v) => Number(v))
 
-export async function openStore(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<Store> {
-  let db: Db
-  let kind: Store['kind']
+/** Thrown when PostgreSQL cannot be reached at start-up within the configured wait. */
+export class DatabaseUnreachableError extends Error {}
+
+/** `postgres://user:secret@host:5432/db` → `host:5432/db`, for messages that must not show the password. */
+export function databaseLabel(url: string): string {
+  try {
+    const u = new URL(url)
+    return `${u.hostname}:${u.port || 5432}${u.pathname}`
+  } catch {
+    return 'the configured DATABASE_URL'
+  }
+}
+
+/**
+ * A pool that survives PostgreSQL going away: every idle and checked-out client has an `error`
+ * listener (without one, node-postgres' EventEmitter would take the process down), a broken
+ * client is dropped and the next query opens a fresh connection.
+ */
+function resilientPool(url: string, logger: Logger): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5000, keepAlive: true })
+  let warned = false
+  const onError = (err: Error) => {
+    // One line per outage, not one per connection.
+    if (!warned) logger.warn({ err: err.message }, 'PostgreSQL connection lost; requests get 503 until it is back')
+    warned = true
+  }
+  pool.on('error', onError)
+  pool.on('connect', (client) => {
+    client.on('error', onError)
+    if (warned) logger.warn('PostgreSQL reachable again')
+    warned = false
+  })
+  return pool
+}
+
+async function waitForDatabase(db: Db, url: string, waitSeconds: number, logger: Logger): Promise<void> {
+  const deadline = Date.now() + waitSeconds * 1000
+  let announced = false
+  for (;;) {
+    try {
+      await sql`select 1`.execute(db)
+      if (announced) logger.warn(`PostgreSQL at ${databaseLabel(url)} is reachable; starting`)
+      return
+    } catch (err) {
+      if (!isDatabaseUnavailable(err)) throw err
+      const reason = (err as Error).message || (err as { code?: string }).code || String(err)
+      if (Date.now() >= deadline) {
+        throw new DatabaseUnreachableError(`cannot reach PostgreSQL at ${databaseLabel(url)} after ${waitSeconds} s (${reason}); is it running?`)
+      }
+      if (!announced) logger.warn(`waiting up to ${waitSeconds} s for PostgreSQL at ${databaseLabel(url)} (${reason})`)
+      announced = true
+      await new Promise((r) => setTimeout(r, 500))
+    }
+  }
+}
+
+export interface StoreOptions {
+  /** postgres://… for a PostgreSQL server; unset = the embedded store in `<dataDir>/pg`. */
+  readonly databaseUrl?: string | undefined
+  readonly dataDir: string
+  /** How long start-up waits for an unreachable PostgreSQL (default 30 s). */
+  readonly databaseWaitSeconds?: number | undefined
+}
+
+export async function openStore(
+  config: StoreOptions,
+  logger: Logger = pino({ level: 'silent' }),
+): Promise<Store> {
+  let store: Store
   if (config.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 })
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
-    kind = 'postgres'
+    const pool = resilientPool(config.databaseUrl, logger)
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+    store = {
+      db,
+      kind: 'postgres',
+      poolUse: () => ({ inUse: pool.totalCount - pool.idleCount, open: pool.totalCount, waiting: pool.waitingCount }),
+      close: () => db.destroy(),
+    }
+    try {
+      await waitForDatabase(db, config.databaseUrl, config.databaseWaitSeconds ?? 30, logger)
+    } catch (err) {
+      await db.destroy().catch(() => undefined)
+      throw err
+    }
   } else {
     const dir = path.join(config.dataDir, 'pg')
     fs.mkdirSync(dir, { recursive: true })
-    db = new Kysely<Database>({ dialect: new PgliteDialect(dir) })
-    kind = 'embedded'
+    const db = new Kysely<Database>({ dialect: new PgliteDialect(dir) })
+    store = { db, kind: 'embedded', poolUse: () => ({ inUse: 0, open: 1, waiting: 0 }), close: () => db.destroy() }
   }
-  await migrate(db)
-  return { db, kind, close: () => db.destroy() }
+  await migrate(store.db)
+  return store
 }
 
 /** True when the error is a unique-constraint violation (both stores report SQLSTATE 23505). */

@@ -7,10 +7,12 @@ export interface TaskEnvInput {
   readonly organizationName: string
   readonly apiUrl: string
   readonly vcapServices: Record<string, unknown>
+  /** The running environment variable group; the app's own variables win over it. */
+  readonly runningGroup?: Readonly<Record<string, string>>
 }
 
 /**
- * The environment CF gives a task (TaskEnvironment + Diego): the app's variables, then
+ * The environment CF gives a task (TaskEnvironment + Diego): the running group's variables, the app's, then
  * VCAP_APPLICATION, VCAP_SERVICES, MEMORY_LIMIT and the CF_INSTANCE_* set, which win.
  */
 export function taskEnvironment(i: TaskEnvInput): Record<string, string> {
@@ -34,6 +36,7 @@ export function taskEnvironment(i: TaskEnvInput): Record<string, string> {
     version: task.droplet_guid,
   }
   return {
+    ...i.runningGroup,
     ...app.environment_variables,
     HOME: '/home/vcap/app',
     TMPDIR: '/home/vcap/tmp',

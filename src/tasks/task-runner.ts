@@ -4,8 +4,13 @@ import { recordTaskRun } from '../ledger/task-leaf.ts'
 import type { Executor, ExecutorListener, OutputLine, TaskExit, TaskLimits } from '../executor/executor.ts'
 import type { TaskLogContext, TaskLogSink, TaskOutputSummary } from '../logs/sink.ts'
 import type { TaskRow } from '../store/schema.ts'
+import { retryUntilLands } from '../store/retry.ts'
 import type { Db } from '../store/store.ts'
+import { presentVcapServices } from '../presenters/system-env.ts'
+import { runningGroupVariables } from '../queries/platform.ts'
+import { appBindingsWithInstances } from '../queries/service-instances.ts'
 import { taskEnvironment } from './environment.ts'
+import { recordTaskUsage } from '../actions/app-usage-events.ts'
 import { CANCELLED, failureReasonOf, NOT_STARTED, taskExitStatus, UNKNOWN_COMPLETION } from './failure-reason.ts'
 
 export interface TaskRunnerDeps {
@@ -53,6 +58,7 @@ export class TaskRunner implements ExecutorListener {
     const { db } = this.deps
     try {
       const app = await db.selectFrom('apps').selectAll().where('guid', '=', task.app_guid).executeTakeFirstOrThrow()
+      const [bindings, runningGroup] = await Promise.all([appBindingsWithInstances(db, app.guid), runningGroupVariables(db)])
       const dropletDir = await this.deps.materializeDroplet(task.droplet_guid)
       const ctx = logContextOf(task)
       this.contexts.set(task.guid, ctx)
@@ -67,7 +73,8 @@ export class TaskRunner implements ExecutorListener {
           spaceName: task.target_names.space,
           organizationName: task.target_names.organization,
           apiUrl: this.deps.apiUrl(),
-          vcapServices: {},
+          vcapServices: presentVcapServices(bindings),
+          runningGroup,
         }),
         limits: { memoryMb: task.memory_in_mb, diskMb: task.disk_in_mb, ...this.deps.limits },
       })
@@ -85,13 +92,29 @@ export class TaskRunner implements ExecutorListener {
     }
   }
 
+  /**
+   * The executor's reports must land even while the database is away: each is retried until it
+   * does (and is idempotent). The task's own code waits for RUNNING to be stored, so a task never
+   * runs while the store still says PENDING (a restart would run it again).
+   */
+  private land<T>(what: string, taskGuid: string, write: () => Promise<T>): Promise<T> {
+    return retryUntilLands(`${what} of task ${taskGuid}`, write, { logger: this.deps.logger })
+  }
+
   async started(taskGuid: string, info: { pid: number; startedAt: Date }): Promise<void> {
-    await this.deps.db
-      .updateTable('tasks')
-      .set({ state: 'RUNNING', started_at: info.startedAt, updated_at: new Date() })
-      .where('guid', '=', taskGuid)
-      .where('state', '=', 'PENDING')
-      .execute()
+    // The RUNNING state and its TASK_STARTED usage event commit together; a retry finds the task no longer PENDING.
+    await this.land('the RUNNING state', taskGuid, () =>
+      this.deps.db.transaction().execute(async (tx) => {
+        const task = await tx
+          .updateTable('tasks')
+          .set({ state: 'RUNNING', started_at: info.startedAt, updated_at: new Date() })
+          .where('guid', '=', taskGuid)
+          .where('state', '=', 'PENDING')
+          .returningAll()
+          .executeTakeFirst()
+        if (task) await recordTaskUsage(tx, task, 'TASK_STARTED', 'PENDING')
+      }),
+    )
   }
 
   output(taskGuid: string, line: OutputLine): void {
@@ -100,7 +123,9 @@ export class TaskRunner implements ExecutorListener {
   }
 
   async exited(taskGuid: string, exit: TaskExit): Promise<void> {
-    const task = await this.deps.db.selectFrom('tasks').selectAll().where('guid', '=', taskGuid).executeTakeFirst()
+    const task = await this.land('reading the exit', taskGuid, () =>
+      this.deps.db.selectFrom('tasks').selectAll().where('guid', '=', taskGuid).executeTakeFirst(),
+    )
     if (!task) return
     const ctx = this.contexts.get(taskGuid) ?? logContextOf(task)
     this.contexts.delete(taskGuid)
@@ -125,6 +150,15 @@ export class TaskRunner implements ExecutorListener {
     r: { state: 'SUCCEEDED' | 'FAILED'; failureReason: string | null; exitStatus: number | null; startedAt: Date | null; finishedAt: Date },
     summary: TaskOutputSummary | undefined,
   ): Promise<void> {
+    // The final state and audit.app.task.complete commit together, once: a retry finds the task terminal.
+    await this.land('the final state', taskGuid, () => this.finishOnce(taskGuid, r, summary))
+  }
+
+  private async finishOnce(
+    taskGuid: string,
+    r: { state: 'SUCCEEDED' | 'FAILED'; failureReason: string | null; exitStatus: number | null; startedAt: Date | null; finishedAt: Date },
+    summary: TaskOutputSummary | undefined,
+  ): Promise<void> {
     await this.deps.db.transaction().execute(async (tx) => {
       const task = await tx.selectFrom('tasks').selectAll().where('guid', '=', taskGuid).forUpdate().executeTakeFirst()
       if (!task || (TERMINAL as readonly string[]).includes(task.state)) return
@@ -141,6 +175,8 @@ export class TaskRunner implements ExecutorListener {
         .where('guid', '=', taskGuid)
         .returningAll()
         .executeTakeFirstOrThrow()
+      // As CC: a stop event only for a task that has a start event (it reached RUNNING).
+      if (task.started_at !== null) await recordTaskUsage(tx, updated, 'TASK_STOPPED', task.state)
       await recordTaskComplete(tx, updated, summary)
       await recordTaskRun(tx, updated, summary)
     })

@@ -54,6 +54,17 @@ async function leavesOf(db: Db, taskGuid: string, events: readonly EventRow[]): 
 }
 
 /** Everything one trail needs, read once; presenting it is separate (presenters/ledger/trail.ts). */
+/** A task's audit events (create, cancel, complete), in chain order. */
+export function taskEvents(db: Db, taskGuid: string): Promise<EventRow[]> {
+  return db
+    .selectFrom('events')
+    .selectAll()
+    .where(sql<string>`metadata ->> 'task_guid'`, '=', taskGuid)
+    .where('type', 'like', 'audit.app.task.%')
+    .orderBy('seq')
+    .execute()
+}
+
 export async function loadTrail(
   db: Db,
   perms: Permissions,
@@ -61,13 +72,7 @@ export async function loadTrail(
   output: TaskOutputReader,
   inlineLines: number,
 ): Promise<TrailParts> {
-  const events = await db
-    .selectFrom('events')
-    .selectAll()
-    .where(sql<string>`metadata ->> 'task_guid'`, '=', task.guid)
-    .where('type', 'like', 'audit.app.task.%')
-    .orderBy('seq')
-    .execute()
+  const events = await taskEvents(db, task.guid)
   const [tail, integrity, leaves] = await Promise.all([output.tail(task.guid, inlineLines), verifyEvents(db, events), leavesOf(db, task.guid, events)])
   return { task, events, output: tail, integrity, showCommand: perms.canReadSecretsInSpace(task.space_guid), leaves }
 }

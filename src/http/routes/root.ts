@@ -63,7 +63,8 @@ export function rootRoutes(): Route[] {
           name: 'cf-ledger',
           version: 0,
           osbapi_version: '2.15',
-          rate_limits: { enabled: false, general_limit: '', reset_interval_in_minutes: '' },
+          // As a configured CC renders them (integers); cf-ledger applies no rate limit, hence enabled: false.
+          rate_limits: { enabled: false, general_limit: 2000, reset_interval_in_minutes: 60 },
           links: { self: { href: `${ctx.baseUrl}/v3/info` }, support: { href: '' } },
         })
       },

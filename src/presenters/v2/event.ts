@@ -1,5 +1,5 @@
 import type { EventRow } from '../../store/schema.ts'
-import { timestamp } from '../v3/pagination.ts'
+import { timestamp } from '../fields.ts'
 
 /** A /v2/events resource: metadata (guid, url, created_at, updated_at) and the entity in CC's export order. */
 export function presentV2Event(e: EventRow) {

@@ -1,5 +1,5 @@
 import type { AppRow, ProcessRow } from '../../store/schema.ts'
-import { metadataOf, timestamp } from './pagination.ts'
+import { metadataOf, timestamp } from '../fields.ts'
 
 export function presentApp(a: AppRow, baseUrl: string) {
   const self = `${baseUrl}/v3/apps/${a.guid}`
@@ -30,12 +30,13 @@ export function presentApp(a: AppRow, baseUrl: string) {
   }
 }
 
-export function presentProcess(p: ProcessRow, spaceGuid: string, baseUrl: string) {
+/** `command` is the specified or detected one (CC's specified_or_detected_command); pass the app's detected process types. */
+export function presentProcess(p: ProcessRow, spaceGuid: string, baseUrl: string, detected?: Record<string, string>) {
   const self = `${baseUrl}/v3/processes/${p.guid}`
   return {
     guid: p.guid,
     type: p.type,
-    command: p.command,
+    command: p.command ?? detected?.[p.type] ?? null,
     user: 'vcap',
     instances: p.instances,
     memory_in_mb: p.memory_in_mb,
@@ -59,10 +60,12 @@ export function presentProcess(p: ProcessRow, spaceGuid: string, baseUrl: string
 }
 
 /**
- * cf-ledger runs tasks, not long-running processes: every web instance reports DOWN, with a
- * detail saying why (docs/apps.md).
+ * cf-ledger runs tasks, not long-running processes (docs/apps.md). A stopped app's instances
+ * report DOWN, as CC's do. A started app has no instances at all: none was ever started, and an
+ * empty list is what tells cf that there is nothing to wait for (cf push/start/restart/scale).
  */
-export function presentProcessStats(p: ProcessRow) {
+export function presentProcessStats(p: ProcessRow, appState: string) {
+  if (appState === 'STARTED') return []
   return Array.from({ length: p.instances }, (_, index) => ({
     type: p.type,
     index,
@@ -79,4 +82,15 @@ export function presentProcessStats(p: ProcessRow) {
     usage: {},
     routable: false,
   }))
+}
+
+/**
+ * The warning (X-Cf-Warnings, which cf prints) on start, restart and scale of a started app:
+ * nothing will run, and what to do instead. Encoded so its commas are not warning separators.
+ */
+export function notRunWarning(appName: string): Record<string, string> {
+  const text =
+    `cf-ledger does not run long-running processes: no instance of app '${appName}' will start. ` +
+    `Run its code as a task with 'cf run-task ${appName} --command CMD' (or push with 'cf push ${appName} --task').`
+  return { 'x-cf-warnings': encodeURIComponent(text) }
 }

@@ -1,5 +1,5 @@
 import type { EventRow } from '../../store/schema.ts'
-import { timestamp } from './pagination.ts'
+import { timestamp } from '../fields.ts'
 
 /**
  * CC's EventPresenter: created_at and updated_at are both the event's timestamp, actor_username

@@ -1,6 +1,6 @@
 import type { BuildDetails } from '../../queries/builds.ts'
 import type { BuildRow } from '../../store/schema.ts'
-import { metadataOf, timestamp } from './pagination.ts'
+import { metadataOf, timestamp } from '../fields.ts'
 
 /** CC's BuildPresenter. */
 export function presentBuild(b: BuildRow, details: BuildDetails, baseUrl: string) {

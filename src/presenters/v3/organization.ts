@@ -1,5 +1,5 @@
 import type { OrganizationRow, SpaceRow } from '../../store/schema.ts'
-import { metadataOf, timestamp } from './pagination.ts'
+import { metadataOf, timestamp } from '../fields.ts'
 
 export function presentOrganization(o: OrganizationRow, baseUrl: string) {
   const self = `${baseUrl}/v3/organizations/${o.guid}`

@@ -1,5 +1,5 @@
 import type { PackageRow } from '../../store/schema.ts'
-import { metadataOf, timestamp } from './pagination.ts'
+import { metadataOf, timestamp } from '../fields.ts'
 
 /** CC's PackagePresenter (bits packages; cf-ledger has no docker packages). */
 export function presentPackage(p: PackageRow, baseUrl: string) {

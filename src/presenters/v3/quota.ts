@@ -1,5 +1,5 @@
 import type { OrganizationQuotaRow, SpaceQuotaRow } from '../../store/schema.ts'
-import { timestamp } from './pagination.ts'
+import { timestamp } from '../fields.ts'
 
 // CC's QuotaPresenterBuilder: unlimited (stored as NULL here, -1 in CC) is shown as null.
 const n = (v: number | string | null | undefined): number | null => (v === null || v === undefined ? null : Number(v))

@@ -1,5 +1,5 @@
 import type { ServiceBindingRow, ServiceInstanceRow } from '../../store/schema.ts'
-import { metadataOf, timestamp } from './pagination.ts'
+import { metadataOf, timestamp } from '../fields.ts'
 
 /** CC's ServiceInstancePresenter for a user-provided instance. */
 export function presentServiceInstance(si: ServiceInstanceRow, baseUrl: string) {

@@ -1,5 +1,5 @@
 import type { TaskRow } from '../../store/schema.ts'
-import { metadataOf, timestamp } from './pagination.ts'
+import { metadataOf, timestamp } from '../fields.ts'
 
 /** CC's TaskPresenter; without `showCommand` the `command` key is left out, as CC does. */
 export function presentTask(t: TaskRow, baseUrl: string, showCommand: boolean) {

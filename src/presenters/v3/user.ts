@@ -1,16 +1,6 @@
+import type { UserView } from '../../queries/users.ts'
 import type { JobRow, RoleRow } from '../../store/schema.ts'
-import { timestamp } from './pagination.ts'
-
-/** A CC user joined with its UAA identity (null when the guid is a client or unknown to UAA). */
-export interface UserView {
-  readonly guid: string
-  readonly created_at: Date
-  readonly updated_at: Date
-  readonly username: string | null
-  readonly origin: string | null
-  readonly labels: Record<string, string>
-  readonly annotations: Record<string, string>
-}
+import { timestamp } from '../fields.ts'
 
 export function presentUser(u: UserView, baseUrl: string) {
   return {

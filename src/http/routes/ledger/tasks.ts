@@ -2,7 +2,8 @@ import { z } from 'zod'
 import { notFound } from '../../../errors/api-error.ts'
 import { listFilter, listQuery } from '../../../messages/list-query.ts'
 import { findTaskForTrail, searchTrails } from '../../../queries/trails.ts'
-import { presentList, timestamp } from '../../../presenters/v3/pagination.ts'
+import { timestamp } from '../../../presenters/fields.ts'
+import { presentList } from '../../../presenters/v3/pagination.ts'
 import { presentTrail } from '../../../presenters/ledger/trail.ts'
 import type { TaskRow } from '../../../store/schema.ts'
 import type { Db } from '../../../store/store.ts'
@@ -14,6 +15,7 @@ import { formatProof } from '../../../ledger/proof-file.ts'
 import { unprocessable } from '../../../errors/api-error.ts'
 import { ok, type ApiResponse, type AuthedContext, type Route } from '../../route.ts'
 import { commonList } from '../v3/common.ts'
+import { fitsInt } from '../../../messages/numbers.ts'
 
 const trailQuery = z
   .object({
@@ -31,7 +33,7 @@ const searchQuery = listQuery({
   orderBy: ['created_at', 'updated_at'],
   extra: {
     sequence_ids: listFilter
-      .refine((xs) => xs.every((x) => /^\d+$/.test(x)), { message: 'Sequence ids must be integers' })
+      .refine((xs) => xs.every(fitsInt), { message: 'Sequence ids must be integers' })
       .transform((xs) => xs.map(Number))
       .optional(),
     command: z.string().optional(),
@@ -46,7 +48,7 @@ export interface LedgerTaskRouteDeps {
   readonly inlineOutputLines: number
 }
 
-function summary(t: TaskRow, showCommand: boolean, baseUrl: string) {
+function summary(t: TaskRow & { output_lines: { out_lines: number; err_lines: number } | null }, showCommand: boolean, baseUrl: string) {
   return {
     task: { guid: t.guid, sequence_id: t.sequence_id, name: t.name, state: t.state, failure_reason: t.failure_reason, exit_status: t.exit_status },
     actor: t.created_by,
@@ -59,7 +61,8 @@ function summary(t: TaskRow, showCommand: boolean, baseUrl: string) {
     created_at: timestamp(t.created_at),
     started_at: t.started_at ? new Date(t.started_at).toISOString() : null,
     finished_at: t.finished_at ? new Date(t.finished_at).toISOString() : null,
-    links: { trail: { href: `${baseUrl}/ledger/v1/tasks/${t.guid}/trail` } },
+    output: t.output_lines ? { out_lines: Number(t.output_lines.out_lines), err_lines: Number(t.output_lines.err_lines) } : null,
+    links: { trail: { href: `${baseUrl}/ledger/v1/tasks/${t.guid}/trail` }, output: { href: `${baseUrl}/v3/tasks/${t.guid}/output` } },
   }
 }
 

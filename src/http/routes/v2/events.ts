@@ -3,7 +3,8 @@ import { findEvent, inEventScope, listEvents, type EventFilter, type EventOrder 
 import { presentV2Event } from '../../../presenters/v2/event.ts'
 import type { Db } from '../../../store/store.ts'
 import { ok, type Route } from '../../route.ts'
-import { parseEventQ, v2Envelope, v2Paging } from './query.ts'
+import { parseEventQ, v2Paging } from '../../../messages/v2-query.ts'
+import { v2Envelope } from '../../../presenters/v2/pagination.ts'
 
 /** `GET /v2/events` and `GET /v2/events/:guid` (EventsController), with v2 errors. */
 export function v2EventRoutes(deps: { db: Db }): Route[] {

@@ -8,9 +8,16 @@ import { notAuthorized, notFound, unprocessable } from '../../../errors/api-erro
 import type { JobRunner } from '../../../jobs/runner.ts'
 import { listQuery } from '../../../messages/list-query.ts'
 import { metadataSchema, nameSchema } from '../../../messages/metadata.ts'
-import { findApp, listApps, type AppWithSpace } from '../../../queries/apps.ts'
+import { findApp, listApps, processesOfApp, type AppWithSpace } from '../../../queries/apps.ts'
 import { findSpace } from '../../../queries/spaces.ts'
-import { presentApp } from '../../../presenters/v3/app.ts'
+import { requireFeature } from '../../../queries/feature-flags.ts'
+import { findEnvironmentVariableGroup } from '../../../queries/platform.ts'
+import { appBindingsWithInstances } from '../../../queries/service-instances.ts'
+import { PRIVATE_DATA_HIDDEN } from '../../../audit/redaction.ts'
+import { presentVcapServices } from '../../../presenters/system-env.ts'
+import { notRunWarning, presentApp } from '../../../presenters/v3/app.ts'
+import { presentAppManifest } from '../../../presenters/v3/app-manifest.ts'
+import { presentOrganization, presentSpace } from '../../../presenters/v3/organization.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import type { Db } from '../../../store/store.ts'
 import { accepted, ok, type AuthedContext, type Route } from '../../route.ts'
@@ -23,6 +30,15 @@ const listSchema = listQuery({
   include: ['space', 'space.organization'],
   extra: { lifecycle_type: z.string().optional() },
 })
+const showSchema = z
+  .object({
+    include: z
+      .string()
+      .transform((x) => x.split(','))
+      .refine((xs) => xs.every((x) => x === 'space' || x === 'space.organization'), { message: "Invalid included resource: valid values are 'space', 'space.organization'" })
+      .optional(),
+  })
+  .strict()
 const envVars = z.record(z.string(), z.string({ error: 'Environment variable values must be strings' }))
 const lifecycle = z
   .object({ type: z.literal('buildpack'), data: z.object({ buildpacks: z.array(z.string()).optional(), stack: z.string().optional() }).strict().optional() })
@@ -55,8 +71,25 @@ export function requireSpaceDeveloper(ctx: AuthedContext, target: AppWithSpace):
   if (!ctx.perms.canWriteToSpace(target.space.guid)) throw notAuthorized()
 }
 
+/** CC's can_read_app_environment_variables?: secrets readers and space supporters. */
+function canReadAppEnvironment(ctx: AuthedContext, target: AppWithSpace): boolean {
+  return ctx.perms.canReadSecretsInSpace(target.space.guid) || ctx.perms.hasSpaceRole(target.space.guid, 'space_supporter')
+}
+
 export function appRoutes(deps: AppRouteDeps): Route[] {
   const { db } = deps
+  /** `include=space` and `include=space.organization` (which includes the spaces too, as CC). */
+  async function includedOf(spaceGuids: readonly string[], include: readonly string[], baseUrl: string) {
+    const guids = [...new Set(spaceGuids)]
+    const spaces = guids.length ? await db.selectFrom('spaces').selectAll().where('guid', 'in', guids).execute() : []
+    const out: Record<string, unknown[]> = { spaces: spaces.map((s) => presentSpace(s, baseUrl)) }
+    if (include.includes('space.organization')) {
+      const orgGuids = [...new Set(spaces.map((s) => s.organization_guid))]
+      const orgs = orgGuids.length ? await db.selectFrom('organizations').selectAll().where('guid', 'in', orgGuids).execute() : []
+      out.organizations = orgs.map((o) => presentOrganization(o, baseUrl))
+    }
+    return out
+  }
   const envLinks = (ctx: AuthedContext, guid: string) => ({
     self: { href: `${ctx.baseUrl}/v3/apps/${guid}/environment_variables` },
     app: { href: `${ctx.baseUrl}/v3/apps/${guid}` },
@@ -79,7 +112,8 @@ export function appRoutes(deps: AppRouteDeps): Route[] {
           c.paging,
           c.order,
         )
-        return ok(presentList(ctx, c.paging, page.total, page.rows.map((a) => presentApp(a, ctx.baseUrl))))
+        const extra = q.include ? { included: await includedOf(page.rows.map((a) => a.space_guid), q.include, ctx.baseUrl) } : {}
+        return ok(presentList(ctx, c.paging, page.total, page.rows.map((a) => presentApp(a, ctx.baseUrl)), extra))
       },
     },
     {
@@ -88,8 +122,35 @@ export function appRoutes(deps: AppRouteDeps): Route[] {
       summary: 'Get an app',
       tag: 'Apps',
       auth: 'read',
+      query: showSchema,
       async handler(ctx) {
-        return ok(presentApp((await visibleApp(db, ctx)).app, ctx.baseUrl))
+        const { app } = await visibleApp(db, ctx)
+        const include = (ctx.query as z.infer<typeof showSchema>).include
+        return ok({ ...presentApp(app, ctx.baseUrl), ...(include ? { included: await includedOf([app.space_guid], include, ctx.baseUrl) } : {}) })
+      },
+    },
+    {
+      method: 'GET',
+      url: '/v3/apps/:guid/permissions',
+      summary: 'What the caller may read of an app',
+      tag: 'Apps',
+      auth: 'read',
+      async handler(ctx) {
+        const { space } = await visibleApp(db, ctx)
+        return ok({ read_basic_data: true, read_sensitive_data: ctx.perms.canReadSecretsInSpace(space.guid) })
+      },
+    },
+    {
+      method: 'GET',
+      url: '/v3/apps/:guid/manifest',
+      summary: "The app as a manifest (YAML; space developer, admin, admin read-only)",
+      tag: 'Apps',
+      auth: 'read',
+      async handler(ctx) {
+        const { app, space } = await visibleApp(db, ctx)
+        if (!ctx.perms.canReadSecretsInSpace(space.guid)) throw notAuthorized()
+        const [processes, bindings] = await Promise.all([processesOfApp(db, app.guid), appBindingsWithInstances(db, app.guid)])
+        return { status: 200, body: presentAppManifest(app, processes, bindings.map((b) => b.instance_name)), headers: { 'content-type': 'application/x-yaml' } }
       },
     },
     {
@@ -160,19 +221,21 @@ export function appRoutes(deps: AppRouteDeps): Route[] {
           const target = await visibleApp(db, ctx)
           requireSpaceDeveloper(ctx, target)
           const app = await setAppState(actionContext(db, ctx), target, action === 'stop' ? 'STOPPED' : 'STARTED')
-          return ok(presentApp(app, ctx.baseUrl))
+          return { status: 200, body: presentApp(app, ctx.baseUrl), headers: action === 'stop' ? undefined : notRunWarning(app.name) }
         },
       }),
     ),
     {
       method: 'GET',
       url: '/v3/apps/:guid/environment_variables',
-      summary: "Get an app's environment variables (space developer, admin, admin read-only)",
+      summary: "Get an app's environment variables (space developer and supporter, admin, admin read-only)",
       tag: 'Apps',
       auth: 'read',
       async handler(ctx) {
+        await requireFeature(db, 'env_var_visibility')
         const target = await visibleApp(db, ctx)
-        if (!ctx.perms.canReadSecretsInSpace(target.space.guid)) throw notAuthorized()
+        if (!canReadAppEnvironment(ctx, target)) throw notAuthorized()
+        await requireFeature(db, 'space_developer_env_var_visibility', ctx.perms)
         await recordAppEvent(db, target.app, target.space.organization_guid, actionContext(db, ctx).actor, APP_EVENT_TYPES.environmentVariablesShow, {})
         return ok({ var: target.app.environment_variables, links: envLinks(ctx, target.app.guid) })
       },
@@ -194,20 +257,28 @@ export function appRoutes(deps: AppRouteDeps): Route[] {
     {
       method: 'GET',
       url: '/v3/apps/:guid/env',
-      summary: "An app's full environment as a task sees it (secrets: space developer, admin, admin read-only)",
+      summary: "An app's full environment as a task sees it (VCAP_SERVICES: space developer, admin, admin read-only)",
       tag: 'Apps',
       auth: 'read',
       async handler(ctx) {
+        await requireFeature(db, 'env_var_visibility')
         const target = await visibleApp(db, ctx)
-        if (!ctx.perms.canReadSecretsInSpace(target.space.guid)) throw notAuthorized()
+        if (!canReadAppEnvironment(ctx, target)) throw notAuthorized()
+        const showSecrets = ctx.perms.canReadSecretsInSpace(target.space.guid)
+        await requireFeature(db, 'space_developer_env_var_visibility', ctx.perms)
         const { app, space } = target
         const org = await db.selectFrom('organizations').select('name').where('guid', '=', space.organization_guid).executeTakeFirstOrThrow()
+        const [running, staging, bindings] = await Promise.all([
+          findEnvironmentVariableGroup(db, 'running'),
+          findEnvironmentVariableGroup(db, 'staging'),
+          appBindingsWithInstances(db, app.guid),
+        ])
         await recordAppEvent(db, app, space.organization_guid, actionContext(db, ctx).actor, APP_EVENT_TYPES.environmentShow, {})
         return ok({
-          staging_env_json: {},
-          running_env_json: {},
+          staging_env_json: staging?.var ?? {},
+          running_env_json: running?.var ?? {},
           environment_variables: app.environment_variables,
-          system_env_json: { VCAP_SERVICES: {} },
+          system_env_json: showSecrets ? { VCAP_SERVICES: presentVcapServices(bindings) } : { redacted_message: PRIVATE_DATA_HIDDEN },
           application_env_json: {
             VCAP_APPLICATION: {
               cf_api: ctx.baseUrl,

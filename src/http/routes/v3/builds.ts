@@ -12,11 +12,12 @@ import type { Db } from '../../../store/store.ts'
 import { ok, type Route } from '../../route.ts'
 import { visibleApp } from './apps.ts'
 import { actionContext, commonList } from './common.ts'
+import { ccInteger, MAX_DB_BIGINT } from '../../../messages/numbers.ts'
 
 const listSchema = listQuery({ filters: ['states', 'app_guids', 'package_guids'], orderBy: ['created_at', 'updated_at'], labels: true })
 const appListSchema = listQuery({ filters: ['states'], orderBy: ['created_at', 'updated_at'], labels: true })
 
-const positiveInt = (what: string) => z.number({ error: `${what} is not a number` }).int({ error: `${what} must be an integer` }).positive({ error: `${what} must be greater than 0` })
+const positiveInt = (what: string) => ccInteger(what, { min: 0, exclusiveMin: true })
 const createSchema = z
   .object({
     package: z.object({ guid: z.string({ error: 'Package guid must be a string' }) }, { error: 'Package must be an object' }),
@@ -28,7 +29,7 @@ const createSchema = z
       .optional(),
     staging_memory_in_mb: positiveInt('Staging memory in mb').optional(),
     staging_disk_in_mb: positiveInt('Staging disk in mb').optional(),
-    staging_log_rate_limit_bytes_per_second: z.number().int().min(-1, { error: 'Staging log rate limit bytes per second must be greater than or equal to -1' }).optional(),
+    staging_log_rate_limit_bytes_per_second: ccInteger('Staging log rate limit bytes per second', { min: -1, max: MAX_DB_BIGINT }).optional(),
     metadata: metadataSchema.optional(),
   })
   .strict()

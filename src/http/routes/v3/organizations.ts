@@ -5,7 +5,8 @@ import { requestOrganizationDelete } from '../../../actions/deletes.ts'
 import { notAuthorized, notFound } from '../../../errors/api-error.ts'
 import { listQuery } from '../../../messages/list-query.ts'
 import { metadataSchema, nameSchema } from '../../../messages/metadata.ts'
-import { findOrganization, listOrganizations } from '../../../queries/organizations.ts'
+import { featureEnabled } from '../../../queries/feature-flags.ts'
+import { findOrganization, listOrganizations, organizationUsage } from '../../../queries/organizations.ts'
 import type { JobRunner } from '../../../jobs/runner.ts'
 import { presentOrganization } from '../../../presenters/v3/organization.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
@@ -56,15 +57,46 @@ export function organizationRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       },
     },
     {
+      method: 'GET',
+      url: '/v3/organizations/:guid/usage_summary',
+      summary: "An organization's usage: running tasks' memory and counts (no long-running instances, routes or keys exist)",
+      tag: 'Organizations',
+      auth: 'read',
+      async handler(ctx) {
+        const org = await visibleOrg(ctx)
+        const usage = await organizationUsage(db, org.guid)
+        return ok({
+          usage_summary: {
+            started_instances: 0,
+            memory_in_mb: usage.runningTaskMemoryInMb,
+            routes: 0,
+            service_instances: usage.serviceInstances,
+            reserved_ports: 0,
+            domains: 0,
+            per_app_tasks: usage.runningTasks,
+            service_keys: 0,
+          },
+          links: {
+            self: { href: `${ctx.baseUrl}/v3/organizations/${org.guid}/usage_summary` },
+            organization: { href: `${ctx.baseUrl}/v3/organizations/${org.guid}` },
+          },
+        })
+      },
+    },
+    {
       method: 'POST',
       url: '/v3/organizations',
-      summary: 'Create an organization (admin; the user_org_creation feature flag is off)',
+      summary: 'Create an organization (admin, or anyone when user_org_creation is enabled)',
       tag: 'Organizations',
       auth: 'write',
       body: createSchema,
       async handler(ctx) {
-        if (!ctx.perms.isAdmin) throw notAuthorized()
-        const org = await createOrganization(actionContext(db, ctx), ctx.body, requestOf(ctx.body))
+        const admin = ctx.perms.isAdmin
+        if (!admin && !(await featureEnabled(db, 'user_org_creation'))) throw notAuthorized()
+        if (!admin && (ctx.body as z.infer<typeof createSchema>).suspended) throw notAuthorized()
+        const actor = actionContext(db, ctx)
+        const owner = admin ? undefined : { guid: actor.actor.guid, username: actor.actor.username }
+        const org = await createOrganization(actor, ctx.body, requestOf(ctx.body), owner)
         return ok(presentOrganization(org, ctx.baseUrl), 201)
       },
     },

@@ -1,17 +1,20 @@
 import { z } from 'zod'
-import { PRIVATE_DATA_HIDDEN, recordAppEvent } from '../../../actions/app-events.ts'
-import { APP_EVENT_TYPES } from '../../../audit/event-types.ts'
+import { scaleProcess } from '../../../actions/process-scale.ts'
+import { updateProcess } from '../../../actions/process-update.ts'
 import { notFound } from '../../../errors/api-error.ts'
 import { listQuery, pagingOf } from '../../../messages/list-query.ts'
-import { processesOfApp } from '../../../queries/apps.ts'
-import { paginate, readableSpaceCondition } from '../../../queries/list.ts'
-import { presentProcess, presentProcessStats } from '../../../presenters/v3/app.ts'
+import { metadataSchema } from '../../../messages/metadata.ts'
+import { detectedProcessTypes, type AppWithSpace } from '../../../queries/apps.ts'
+import { requireFeature } from '../../../queries/feature-flags.ts'
+import { labelConditions, paginate, readableSpaceCondition, timestampConditions } from '../../../queries/list.ts'
+import { notRunWarning, presentProcess, presentProcessStats } from '../../../presenters/v3/app.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import type { ProcessRow } from '../../../store/schema.ts'
 import type { Db } from '../../../store/store.ts'
-import { ok, type AuthedContext, type Route } from '../../route.ts'
-import { actionContext, commonList } from './common.ts'
+import { ok, type ApiResponse, type AuthedContext, type Route } from '../../route.ts'
+import { actionContext, commonList, requestOf } from './common.ts'
 import { requireSpaceDeveloper, visibleApp } from './apps.ts'
+import { ccInteger, MAX_DB_BIGINT } from '../../../messages/numbers.ts'
 
 const listSchema = listQuery({
   filters: ['guids', 'types', 'app_guids', 'space_guids', 'organization_guids'],
@@ -19,33 +22,52 @@ const listSchema = listQuery({
   labels: true,
   extra: { embed: z.string().optional() },
 })
+/** CC's AppProcessesListMessage: `/v3/apps/:guid/processes` takes these, and 400s anything else. */
+const appListSchema = listQuery({ filters: ['guids', 'types'], orderBy: ['created_at', 'updated_at'], labels: true, extra: { embed: z.string().optional() } })
 const emptyListSchema = listQuery({ filters: ['app_guids', 'space_guids', 'organization_guids', 'status_values', 'states', 'guids', 'hosts', 'paths'], orderBy: ['created_at', 'updated_at'] })
 const updateSchema = z
   .object({
-    command: z.string().max(4096).nullable().optional(),
+    command: z.string().min(1, 'Command must be between 1 and 4096 characters').max(4096, 'Command must be between 1 and 4096 characters').nullable().optional(),
     health_check: z.object({ type: z.enum(['port', 'process', 'http']), data: z.record(z.string(), z.unknown()).optional() }).optional(),
+    metadata: metadataSchema.optional(),
   })
   .strict()
 const scaleSchema = z
   .object({
-    instances: z.number().int().min(0).optional(),
-    memory_in_mb: z.number().int().positive().optional(),
-    disk_in_mb: z.number().int().positive().optional(),
-    log_rate_limit_in_bytes_per_second: z.number().int().min(-1).optional(),
+    // CC's ProcessScaleMessage ranges.
+    instances: ccInteger('Instances', { min: 0 }).optional(),
+    memory_in_mb: ccInteger('Memory in mb', { min: 0, exclusiveMin: true }).optional(),
+    disk_in_mb: ccInteger('Disk in mb', { min: 0, exclusiveMin: true }).optional(),
+    log_rate_limit_in_bytes_per_second: ccInteger('Log rate limit in bytes per second', { min: -1, max: MAX_DB_BIGINT }).optional(),
   })
   .strict()
+
+interface Located {
+  readonly process: ProcessRow
+  readonly owner: AppWithSpace
+}
 
 export function processRoutes(deps: { db: Db }): Route[] {
   const { db } = deps
 
-  async function visibleProcess(ctx: AuthedContext): Promise<{ process: ProcessRow; spaceGuid: string; orgGuid: string; app: Awaited<ReturnType<typeof visibleApp>> }> {
+  /** `/v3/processes/:guid`: a process of an app the caller can read, else 404 Process. */
+  async function byGuid(ctx: AuthedContext): Promise<Located> {
     const process = await db.selectFrom('processes').selectAll().where('guid', '=', ctx.params.guid!).executeTakeFirst()
     if (!process) throw notFound('Process')
-    const app = await visibleApp(db, ctx, process.app_guid).catch(() => {
+    const owner = await visibleApp(db, ctx, process.app_guid).catch(() => {
       throw notFound('Process')
     })
-    return { process, spaceGuid: app.space.guid, orgGuid: app.space.organization_guid, app }
+    return { process, owner }
   }
+  /** `/v3/apps/:guid/processes/:type`: 404 App, then 404 Process, as CC. */
+  async function byType(ctx: AuthedContext): Promise<Located> {
+    const owner = await visibleApp(db, ctx)
+    const process = await db.selectFrom('processes').selectAll().where('app_guid', '=', owner.app.guid).where('type', '=', ctx.params.type!).executeTakeFirst()
+    if (!process) throw notFound('Process')
+    return { process, owner }
+  }
+  const present = async (ctx: AuthedContext, { process, owner }: Located) =>
+    presentProcess(process, owner.space.guid, ctx.baseUrl, (await detectedProcessTypes(db, [owner.app.guid])).get(owner.app.guid))
 
   /** Lists with no resources: cf-ledger has no routes or deployments, and cf reads empty lists fine. */
   const emptyList = (url: string, summary: string, tag: string): Route => ({
@@ -61,6 +83,21 @@ export function processRoutes(deps: { db: Db }): Route[] {
     },
   })
 
+  async function scale(ctx: AuthedContext, located: Located): Promise<ApiResponse> {
+    requireSpaceDeveloper(ctx, located.owner)
+    await requireFeature(db, 'app_scaling', ctx.perms)
+    const msg = ctx.body as z.infer<typeof scaleSchema>
+    const process = await scaleProcess(actionContext(db, ctx), located.owner, located.process, msg)
+    const warn = located.owner.app.state === 'STARTED' && process.instances > 0 ? notRunWarning(located.owner.app.name) : undefined
+    return { status: 202, body: await present(ctx, { process, owner: located.owner }), headers: warn }
+  }
+  async function update(ctx: AuthedContext, located: Located) {
+    requireSpaceDeveloper(ctx, located.owner)
+    const process = await updateProcess(actionContext(db, ctx), located.owner, located.process, ctx.body as z.infer<typeof updateSchema>, requestOf(ctx.body))
+    return ok(await present(ctx, { process, owner: located.owner }))
+  }
+  const stats = ({ process, owner }: Located) => ok({ resources: presentProcessStats(process, owner.app.state) })
+
   return [
     {
       method: 'GET',
@@ -68,10 +105,18 @@ export function processRoutes(deps: { db: Db }): Route[] {
       summary: "List an app's processes",
       tag: 'Processes',
       auth: 'read',
+      query: appListSchema,
       async handler(ctx) {
+        const q = ctx.query as z.infer<typeof appListSchema>
+        const c = commonList(q)
         const { app, space } = await visibleApp(db, ctx)
-        const rows = await processesOfApp(db, app.guid)
-        return ok(presentList(ctx, pagingOf({ per_page: 5000 }), rows.length, rows.map((p) => presentProcess(p, space.guid, ctx.baseUrl))))
+        let qb = db.selectFrom('processes').selectAll().where('app_guid', '=', app.guid)
+        if (q.guids) qb = qb.where('guid', 'in', q.guids)
+        if (q.types) qb = qb.where('type', 'in', q.types)
+        for (const cond of [...labelConditions('labels', c.labels ?? []), ...timestampConditions('created_at', c.createdAts), ...timestampConditions('updated_at', c.updatedAts)]) qb = qb.where(cond)
+        const page = await paginate(qb, c.paging, c.order, 'guid')
+        const detected = (await detectedProcessTypes(db, [app.guid])).get(app.guid)
+        return ok(presentList(ctx, c.paging, page.total, page.rows.map((p) => presentProcess(p, space.guid, ctx.baseUrl, detected))))
       },
     },
     {
@@ -81,10 +126,39 @@ export function processRoutes(deps: { db: Db }): Route[] {
       tag: 'Processes',
       auth: 'read',
       async handler(ctx) {
-        const { app, space } = await visibleApp(db, ctx)
-        const p = await db.selectFrom('processes').selectAll().where('app_guid', '=', app.guid).where('type', '=', ctx.params.type!).executeTakeFirst()
-        if (!p) throw notFound('Process')
-        return ok(presentProcess(p, space.guid, ctx.baseUrl))
+        return ok(await present(ctx, await byType(ctx)))
+      },
+    },
+    {
+      method: 'PATCH',
+      url: '/v3/apps/:guid/processes/:type',
+      summary: "Update an app's process by type",
+      tag: 'Processes',
+      auth: 'write',
+      body: updateSchema,
+      async handler(ctx) {
+        return update(ctx, await byType(ctx))
+      },
+    },
+    {
+      method: 'POST',
+      url: '/v3/apps/:guid/processes/:type/actions/scale',
+      summary: "Scale an app's process by type (recorded; long-running processes are not run)",
+      tag: 'Processes',
+      auth: 'write',
+      body: scaleSchema,
+      async handler(ctx) {
+        return scale(ctx, await byType(ctx))
+      },
+    },
+    {
+      method: 'GET',
+      url: '/v3/apps/:guid/processes/:type/stats',
+      summary: "An app's process instances by type (none run: docs/apps.md)",
+      tag: 'Processes',
+      auth: 'read',
+      async handler(ctx) {
+        return stats(await byType(ctx))
       },
     },
     {
@@ -105,8 +179,10 @@ export function processRoutes(deps: { db: Db }): Route[] {
         if (q.app_guids) qb = qb.where('processes.app_guid', 'in', q.app_guids)
         if (q.space_guids) qb = qb.where('apps.space_guid', 'in', q.space_guids)
         if (q.organization_guids) qb = qb.where('spaces.organization_guid', 'in', q.organization_guids)
+        for (const cond of [...labelConditions('processes.labels', c.labels ?? []), ...timestampConditions('processes.created_at', c.createdAts), ...timestampConditions('processes.updated_at', c.updatedAts)]) qb = qb.where(cond)
         const page = await paginate(qb, c.paging, { column: `processes.${c.order.column}`, direction: c.order.direction }, 'processes.guid')
-        return ok(presentList(ctx, c.paging, page.total, page.rows.map((p) => presentProcess(p, p.space_guid, ctx.baseUrl))))
+        const detected = await detectedProcessTypes(db, page.rows.map((p) => p.app_guid))
+        return ok(presentList(ctx, c.paging, page.total, page.rows.map((p) => presentProcess(p, p.space_guid, ctx.baseUrl, detected.get(p.app_guid)))))
       },
     },
     {
@@ -116,41 +192,18 @@ export function processRoutes(deps: { db: Db }): Route[] {
       tag: 'Processes',
       auth: 'read',
       async handler(ctx) {
-        const { process, spaceGuid } = await visibleProcess(ctx)
-        return ok(presentProcess(process, spaceGuid, ctx.baseUrl))
+        return ok(await present(ctx, await byGuid(ctx)))
       },
     },
     {
       method: 'PATCH',
       url: '/v3/processes/:guid',
-      summary: "Update a process's command or health check",
+      summary: "Update a process's command, health check or metadata",
       tag: 'Processes',
       auth: 'write',
       body: updateSchema,
       async handler(ctx) {
-        const { process, spaceGuid, orgGuid, app } = await visibleProcess(ctx)
-        requireSpaceDeveloper(ctx, app)
-        const b = ctx.body as z.infer<typeof updateSchema>
-        const updated = await db.transaction().execute(async (tx) => {
-          const row = await tx
-            .updateTable('processes')
-            .set({
-              command: b.command === undefined ? process.command : b.command,
-              health_check: JSON.stringify(b.health_check ? { type: b.health_check.type, data: b.health_check.data ?? {} } : process.health_check),
-              updated_at: new Date(),
-            })
-            .where('guid', '=', process.guid)
-            .returningAll()
-            .executeTakeFirstOrThrow()
-          const request = { ...b, ...(b.command !== undefined ? { command: PRIVATE_DATA_HIDDEN } : {}) }
-          await recordAppEvent(tx, app.app, orgGuid, actionContext(db, ctx).actor, APP_EVENT_TYPES.processUpdate, {
-            process_guid: process.guid,
-            process_type: process.type,
-            request,
-          })
-          return row
-        })
-        return ok(presentProcess(updated, spaceGuid, ctx.baseUrl))
+        return update(ctx, await byGuid(ctx))
       },
     },
     {
@@ -161,41 +214,17 @@ export function processRoutes(deps: { db: Db }): Route[] {
       auth: 'write',
       body: scaleSchema,
       async handler(ctx) {
-        const { process, spaceGuid, orgGuid, app } = await visibleProcess(ctx)
-        requireSpaceDeveloper(ctx, app)
-        const b = ctx.body as z.infer<typeof scaleSchema>
-        const updated = await db.transaction().execute(async (tx) => {
-          const row = await tx
-            .updateTable('processes')
-            .set({
-              instances: b.instances ?? process.instances,
-              memory_in_mb: b.memory_in_mb ?? process.memory_in_mb,
-              disk_in_mb: b.disk_in_mb ?? process.disk_in_mb,
-              log_rate_limit_in_bytes_per_second: b.log_rate_limit_in_bytes_per_second ?? process.log_rate_limit_in_bytes_per_second,
-              updated_at: new Date(),
-            })
-            .where('guid', '=', process.guid)
-            .returningAll()
-            .executeTakeFirstOrThrow()
-          await recordAppEvent(tx, app.app, orgGuid, actionContext(db, ctx).actor, APP_EVENT_TYPES.processScale, {
-            process_guid: process.guid,
-            process_type: process.type,
-            request: b,
-          })
-          return row
-        })
-        return ok(presentProcess(updated, spaceGuid, ctx.baseUrl), 202)
+        return scale(ctx, await byGuid(ctx))
       },
     },
     {
       method: 'GET',
       url: '/v3/processes/:guid/stats',
-      summary: "A process's instances (all DOWN: cf-ledger runs tasks only)",
+      summary: "A process's instances (none run: docs/apps.md)",
       tag: 'Processes',
       auth: 'read',
       async handler(ctx) {
-        const { process } = await visibleProcess(ctx)
-        return ok({ resources: presentProcessStats(process) })
+        return stats(await byGuid(ctx))
       },
     },
     {
@@ -205,7 +234,7 @@ export function processRoutes(deps: { db: Db }): Route[] {
       tag: 'Processes',
       auth: 'read',
       async handler(ctx) {
-        await visibleProcess(ctx)
+        await byGuid(ctx)
         return ok(presentList(ctx, pagingOf({}), 0, []))
       },
     },

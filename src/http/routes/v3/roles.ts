@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { requireFeature } from '../../../queries/feature-flags.ts'
 import { createRole } from '../../../actions/role-create.ts'
 import { requestRoleDelete } from '../../../actions/deletes.ts'
 import { ROLE_TYPES, SPACE_ROLE_TYPES } from '../../../authz/permissions.ts'
@@ -66,13 +67,15 @@ export function roleRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
   }
 
   /** Resolves `user.data` (guid, or username + optional origin) as CC's roles controller does. */
-  async function resolveUser(data: z.infer<typeof userRef>['data'], isSpaceRole: boolean) {
+  async function resolveUser(data: z.infer<typeof userRef>['data'], isSpaceRole: boolean, perms: AuthedContext['perms']) {
     if (data.guid) {
       if (data.username || data.origin) throw unprocessable('Username cannot be specified when identifying user by guid')
       const uaa = await db.selectFrom('uaa_users').select('username').where('id', '=', data.guid).executeTakeFirst()
       return { guid: data.guid, username: uaa?.username ?? null }
     }
     if (!data.username) throw unprocessable('User must have a username or guid specified')
+    // CC's lookup_user_guid_in_uaa: naming a user by username needs set_roles_by_username.
+    await requireFeature(db, 'set_roles_by_username', perms)
     let q = db.selectFrom('uaa_users').select(['id', 'username', 'origin']).where('username', '=', data.username)
     if (data.origin) q = q.where('origin', '=', data.origin)
     const matches = await q.execute()
@@ -161,7 +164,7 @@ export function roleRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
           if (!ctx.perms.canManageOrg(org.guid)) throw notAuthorized()
         }
         requireActiveOrg(ctx.perms, org)
-        const user = await resolveUser(rel.user.data, isSpaceRole)
+        const user = await resolveUser(rel.user.data, isSpaceRole, ctx.perms)
         // A space role's user must be one the caller can see (CC's readable_users_query).
         if (isSpaceRole && !(await findVisibleUser(db, ctx.perms, user.guid))) {
           throw unprocessable("Users cannot be assigned roles in a space if they do not have a role in that space's organization.")

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { cancelTask } from '../../../actions/task-cancel.ts'
 import { createTask } from '../../../actions/task-create.ts'
+import { requireFeature } from '../../../queries/feature-flags.ts'
 import { actorOf } from '../../../auth/principal.ts'
 import { notAuthorized, notFound } from '../../../errors/api-error.ts'
 import { listQuery, listFilter } from '../../../messages/list-query.ts'
@@ -17,13 +18,14 @@ import type { Fingerprint } from '../../../trail/fingerprint.ts'
 import { ok, type AuthedContext, type Route } from '../../route.ts'
 import { actionContext, commonList } from './common.ts'
 import { requireSpaceDeveloper, visibleApp } from './apps.ts'
+import { fitsInt } from '../../../messages/numbers.ts'
 
 const STATES = ['PENDING', 'RUNNING', 'SUCCEEDED', 'CANCELING', 'FAILED']
 const states = listFilter.refine((xs) => xs.every((s) => STATES.includes(s)), {
   message: `States must be one of ${STATES.map((s) => `'${s}'`).join(', ')}`,
 })
 const sequenceIds = listFilter
-  .refine((xs) => xs.every((s) => /^\d+$/.test(s)), { message: 'Sequence ids must be integers' })
+  .refine((xs) => xs.every(fitsInt), { message: 'Sequence ids must be integers' })
   .transform((xs) => xs.map(Number))
 const globalList = listQuery({
   filters: ['guids', 'names', 'app_guids', 'space_guids', 'organization_guids'],
@@ -75,6 +77,7 @@ export function taskRoutes(deps: TaskRouteDeps): Route[] {
       auth: 'write',
       body: taskCreateSchema,
       async handler(ctx) {
+        await requireFeature(db, 'task_creation', ctx.perms)
         const target = await visibleApp(db, ctx)
         requireSpaceDeveloper(ctx, target)
         const actor = actorOf(ctx.principal)

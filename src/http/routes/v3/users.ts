@@ -5,7 +5,9 @@ import { notAuthorized, notFound, unprocessable } from '../../../errors/api-erro
 import type { JobRunner } from '../../../jobs/runner.ts'
 import { listQuery } from '../../../messages/list-query.ts'
 import { applyMetadata, metadataSchema } from '../../../messages/metadata.ts'
-import { findVisibleUser, listUsers } from '../../../queries/users.ts'
+import { findOrganization } from '../../../queries/organizations.ts'
+import { findSpace } from '../../../queries/spaces.ts'
+import { findVisibleUser, listUsers, listUsersWithRoleIn } from '../../../queries/users.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import { presentUser } from '../../../presenters/v3/user.ts'
 import type { Db } from '../../../store/store.ts'
@@ -30,7 +32,38 @@ export function userRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
     if (!user) throw notFound('User')
     return user
   }
+  /** `/v3/organizations/:guid/users` and `/v3/spaces/:guid/users`: readers of the org or space see everyone with a role there. */
+  const usersIn = (kind: 'organization' | 'space'): Route => ({
+    method: 'GET',
+    url: kind === 'organization' ? '/v3/organizations/:guid/users' : '/v3/spaces/:guid/users',
+    summary: `Users with a role in the ${kind}`,
+    tag: 'Users',
+    auth: 'read',
+    query: listSchema,
+    async handler(ctx) {
+      const guid = ctx.params.guid!
+      if (kind === 'organization') {
+        const org = await findOrganization(db, guid)
+        if (!org || !ctx.perms.canReadOrg(org.guid)) throw notFound('Organization')
+      } else {
+        const space = await findSpace(db, guid)
+        if (!space || !ctx.perms.canReadSpace(space.guid, space.organization_guid)) throw notFound('Space')
+      }
+      const q = ctx.query as z.infer<typeof listSchema>
+      const c = commonList(q)
+      const page = await listUsersWithRoleIn(
+        db,
+        kind === 'organization' ? { organizationGuid: guid } : { spaceGuid: guid },
+        { guids: q.guids, usernames: q.usernames, origins: q.origins, labels: c.labels, createdAts: c.createdAts, updatedAts: c.updatedAts },
+        c.paging,
+        c.order,
+      )
+      return ok(presentList(ctx, c.paging, page.total, page.rows.map((u) => presentUser(u, ctx.baseUrl))))
+    },
+  })
   return [
+    usersIn('organization'),
+    usersIn('space'),
     {
       method: 'GET',
       url: '/v3/users',

@@ -1,8 +1,9 @@
 // The v2 list parameters (BaseController#parse_params, VCAP::RestAPI::Query,
 // PaginatedCollectionRenderer), validated so a malformed value is a 400, never a 500.
-import { apiError } from '../../../errors/api-error.ts'
-import type { TimestampOps } from '../../../messages/list-query.ts'
-import type { EventColumn, StringCondition, StringOp } from '../../../queries/events.ts'
+import { apiError } from '../errors/api-error.ts'
+import type { EventColumn, StringCondition, StringOp } from '../queries/events.ts'
+import type { TimestampOps } from './list-query.ts'
+import { fitsInt, MAX_DB_INT, tooLarge } from './numbers.ts'
 
 export const DEFAULT_RESULTS_PER_PAGE = 50
 export const MAX_RESULTS_PER_PAGE = 100
@@ -21,21 +22,22 @@ export interface V2Filter {
   never: boolean
 }
 
-type Raw = Readonly<Record<string, string | string[] | undefined>>
+export type RawQuery = Readonly<Record<string, string | string[] | undefined>>
 
 /** Sinatra keeps the last of repeated scalar parameters. */
-function last(v: string | string[] | undefined): string | undefined {
+export function last(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[v.length - 1] : v
 }
 
-function positiveInt(raw: Raw, key: string): number | undefined {
+function positiveInt(raw: RawQuery, key: string): number | undefined {
   const v = last(raw[key])
   if (v === undefined) return undefined
   if (!/^\s*\d+\s*$/.test(v) || Number(v) < 1) throw apiError('BadQueryParameter', `${key} must be a positive integer`)
+  if (!fitsInt(v.trim())) throw apiError('BadQueryParameter', tooLarge(key, MAX_DB_INT))
   return Number(v)
 }
 
-export function v2Paging(raw: Raw, orderable: readonly string[]): V2Paging {
+export function v2Paging(raw: RawQuery, orderable: readonly string[]): V2Paging {
   const page = positiveInt(raw, 'page') ?? 1
   const perPage = positiveInt(raw, 'results-per-page') ?? DEFAULT_RESULTS_PER_PAGE
   if (perPage > MAX_RESULTS_PER_PAGE) throw apiError('BadQueryParameter', `results_per_page must be <= ${MAX_RESULTS_PER_PAGE}`)
@@ -59,7 +61,7 @@ export function v2Paging(raw: Raw, orderable: readonly string[]): V2Paging {
 }
 
 /** The `q` values as sent: one string, several, or none. */
-export function qValues(raw: Raw): string[] {
+export function qValues(raw: RawQuery): string[] {
   const q = raw.q
   return q === undefined ? [] : Array.isArray(q) ? q : [q]
 }
@@ -110,7 +112,7 @@ export function parseV2Time(value: string): Date | undefined {
  * ` IN ` (comma list), on timestamp, type, actee, space_guid and organization_guid; all
  * conditions are ANDed. Strings compare literally; timestamps are whole seconds.
  */
-export function parseEventQ(raw: Raw): V2Filter {
+export function parseEventQ(raw: RawQuery): V2Filter {
   const filter: V2Filter = { conditions: [], createdAt: [], never: false }
   const columns: Record<string, EventColumn | 'timestamp'> = {
     timestamp: 'timestamp',
@@ -150,46 +152,4 @@ export function parseEventQ(raw: Raw): V2Filter {
     filter.conditions.push({ column, op: (op === ':' ? '=' : op) as StringOp, values: [value] })
   }
   return filter
-}
-
-/**
- * Addressable's query encoding after `normalize`, as CC builds prev_url/next_url: unreserved
- * characters, sub-delimiters, `:`, `@`, `/` and `?` stay literal; `&`, `+` and the rest are
- * percent-encoded.
- */
-export function addressableEncode(s: string): string {
-  return Array.from(new TextEncoder().encode(s), (b) => {
-    const c = String.fromCharCode(b)
-    return b < 0x80 && /[A-Za-z0-9\-._~!$'()*,;=:@/?]/.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`
-  }).join('')
-}
-
-/** prev_url/next_url: a relative path with the caller's q and relation options, keys sorted. */
-export function v2PageUrl(path: string, raw: Raw, paging: V2Paging, page: number): string {
-  const params: [string, string[]][] = [
-    ['order-direction', [paging.direction]],
-    ['page', [String(page)]],
-    ['results-per-page', [String(paging.perPage)]],
-  ]
-  const q = qValues(raw)
-  if (q.length) params.push(['q', q])
-  for (const k of ['inline-relations-depth', 'orphan-relations', 'exclude-relations', 'include-relations', 'order-by']) {
-    const v = raw[k]
-    if (v !== undefined) params.push([k, [last(v)!]])
-  }
-  params.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-  const query = params.flatMap(([k, vs]) => vs.map((v) => `${addressableEncode(k)}=${addressableEncode(v)}`)).join('&')
-  return `${path}?${query}`
-}
-
-/** The v2 list envelope: Sequel's pagination (at least one page; prev is page-1 even past the end). */
-export function v2Envelope<T>(path: string, raw: Raw, paging: V2Paging, total: number, resources: readonly T[]) {
-  const totalPages = Math.max(1, Math.ceil(total / paging.perPage))
-  return {
-    total_results: total,
-    total_pages: totalPages,
-    prev_url: paging.page > 1 ? v2PageUrl(path, raw, paging, paging.page - 1) : null,
-    next_url: paging.page < totalPages ? v2PageUrl(path, raw, paging, paging.page + 1) : null,
-    resources,
-  }
 }

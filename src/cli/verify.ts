@@ -7,8 +7,9 @@ import os from 'node:os'
 import path from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
-import { CHECKPOINT_LOG, KEY_FILE, keyIdOf, parsePrivateKey, PUBLIC_KEY_DIR } from './checkpoints.ts'
-import { publicKeysIn, verifyLedger, type Query, type VerifyReport } from './verify.ts'
+import { CHECKPOINT_LOG, KEY_FILE, keyIdOf, parsePrivateKey, PUBLIC_KEY_DIR } from '../audit/checkpoints.ts'
+import type { Query, VerifyReport } from '../audit/verify-report.ts'
+import { publicKeysIn, verifyLedger } from '../audit/verify.ts'
 
 export interface VerifyCommandOptions {
   readonly dataDir: string

@@ -1,0 +1,139 @@
+// The web console in a real Chromium: time to an interactive task page for a task that printed
+// 100k lines and to the task list over 100k task runs, next to the API calls those pages make, and
+// the bytes the first page transfers (compressed). PostgreSQL store (the runs are seeded with SQL).
+//   node --import tsx bench/console.ts [--lines 100000] [--runs 100000] [--n 7]
+import http from 'node:http'
+import os from 'node:os'
+import path from 'node:path'
+import pg from 'pg'
+import { chromium, type Page } from 'playwright-core'
+import { startCluster } from '../scripts/pg-cluster.ts'
+import { Api, createOrgAndSpace, expectOk } from '../test/support/client.ts'
+import { pushApp, waitForTask } from '../test/support/push.ts'
+import { ADMIN_PASSWORD, startServer } from '../test/support/server.ts'
+import { ms, now, summarize, table } from './stats.ts'
+
+const args = new Map<string, string>()
+for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '')
+const LINES = Number(args.get('lines') ?? 100_000)
+const RUNS = Number(args.get('runs') ?? 100_000)
+const N = Number(args.get('n') ?? 7)
+
+/** Bytes on the wire (brotli, as a browser asks) for one GET. */
+function wireBytes(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { headers: { 'accept-encoding': 'br, gzip' } }, (res) => {
+        let n = 0
+        res.on('data', (d: Buffer) => (n += d.length))
+        res.on('end', () => resolve(n))
+      })
+      .on('error', reject)
+  })
+}
+
+async function timed(fn: () => Promise<unknown>, n = N) {
+  await fn()
+  const samples: number[] = []
+  for (let i = 0; i < n; i++) {
+    const t0 = now()
+    await fn()
+    samples.push(ms(now() - t0))
+  }
+  return summarize(samples)
+}
+
+/** Copies one task row `count` times (new guid and sequence id, a second apart), in one statement. */
+async function seedRuns(databaseUrl: string, templateGuid: string, count: number) {
+  const client = new pg.Client({ connectionString: databaseUrl })
+  await client.connect()
+  try {
+    const cols = (await client.query<{ column_name: string }>(`select column_name from information_schema.columns where table_name = 'tasks' order by ordinal_position`)).rows.map((r) => r.column_name)
+    const expr = (c: string) =>
+      c === 'guid'
+        ? `gen_random_uuid()::text`
+        : c === 'sequence_id'
+          ? `t.sequence_id + g`
+          : c === 'created_at' || c === 'updated_at' || c === 'started_at' || c === 'finished_at'
+            ? `t.${c} - g * interval '1 second'`
+            : c === 'state'
+              ? `case when g % 10 = 0 then 'FAILED' else t.state end`
+              : `t.${c}`
+    await client.query(`insert into tasks (${cols.join(', ')}) select ${cols.map(expr).join(', ')} from tasks t, generate_series(1, ${count}) g where t.guid = $1`, [templateGuid])
+    await client.query('analyze tasks')
+  } finally {
+    await client.end()
+  }
+}
+
+async function timeToInteractive(page: Page, url: string, ready: string, n = N) {
+  const samples: number[] = []
+  for (let i = 0; i <= n; i++) {
+    await page.goto('about:blank')
+    const t0 = Date.now()
+    await page.goto(url)
+    await page.waitForFunction(ready, undefined, { timeout: 60_000, polling: 'raf' })
+    if (i > 0) samples.push(Date.now() - t0)
+  }
+  return summarize(samples)
+}
+
+const cluster = startCluster(path.join(os.tmpdir(), 'cf-ledger-bench-pg-55711'), 55711)
+process.env.TEST_DATABASE_URL = cluster.url
+const server = await startServer('postgres')
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] })
+try {
+  const admin = await new Api(server.url).admin()
+  const { spaceGuid } = await createOrgAndSpace(admin, 'bench', 'bench')
+  const app = await pushApp(admin, spaceGuid, 'printer')
+  const big = expectOk(await admin.post(`/v3/apps/${app}/tasks`, { command: `seq 1 ${LINES}`, name: 'printer' }), 202).body.guid as string
+  await waitForTask(admin, big, 300_000)
+  const t0 = now()
+  await seedRuns(server.databaseUrl!, big, RUNS)
+  console.log(`seeded ${RUNS} task runs in ${ms(now() - t0).toFixed(0)} ms`)
+
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage()
+  await page.goto(`${server.url}/console`)
+  await page.fill('input[name=username]', 'admin')
+  await page.fill('input[name=password]', ADMIN_PASSWORD)
+  await page.click('button[type=submit]')
+  await page.waitForSelector('[data-testid=user]')
+
+  const taskUrl = `${server.url}/console#/runs/${big}`
+  const taskReady = `document.querySelector('.answers') && document.querySelectorAll('.viewer .line').length > 20`
+  const taskPage = await timeToInteractive(page, taskUrl, taskReady)
+  const allLines = await timeToInteractive(page, taskUrl, `document.querySelector('[data-testid=output-status]')?.textContent.includes('complete')`, 3)
+  const listPage = await timeToInteractive(page, `${server.url}/console#/runs`, `document.querySelectorAll('table.runs tbody tr').length === 50`)
+
+  const trail = await timed(() => admin.get(`/ledger/v1/tasks/${big}/trail?output_lines=0`))
+  const chain = await timed(() => admin.get(`/ledger/v1/tasks/${big}/chain`))
+  const output = await timed(() => admin.get(`/v3/tasks/${big}/output?format=ndjson`), 3)
+  const list = await timed(() => admin.get('/ledger/v1/tasks?per_page=50&page=1&order_by=-created_at'))
+  const names = await timed(() => Promise.all([admin.get('/v3/spaces?per_page=5000&order_by=name'), admin.get('/v3/organizations?per_page=5000&order_by=name')]))
+
+  const html = await (await fetch(`${server.url}/console`)).text()
+  const assets = [...html.matchAll(/(?:src|href)="(\/console\/assets\/[^"]+)"/g)].map((m) => m[1]!)
+  const sizes = await Promise.all(['/console', ...assets].map(async (p) => [p, await wireBytes(server.url + p)] as const))
+  const total = sizes.reduce((a, [, n]) => a + n, 0)
+
+  console.log(`\nConsole in Chromium (PostgreSQL store), median of ${N} loads after one warm-up; API calls median of ${N}\n`)
+  table(
+    ['measure', 'p50 ms', 'max ms'],
+    [
+      [`task page interactive (${LINES} lines: record + first rows)`, taskPage.p50, taskPage.p99],
+      [`  every line loaded`, allLines.p50, allLines.p99],
+      [`  API: GET trail?output_lines=0`, trail.p50, trail.p99],
+      [`  API: GET chain`, chain.p50, chain.p99],
+      [`  API: GET output ndjson (whole, ${LINES} lines)`, output.p50, output.p99],
+      [`task list interactive (${RUNS + 1} runs, first 50)`, listPage.p50, listPage.p99],
+      [`  API: GET /ledger/v1/tasks per_page=50`, list.p50, list.p99],
+      [`  API: GET spaces + organizations`, names.p50, names.p99],
+    ],
+  )
+  console.log(`\nFirst page transferred (brotli): ${(total / 1024).toFixed(1)} KB`)
+  for (const [p, n] of sizes) console.log(`  ${p}: ${(n / 1024).toFixed(1)} KB`)
+} finally {
+  await browser.close()
+  await server.stop()
+  cluster.stop()
+}

@@ -1,0 +1,58 @@
+// The exact bytes the ledger hashes and signs, with no Node imports: the server (chain.ts,
+// checkpoints.ts) and the browser console's verifier (src/console/app/verify/) share this file, so
+// the two can never disagree about what was hashed.
+
+export const GENESIS_HASH = '0'.repeat(64)
+
+/** JSON with object keys sorted at every level, so jsonb's key reordering cannot change a hash. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`
+}
+
+/** The fields an event's hash covers, created_at as the millisecond ISO string. */
+export interface ChainedFieldsText {
+  readonly seq: number
+  readonly guid: string
+  readonly created_at: string
+  readonly type: string
+  readonly actor: string
+  readonly actor_type: string
+  readonly actor_name: string | null
+  readonly actor_username: string | null
+  readonly actee: string
+  readonly actee_type: string
+  readonly actee_name: string
+  readonly metadata: unknown
+  readonly space_guid: string
+  readonly organization_guid: string
+}
+
+/** What follows `prev_hash + "\n"` in an event's SHA-256 preimage. */
+export function chainBody(e: ChainedFieldsText): string {
+  return canonicalJson([
+    e.seq,
+    e.guid,
+    e.created_at,
+    e.type,
+    e.actor,
+    e.actor_type,
+    e.actor_name,
+    e.actor_username,
+    e.actee,
+    e.actee_type,
+    e.actee_name,
+    e.metadata,
+    e.space_guid,
+    e.organization_guid,
+  ])
+}
+
+/** The exact text a checkpoint signature covers (UTF-8). */
+export function checkpointText(seq: number, hash: string, signedAt: string): string {
+  return `cf-ledger checkpoint v1\nseq=${seq}\nhash=${hash}\nsigned_at=${signedAt}\n`
+}

@@ -1,0 +1,53 @@
+// Figures for the console's overview page (docs/console.md#overview): task runs per day by state,
+// failures by app and the busiest actors over the spaces the caller can read, and the ledger's size
+// and newest checkpoint.
+import { z } from 'zod'
+import { latestCheckpoint, ledgerHead } from '../../../queries/chain-evidence.ts'
+import { taskOverview } from '../../../queries/overview.ts'
+import type { Db } from '../../../store/store.ts'
+import { ok, type Route } from '../../route.ts'
+
+const DAY_MS = 86_400_000
+const overviewQuery = z
+  .object({
+    days: z
+      .string()
+      .regex(/^\d+$/, { message: 'days must be an integer between 1 and 366' })
+      .transform(Number)
+      .refine((n) => n >= 1 && n <= 366, { message: 'days must be an integer between 1 and 366' })
+      .optional(),
+  })
+  .strict()
+
+export function ledgerOverviewRoutes(deps: { db: Db }): Route[] {
+  const { db } = deps
+  return [
+    {
+      method: 'GET',
+      url: '/ledger/v1/overview',
+      summary: 'Task runs per day by state, failures by app, busiest actors, ledger size and checkpoint age (extension)',
+      tag: 'Ledger',
+      auth: 'read',
+      query: overviewQuery,
+      async handler(ctx) {
+        const days = (ctx.query as z.infer<typeof overviewQuery>).days ?? 14
+        const now = Date.now()
+        const since = new Date(Math.floor(now / DAY_MS) * DAY_MS - (days - 1) * DAY_MS)
+        const [tasks, head, checkpoint] = await Promise.all([taskOverview(db, ctx.perms, since, 10), ledgerHead(db), latestCheckpoint(db)])
+        return ok({
+          since: since.toISOString(),
+          days,
+          task_runs_per_day: tasks.days,
+          failures_by_app: tasks.failuresByApp,
+          busiest_actors: tasks.busiestActors,
+          ledger: {
+            events: head.seq,
+            checkpoint: checkpoint
+              ? { seq: checkpoint.seq, signed_at: checkpoint.signed_at, age_seconds: Math.max(0, Math.round((now - Date.parse(checkpoint.signed_at)) / 1000)) }
+              : null,
+          },
+        })
+      },
+    },
+  ]
+}

@@ -1,0 +1,2 @@
+package cfledger;
+public class Main { public static void main(String[] a) { System.out.println("ok"); } }
