@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
-import { sql } from 'kysely'
+import { CompiledQuery, sql } from 'kysely'
 import pg from 'pg'
 import { openCheckpoint } from '../src/ledger/checkpoint.ts'
 import { integrateAll } from '../src/ledger/integrator.ts'
@@ -13,13 +13,15 @@ import { eventEntry } from '../src/ledger/leaf.ts'
 import { signCheckpoint } from '../src/ledger/log.ts'
 import { dbNodeReader, latestCheckpoint, logState, readTiles } from '../src/ledger/log-store.ts'
 import { inclusionProof, leafHash, verifyInclusion } from '../src/ledger/merkle.ts'
-import { signerFromSeed } from '../src/ledger/note.ts'
+import { signerFromSeed, skeyOf } from '../src/ledger/note.ts'
 import { edgeTiles, tileReader } from '../src/ledger/tiles.ts'
+import { verifyLog } from '../src/ledger/verify-log.ts'
 import { openStore, type Store } from '../src/store/store.ts'
 import { freshStore, stores } from './support/server.ts'
 
 const ORIGIN = 'cf-ledger/test'
-const signer = signerFromSeed(ORIGIN, crypto.randomBytes(32))
+const SEED = crypto.randomBytes(32)
+const signer = signerFromSeed(ORIGIN, SEED)
 
 /** Inserts events the way an append without the head lock would: each in the caller's transaction. */
 const insertEvents = (db: Store['db'], from: number, n: number, legacy = false) =>
@@ -85,6 +87,25 @@ for (const store of stores()) {
       )
       await assert.rejects(sql`update ledger_log_checkpoints set root = '\\x00'::bytea`.execute(s.db), /cannot change/)
       assert.deepEqual(edgeTiles(3000).map((t) => t.width), [184, 11])
+    })
+
+    it('verify names an event changed after it was logged, a rewritten tile and a checkpoint the tiles no longer give', async () => {
+      const q = async <T>(text: string, params: unknown[] = []) => (await s.db.executeQuery(CompiledQuery.raw(text, params))).rows as T[]
+      const problems = async () => (await verifyLog(q, { lastArchivedSeq: 0, logKey: skeyOf(ORIGIN, SEED) }))!.problems.map((p) => p.message)
+      assert.deepEqual(await problems(), [])
+      await sql`update events set actee_name = 'edited' where seq = 7`.execute(s.db)
+      assert.match((await problems())[0]!, /event seq 7 .* was changed after it was logged/)
+      await sql`update events set actee_name = 'a' where seq = 7`.execute(s.db)
+      assert.deepEqual(await problems(), [])
+      const offTriggers = (stmt: ReturnType<typeof sql>) =>
+        s.db.transaction().execute(async (tx) => {
+          await sql`set local session_replication_role = replica`.execute(tx)
+          await stmt.execute(tx)
+        })
+      await offTriggers(sql`update ledger_tiles set hashes = overlay(hashes placing '\\x00'::bytea from 33) where level = 0 and idx = 0`)
+      const found = await problems()
+      assert.ok(found.some((m) => /leaf 1\) was changed after it was logged/.test(m)), found.join('\n'))
+      assert.ok(found.some((m) => /tile 1\/0 hash 0 does not match|no longer hash to the root/.test(m)), found.join('\n'))
     })
 
     it('integrates transactions that commit out of order: late, never skipped', { skip: store === 'embedded' ? 'one session: transactions cannot interleave' : false }, async () => {

@@ -83,6 +83,7 @@ Otherwise it reads a temporary copy of the embedded store in --data-dir; stop th
         archiveDir: archiveDir === undefined ? undefined : path.resolve(archiveDir),
         databaseUrl: get(S.databaseUrl),
         checkpointKey: get(S.checkpointKey),
+        logKey: get(S.logKey),
       }
     } catch (err) {
       console.error(`cf-ledger: ${(err as Error).message}`)
