@@ -11,15 +11,40 @@ export interface StoredTile {
   readonly hashes: Buffer
 }
 
+/**
+ * Full tiles never change (the database only lets a tile grow, and a full one cannot), so this
+ * process keeps the most recently used ones: with their inner hashes computed once (tiles.ts),
+ * a proof then costs little more than reading the right-edge partial tiles.
+ */
+const FULL_TILE_CACHE = 2048 // 16 MiB of hashes
+const fullTiles = new Map<string, Buffer>()
+
+function remember(key: string, hashes: Buffer): void {
+  if (hashes.length !== 256 * 32) return
+  fullTiles.delete(key)
+  fullTiles.set(key, hashes)
+  if (fullTiles.size > FULL_TILE_CACHE) fullTiles.delete(fullTiles.keys().next().value!)
+}
+
 export async function readTiles(db: Db, ids: readonly { level: number; index: number }[]): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>()
-  if (!ids.length) return out
-  const levels = ids.map((t) => t.level)
-  const idxs = ids.map((t) => t.index)
+  const missing = ids.filter((t) => {
+    const hit = fullTiles.get(`${t.level}/${t.index}`)
+    if (hit) out.set(`${t.level}/${t.index}`, hit)
+    return !hit
+  })
+  if (!missing.length) return out
+  const levels = missing.map((t) => t.level)
+  const idxs = missing.map((t) => t.index)
   const rows = await sql<{ level: number; idx: string | number; hashes: Buffer | Uint8Array }>`
     select t.level, t.idx, t.hashes from ledger_tiles t
     join unnest(${sql.val(levels)}::int[], ${sql.val(idxs)}::bigint[]) as w(level, idx) on t.level = w.level and t.idx = w.idx`.execute(db)
-  for (const r of rows.rows) out.set(`${r.level}/${Number(r.idx)}`, Buffer.from(r.hashes))
+  for (const r of rows.rows) {
+    const key = `${r.level}/${Number(r.idx)}`
+    const hashes = Buffer.from(r.hashes)
+    out.set(key, hashes)
+    remember(key, hashes)
+  }
   return out
 }
 
