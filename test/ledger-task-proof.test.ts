@@ -88,6 +88,20 @@ for (const store of stores()) {
       assert.equal((await run(CLI, ['verify-proof', file, '--key', vkey]).catch((e) => e)).code, 1)
     })
 
+    it('cf-ledger trail --verify checks the proof against the trail', async () => {
+      const t = expectOk(await dev.post(`/v3/apps/${appGuid}/tasks`, { command: 'echo ok', name: 'cli' }), 202)
+      await waitForTask(dev, t.body.guid)
+      await proofOf(t.body.guid)
+      const env = { ...process.env, CF_LEDGER_HOME: dir }
+      await run(CLI, ['login', '--api', server.url, '-u', 'dana', '-p', 'dana-pw'], { env })
+      const ok = await run(CLI, ['trail', t.body.guid, '--verify', '--key', vkey], { env })
+      assert.match(ok.stdout, /^proof: +verified \(leaf \d+ of \d+\)$/m)
+      const other = (await new Api(server.url).get('/ledger/v1/log/key')).body.trim().replace(/\+[0-9a-f]{8}\+.*/, '')
+      assert.equal(other, 'cf-ledger/local')
+      const bad = await run(CLI, ['trail', t.body.guid, '--verify', '--key', 'cf-ledger/local+00000000+AeH2Z5wsgHvWvwbD0yHRbtSxE5k8Ik/Mq+QAKjqhXRp3'], { env }).catch((e) => e)
+      assert.notEqual(bad.code ?? 0, 0)
+    })
+
     it('gives the proof only to whoever may see the task', async () => {
       const t = expectOk(await dev.post(`/v3/apps/${appGuid}/tasks`, { command: 'true', name: 'hidden' }), 202)
       await waitForTask(dev, t.body.guid)
