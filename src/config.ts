@@ -3,6 +3,7 @@ import { loadAuditConfig, type AuditConfig } from './audit/config.ts'
 import { loadLogConfig, type LogConfig } from './logs/config.ts'
 import { loadAuditSyslogConfig, type AuditSyslogConfig } from './export/config.ts'
 import { loadLedgerConfig, type LedgerConfig } from './ledger/config.ts'
+import { loadClusterConfig, type ClusterConfig } from './cluster/config.ts'
 import { type Env, reader } from './settings/read.ts'
 import { S } from './settings/table.ts'
 
@@ -59,6 +60,8 @@ export interface Config {
   readonly audit: AuditConfig
   /** The verifiable ledger: integrator, log key, checkpoints, witnesses (src/ledger/config.ts). */
   readonly ledger: LedgerConfig
+  /** Many servers on one database: node id, lease (dead-server detection), claim poll, drain (docs/cluster.md). */
+  readonly cluster: ClusterConfig
 }
 
 export interface ConfigInput {
@@ -71,10 +74,11 @@ export interface ConfigInput {
 /** Flags win over environment variables, which win over defaults (the table in settings/table.ts). */
 export function loadConfig(flags: ConfigInput, env: Env = process.env): Config {
   const get = reader(env)
+  const dataDir = path.resolve(get(S.dataDir, flags.dataDir))
   return {
     host: get(S.host, flags.host),
     port: get(S.port, flags.port),
-    dataDir: path.resolve(get(S.dataDir, flags.dataDir)),
+    dataDir,
     databaseUrl: get(S.databaseUrl),
     databaseWaitSeconds: get(S.databaseWaitSeconds),
     publicUrl: get(S.publicUrl, flags.publicUrl),
@@ -94,6 +98,7 @@ export function loadConfig(flags: ConfigInput, env: Env = process.env): Config {
     logs: loadLogConfig(env),
     auditSyslog: loadAuditSyslogConfig(env),
     audit: loadAuditConfig(env),
+    cluster: loadClusterConfig(env, dataDir),
     taskConcurrency: get(S.taskConcurrency),
     taskMaxRunSeconds: get(S.taskMaxRunSeconds),
     taskPidLimit: get(S.taskPidLimit),

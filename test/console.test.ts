@@ -21,8 +21,14 @@ const HOSTILE_COMMAND = String.raw`printf '<script>window.pwned=1</script><b>bol
 let browser: Browser
 
 before(async () => {
-  assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`)
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] })
+  assert.ok(
+    fs.existsSync(CHROMIUM),
+    `${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`,
+  )
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  })
   fs.mkdirSync(SHOTS, { recursive: true })
 })
 after(async () => {
@@ -45,7 +51,8 @@ for (const store of stores()) {
       ;({ spaceGuid } = await createOrgAndSpace(admin, 'acme', 'prod'))
       const d = await createUser(admin, 'dana', 'dana-pw')
       const a = await createUser(admin, 'audrey', 'audrey-pw')
-      const orgGuid = expectOk(await admin.get(`/v3/spaces/${spaceGuid}`)).body.relationships.organization.data.guid
+      const orgGuid = expectOk(await admin.get(`/v3/spaces/${spaceGuid}`)).body.relationships
+        .organization.data.guid
       for (const u of [d, a]) await grant(admin, 'organization_user', u.guid, { org: orgGuid })
       await grant(admin, 'space_developer', d.guid, { space: spaceGuid })
       await grant(admin, 'space_auditor', a.guid, { space: spaceGuid })
@@ -69,7 +76,11 @@ for (const store of stores()) {
       await server?.stop()
     })
 
-    async function signedIn(username: string, password: string, opts: { width?: number; dark?: boolean } = {}): Promise<Page> {
+    async function signedIn(
+      username: string,
+      password: string,
+      opts: { width?: number; dark?: boolean } = {},
+    ): Promise<Page> {
       const context = await browser.newContext({
         viewport: { width: opts.width ?? 1280, height: 900 },
         colorScheme: opts.dark ? 'dark' : 'light',
@@ -89,19 +100,34 @@ for (const store of stores()) {
       return page
     }
 
-    const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${store}-${name}.png`), fullPage: false })
+    const shot = (page: Page, name: string) =>
+      page.screenshot({ path: path.join(SHOTS, `${store}-${name}.png`), fullPage: false })
 
     async function runsShown(page: Page, hash: string): Promise<string[]> {
       await page.goto(`${server.url}/console#/runs${hash}`)
       const want = new URLSearchParams(hash.slice(1)).toString()
-      await page.waitForFunction((w) => document.querySelector('table.runs')?.getAttribute('data-query') === w && document.querySelector('table.runs')?.getAttribute('aria-busy') === 'false', want)
+      await page.waitForFunction(
+        (w) =>
+          document.querySelector('table.runs')?.getAttribute('data-query') === w &&
+          document.querySelector('table.runs')?.getAttribute('aria-busy') === 'false',
+        want,
+      )
       return page.$$eval('table.runs tbody a.run-link', (as) => as.map((a) => a.textContent ?? ''))
     }
 
     /** The task's own output lines as shown, in line order (rows are positioned, not in DOM order). */
     const lineTexts = (page: Page) =>
       page.$$eval('.viewer .line:not(.cell)', (ls) =>
-        ls.map((l) => [Number(l.getAttribute('data-line')), l.querySelector('.text')?.textContent ?? ''] as const).sort((a, b) => a[0] - b[0]).map((x) => x[1]),
+        ls
+          .map(
+            (l) =>
+              [
+                Number(l.getAttribute('data-line')),
+                l.querySelector('.text')?.textContent ?? '',
+              ] as const,
+          )
+          .sort((a, b) => a[0] - b[0])
+          .map((x) => x[1]),
       )
 
     it('serves the console with a strict Content-Security-Policy and compressed assets', async () => {
@@ -125,21 +151,67 @@ for (const store of stores()) {
       const page = await signedIn('admin', ADMIN_PASSWORD)
       assert.equal((await runsShown(page, '')).length, 3)
       await shot(page, 'runs-1280-light')
-      assert.deepEqual((await runsShown(page, '?actor=dana')).sort(), [`${HOSTILE_NAME} #2`, 'report #1'].sort())
+      assert.deepEqual(
+        (await runsShown(page, '?actor=dana')).sort(),
+        [`${HOSTILE_NAME} #2`, 'report #1'].sort(),
+      )
       assert.deepEqual(await runsShown(page, '?app=reports'), ['nightly #1'])
       // Typed into the form: the URL then holds the filter.
       await page.goto(`${server.url}/console#/runs`)
       await page.fill('input[name=command]', FIRST_COMMAND)
       await page.click('form.filters button[type=submit]')
       await page.waitForFunction(() => location.hash.includes('command='))
-      await page.waitForFunction(() => document.querySelectorAll('table.runs tbody tr').length === 1)
-      assert.deepEqual(await page.$$eval('table.runs tbody a.run-link', (as) => as.map((a) => a.textContent)), ['report #1'])
-      assert.equal(new URLSearchParams(new URL(page.url()).hash.split('?')[1]).get('command'), FIRST_COMMAND)
+      await page.waitForFunction(
+        () => document.querySelectorAll('table.runs tbody tr').length === 1,
+      )
+      assert.deepEqual(
+        await page.$$eval('table.runs tbody a.run-link', (as) => as.map((a) => a.textContent)),
+        ['report #1'],
+      )
+      assert.equal(
+        new URLSearchParams(new URL(page.url()).hash.split('?')[1]).get('command'),
+        FIRST_COMMAND,
+      )
+      // Sorting is in the URL too: oldest first.
+      await runsShown(page, '')
+      await page.click('button[aria-label="sort by Started"]')
+      await page.waitForFunction(() => location.hash.includes('order=created_at'))
+      assert.deepEqual((await runsShown(page, '?order=created_at'))[0], 'report #1')
       // The token is in sessionStorage only: not in the URL, not in localStorage.
-      const stored = await page.evaluate(() => ({ local: JSON.stringify(localStorage), session: JSON.stringify(sessionStorage), url: location.href }))
+      const stored = await page.evaluate(() => ({
+        local: JSON.stringify(localStorage),
+        session: JSON.stringify(sessionStorage),
+        url: location.href,
+      }))
       assert.match(stored.session, /accessToken/)
       assert.doesNotMatch(stored.local, /Token|eyJ/)
       assert.doesNotMatch(stored.url, /eyJ/)
+    })
+
+    it('refreshes an expiring token and signs out', async () => {
+      const page = await signedIn('dana', 'dana-pw')
+      const before = await page.evaluate(() =>
+        JSON.parse(sessionStorage.getItem('cf-ledger-console-session')!),
+      )
+      await page.evaluate(() => {
+        const s = JSON.parse(sessionStorage.getItem('cf-ledger-console-session')!)
+        sessionStorage.setItem(
+          'cf-ledger-console-session',
+          JSON.stringify({ ...s, expiresAt: Date.now() }),
+        )
+      })
+      await page.reload()
+      assert.equal((await runsShown(page, '?app=billing')).length, 2)
+      const after = await page.evaluate(() =>
+        JSON.parse(sessionStorage.getItem('cf-ledger-console-session')!),
+      )
+      assert.notEqual(after.accessToken, before.accessToken, 'a new access token')
+      assert.ok(after.expiresAt > Date.now() + 60_000)
+      await page.click('text=Sign out')
+      await page.waitForSelector('form.signin')
+      assert.equal(await page.evaluate(() => sessionStorage.length), 0)
+      await page.goto(`${server.url}/console#/runs`)
+      await page.waitForSelector('form.signin')
     })
 
     it('opens a task run and shows all five answers, its events and a green integrity check', async () => {
@@ -147,12 +219,34 @@ for (const store of stores()) {
       await page.goto(`${server.url}/console#/runs/${tasks.first}`)
       await page.waitForSelector('[data-testid=integrity][data-verdict=ok]', { timeout: 15_000 })
       const text = await page.innerText('main')
-      for (const want of ['dana', 'uaa', 'cf', '127.0.0.1', FIRST_COMMAND, 'hmac-sha256:', 'billing', 'prod', 'acme', '2 stdout + 1 stderr', 'SUCCEEDED', 'audit.app.task.create', 'audit.app.task.complete', 'Verified']) {
+      for (const want of [
+        'dana',
+        'uaa',
+        'cf',
+        '127.0.0.1',
+        FIRST_COMMAND,
+        'hmac-sha256:',
+        'billing',
+        'prod',
+        'acme',
+        '2 stdout + 1 stderr',
+        'SUCCEEDED',
+        'audit.app.task.create',
+        'audit.app.task.complete',
+        'Verified',
+      ]) {
         assert.ok(text.includes(want), `the task page shows ${want}`)
       }
       assert.match(text, /duration\s+\d/)
-      await page.waitForFunction(() => document.querySelectorAll('.viewer .line:not(.cell)').length === 4)
-      assert.deepEqual(await lineTexts(page), ['first line', 'to-stderr', 'last line', 'Exit status 0'])
+      await page.waitForFunction(
+        () => document.querySelectorAll('.viewer .line:not(.cell)').length === 4,
+      )
+      assert.deepEqual(await lineTexts(page), [
+        'first line',
+        'to-stderr',
+        'last line',
+        'Exit status 0',
+      ])
       assert.equal(await page.$$eval('.viewer .line.err', (ls) => ls.length), 1)
       await page.fill('input[aria-label="search the output"]', 'last')
       await page.press('input[aria-label="search the output"]', 'Enter')
@@ -165,10 +259,20 @@ for (const store of stores()) {
     it('shows HTML, escape sequences and control characters in output and names as text', async () => {
       const page = await signedIn('dana', 'dana-pw', { dark: true })
       await page.goto(`${server.url}/console#/runs/${tasks.hostile}`)
-      await page.waitForFunction(() => document.querySelectorAll('.viewer .line:not(.cell)').length === 4)
+      await page.waitForFunction(
+        () => document.querySelectorAll('.viewer .line:not(.cell)').length === 4,
+      )
       const lines = await lineTexts(page)
-      assert.deepEqual(lines, ['<script>window.pwned=1</script><b>bold</b>', 'red plain', '\u241b]0;title\u2407 and \u2408 done', 'Exit status 0'])
-      assert.equal(await page.$$eval('.viewer .line .ansi-fg-1', (s) => s.map((x) => x.textContent).join()), 'red')
+      assert.deepEqual(lines, [
+        '<script>window.pwned=1</script><b>bold</b>',
+        'red plain',
+        '\u241b]0;title\u2407 and \u2408 done',
+        'Exit status 0',
+      ])
+      assert.equal(
+        await page.$$eval('.viewer .line .ansi-fg-1', (s) => s.map((x) => x.textContent).join()),
+        'red',
+      )
       assert.equal(await page.$$eval('main script, main b, main img', (xs) => xs.length), 0)
       assert.ok((await page.innerText('h1')).includes(HOSTILE_NAME))
       assert.equal(await page.evaluate(() => (window as { pwned?: number }).pwned), undefined)
@@ -177,14 +281,31 @@ for (const store of stores()) {
 
     it('follows a running task live and ends with its final state', async () => {
       const billing = (globalThis as { billing?: string }).billing!
-      const t = expectOk(await dev.post(`/v3/apps/${billing}/tasks`, { command: 'for i in $(seq 1 20); do echo tick $i; sleep 0.25; done', name: 'ticker' }), 202)
+      const t = expectOk(
+        await dev.post(`/v3/apps/${billing}/tasks`, {
+          command: 'for i in $(seq 1 20); do echo tick $i; sleep 0.25; done',
+          name: 'ticker',
+        }),
+        202,
+      )
       const page = await signedIn('dana', 'dana-pw')
       await page.goto(`${server.url}/console#/runs/${t.body.guid}`)
       await page.waitForSelector('text=following live', { timeout: 15_000 })
-      await page.waitForFunction(() => [...document.querySelectorAll('.viewer .line .text')].some((l) => l.textContent === 'tick 3'))
+      await page.waitForFunction(() =>
+        [...document.querySelectorAll('.viewer .line .text')].some(
+          (l) => l.textContent === 'tick 3',
+        ),
+      )
       const early = await page.$$eval('.viewer .line', (ls) => ls.length)
       assert.ok(early < 20, `the page showed lines while the task ran (${early})`)
-      await page.waitForFunction(() => [...document.querySelectorAll('.viewer .line .text')].some((l) => l.textContent === 'tick 20'), undefined, { timeout: 30_000 })
+      await page.waitForFunction(
+        () =>
+          [...document.querySelectorAll('.viewer .line .text')].some(
+            (l) => l.textContent === 'tick 20',
+          ),
+        undefined,
+        { timeout: 30_000 },
+      )
       await page.waitForSelector('.run-head .state-succeeded', { timeout: 15_000 })
       await waitForTask(dev, t.body.guid)
     })
@@ -197,7 +318,9 @@ for (const store of stores()) {
       assert.ok(!listText.includes('first line;'), 'no command in the list')
       assert.match(listText, /hmac-sha256:/)
       // Exact-command search works without seeing the command.
-      assert.deepEqual(await runsShown(page, `?command=${encodeURIComponent(FIRST_COMMAND)}`), ['report #1'])
+      assert.deepEqual(await runsShown(page, `?command=${encodeURIComponent(FIRST_COMMAND)}`), [
+        'report #1',
+      ])
       await page.goto(`${server.url}/console#/runs/${tasks.first}`)
       await page.waitForSelector('[data-testid=fingerprint]')
       const text = await page.innerText('main')
@@ -206,16 +329,29 @@ for (const store of stores()) {
       const fp = await page.innerText('[data-testid=fingerprint]')
       const trail = expectOk(await admin.get(`/ledger/v1/tasks/${tasks.first}/trail`)).body
       assert.equal(fp, trail.command_fingerprint)
-      assert.equal(await page.$$eval('button.danger', (b) => b.length), 0, 'an auditor cannot cancel')
+      assert.equal(
+        await page.$$eval('button.danger', (b) => b.length),
+        0,
+        'an auditor cannot cancel',
+      )
       await page.waitForSelector('[data-testid=integrity][data-verdict=ok]', { timeout: 15_000 })
     })
 
     it('lists audit events with filters and links task events to their run', async () => {
       const page = await signedIn('admin', ADMIN_PASSWORD, { width: 390, dark: true })
       await page.goto(`${server.url}/console#/events?types=audit.app.task.create`)
-      await page.waitForFunction(() => document.querySelector('table.events')?.getAttribute('data-query') === 'types=audit.app.task.create')
-      const types = await page.$$eval('table.events tbody tr td:nth-child(2)', (ts) => ts.map((t) => t.textContent))
-      assert.ok(types.length >= 3 && types.every((t) => t === 'audit.app.task.create'), JSON.stringify(types))
+      await page.waitForFunction(
+        () =>
+          document.querySelector('table.events')?.getAttribute('data-query') ===
+          'types=audit.app.task.create',
+      )
+      const types = await page.$$eval('table.events tbody tr td:nth-child(2)', (ts) =>
+        ts.map((t) => t.textContent),
+      )
+      assert.ok(
+        types.length >= 3 && types.every((t) => t === 'audit.app.task.create'),
+        JSON.stringify(types),
+      )
       await shot(page, 'events-390-dark')
       await page.click('table.events tbody tr a:text("Task run →")')
       await page.waitForSelector('.answers')
@@ -230,7 +366,12 @@ for (const store of stores()) {
       assert.ok(Number((await page.innerText('[data-testid=ledger-size]')).replace(/,/g, '')) > 10)
       assert.ok((await page.$$('svg rect.bar.state-succeeded')).length >= 1)
       assert.ok((await page.$$('svg rect.bar.state-failed')).length >= 1)
-      assert.deepEqual(await page.$$eval('.hbars a', (as) => as.map((a) => a.textContent)).then((xs) => xs.includes('reports') && xs.includes('dana')), true)
+      assert.deepEqual(
+        await page
+          .$$eval('.hbars a', (as) => as.map((a) => a.textContent))
+          .then((xs) => xs.includes('reports') && xs.includes('dana')),
+        true,
+      )
       await shot(page, 'overview-1280-dark')
       const light = await signedIn('admin', ADMIN_PASSWORD, { width: 390 })
       await light.goto(`${server.url}/console#/overview`)
@@ -240,7 +381,10 @@ for (const store of stores()) {
 
     it('shows red once a ledger row is edited in the database', async () => {
       await withStore(server, (q) =>
-        q(`update events set actor_name = 'mallory' where type = 'audit.app.task.create' and metadata ->> 'task_guid' = $1`, [tasks.first]),
+        q(
+          `update events set actor_name = 'mallory' where type = 'audit.app.task.create' and metadata ->> 'task_guid' = $1`,
+          [tasks.first],
+        ),
       )
       if (store === 'embedded') server = await server.restart()
       const page = await signedIn('admin', ADMIN_PASSWORD)

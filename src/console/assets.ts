@@ -27,7 +27,9 @@ function asset(type: string, body: Buffer): Asset {
     type,
     body,
     gzip: zlib.gzipSync(body, { level: 9 }),
-    brotli: zlib.brotliCompressSync(body, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }),
+    brotli: zlib.brotliCompressSync(body, {
+      params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 },
+    }),
     etag: `"${crypto.createHash('sha256').update(body).digest('hex').slice(0, 20)}"`,
   }
 }

@@ -4,7 +4,7 @@
 import crypto from 'node:crypto'
 import { sql } from 'kysely'
 import type { Logger } from 'pino'
-import type { Leadership } from '../export/leader.ts'
+import type { Leadership } from '../cluster/leader.ts'
 import type { Db } from '../store/store.ts'
 import { checkpointText } from './checkpoint.ts'
 import type { LedgerConfig } from './config.ts'

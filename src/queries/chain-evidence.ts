@@ -13,21 +13,46 @@ export interface CheckpointRow {
 export async function hashesAt(db: Db, seqs: readonly number[]): Promise<Map<number, string>> {
   const wanted = seqs.filter((s) => s > 0)
   if (!wanted.length) return new Map()
-  const rows = await db.selectFrom('events').select(['seq', 'hash']).where('seq', 'in', wanted).execute()
+  const rows = await db
+    .selectFrom('events')
+    .select(['seq', 'hash'])
+    .where('seq', 'in', wanted)
+    .execute()
   return new Map(rows.map((r) => [Number(r.seq), r.hash]))
 }
 
 /** The newest signed checkpoint, if any. */
 export async function latestCheckpoint(db: Db): Promise<CheckpointRow | undefined> {
   const r = (
-    await sql<{ seq: number | string; hash: string; signed_at: Date | string; key_id: string; signature: string }>`
-      select seq, hash, signed_at, key_id, signature from ledger_checkpoints order by seq desc limit 1`.execute(db)
+    await sql<{
+      seq: number | string
+      hash: string
+      signed_at: Date | string
+      key_id: string
+      signature: string
+    }>`
+      select seq, hash, signed_at, key_id, signature from ledger_checkpoints order by seq desc limit 1`.execute(
+      db,
+    )
   ).rows[0]
-  return r && { seq: Number(r.seq), hash: r.hash, signed_at: new Date(r.signed_at).toISOString(), key_id: r.key_id, signature: r.signature }
+  return (
+    r && {
+      seq: Number(r.seq),
+      hash: r.hash,
+      signed_at: new Date(r.signed_at).toISOString(),
+      key_id: r.key_id,
+      signature: r.signature,
+    }
+  )
 }
 
 /** The ledger head: how many events were ever appended, and the newest hash. */
 export async function ledgerHead(db: Db): Promise<{ seq: number; hash: string }> {
-  const r = (await sql<{ seq: number | string; hash: string }>`select seq, hash from ledger_head where id = 1`.execute(db)).rows[0]
+  const r = (
+    await sql<{
+      seq: number | string
+      hash: string
+    }>`select seq, hash from ledger_head where id = 1`.execute(db)
+  ).rows[0]
   return { seq: Number(r?.seq ?? 0), hash: r?.hash ?? '' }
 }

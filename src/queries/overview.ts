@@ -10,8 +10,14 @@ export interface Overview {
 }
 
 /** Task runs per day and state, failures by app and the busiest actors, over readable spaces. */
-export async function taskOverview(db: Db, perms: Permissions, since: Date, top: number): Promise<Overview> {
-  const scope = readableSpaceCondition(perms, 'space_guid', 'organization_guid') ?? sql<boolean>`true`
+export async function taskOverview(
+  db: Db,
+  perms: Permissions,
+  since: Date,
+  top: number,
+): Promise<Overview> {
+  const scope =
+    readableSpaceCondition(perms, 'space_guid', 'organization_guid') ?? sql<boolean>`true`
   const base = sql`from tasks where ${scope} and created_at >= ${since.toISOString()}`
   const [days, failures, actors] = await Promise.all([
     sql<{ date: string; state: string; count: number }>`

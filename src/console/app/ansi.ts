@@ -18,7 +18,14 @@ interface Style {
   underline: boolean
 }
 
-const plain = (): Style => ({ fg: null, bg: null, bold: false, dim: false, italic: false, underline: false })
+const plain = (): Style => ({
+  fg: null,
+  bg: null,
+  bold: false,
+  dim: false,
+  italic: false,
+  underline: false,
+})
 
 function classes(s: Style): string {
   const out: string[] = []

@@ -1,7 +1,12 @@
 export function when(iso: string | null | undefined): string {
   if (!iso) return '–'
   const d = new Date(iso)
-  return Number.isNaN(d.getTime()) ? iso : d.toISOString().replace('T', ' ').replace(/\.\d+Z$|Z$/, 'Z')
+  return Number.isNaN(d.getTime())
+    ? iso
+    : d
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$|Z$/, 'Z')
 }
 
 export function duration(ms: number | null | undefined): string {
@@ -32,5 +37,7 @@ export function short(s: string, n = 12): string {
 
 /** Control characters as their visible Unicode pictures (U+2400…), so hostile text stays inert. */
 export function visible(s: string): string {
-  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, (c) => (c === '\u007f' ? '\u2421' : String.fromCharCode(0x2400 + c.charCodeAt(0))))
+  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, (c) =>
+    c === '\u007f' ? '\u2421' : String.fromCharCode(0x2400 + c.charCodeAt(0)),
+  )
 }

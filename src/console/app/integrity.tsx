@@ -19,30 +19,55 @@ export function IntegrityPanel(props: { trail: Trail; version: number }) {
   useEffect(() => {
     runVerifiers(props.trail).then(setResult, (e: Error) => setError(e.message))
   }, [props.trail.task.guid, props.version, pins])
-  const served = result ? (JSON.parse(result.evidence.text) as { public_key?: { key_id: string; spki_der_base64: string } | null }).public_key : null
+  const served = result
+    ? (
+        JSON.parse(result.evidence.text) as {
+          public_key?: { key_id: string; spki_der_base64: string } | null
+        }
+      ).public_key
+    : null
   const pinned = served ? pinnedKeys().some((k) => k.keyId === served.key_id) : false
   function pin() {
     if (!served) return
-    savePinnedKeys([...pinnedKeys(), { keyId: served.key_id, spki: served.spki_der_base64, note: `pinned from ${location.host}` }])
+    savePinnedKeys([
+      ...pinnedKeys(),
+      { keyId: served.key_id, spki: served.spki_der_base64, note: `pinned from ${location.host}` },
+    ])
     setPins((n) => n + 1)
   }
-  const verdict = error ? 'error' : result === undefined ? 'checking' : result === null ? 'none' : result.ok ? 'ok' : 'bad'
+  const verdict = error
+    ? 'error'
+    : result === undefined
+      ? 'checking'
+      : result === null
+        ? 'none'
+        : result.ok
+          ? 'ok'
+          : 'bad'
   return (
-    <section class={`integrity card verdict-${verdict}`} aria-label="integrity" data-testid="integrity" data-verdict={verdict}>
+    <section
+      class={`integrity card verdict-${verdict}`}
+      aria-label="integrity"
+      data-testid="integrity"
+      data-verdict={verdict}
+    >
       <h2>Integrity, checked in this browser</h2>
       <p class="verdict" role="status">
         {verdict === 'checking' && 'Checking…'}
         {verdict === 'error' && `Could not check: ${error}`}
         {verdict === 'none' && 'This server offers no evidence for this task.'}
-        {verdict === 'ok' && `✔ Verified (${result!.verifier}): ${result!.checks.length} checks passed`}
-        {verdict === 'bad' && `✘ NOT verified (${result!.verifier}): ${result!.checks.filter((c) => !c.ok).length} of ${result!.checks.length} checks failed`}
+        {verdict === 'ok' &&
+          `✔ Verified (${result!.verifier}): ${result!.checks.length} checks passed`}
+        {verdict === 'bad' &&
+          `✘ NOT verified (${result!.verifier}): ${result!.checks.filter((c) => !c.ok).length} of ${result!.checks.length} checks failed`}
       </p>
       {result && (
         <>
           <ul class="checks">
             {result.checks.map((c) => (
               <li class={c.ok ? 'ok' : 'bad'}>
-                <span aria-hidden="true">{c.ok ? '✔' : '✘'}</span> <strong>{c.label}</strong>: {c.detail}
+                <span aria-hidden="true">{c.ok ? '✔' : '✘'}</span> <strong>{c.label}</strong>:{' '}
+                {c.detail}
               </li>
             ))}
           </ul>
@@ -55,7 +80,12 @@ export function IntegrityPanel(props: { trail: Trail; version: number }) {
             </ul>
           </details>
           <div class="actions">
-            <button type="button" onClick={() => download(result.evidence.fileName, result.evidence.type, result.evidence.text)}>
+            <button
+              type="button"
+              onClick={() =>
+                download(result.evidence.fileName, result.evidence.type, result.evidence.text)
+              }
+            >
               Download evidence
             </button>
             {served && !pinned && (

@@ -13,7 +13,11 @@ import { onSession, session, signOut, type Session } from './session.ts'
 const THEME = 'cf-ledger-console-theme'
 
 function useTheme(): [string, () => void] {
-  const [theme, setTheme] = useState(() => localStorage.getItem(THEME) ?? (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'))
+  const [theme, setTheme] = useState(
+    () =>
+      localStorage.getItem(THEME) ??
+      (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'),
+  )
   useEffect(() => {
     document.documentElement.dataset.theme = theme
   }, [theme])
@@ -53,7 +57,12 @@ function App() {
           </nav>
         )}
         <div class="who">
-          <button type="button" class="quiet" onClick={toggleTheme} aria-label={`switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>
+          <button
+            type="button"
+            class="quiet"
+            onClick={toggleTheme}
+            aria-label={`switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}
+          >
             {theme === 'dark' ? '☀' : '☾'}
           </button>
           {user && (

@@ -1,5 +1,5 @@
-// The task output viewer: streams `GET /v3/tasks/:guid/output?format=ndjson` (followed while the
-// task runs) into flat arrays and renders only the rows in view, so a million lines stay fast.
+// The task output viewer: streams `GET /v3/tasks/:guid/output?format=ndjson&follow=true` (the
+// server ends it at once for a finished task, and when a running one ends) into flat arrays and renders only the rows in view, so a million lines stay fast.
 // Lines are text nodes; ANSI colours become classes (ansi.ts).
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { parseAnsi, stripAnsi } from './ansi.ts'
@@ -27,9 +27,9 @@ class Lines {
   }
 }
 
-type Status = 'loading' | 'following' | 'complete' | 'error'
+type Status = 'loading' | 'complete' | 'error'
 
-function useOutput(guid: string, follow: boolean) {
+function useOutput(guid: string) {
   const lines = useRef(new Lines())
   const [count, setCount] = useState(0)
   const [status, setStatus] = useState<Status>('loading')
@@ -39,12 +39,15 @@ function useOutput(guid: string, follow: boolean) {
     lines.current = new Lines()
     let frame = 0
     const tick = () => {
-      if (!frame) frame = requestAnimationFrame(() => ((frame = 0), setCount(lines.current.texts.length)))
+      if (!frame)
+        frame = requestAnimationFrame(() => ((frame = 0), setCount(lines.current.texts.length)))
     }
     ;(async () => {
-      const res = await authedFetch(`/v3/tasks/${encodeURIComponent(guid)}/output?format=ndjson${follow ? '&follow=true' : ''}`, { signal: ctrl.signal })
+      const res = await authedFetch(
+        `/v3/tasks/${encodeURIComponent(guid)}/output?format=ndjson&follow=true`,
+        { signal: ctrl.signal },
+      )
       if (!res.ok || !res.body) throw new Error(`output: HTTP ${res.status}`)
-      if (follow) setStatus('following')
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader()
       let rest = ''
       for (;;) {
@@ -55,7 +58,8 @@ function useOutput(guid: string, follow: boolean) {
         for (const p of parts) {
           if (!p) continue
           const rec = JSON.parse(p) as { line?: string; type?: string; source_type?: string }
-          if (typeof rec.line === 'string') lines.current.push(rec.line, rec.type === 'ERR', rec.source_type === 'CELL')
+          if (typeof rec.line === 'string')
+            lines.current.push(rec.line, rec.type === 'ERR', rec.source_type === 'CELL')
         }
         tick()
       }
@@ -68,7 +72,7 @@ function useOutput(guid: string, follow: boolean) {
       setStatus('error')
     })
     return () => ctrl.abort()
-  }, [guid, follow])
+  }, [guid])
   return { lines: lines.current, count, status, error }
 }
 
@@ -76,7 +80,11 @@ function Line(props: { text: string; n: number; kind: number; match: boolean }) 
   const err = (props.kind & 1) === 1
   const cell = (props.kind & 2) === 2
   return (
-    <div class={`line${err ? ' err' : ''}${cell ? ' cell' : ''}${props.match ? ' match' : ''}`} style={{ top: `${props.n * ROW}px` }} data-line={props.n + 1}>
+    <div
+      class={`line${err ? ' err' : ''}${cell ? ' cell' : ''}${props.match ? ' match' : ''}`}
+      style={{ top: `${props.n * ROW}px` }}
+      data-line={props.n + 1}
+    >
       <span class="ln">{props.n + 1}</span>
       <span class="src">{cell ? 'CELL' : err ? 'ERR' : 'OUT'}</span>
       <span class="text">
@@ -86,27 +94,36 @@ function Line(props: { text: string; n: number; kind: number; match: boolean }) 
   )
 }
 
-export function OutputViewer(props: { guid: string; live: boolean; onDone?: () => void }) {
-  // Follow is decided once: a task that ends while shown keeps its lines and scroll position.
-  const [follow] = useState(props.live)
-  const { lines, count, status, error } = useOutput(props.guid, follow)
+/** `live`: the task is still running (undefined until its record arrived). */
+export function OutputViewer(props: {
+  guid: string
+  live: boolean | undefined
+  onDone?: () => void
+}) {
+  const { lines, count, status, error } = useOutput(props.guid)
+  const following = props.live === true && status === 'loading'
   const box = useRef<HTMLDivElement>(null)
   const [top, setTop] = useState(0)
   const [height, setHeight] = useState(600)
-  const [stick, setStick] = useState(follow)
+  const [stick, setStick] = useState(false)
   const [term, setTerm] = useState('')
   const [current, setCurrent] = useState(-1)
   const matches = useMemo(() => {
     if (!term) return []
     const t = term.toLowerCase()
     const out: number[] = []
-    for (let i = 0; i < count; i++) if (stripAnsi(lines.texts[i]!).toLowerCase().includes(t)) out.push(i)
+    for (let i = 0; i < count; i++)
+      if (stripAnsi(lines.texts[i]!).toLowerCase().includes(t)) out.push(i)
     return out
   }, [term, count, lines])
 
   useEffect(() => {
-    if (status === 'complete' && follow) props.onDone?.()
+    if (status === 'complete') props.onDone?.()
   }, [status])
+  // A running task's view follows its newest lines until the user scrolls away.
+  useEffect(() => {
+    if (props.live) setStick(true)
+  }, [props.live])
   useEffect(() => {
     const el = box.current
     if (!el) return
@@ -134,7 +151,10 @@ export function OutputViewer(props: { guid: string; live: boolean; onDone?: () =
   const first = Math.max(0, Math.floor(top / ROW) - OVERSCAN)
   const last = Math.min(count, Math.ceil((top + height) / ROW) + OVERSCAN)
   const rows = []
-  for (let i = first; i < last; i++) rows.push(<Line key={i} n={i} text={lines.texts[i]!} kind={lines.kind[i]!} match={i === current} />)
+  for (let i = first; i < last; i++)
+    rows.push(
+      <Line key={i} n={i} text={lines.texts[i]!} kind={lines.kind[i]!} match={i === current} />,
+    )
 
   async function downloadAll() {
     const res = await authedFetch(`/v3/tasks/${encodeURIComponent(props.guid)}/output`)
@@ -146,7 +166,8 @@ export function OutputViewer(props: { guid: string; live: boolean; onDone?: () =
       <div class="output-bar">
         <h2>Output</h2>
         <span class="muted" data-testid="output-status">
-          {count.toLocaleString('en-US')} lines · {lines.errIndex.length.toLocaleString('en-US')} stderr · {status === 'following' ? 'following live' : status}
+          {count.toLocaleString('en-US')} lines · {lines.errIndex.length.toLocaleString('en-US')}{' '}
+          stderr · {following ? 'following live' : status === 'loading' ? 'loading…' : status}
         </span>
         <form
           class="search"
@@ -156,8 +177,18 @@ export function OutputViewer(props: { guid: string; live: boolean; onDone?: () =
             nextOf(matches, 1)
           }}
         >
-          <input aria-label="search the output" placeholder="Search output" value={term} onInput={(e) => (setTerm(e.currentTarget.value), setCurrent(-1))} />
-          <button type="button" onClick={() => nextOf(matches, -1)} disabled={!matches.length} aria-label="previous match">
+          <input
+            aria-label="search the output"
+            placeholder="Search output"
+            value={term}
+            onInput={(e) => (setTerm(e.currentTarget.value), setCurrent(-1))}
+          />
+          <button
+            type="button"
+            onClick={() => nextOf(matches, -1)}
+            disabled={!matches.length}
+            aria-label="previous match"
+          >
             ↑
           </button>
           <button type="submit" disabled={!matches.length} aria-label="next match">
@@ -167,11 +198,20 @@ export function OutputViewer(props: { guid: string; live: boolean; onDone?: () =
             {term ? `${at >= 0 ? at + 1 : '–'} / ${matches.length}` : ''}
           </span>
         </form>
-        <button type="button" onClick={() => nextOf(lines.errIndex, 1)} disabled={!lines.errIndex.length}>
+        <button
+          type="button"
+          onClick={() => nextOf(lines.errIndex, 1)}
+          disabled={!lines.errIndex.length}
+        >
           Next stderr line
         </button>
         <label class="inline">
-          <input type="checkbox" checked={stick} onChange={(e) => setStick(e.currentTarget.checked)} /> Follow
+          <input
+            type="checkbox"
+            checked={stick}
+            onChange={(e) => setStick(e.currentTarget.checked)}
+          />{' '}
+          Follow
         </label>
         <button type="button" onClick={downloadAll}>
           Download
@@ -186,7 +226,7 @@ export function OutputViewer(props: { guid: string; live: boolean; onDone?: () =
         onScroll={(e) => {
           const el = e.currentTarget
           setTop(el.scrollTop)
-          if (status === 'following') setStick(el.scrollTop + el.clientHeight >= el.scrollHeight - ROW * 2)
+          if (following) setStick(el.scrollTop + el.clientHeight >= el.scrollHeight - ROW * 2)
         }}
       >
         <div class="spacer" style={{ height: `${count * ROW}px` }}>

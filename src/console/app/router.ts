@@ -9,11 +9,22 @@ export interface Route {
 
 export function parseRoute(hash = location.hash): Route {
   const [p = '', q = ''] = hash.replace(/^#\/?/, '').split('?', 2)
-  return { path: p.split('/').filter(Boolean).map(decodeURIComponent), query: new URLSearchParams(q) }
+  return {
+    path: p.split('/').filter(Boolean).map(decodeURIComponent),
+    query: new URLSearchParams(q),
+  }
 }
 
-export function href(path: string, query?: Record<string, string | undefined> | URLSearchParams): string {
-  const q = query instanceof URLSearchParams ? query : new URLSearchParams(Object.entries(query ?? {}).filter((e): e is [string, string] => !!e[1]))
+export function href(
+  path: string,
+  query?: Record<string, string | undefined> | URLSearchParams,
+): string {
+  const q =
+    query instanceof URLSearchParams
+      ? query
+      : new URLSearchParams(
+          Object.entries(query ?? {}).filter((e): e is [string, string] => !!e[1]),
+        )
   const s = q.toString()
   return `#/${path}${s ? `?${s}` : ''}`
 }

@@ -53,25 +53,45 @@ export function onSession(l: Listener): () => void {
 
 function claims(token: string): Record<string, unknown> {
   const part = token.split('.')[1] ?? ''
-  const json = atob(part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '='))
-  return JSON.parse(new TextDecoder().decode(Uint8Array.from(json, (c) => c.charCodeAt(0)))) as Record<string, unknown>
+  const json = atob(
+    part
+      .replace(/-/g, '+')
+      .replace(/_/g, '/')
+      .padEnd(Math.ceil(part.length / 4) * 4, '='),
+  )
+  return JSON.parse(
+    new TextDecoder().decode(Uint8Array.from(json, (c) => c.charCodeAt(0))),
+  ) as Record<string, unknown>
 }
 
 function errorText(body: unknown, status: number): string {
-  const b = body as { errors?: { detail?: string }[]; error_description?: string; description?: string } | null
+  const b = body as {
+    errors?: { detail?: string }[]
+    error_description?: string
+    description?: string
+  } | null
   return b?.errors?.[0]?.detail ?? b?.error_description ?? b?.description ?? `HTTP ${status}`
 }
 
 async function tokenRequest(form: Record<string, string>): Promise<Session> {
   const res = await fetch('/oauth/token', {
     method: 'POST',
-    headers: { authorization: CLIENT_BASIC, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    headers: {
+      authorization: CLIENT_BASIC,
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+    },
     body: new URLSearchParams(form).toString(),
     credentials: 'omit',
     cache: 'no-store',
   })
   const body = (await res.json().catch(() => null)) as Record<string, unknown> | null
-  if (!res.ok || !body) throw new ApiError(res.status, res.status === 401 ? 'Wrong username or password.' : errorText(body, res.status), body)
+  if (!res.ok || !body)
+    throw new ApiError(
+      res.status,
+      res.status === 401 ? 'Wrong username or password.' : errorText(body, res.status),
+      body,
+    )
   const access = String(body.access_token)
   const c = claims(access)
   return {
@@ -111,7 +131,15 @@ async function token(): Promise<string | null> {
 /** fetch() against the server with the user's token; one refresh-and-retry on a 401. */
 export async function authedFetch(path: string, init: RequestInit = {}): Promise<Response> {
   const go = async (t: string | null) =>
-    fetch(path, { ...init, credentials: 'omit', cache: 'no-store', headers: { ...(init.headers as Record<string, string>), ...(t ? { authorization: `bearer ${t}` } : {}) } })
+    fetch(path, {
+      ...init,
+      credentials: 'omit',
+      cache: 'no-store',
+      headers: {
+        ...(init.headers as Record<string, string>),
+        ...(t ? { authorization: `bearer ${t}` } : {}),
+      },
+    })
   let res = await go(await token())
   if (res.status === 401 && current) {
     const n = await refresh()
@@ -122,11 +150,16 @@ export async function authedFetch(path: string, init: RequestInit = {}): Promise
 
 /** A JSON API call; non-2xx answers throw an ApiError with CF's error text. */
 export async function api<T = unknown>(path: string, init: RequestInit = {}): Promise<T> {
-  const res = await authedFetch(path, { ...init, headers: { accept: 'application/json', ...(init.headers as Record<string, string>) } })
+  const res = await authedFetch(path, {
+    ...init,
+    headers: { accept: 'application/json', ...(init.headers as Record<string, string>) },
+  })
   const body = res.status === 204 ? null : await res.json().catch(() => null)
   if (!res.ok) throw new ApiError(res.status, errorText(body, res.status), body)
   return body as T
 }
 
 export const isAdmin = (s: Session | null) => !!s?.scopes.includes('cloud_controller.admin')
-export const canWrite = (s: Session | null) => !!s && (s.scopes.includes('cloud_controller.admin') || s.scopes.includes('cloud_controller.write'))
+export const canWrite = (s: Session | null) =>
+  !!s &&
+  (s.scopes.includes('cloud_controller.admin') || s.scopes.includes('cloud_controller.write'))

@@ -17,7 +17,14 @@ export interface Named {
 }
 
 export interface TaskSummary {
-  task: { guid: string; sequence_id: number; name: string; state: string; failure_reason: string | null; exit_status: number | null }
+  task: {
+    guid: string
+    sequence_id: number
+    name: string
+    state: string
+    failure_reason: string | null
+    exit_status: number | null
+  }
   actor: Actor
   command: string
   command_fingerprint: string | null
@@ -50,11 +57,23 @@ export interface Trail {
   command: string
   command_fingerprint: string | null
   target: TaskSummary['target']
-  timing: { created_at: string; started_at: string | null; finished_at: string | null; duration_ms: number | null }
+  timing: {
+    created_at: string
+    started_at: string | null
+    finished_at: string | null
+    duration_ms: number | null
+  }
   resources: { requested: Record<string, unknown>; limits: Record<string, unknown> }
   events: (AuditEvent & { seq: number; hash: string; prev_hash: string })[]
   output: {
-    summary: { out_lines?: number; err_lines?: number; bytes?: number; sha256?: string; truncated?: boolean; dropped_lines?: number } | null
+    summary: {
+      out_lines?: number
+      err_lines?: number
+      bytes?: number
+      sha256?: string
+      truncated?: boolean
+      dropped_lines?: number
+    } | null
     total_lines: number
     truncated: boolean
   }

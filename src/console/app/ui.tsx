@@ -12,7 +12,12 @@ export interface Loaded<T> {
 
 /** Runs `load` whenever `key` changes; the newest answer wins. */
 export function useLoad<T>(key: string, load: () => Promise<T>): Loaded<T> {
-  const [state, setState] = useState<{ data?: T; error?: string; loading: boolean; loadedKey?: string }>({ loading: true })
+  const [state, setState] = useState<{
+    data?: T
+    error?: string
+    loading: boolean
+    loadedKey?: string
+  }>({ loading: true })
   const [tick, setTick] = useState(0)
   useEffect(() => {
     let live = true
@@ -60,7 +65,12 @@ export function download(fileName: string, type: string, data: BlobPart): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000)
 }
 
-export function Pager(props: { page: number; total: number; perPage: number; onPage: (p: number) => void }) {
+export function Pager(props: {
+  page: number
+  total: number
+  perPage: number
+  onPage: (p: number) => void
+}) {
   const pages = Math.max(1, Math.ceil(props.total / props.perPage))
   return (
     <nav class="pager" aria-label="pages">
@@ -70,7 +80,11 @@ export function Pager(props: { page: number; total: number; perPage: number; onP
       <span>
         page {props.page} of {pages} · {props.total.toLocaleString('en-US')} results
       </span>
-      <button type="button" disabled={props.page >= pages} onClick={() => props.onPage(props.page + 1)}>
+      <button
+        type="button"
+        disabled={props.page >= pages}
+        onClick={() => props.onPage(props.page + 1)}
+      >
         Next →
       </button>
     </nav>

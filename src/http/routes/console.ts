@@ -3,6 +3,7 @@
 import { consoleAssets, type Asset } from '../../console/assets.ts'
 import { notFound } from '../../errors/api-error.ts'
 import type { ApiResponse, Route, RouteContext } from '../route.ts'
+import { route } from '../route.ts'
 
 export const CONSOLE_CSP = [
   "default-src 'none'",
@@ -24,11 +25,19 @@ const SECURITY_HEADERS = {
 }
 
 function serve(ctx: RouteContext, a: Asset, cacheControl: string): ApiResponse {
-  const headers: Record<string, string> = { ...SECURITY_HEADERS, 'content-type': a.type, 'cache-control': cacheControl, etag: a.etag, vary: 'accept-encoding' }
+  const headers: Record<string, string> = {
+    ...SECURITY_HEADERS,
+    'content-type': a.type,
+    'cache-control': cacheControl,
+    etag: a.etag,
+    vary: 'accept-encoding',
+  }
   if (ctx.request.headers['if-none-match'] === a.etag) return { status: 304, headers, body: '' }
   const accept = String(ctx.request.headers['accept-encoding'] ?? '')
-  if (/\bbr\b/.test(accept)) return { status: 200, headers: { ...headers, 'content-encoding': 'br' }, body: a.brotli }
-  if (/\bgzip\b/.test(accept)) return { status: 200, headers: { ...headers, 'content-encoding': 'gzip' }, body: a.gzip }
+  if (/\bbr\b/.test(accept))
+    return { status: 200, headers: { ...headers, 'content-encoding': 'br' }, body: a.brotli }
+  if (/\bgzip\b/.test(accept))
+    return { status: 200, headers: { ...headers, 'content-encoding': 'gzip' }, body: a.gzip }
   return { status: 200, headers, body: a.body }
 }
 
@@ -36,7 +45,7 @@ export function consoleRoutes(): Route[] {
   const index = async (ctx: RouteContext) => serve(ctx, (await consoleAssets()).index, 'no-cache')
   return [
     { method: 'GET', url: '/console', summary: 'The web console (HTML)', tag: 'Console', auth: 'none', handler: index },
-    {
+    route({
       method: 'GET',
       url: '/console/assets/:file',
       summary: "The web console's script and stylesheet (content-hashed)",
@@ -47,6 +56,6 @@ export function consoleRoutes(): Route[] {
         if (!a) throw notFound('File')
         return serve(ctx, a, 'public, max-age=31536000, immutable')
       },
-    },
+    }),
   ]
 }

@@ -6,10 +6,19 @@ import type { AuditEvent, Named, Paginated } from '../types.ts'
 import { ErrorBox, Field, Pager, useLoad } from '../ui.tsx'
 
 const PER_PAGE = 50
-const FILTERS: Record<string, string> = { types: 'types', target: 'target_guids', space: 'space_guids', org: 'organization_guids' }
+const FILTERS: Record<string, string> = {
+  types: 'types',
+  target: 'target_guids',
+  space: 'space_guids',
+  org: 'organization_guids',
+}
 
 function apiPath(q: URLSearchParams): string {
-  const p = new URLSearchParams({ per_page: String(PER_PAGE), page: q.get('page') ?? '1', order_by: q.get('order') ?? '-created_at' })
+  const p = new URLSearchParams({
+    per_page: String(PER_PAGE),
+    page: q.get('page') ?? '1',
+    order_by: q.get('order') ?? '-created_at',
+  })
   for (const [k, a] of Object.entries(FILTERS)) {
     const v = q.get(k)?.trim()
     if (v) p.set(a, v)
@@ -22,7 +31,9 @@ function apiPath(q: URLSearchParams): string {
 }
 
 function taskGuidOf(e: AuditEvent): string | null {
-  return e.type.startsWith('audit.app.task.') && typeof e.data.task_guid === 'string' ? e.data.task_guid : null
+  return e.type.startsWith('audit.app.task.') && typeof e.data.task_guid === 'string'
+    ? e.data.task_guid
+    : null
 }
 
 function EventRow(props: { e: AuditEvent }) {
@@ -68,8 +79,15 @@ export function EventsPage(props: { query: URLSearchParams }) {
   const q = props.query
   const path = apiPath(q)
   const list = useLoad(path, () => api<Paginated<AuditEvent>>(path))
-  const spaces = useLoad('spaces', async () => (await api<Paginated<Named>>('/v3/spaces?per_page=5000&order_by=name')).resources)
-  const orgs = useLoad('orgs', async () => (await api<Paginated<Named>>('/v3/organizations?per_page=5000&order_by=name')).resources)
+  const spaces = useLoad(
+    'spaces',
+    async () => (await api<Paginated<Named>>('/v3/spaces?per_page=5000&order_by=name')).resources,
+  )
+  const orgs = useLoad(
+    'orgs',
+    async () =>
+      (await api<Paginated<Named>>('/v3/organizations?per_page=5000&order_by=name')).resources,
+  )
   const set = (changes: Record<string, string | undefined>) => {
     const next = new URLSearchParams(q)
     for (const [k, v] of Object.entries(changes)) {
@@ -83,7 +101,8 @@ export function EventsPage(props: { query: URLSearchParams }) {
     ev.preventDefault()
     const f = new FormData(ev.currentTarget as HTMLFormElement)
     const changes: Record<string, string | undefined> = {}
-    for (const k of [...Object.keys(FILTERS), 'from', 'to']) changes[k] = String(f.get(k) ?? '').trim() || undefined
+    for (const k of [...Object.keys(FILTERS), 'from', 'to'])
+      changes[k] = String(f.get(k) ?? '').trim() || undefined
     set(changes)
   }
   return (
@@ -91,7 +110,11 @@ export function EventsPage(props: { query: URLSearchParams }) {
       <h1>Audit events</h1>
       <form class="filters card" onSubmit={submit} key={q.toString()}>
         <Field label="Types (comma-separated)">
-          <input name="types" defaultValue={q.get('types') ?? ''} placeholder="audit.app.task.create,…" />
+          <input
+            name="types"
+            defaultValue={q.get('types') ?? ''}
+            placeholder="audit.app.task.create,…"
+          />
         </Field>
         <Field label="Target guid">
           <input name="target" defaultValue={q.get('target') ?? ''} />
@@ -133,11 +156,26 @@ export function EventsPage(props: { query: URLSearchParams }) {
       </form>
       <ErrorBox error={list.error} />
       <div class="table-wrap">
-        <table class="events" aria-busy={list.loading} data-query={list.loadedKey === path ? q.toString() : undefined}>
+        <table
+          class="events"
+          aria-busy={list.loading}
+          data-query={list.loadedKey === path ? q.toString() : undefined}
+        >
           <thead>
             <tr>
               <th>
-                <button type="button" class="sort" onClick={() => set({ order: (q.get('order') ?? '-created_at') === '-created_at' ? 'created_at' : '-created_at' })}>
+                <button
+                  type="button"
+                  class="sort"
+                  onClick={() =>
+                    set({
+                      order:
+                        (q.get('order') ?? '-created_at') === '-created_at'
+                          ? 'created_at'
+                          : '-created_at',
+                    })
+                  }
+                >
                   Time {(q.get('order') ?? '-created_at') === '-created_at' ? '↓' : '↑'}
                 </button>
               </th>
@@ -153,9 +191,18 @@ export function EventsPage(props: { query: URLSearchParams }) {
             ))}
           </tbody>
         </table>
-        {list.data && list.data.resources.length === 0 && <p class="empty">No audit events match.</p>}
+        {list.data && list.data.resources.length === 0 && (
+          <p class="empty">No audit events match.</p>
+        )}
       </div>
-      {list.data && <Pager page={Number(q.get('page') ?? 1)} perPage={PER_PAGE} total={list.data.pagination.total_results} onPage={(p) => set({ page: String(p) })} />}
+      {list.data && (
+        <Pager
+          page={Number(q.get('page') ?? 1)}
+          perPage={PER_PAGE}
+          total={list.data.pagination.total_results}
+          onPage={(p) => set({ page: String(p) })}
+        />
+      )}
     </section>
   )
 }

@@ -17,7 +17,10 @@ export function KeysPage() {
     try {
       const spki = spkiFromText(String(f.get('key')))
       const keyId = await keyIdOf(fromBase64(spki))
-      save([...keys.filter((k) => k.keyId !== keyId), { keyId, spki, note: String(f.get('note') ?? '') }])
+      save([
+        ...keys.filter((k) => k.keyId !== keyId),
+        { keyId, spki, note: String(f.get('note') ?? '') },
+      ])
       form.reset()
       setError(undefined)
     } catch (err) {
@@ -28,8 +31,9 @@ export function KeysPage() {
     <section>
       <h1>Pinned checkpoint keys</h1>
       <p class="muted">
-        Integrity checks trust only these Ed25519 public keys once you pin one. Get the key from the operator out of band
-        (<code>DATA_DIR/checkpoint-keys/&lt;id&gt;.pub.pem</code>). Public keys are not secrets; they stay in this browser.
+        Integrity checks trust only these Ed25519 public keys once you pin one. Get the key from the
+        operator out of band (<code>DATA_DIR/checkpoint-keys/&lt;id&gt;.pub.pem</code>). Public keys
+        are not secrets; they stay in this browser.
       </p>
       <ul class="keys">
         {keys.map((k) => (
@@ -40,7 +44,9 @@ export function KeysPage() {
             </button>
           </li>
         ))}
-        {keys.length === 0 && <li class="muted">No keys pinned: checks use the key the server serves.</li>}
+        {keys.length === 0 && (
+          <li class="muted">No keys pinned: checks use the key the server serves.</li>
+        )}
       </ul>
       <form class="card" onSubmit={add}>
         <Field label="Public key (PEM)">

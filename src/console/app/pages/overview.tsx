@@ -9,7 +9,10 @@ interface Overview {
   task_runs_per_day: { date: string; state: string; count: number }[]
   failures_by_app: { app_guid: string; app_name: string; failed: number }[]
   busiest_actors: { guid: string; name: string; tasks: number }[]
-  ledger: { events: number; checkpoint: { seq: number; signed_at: string; age_seconds: number } | null }
+  ledger: {
+    events: number
+    checkpoint: { seq: number; signed_at: string; age_seconds: number } | null
+  }
 }
 
 const STATES = ['SUCCEEDED', 'FAILED', 'RUNNING', 'PENDING', 'CANCELING']
@@ -17,20 +20,29 @@ const STATES = ['SUCCEEDED', 'FAILED', 'RUNNING', 'PENDING', 'CANCELING']
 function PerDay(props: { o: Overview }) {
   const { o } = props
   const start = Date.parse(o.since)
-  const days = Array.from({ length: o.days }, (_, i) => new Date(start + i * 86_400_000).toISOString().slice(0, 10))
+  const days = Array.from({ length: o.days }, (_, i) =>
+    new Date(start + i * 86_400_000).toISOString().slice(0, 10),
+  )
   const by = new Map<string, Map<string, number>>()
   for (const r of o.task_runs_per_day) {
     const m = by.get(r.date) ?? new Map<string, number>()
     m.set(r.state, r.count)
     by.set(r.date, m)
   }
-  const max = Math.max(1, ...days.map((d) => [...(by.get(d)?.values() ?? [])].reduce((a, b) => a + b, 0)))
+  const max = Math.max(
+    1,
+    ...days.map((d) => [...(by.get(d)?.values() ?? [])].reduce((a, b) => a + b, 0)),
+  )
   const W = 64
   const H = 160
   return (
     <figure class="chart card">
       <figcaption>Task runs per day, by state (last {o.days} days)</figcaption>
-      <svg viewBox={`0 0 ${days.length * W + 40} ${H + 40}`} role="img" aria-label="task runs per day by state">
+      <svg
+        viewBox={`0 0 ${days.length * W + 40} ${H + 40}`}
+        role="img"
+        aria-label="task runs per day by state"
+      >
         <text x="0" y="12" class="axis">
           {max}
         </text>
@@ -45,16 +57,22 @@ function PerDay(props: { o: Overview }) {
                 const h = (n / max) * H
                 y -= h
                 return (
-                  <rect x={34 + i * W} y={y} width={W - 6} height={h} class={`bar state-${s.toLowerCase()}`}>
+                  <rect
+                    x={34 + i * W}
+                    y={y}
+                    width={W - 6}
+                    height={h}
+                    class={`bar state-${s.toLowerCase()}`}
+                  >
                     <title>{`${d} ${s}: ${n}`}</title>
                   </rect>
                 )
               })}
-              {(
-                <text x={34 + i * W} y={H + 20} class="axis">
+              {
+                <text x={34 + i * W} y={H + 20} class={i % 2 ? 'axis odd' : 'axis'}>
                   {d.slice(5)}
                 </text>
-              )}
+              }
             </g>
           )
         })}
@@ -113,13 +131,29 @@ export function OverviewPage() {
         </div>
         <div class="stat card">
           <span class="n">{d.ledger.checkpoint ? age(d.ledger.checkpoint.age_seconds) : '–'}</span>
-          {d.ledger.checkpoint ? `since checkpoint #${d.ledger.checkpoint.seq}` : 'no checkpoint yet'}
+          {d.ledger.checkpoint
+            ? `since checkpoint #${d.ledger.checkpoint.seq}`
+            : 'no checkpoint yet'}
         </div>
       </div>
       <PerDay o={d} />
       <div class="two">
-        <Bars title="Failures by app" rows={d.failures_by_app.map((r) => ({ label: r.app_name, n: r.failed, link: href('runs', { app: r.app_name, state: 'FAILED' }) }))} />
-        <Bars title="Busiest actors" rows={d.busiest_actors.map((r) => ({ label: r.name, n: r.tasks, link: href('runs', { actor: r.name }) }))} />
+        <Bars
+          title="Failures by app"
+          rows={d.failures_by_app.map((r) => ({
+            label: r.app_name,
+            n: r.failed,
+            link: href('runs', { app: r.app_name, state: 'FAILED' }),
+          }))}
+        />
+        <Bars
+          title="Busiest actors"
+          rows={d.busiest_actors.map((r) => ({
+            label: r.name,
+            n: r.tasks,
+            link: href('runs', { actor: r.name }),
+          }))}
+        />
       </div>
     </section>
   )

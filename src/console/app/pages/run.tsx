@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import { duration, visible, when } from '../format.ts'
 import { IntegrityPanel } from '../integrity.tsx'
 import { OutputViewer } from '../output-viewer.tsx'
@@ -39,17 +39,37 @@ function Isolation(props: { text: string }) {
 
 export function RunPage(props: { guid: string }) {
   const [version, setVersion] = useState(0)
-  const trail = useLoad(`${props.guid}:${version}`, () => api<Trail>(`/ledger/v1/tasks/${encodeURIComponent(props.guid)}/trail?output_lines=0`))
+  const trail = useLoad(`${props.guid}:${version}`, () =>
+    api<Trail>(`/ledger/v1/tasks/${encodeURIComponent(props.guid)}/trail?output_lines=0`),
+  )
   const [cancelError, setCancelError] = useState<string>()
   const t = trail.data
   const live = !!t && !TERMINAL.has(t.task.state)
+  const liveRef = useRef(live)
+  liveRef.current = live
   // While the task runs, its record is re-read every two seconds (the output streams by itself).
   useEffect(() => {
     if (!live) return
     const timer = setTimeout(() => setVersion((v) => v + 1), 2000)
     return () => clearTimeout(timer)
   }, [live, version])
-  if (!t) return trail.error ? <ErrorBox error={trail.error} /> : <p class="muted">Loading…</p>
+  // The output starts streaming with the record, not after it.
+  const viewer = (
+    <OutputViewer
+      guid={props.guid}
+      live={t ? live : undefined}
+      onDone={() => liveRef.current && setVersion((v) => v + 1)}
+    />
+  )
+  if (!t)
+    return trail.error ? (
+      <ErrorBox error={trail.error} />
+    ) : (
+      <section class="run">
+        <p class="muted">Loading…</p>
+        {viewer}
+      </section>
+    )
   const hidden = t.command === HIDDEN
   const s = session()
   const mayCancel = live && t.task.state !== 'CANCELING' && canWrite(s) && (isAdmin(s) || !hidden)
@@ -83,7 +103,10 @@ export function RunPage(props: { guid: string }) {
         <Answer title="Who ran it">
           <dl>
             <Row k="actor" v={visible(t.actor.username ?? t.actor.name ?? '')} />
-            <Row k="type / origin" v={`${t.actor.type}${t.actor.origin ? ` / ${t.actor.origin}` : ''}`} />
+            <Row
+              k="type / origin"
+              v={`${t.actor.type}${t.actor.origin ? ` / ${t.actor.origin}` : ''}`}
+            />
             <Row k="client" v={t.actor.client_id} />
             <Row k="from" v={t.actor.ip} />
             <Row k="user agent" v={t.actor.user_agent && visible(t.actor.user_agent)} />
@@ -92,8 +115,26 @@ export function RunPage(props: { guid: string }) {
         </Answer>
         <Answer title="What command">
           <dl>
-            <Row k="command" v={hidden ? <span class="muted">{HIDDEN}</span> : <code class="command" data-testid="command">{visible(t.command)}</code>} />
-            <Row k="fingerprint" v={<code class="fingerprint" data-testid="fingerprint">{t.command_fingerprint}</code>} />
+            <Row
+              k="command"
+              v={
+                hidden ? (
+                  <span class="muted">{HIDDEN}</span>
+                ) : (
+                  <code class="command" data-testid="command">
+                    {visible(t.command)}
+                  </code>
+                )
+              }
+            />
+            <Row
+              k="fingerprint"
+              v={
+                <code class="fingerprint" data-testid="fingerprint">
+                  {t.command_fingerprint}
+                </code>
+              }
+            />
             <Row k="droplet" v={t.task.droplet_guid && <code>{t.task.droplet_guid}</code>} />
           </dl>
         </Answer>
@@ -102,13 +143,26 @@ export function RunPage(props: { guid: string }) {
             <Row k="app" v={visible(t.target.app.name)} />
             <Row k="space" v={visible(t.target.space.name)} />
             <Row k="org" v={visible(t.target.organization.name)} />
-            <Row k="memory / disk" v={`${String(t.resources.requested.memory_in_mb)} MB / ${String(t.resources.requested.disk_in_mb)} MB`} />
-            <Row k="isolation" v={<Isolation text={String(t.resources.limits.isolation ?? '–')} />} />
+            <Row
+              k="memory / disk"
+              v={`${String(t.resources.requested.memory_in_mb)} MB / ${String(t.resources.requested.disk_in_mb)} MB`}
+            />
+            <Row
+              k="isolation"
+              v={<Isolation text={String(t.resources.limits.isolation ?? '–')} />}
+            />
           </dl>
         </Answer>
         <Answer title="What it printed">
           <dl>
-            <Row k="lines" v={sum ? `${sum.out_lines ?? 0} stdout + ${sum.err_lines ?? 0} stderr` : `${t.output.total_lines} so far`} />
+            <Row
+              k="lines"
+              v={
+                sum
+                  ? `${sum.out_lines ?? 0} stdout + ${sum.err_lines ?? 0} stderr`
+                  : `${t.output.total_lines} so far`
+              }
+            />
             <Row k="bytes" v={sum?.bytes?.toLocaleString('en-US')} />
             <Row k="sha256" v={sum?.sha256 && <code class="hash">{sum.sha256}</code>} />
             <Row k="truncated" v={t.output.truncated || sum?.truncated ? 'yes' : 'no'} />
@@ -118,7 +172,10 @@ export function RunPage(props: { guid: string }) {
           <dl>
             <Row k="state" v={<StateBadge state={t.task.state} />} />
             <Row k="failure reason" v={t.task.failure_reason && visible(t.task.failure_reason)} />
-            <Row k="exit status" v={t.task.exit_status === null ? null : String(t.task.exit_status)} />
+            <Row
+              k="exit status"
+              v={t.task.exit_status === null ? null : String(t.task.exit_status)}
+            />
             <Row k="created" v={when(t.timing.created_at)} />
             <Row k="started" v={when(t.timing.started_at)} />
             <Row k="finished" v={when(t.timing.finished_at)} />
@@ -127,7 +184,7 @@ export function RunPage(props: { guid: string }) {
         </Answer>
       </div>
       <IntegrityPanel trail={t} version={live ? 0 : version} />
-      <OutputViewer guid={t.task.guid} live={live} onDone={() => setVersion((v) => v + 1)} />
+      {viewer}
       <section class="card">
         <h2>Audit events</h2>
         <div class="table-wrap">

@@ -18,7 +18,11 @@ const FILTERS: Record<string, string> = {
 }
 
 export function runsApiPath(q: URLSearchParams): string {
-  const p = new URLSearchParams({ per_page: String(PER_PAGE), page: q.get('page') ?? '1', order_by: q.get('order') ?? '-created_at' })
+  const p = new URLSearchParams({
+    per_page: String(PER_PAGE),
+    page: q.get('page') ?? '1',
+    order_by: q.get('order') ?? '-created_at',
+  })
   for (const [k, api] of Object.entries(FILTERS)) {
     const v = q.get(k)?.trim()
     if (v) p.set(api, v)
@@ -37,7 +41,9 @@ function useNames(path: string) {
 /** The first lines of a task's output: read the stream until five lines arrived, then stop. */
 async function firstLines(guid: string, n = 5): Promise<string[]> {
   const ctrl = new AbortController()
-  const res = await authedFetch(`/v3/tasks/${encodeURIComponent(guid)}/output`, { signal: ctrl.signal })
+  const res = await authedFetch(`/v3/tasks/${encodeURIComponent(guid)}/output`, {
+    signal: ctrl.signal,
+  })
   if (!res.ok || !res.body) return []
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader()
   let text = ''
@@ -47,7 +53,10 @@ async function firstLines(guid: string, n = 5): Promise<string[]> {
     if (done || text.split('\n').length > n) break
   }
   ctrl.abort()
-  return text.split('\n').slice(0, n).filter((l, i, a) => l || i < a.length - 1)
+  return text
+    .split('\n')
+    .slice(0, n)
+    .filter((l, i, a) => l || i < a.length - 1)
 }
 
 function OutputCell(props: { t: TaskSummary }) {
@@ -55,10 +64,17 @@ function OutputCell(props: { t: TaskSummary }) {
   const o = props.t.output
   const total = o ? o.out_lines + o.err_lines : 0
   const load = () => {
-    if (lines === null && total > 0) firstLines(props.t.task.guid).then(setLines, () => setLines([]))
+    if (lines === null && total > 0)
+      firstLines(props.t.task.guid).then(setLines, () => setLines([]))
   }
   return (
-    <td class="output-cell" onMouseEnter={load} onFocus={load} tabIndex={total ? 0 : -1} data-label="Output">
+    <td
+      class="output-cell"
+      onMouseEnter={load}
+      onFocus={load}
+      tabIndex={total ? 0 : -1}
+      data-label="Output"
+    >
       {o ? `${total.toLocaleString('en-US')} ${total === 1 ? 'line' : 'lines'}` : '–'}
       {o && o.err_lines > 0 && <span class="err-count"> ({o.err_lines} stderr)</span>}
       {lines && lines.length > 0 && (
@@ -138,7 +154,8 @@ export function RunsPage(props: { query: URLSearchParams }) {
     e.preventDefault()
     const f = new FormData(e.currentTarget as HTMLFormElement)
     const changes: Record<string, string | undefined> = {}
-    for (const k of [...Object.keys(FILTERS), 'from', 'to']) changes[k] = String(f.get(k) ?? '').trim() || undefined
+    for (const k of [...Object.keys(FILTERS), 'from', 'to'])
+      changes[k] = String(f.get(k) ?? '').trim() || undefined
     set(changes)
   }
   const order = q.get('order') ?? '-created_at'
@@ -202,7 +219,11 @@ export function RunsPage(props: { query: URLSearchParams }) {
           <input name="to" type="datetime-local" step="1" defaultValue={q.get('to') ?? ''} />
         </Field>
         <Field label="Exact command">
-          <input name="command" defaultValue={q.get('command') ?? ''} placeholder="matched by fingerprint" />
+          <input
+            name="command"
+            defaultValue={q.get('command') ?? ''}
+            placeholder="matched by fingerprint"
+          />
         </Field>
         <Field label="Sequence id">
           <input name="seq" inputMode="numeric" defaultValue={q.get('seq') ?? ''} />
@@ -218,7 +239,11 @@ export function RunsPage(props: { query: URLSearchParams }) {
       </form>
       <ErrorBox error={list.error} />
       <div class="table-wrap">
-        <table class="runs" aria-busy={list.loading} data-query={list.loadedKey === path ? q.toString() : undefined}>
+        <table
+          class="runs"
+          aria-busy={list.loading}
+          data-query={list.loadedKey === path ? q.toString() : undefined}
+        >
           <thead>
             <tr>
               <th>Task</th>
@@ -227,7 +252,9 @@ export function RunsPage(props: { query: URLSearchParams }) {
               <th>App / space / org</th>
               <th>Output</th>
               <th>State</th>
-              <th>{sortButton('created_at', 'Started')}</th>
+              <th>
+                {sortButton('created_at', 'Started')} · {sortButton('updated_at', 'Updated')}
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -238,7 +265,14 @@ export function RunsPage(props: { query: URLSearchParams }) {
         </table>
         {list.data && list.data.resources.length === 0 && <p class="empty">No task runs match.</p>}
       </div>
-      {list.data && <Pager page={Number(q.get('page') ?? 1)} perPage={PER_PAGE} total={list.data.pagination.total_results} onPage={(p) => set({ page: String(p) })} />}
+      {list.data && (
+        <Pager
+          page={Number(q.get('page') ?? 1)}
+          perPage={PER_PAGE}
+          total={list.data.pagination.total_results}
+          onPage={(p) => set({ page: String(p) })}
+        />
+      )}
     </section>
   )
 }

@@ -21,7 +21,9 @@ export function SignIn() {
   return (
     <form class="signin card" onSubmit={submit}>
       <h1>Sign in</h1>
-      <p class="muted">With your cf-ledger user, as for `cf auth`. What you see follows your roles.</p>
+      <p class="muted">
+        With your cf-ledger user, as for `cf auth`. What you see follows your roles.
+      </p>
       <Field label="Username">
         <input name="username" autocomplete="username" required autofocus />
       </Field>

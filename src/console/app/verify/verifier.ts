@@ -38,5 +38,9 @@ export interface PinnedKey {
 export interface Verifier {
   readonly name: string
   /** null when this server offers no evidence of this kind for the task (404). */
-  verify(taskGuid: string, shown: readonly ShownEvent[], pins: readonly PinnedKey[]): Promise<VerificationResult | null>
+  verify(
+    taskGuid: string,
+    shown: readonly ShownEvent[],
+    pins: readonly PinnedKey[],
+  ): Promise<VerificationResult | null>
 }

@@ -3,7 +3,8 @@
 const enc = new TextEncoder()
 
 function subtle(): SubtleCrypto {
-  if (!globalThis.crypto?.subtle) throw new Error('WebCrypto is unavailable: open the console over https (or on localhost)')
+  if (!globalThis.crypto?.subtle)
+    throw new Error('WebCrypto is unavailable: open the console over https (or on localhost)')
   return globalThis.crypto.subtle
 }
 
@@ -27,7 +28,11 @@ export async function keyIdOf(spki: Uint8Array<ArrayBuffer>): Promise<string> {
   return (await sha256Hex(spki)).slice(0, 16)
 }
 
-export async function ed25519Verify(spki: Uint8Array<ArrayBuffer>, signature: Uint8Array<ArrayBuffer>, message: string): Promise<boolean> {
+export async function ed25519Verify(
+  spki: Uint8Array<ArrayBuffer>,
+  signature: Uint8Array<ArrayBuffer>,
+  message: string,
+): Promise<boolean> {
   let key: CryptoKey
   try {
     key = await subtle().importKey('spki', spki, { name: 'Ed25519' }, false, ['verify'])

@@ -6,7 +6,7 @@ import { hashesAt, latestCheckpoint, ledgerHead } from '../../../queries/chain-e
 import { findTaskForTrail } from '../../../queries/trails.ts'
 import type { Db } from '../../../store/store.ts'
 import { taskEvents } from '../../../trail/trail.ts'
-import { ok, type Route } from '../../route.ts'
+import { ok, type Route, route } from '../../route.ts'
 
 export interface LedgerChainRouteDeps {
   readonly db: Db
@@ -17,15 +17,17 @@ export interface LedgerChainRouteDeps {
 export function ledgerChainRoutes(deps: LedgerChainRouteDeps): Route[] {
   const { db } = deps
   return [
-    {
+    route({
       method: 'GET',
       url: '/ledger/v1/tasks/:guid/chain',
-      summary: "The hashed fields of a task's audit events, their predecessors' hashes and the newest signed checkpoint (extension)",
+      summary:
+        "The hashed fields of a task's audit events, their predecessors' hashes and the newest signed checkpoint (extension)",
       tag: 'Ledger',
       auth: 'read',
       async handler(ctx) {
         const task = await findTaskForTrail(db, ctx.params.guid!)
-        if (!task || !ctx.perms.canReadSpace(task.space_guid, task.organization_guid)) throw notFound('Task')
+        if (!task || !ctx.perms.canReadSpace(task.space_guid, task.organization_guid))
+          throw notFound('Task')
         const events = await taskEvents(db, task.guid)
         const before = await hashesAt(
           db,
@@ -60,10 +62,13 @@ export function ledgerChainRoutes(deps: LedgerChainRouteDeps): Route[] {
             }
           }),
           checkpoint: checkpoint ?? null,
-          public_key: checkpoint && key ? { key_id: checkpoint.key_id, spki_der_base64: key.toString('base64') } : null,
+          public_key:
+            checkpoint && key
+              ? { key_id: checkpoint.key_id, spki_der_base64: key.toString('base64') }
+              : null,
           head,
         })
       },
-    },
+    }),
   ]
 }

@@ -5,7 +5,7 @@ import { z } from 'zod'
 import { latestCheckpoint, ledgerHead } from '../../../queries/chain-evidence.ts'
 import { taskOverview } from '../../../queries/overview.ts'
 import type { Db } from '../../../store/store.ts'
-import { ok, type Route } from '../../route.ts'
+import { ok, type Route, route } from '../../route.ts'
 
 const DAY_MS = 86_400_000
 const overviewQuery = z
@@ -22,18 +22,23 @@ const overviewQuery = z
 export function ledgerOverviewRoutes(deps: { db: Db }): Route[] {
   const { db } = deps
   return [
-    {
+    route({
       method: 'GET',
       url: '/ledger/v1/overview',
-      summary: 'Task runs per day by state, failures by app, busiest actors, ledger size and checkpoint age (extension)',
+      summary:
+        'Task runs per day by state, failures by app, busiest actors, ledger size and checkpoint age (extension)',
       tag: 'Ledger',
       auth: 'read',
       query: overviewQuery,
       async handler(ctx) {
-        const days = (ctx.query as z.infer<typeof overviewQuery>).days ?? 14
+        const days = ctx.query.days ?? 14
         const now = Date.now()
         const since = new Date(Math.floor(now / DAY_MS) * DAY_MS - (days - 1) * DAY_MS)
-        const [tasks, head, checkpoint] = await Promise.all([taskOverview(db, ctx.perms, since, 10), ledgerHead(db), latestCheckpoint(db)])
+        const [tasks, head, checkpoint] = await Promise.all([
+          taskOverview(db, ctx.perms, since, 10),
+          ledgerHead(db),
+          latestCheckpoint(db),
+        ])
         return ok({
           since: since.toISOString(),
           days,
@@ -43,11 +48,18 @@ export function ledgerOverviewRoutes(deps: { db: Db }): Route[] {
           ledger: {
             events: head.seq,
             checkpoint: checkpoint
-              ? { seq: checkpoint.seq, signed_at: checkpoint.signed_at, age_seconds: Math.max(0, Math.round((now - Date.parse(checkpoint.signed_at)) / 1000)) }
+              ? {
+                  seq: checkpoint.seq,
+                  signed_at: checkpoint.signed_at,
+                  age_seconds: Math.max(
+                    0,
+                    Math.round((now - Date.parse(checkpoint.signed_at)) / 1000),
+                  ),
+                }
               : null,
           },
         })
       },
-    },
+    }),
   ]
 }

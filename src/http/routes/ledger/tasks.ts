@@ -13,7 +13,7 @@ import { sql } from 'kysely'
 import { cosignedNote, latestCheckpoint, leafOfTask, proveInclusion } from '../../../ledger/log-store.ts'
 import { formatProof } from '../../../ledger/proof-file.ts'
 import { unprocessable } from '../../../errors/api-error.ts'
-import { ok, type ApiResponse, type AuthedContext, type Route } from '../../route.ts'
+import { ok, type ApiResponse, type AuthedContext, type Route, route } from '../../route.ts'
 import { commonList } from '../v3/common.ts'
 import { fitsInt } from '../../../messages/numbers.ts'
 
@@ -74,7 +74,7 @@ export function ledgerTaskRoutes(deps: LedgerTaskRouteDeps): Route[] {
     return task
   }
   return [
-    {
+    route({
       method: 'GET',
       url: '/ledger/v1/tasks/:guid/proof',
       summary: "A task run's offline proof: its leaf, inclusion proof and signed checkpoint (c2sp.org/tlog-proof@v1)",
@@ -94,8 +94,8 @@ export function ledgerTaskRoutes(deps: LedgerTaskRouteDeps): Route[] {
           headers: { 'content-type': 'text/plain; charset=utf-8', 'content-disposition': `attachment; filename="task-${task.guid}.tlog-proof"` },
         }
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/ledger/v1/tasks/:guid/trail',
       summary: 'The whole record of one task run: actor, command, target, output, outcome, events and integrity (extension)',
@@ -104,12 +104,12 @@ export function ledgerTaskRoutes(deps: LedgerTaskRouteDeps): Route[] {
       query: trailQuery,
       async handler(ctx) {
         const task = await visible(ctx)
-        const lines = (ctx.query as z.infer<typeof trailQuery>).output_lines ?? deps.inlineOutputLines
+        const lines = ctx.query.output_lines ?? deps.inlineOutputLines
         const parts = await loadTrail(db, ctx.perms, task, deps.output, lines)
         return ok(presentTrail(parts, deps.limits(), ctx.baseUrl))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/ledger/v1/tasks',
       summary: 'Search task trails by actor, app, space, org, state, time and command fingerprint (extension)',
@@ -117,7 +117,7 @@ export function ledgerTaskRoutes(deps: LedgerTaskRouteDeps): Route[] {
       auth: 'read',
       query: searchQuery,
       async handler(ctx) {
-        const q = ctx.query as z.infer<typeof searchQuery>
+        const q = ctx.query
         const c = commonList(q)
         const fingerprints = [...(q.command_fingerprints ?? []), ...(typeof q.command === 'string' ? [deps.fingerprint(q.command)] : [])]
         const page = await searchTrails(
@@ -141,6 +141,6 @@ export function ledgerTaskRoutes(deps: LedgerTaskRouteDeps): Route[] {
         const resources = page.rows.map((t) => summary(t, ctx.perms.canReadSecretsInSpace(t.space_guid), ctx.baseUrl))
         return ok(presentList(ctx, c.paging, page.total, resources))
       },
-    },
+    }),
   ]
 }
