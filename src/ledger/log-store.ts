@@ -16,10 +16,10 @@ export interface StoredTile {
  * process keeps the most recently used ones: with their inner hashes computed once (tiles.ts),
  * a proof then costs little more than reading the right-edge partial tiles.
  */
-const FULL_TILE_CACHE = 2048 // 16 MiB of hashes
-const fullTiles = new Map<string, Buffer>()
+const FULL_TILE_CACHE = 2048 // 16 MiB of hashes per store
+const cacheByStore = new WeakMap<Db, Map<string, Buffer>>()
 
-function remember(key: string, hashes: Buffer): void {
+function remember(fullTiles: Map<string, Buffer>, key: string, hashes: Buffer): void {
   if (hashes.length !== 256 * 32) return
   fullTiles.delete(key)
   fullTiles.set(key, hashes)
@@ -28,6 +28,8 @@ function remember(key: string, hashes: Buffer): void {
 
 export async function readTiles(db: Db, ids: readonly { level: number; index: number }[]): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>()
+  let fullTiles = cacheByStore.get(db)
+  if (!fullTiles) cacheByStore.set(db, (fullTiles = new Map()))
   const missing = ids.filter((t) => {
     const hit = fullTiles.get(`${t.level}/${t.index}`)
     if (hit) out.set(`${t.level}/${t.index}`, hit)
@@ -43,7 +45,7 @@ export async function readTiles(db: Db, ids: readonly { level: number; index: nu
     const key = `${r.level}/${Number(r.idx)}`
     const hashes = Buffer.from(r.hashes)
     out.set(key, hashes)
-    remember(key, hashes)
+    remember(fullTiles, key, hashes)
   }
   return out
 }
