@@ -1,5 +1,5 @@
 // The integrator turns committed events into leaves, in integration order and without skipping
-// one (docs/decisions/0004-lock-free-append-integrator.md). It takes only rows whose inserting
+// one (docs/decisions/0008-integrate-below-oldest-running-transaction.md). It takes only rows whose inserting
 // transaction is below the oldest transaction still running: such a transaction has finished,
 // so its rows are either visible now or never will be, and any row that becomes visible later
 // belongs to a transaction at or above that horizon, which sorts after everything integrated.

@@ -1,7 +1,7 @@
 // RFC 9162 (RFC 6962) Merkle tree hashing, inclusion and consistency proofs: generation over any
 // source of complete-subtree hashes (the tiles), and verification as RFC 9162 §2.1.3.2 and
 // §2.1.4.2 write it. No npm package generates both proof kinds from stored tiles (see
-// docs/decisions/0003-merkle-log-own-code.md); the tests run the transparency-dev vectors.
+// docs/decisions/0007-merkle-log-own-code.md); the tests run the transparency-dev vectors.
 import crypto from 'node:crypto'
 
 export type Hash = Buffer

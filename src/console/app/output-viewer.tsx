@@ -1,7 +1,7 @@
 // The task output viewer: streams `GET /v3/tasks/:guid/output?format=ndjson&follow=true` (the
 // server ends it at once for a finished task, and when a running one ends) into flat arrays and renders only the rows in view, so a million lines stay fast.
 // Lines are text nodes; ANSI colours become classes (ansi.ts).
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { parseAnsi, stripAnsi } from './ansi.ts'
 import { authedFetch } from './session.ts'
 import { download } from './ui.tsx'
@@ -34,7 +34,8 @@ function useOutput(guid: string) {
   const [count, setCount] = useState(0)
   const [status, setStatus] = useState<Status>('loading')
   const [error, setError] = useState<string>()
-  useEffect(() => {
+  // Before the first paint, like useLoad: the stream starts with the record request.
+  useLayoutEffect(() => {
     const ctrl = new AbortController()
     lines.current = new Lines()
     let frame = 0

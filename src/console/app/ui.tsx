@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact'
-import { useEffect, useState } from 'preact/hooks'
+import { useLayoutEffect, useState } from 'preact/hooks'
 
 export interface Loaded<T> {
   readonly data?: T
@@ -10,7 +10,10 @@ export interface Loaded<T> {
   reload(): void
 }
 
-/** Runs `load` whenever `key` changes; the newest answer wins. */
+/**
+ * Runs `load` whenever `key` changes; the newest answer wins. A layout effect, so the request
+ * leaves before the first paint instead of after it (Preact runs plain effects after painting).
+ */
 export function useLoad<T>(key: string, load: () => Promise<T>): Loaded<T> {
   const [state, setState] = useState<{
     data?: T
@@ -19,7 +22,7 @@ export function useLoad<T>(key: string, load: () => Promise<T>): Loaded<T> {
     loadedKey?: string
   }>({ loading: true })
   const [tick, setTick] = useState(0)
-  useEffect(() => {
+  useLayoutEffect(() => {
     let live = true
     setState((s) => ({ ...s, loading: true }))
     load().then(

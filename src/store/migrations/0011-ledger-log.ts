@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely'
 export const name = 'ledger-log'
 
 /**
- * The verifiable ledger (docs/ledger.md, docs/decisions/0004):
+ * The verifiable ledger (docs/ledger.md, docs/decisions/0008):
  *
  * - `events.xid`: the inserting transaction's id, so the integrator can take only rows whose
  *   transaction finished (below the oldest running one); null for events older than this

@@ -233,13 +233,15 @@ async function* outputLines(pipeline: LogReader, db: Db, task: TaskRow, format: 
       if (s) out += s
     }
     // Flushed every 64 KB, not per stored chunk (1 MiB of records): the first lines reach a
-    // reader (the console's viewer) before the whole chunk is rendered.
+    // reader (the console's viewer) before the whole chunk is rendered. Between flushes the event
+    // loop serves other requests; rendering a chunk would otherwise run as one microtask chain.
     for await (const recs of pipeline.readTaskOutput(task.guid)) {
       for (const r of recs) {
         emit(r)
         if (out.length > 65536) {
           yield out
           out = ''
+          await new Promise((resolve) => setImmediate(resolve))
         }
       }
     }
