@@ -13,6 +13,7 @@ const BENCHMARKS: Record<string, { readonly file: string; readonly about: string
   console: { file: 'console.ts', about: 'web console time to interactive (100k-line task, 100k runs) vs its API calls, and its size' },
   footprint: { file: 'footprint.ts', about: 'idle RSS, start time, RSS after 1,000 tasks and during 6 concurrent 120 MiB uploads vs bare node and PGlite' },
   export: { file: 'export.ts', about: 'NDJSON audit export throughput vs the raw SQL read' },
+  ledger: { file: 'ledger.ts', about: 'ledger log: integration, inclusion/consistency proofs, offline proof and verify vs raw SQL and Ed25519' },
   cluster: { file: 'cluster.ts', about: '100 sleep-1 tasks on 1 vs 3 servers, claim latency, dead-server detection, cross-server log latency' },
 }
 

@@ -57,6 +57,8 @@ import { serviceCredentialBindingRoutes } from './http/routes/v3/service-credent
 import { serviceInstanceRoutes } from './http/routes/v3/service-instances.ts'
 import { deleteServiceInstancesInSpace } from './actions/service-instances.ts'
 import { SyslogForwarder } from './export/forwarder.ts'
+import { keyHistory, LedgerLog, loadLogSigner, originOf } from './ledger/log.ts'
+import { ledgerLogRoutes } from './http/routes/ledger/log.ts'
 import { leadershipFactory } from './cluster/leader.ts'
 import { localBus, postgresBus } from './cluster/bus.ts'
 import { newInstance } from './cluster/config.ts'
@@ -73,6 +75,8 @@ export interface RunningApp {
   readonly url: string
   readonly adminPassword: string | undefined
   readonly storeKind: string
+  /** The ledger log's verifier key (signed-note vkey text form). */
+  readonly ledgerVkey: string
   close(): Promise<void>
 }
 
@@ -172,6 +176,16 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   const auditForwarder = config.auditSyslog
     ? new SyslogForwarder(db, ledgerWatch, logger, config.auditSyslog, leadership('forwarder'))
     : undefined
+  // The verifiable ledger (docs/ledger.md): one integrator and signer per cluster, one log key.
+  const ledgerOrigin = originOf(config.ledger, config.publicUrl)
+  const ledgerLog = new LedgerLog({
+    db,
+    config: config.ledger,
+    signer: await loadLogSigner(db, config.ledger, ledgerOrigin),
+    origin: ledgerOrigin,
+    leadership: leadership('integrator'),
+    logger,
+  })
   // Drains live in the database; every server ships its own tasks' lines, so all reload (docs/cluster.md).
   const drainsChanged = async () => {
     await logs.drains.reload()
@@ -197,6 +211,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     ...serviceCredentialBindingRoutes({ db, drainsChanged }),
     ...eventStreamRoutes({ db, streams: eventStreams, forwarder: auditForwarder }),
     ...auditEventRoutes({ db }),
+    ...ledgerLogRoutes({ db, vkey: () => ledgerLog.vkey, keyHistory: () => keyHistory(db) }),
     ...v2EventRoutes({ db }),
     ...v2ResourceRoutes({ db }),
     ...appRoutes({ db, jobs }),
@@ -257,6 +272,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
       : loadCheckpointKey(config.dataDir, config.audit.checkpointKey)
   const checkpoints = new CheckpointScheduler(db, checkpointKey, config.dataDir, config.audit.checkpointIntervalSeconds, logger, leadership('checkpointer'))
   checkpoints.start()
+  ledgerLog.start()
   const pruning = new PruneScheduler(
     db,
     {
@@ -280,6 +296,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     url,
     adminPassword,
     storeKind: store.kind,
+    ledgerVkey: ledgerLog.vkey,
     async close() {
       logs.endStreams()
       await eventStreams.close()
@@ -294,6 +311,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
       await logs.close()
       await pruning.stop()
       await checkpoints.stop()
+      await ledgerLog.stop()
       await bus.close()
       await store.close()
     },

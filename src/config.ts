@@ -2,6 +2,7 @@ import path from 'node:path'
 import { loadAuditConfig, type AuditConfig } from './audit/config.ts'
 import { loadLogConfig, type LogConfig } from './logs/config.ts'
 import { loadAuditSyslogConfig, type AuditSyslogConfig } from './export/config.ts'
+import { loadLedgerConfig, type LedgerConfig } from './ledger/config.ts'
 import { loadClusterConfig, type ClusterConfig } from './cluster/config.ts'
 import { type Env, reader } from './settings/read.ts'
 import { S } from './settings/table.ts'
@@ -59,6 +60,8 @@ export interface Config {
   readonly metricsToken: string | undefined
   /** Signed checkpoints and retention pruning with archives (src/audit/config.ts). */
   readonly audit: AuditConfig
+  /** The verifiable ledger: integrator, log key, checkpoints, witnesses (src/ledger/config.ts). */
+  readonly ledger: LedgerConfig
   /** Many servers on one database: node id, lease (dead-server detection), claim poll, drain (docs/cluster.md). */
   readonly cluster: ClusterConfig
 }
@@ -107,6 +110,7 @@ export function loadConfig(flags: ConfigInput, env: Env = process.env): Config {
     taskCancelGraceMs: get(S.taskCancelGraceMs),
     taskUser: get(S.taskUser),
     taskSandbox: get(S.taskSandbox),
+    ledger: loadLedgerConfig(env),
   }
 }
 

@@ -3,7 +3,8 @@ import type { ArchivedEvent, SegmentRecord } from './archive.ts'
 
 export type Query = <T>(text: string, params?: unknown[]) => Promise<T[]>
 
-export type ProblemKind = 'edited' | 'deleted' | 'inserted' | 'reordered' | 'duplicated' | 'checkpoint' | 'archive' | 'head'
+/** `tile`: the ledger log (docs/ledger.md) — a leaf, tile or log checkpoint that no longer matches. */
+export type ProblemKind = 'edited' | 'deleted' | 'inserted' | 'reordered' | 'duplicated' | 'checkpoint' | 'archive' | 'head' | 'tile'
 
 export interface Problem {
   readonly kind: ProblemKind
@@ -24,6 +25,8 @@ export interface VerifyReport {
     checkpoints: number
     firstSeq: number | null
     lastSeq: number | null
+    /** The ledger log: leaves checked against their entries, tiles, signed log checkpoints. */
+    log?: { leaves: number; tiles: number; checkpoints: number }
   }
 }
 

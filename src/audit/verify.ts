@@ -9,6 +9,7 @@ import { readSegment, sha256, type SegmentRecord } from './archive.ts'
 import { checkpointSignatureValid, type Checkpoint } from './checkpoints.ts'
 import type { ChainEnd, Findings, Problem, Query, Segment, VerifyReport } from './verify-report.ts'
 import { walkChain } from './verify-walk.ts'
+import { verifyLog } from '../ledger/verify-log.ts'
 
 export interface VerifyOptions {
   readonly archiveDir: string
@@ -17,6 +18,8 @@ export interface VerifyOptions {
   /** The server's own copy of the checkpoints (checkpoints.ndjson), when available. */
   readonly checkpointLog?: string
   readonly maxProblems?: number
+  /** The ledger log's signer key when configured (CF_LEDGER_LOG_KEY); else the store's own seed is trusted. */
+  readonly logKey?: string
 }
 
 export async function verifyLedger(q: Query, opts: VerifyOptions): Promise<VerifyReport> {
@@ -33,13 +36,25 @@ export async function verifyLedger(q: Query, opts: VerifyOptions): Promise<Verif
   const { segments, archivedEvents } = await checkArchives(q, opts, f)
   const chain = await walkChain(q, segments, validCheckpoints, f)
   await checkEnd(q, chain, validCheckpoints, f)
+  // After the walk: at the same seq, the chain's more precise finding stays first (the sort is stable).
+  const log = await verifyLog(q, { lastArchivedSeq: segments.at(-1)?.record.last_seq ?? 0, logKey: opts.logKey, max })
+  for (const p of log?.problems ?? []) f.add(p)
+  f.warnings.push(...(log?.warnings ?? []))
   problems.sort((a, b) => (a.seq ?? Number.MAX_SAFE_INTEGER) - (b.seq ?? Number.MAX_SAFE_INTEGER))
   const { firstSeq, lastSeq, tableEvents } = chain
   return {
     ok: problems.length === 0,
     problems,
     warnings: f.warnings,
-    stats: { segments: segments.length, archivedEvents, tableEvents, checkpoints: validCheckpoints.size, firstSeq, lastSeq },
+    stats: {
+      segments: segments.length,
+      archivedEvents,
+      tableEvents,
+      checkpoints: validCheckpoints.size,
+      firstSeq,
+      lastSeq,
+      ...(log ? { log: { leaves: log.leaves, tiles: log.tiles, checkpoints: log.checkpoints } } : {}),
+    },
   }
 }
 

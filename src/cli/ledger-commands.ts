@@ -1,6 +1,8 @@
 import type { Command } from 'commander'
 import { renderTaskTable, renderTrail } from './render-trail.ts'
-import { apiGet, CliError, login } from './session.ts'
+import { parseProof } from '../ledger/proof-file.ts'
+import { verifyProofFile } from '../ledger/verify-proof-cli.ts'
+import { apiGet, apiGetText, CliError, login } from './session.ts'
 import { read } from '../settings/read.ts'
 import { S } from '../settings/table.ts'
 
@@ -57,7 +59,10 @@ export function addLedgerCommands(program: Command): void {
     .option('--space <guid>', 'space guid, when the app name exists in several spaces')
     .option('--lines <n>', 'output lines to show (tail)', '50')
     .option('--json', 'print the record as JSON')
-    .action(async (guid: string | undefined, o: { app?: string; sequence?: string; space?: string; lines: string; json?: boolean }) => {
+    .option('--verify', "also fetch the task's .tlog-proof and check it offline against --key (exit 3 when it fails)")
+    .option('--key <vkey...>', "with --verify: the ledger log's verifier key you trust (text or file; or CF_LEDGER_LOG_VKEY)")
+    .option('--witness <vkey...>', 'with --verify: witness keys that must have cosigned')
+    .action(async (guid: string | undefined, o: { app?: string; sequence?: string; space?: string; lines: string; json?: boolean; verify?: boolean; key?: string[]; witness?: string[] }) => {
       try {
         if (!/^\d+$/.test(o.lines)) throw new CliError('--lines must be a number')
         const taskGuid = guid ?? (await resolveTaskGuid(o))
@@ -65,6 +70,29 @@ export function addLedgerCommands(program: Command): void {
         const trail = await apiGet<any>(`/ledger/v1/tasks/${encodeURIComponent(taskGuid)}/trail?output_lines=${o.lines}`)
         console.log(o.json ? JSON.stringify(trail, null, 2) : renderTrail(trail))
         if (!trail.integrity.verified) process.exitCode = 3
+        if (o.verify) {
+          const key = o.key ?? (process.env.CF_LEDGER_LOG_VKEY ? [process.env.CF_LEDGER_LOG_VKEY] : undefined)
+          if (!key) throw new CliError('--verify needs --key VKEY (or CF_LEDGER_LOG_VKEY): the log key you trust, not one fetched from the server')
+          const proof = await apiGetText(`/ledger/v1/tasks/${encodeURIComponent(taskGuid)}/proof`)
+          if (proof === undefined) console.log('proof:       not available yet (the task has not finished, or no checkpoint covers it yet)')
+          else {
+            try {
+              const r = verifyProofFile(Buffer.from(proof), { key, witness: o.witness, task: taskGuid })
+              const e = r.entry
+              const mismatch = [
+                e.state !== trail.task.state && 'state',
+                e.exit_status !== trail.task.exit_status && 'exit status',
+                e.failure_reason !== trail.task.failure_reason && 'failure reason',
+                (e.output?.sha256 ?? null) !== (trail.output.summary?.sha256 ?? null) && 'output SHA-256',
+              ].filter(Boolean)
+              if (mismatch.length) throw new Error(`the trail disagrees with the proven record on: ${mismatch.join(', ')}`)
+              console.log(`proof:       verified (leaf ${parseProof(proof).index} of ${r.size}${r.cosigners.length ? `, cosigned by ${r.cosigners.join(', ')}` : ''})`)
+            } catch (err) {
+              console.log(`proof:       FAILED: ${(err as Error).message}`)
+              process.exitCode = 3
+            }
+          }
+        }
       } catch (err) {
         fail(err)
       }

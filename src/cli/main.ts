@@ -37,6 +37,7 @@ serve
       console.log(`  cf api ${config.publicUrl ?? app.url}`)
       console.log(`  cf auth admin '${app.adminPassword}'`)
     }
+    console.log(`cf-ledger ledger log key: ${app.ledgerVkey}`)
     console.log(`cf-ledger listening on ${app.url}`)
     let stopping = false
     const stop = async () => {
@@ -59,13 +60,20 @@ program
   .option('--public-key <file...>', 'trust only these Ed25519 public keys (PEM) for checkpoints')
   .option('--json', 'print the report as JSON')
   .option('--force', 'embedded store: verify a copy even though postmaster.pid says it is open (after a crash)')
+  .option('--remote <url>', 'verify a server over HTTP as an auditor: checkpoint signatures, cosignatures, consistency with the last run')
+  .option('--key <vkey...>', "--remote: the log's verifier key(s) (text or file)")
+  .option('--witness <vkey...>', '--remote: witness cosignature keys that must have cosigned (text or file)')
+  .option('--quorum <n>', '--remote: how many of the witnesses must have cosigned (default: all)')
+  .option('--state <file>', '--remote: where the last verified checkpoint is kept (default ~/.cf-ledger/verify-<host>.json)')
+  .option('--entries', '--remote: also check every new entry against the tiles (global readers)')
   .addHelpText(
     'after',
     `
 With DATABASE_URL set, verify reads PostgreSQL in one read-only snapshot while the server runs.
 Otherwise it reads a temporary copy of the embedded store in --data-dir; stop the server first.`,
   )
-  .action(async (opts: { dataDir?: string; archiveDir?: string; publicKey?: string[]; json?: boolean; force?: boolean }) => {
+  .action(async (opts: VerifyCliOptions) => {
+    if (opts.remote) process.exit(await verifyRemoteCommand(opts))
     let settings
     try {
       const get = reader(process.env)
@@ -75,6 +83,7 @@ Otherwise it reads a temporary copy of the embedded store in --data-dir; stop th
         archiveDir: archiveDir === undefined ? undefined : path.resolve(archiveDir),
         databaseUrl: get(S.databaseUrl),
         checkpointKey: get(S.checkpointKey),
+        logKey: get(S.logKey),
       }
     } catch (err) {
       console.error(`cf-ledger: ${(err as Error).message}`)
@@ -87,6 +96,79 @@ Otherwise it reads a temporary copy of the embedded store in --data-dir; stop th
       force: opts.force,
     })
     process.exit(code)
+  })
+
+interface VerifyCliOptions {
+  dataDir?: string
+  archiveDir?: string
+  publicKey?: string[]
+  json?: boolean
+  force?: boolean
+  remote?: string
+  key?: string[]
+  witness?: string[]
+  quorum?: string
+  state?: string
+  entries?: boolean
+}
+
+/** `verify --remote`: exit 0 verified, 1 the log misbehaved, 2 cannot verify (bad input). */
+async function verifyRemoteCommand(o: VerifyCliOptions): Promise<number> {
+  const { verifyRemote, formatRemoteReport } = await import('../ledger/verify-remote.ts')
+  const { readVkey } = await import('../ledger/verify-proof-cli.ts')
+  const { configPath, freshSession } = await import('./session.ts')
+  try {
+    if (!o.key?.length) throw new Error('--remote needs --key VKEY: the log key you trust')
+    const token = process.env.CF_LEDGER_TOKEN || (await freshSession()).accessToken
+    const host = new URL(o.remote!).host.replace(/[^A-Za-z0-9.-]/g, '_')
+    const report = await verifyRemote({
+      url: o.remote!,
+      token,
+      logKeys: o.key.map(readVkey),
+      witnesses: (o.witness ?? []).map(readVkey),
+      quorum: o.quorum === undefined ? undefined : Number(o.quorum),
+      stateFile: path.resolve(o.state ?? path.join(path.dirname(configPath()), `verify-${host}.json`)),
+      entries: o.entries,
+    })
+    console.log(o.json ? JSON.stringify(report, null, 2) : formatRemoteReport(report))
+    return report.ok ? 0 : 1
+  } catch (err) {
+    console.error(`cf-ledger verify --remote: ${(err as Error).message}`)
+    return 2
+  }
+}
+
+program
+  .command('verify-proof')
+  .description("Check a task's .tlog-proof offline against the log's key (and witnesses' keys). Exit 0 proven, 1 not, 2 bad input")
+  .argument('<file>', 'the .tlog-proof file (GET /ledger/v1/tasks/:guid/proof)')
+  .requiredOption('--key <vkey...>', "the log's verifier key(s), as printed at start and served at /ledger/v1/log/key (text or file)")
+  .option('--witness <vkey...>', 'witness cosignature keys that must have cosigned (text or file)')
+  .option('--quorum <n>', 'how many of the witnesses must have cosigned (default: all)')
+  .option('--task <guid>', 'fail unless the proof is about this task')
+  .option('--json', 'print the result as JSON')
+  .action(async (file: string, o: { key: string[]; witness?: string[]; quorum?: string; task?: string; json?: boolean }) => {
+    const { verifyProofCommand } = await import('../ledger/verify-proof-cli.ts')
+    process.exit(verifyProofCommand(file, { key: o.key, witness: o.witness, quorum: o.quorum === undefined ? undefined : Number(o.quorum), task: o.task, json: o.json }))
+  })
+
+program
+  .command('witness')
+  .description('Run a C2SP tlog-witness (add-checkpoint) for the given logs, with its own key and store')
+  .requiredOption('--log <vkey...>', "the logs' verifier keys (text or file); a log's origin is its key name")
+  .option('--dir <dir>', 'where the witness keeps its key and the latest cosigned checkpoint per log', '.cf-ledger-witness')
+  .option('--name <name>', 'the witness name (key name of its cosignatures)', 'cf-ledger-witness')
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option('--port <port>', 'port to listen on (0 = any free port)', '8090')
+  .action(async (o: { log: string[]; dir: string; name: string; host: string; port: string }) => {
+    const { startWitness } = await import('../ledger/witness.ts')
+    const { readVkey } = await import('../ledger/verify-proof-cli.ts')
+    const w = await startWitness({ dir: path.resolve(o.dir), name: o.name, logKeys: o.log.map(readVkey), host: o.host, port: Number(o.port) })
+    console.log(`cf-ledger witness key: ${w.vkey}`)
+    console.log(`cf-ledger witness listening on ${w.url}`)
+    const stop = () => void w.close().then(() => process.exit(0))
+    process.on('SIGTERM', stop)
+    process.on('SIGINT', stop)
   })
 
 addLedgerCommands(program)

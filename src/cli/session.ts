@@ -99,3 +99,18 @@ export async function apiGet<T = unknown>(pathAndQuery: string): Promise<T> {
   if (!res.ok) throw new CliError(body?.errors?.[0]?.detail ?? `Request failed: ${res.status} ${pathAndQuery}`)
   return body as T
 }
+
+/** GET a text resource (a proof file) with the stored session; undefined on 422 (not available yet). */
+export async function apiGetText(pathAndQuery: string): Promise<string | undefined> {
+  const s = await freshSession()
+  let res: Response
+  try {
+    res = await fetch(`${s.api}${pathAndQuery}`, { headers: { authorization: `bearer ${s.accessToken}` } })
+  } catch (err) {
+    throw new CliError(`Cannot reach ${s.api}: ${(err as Error).message}`)
+  }
+  const text = await res.text()
+  if (res.status === 422) return undefined
+  if (!res.ok) throw new CliError(`Request failed: ${res.status} ${pathAndQuery}`)
+  return text
+}

@@ -17,6 +17,8 @@ export interface VerifyCommandOptions {
   readonly databaseUrl?: string
   readonly publicKey?: readonly string[]
   readonly checkpointKey?: string
+  /** CF_LEDGER_LOG_KEY, when the ledger log's key is configured rather than kept in the store. */
+  readonly logKey?: string
   readonly json?: boolean
   readonly force?: boolean
 }
@@ -76,7 +78,8 @@ async function withQuery<R>(opts: VerifyCommandOptions, fn: (q: Query) => Promis
 export function formatReport(r: VerifyReport): string {
   const s = r.stats
   const span = s.firstSeq === null ? 'no events' : `seq ${s.firstSeq}..${s.lastSeq}`
-  const checked = `${s.archivedEvents} archived events in ${s.segments} segment(s), ${s.tableEvents} events in the table (${span}), ${s.checkpoints} signed checkpoint(s)`
+  const log = s.log ? `; ledger log: ${s.log.leaves} leaves match their entries, ${s.log.tiles} tiles, ${s.log.checkpoints} signed log checkpoint(s)` : ''
+  const checked = `${s.archivedEvents} archived events in ${s.segments} segment(s), ${s.tableEvents} events in the table (${span}), ${s.checkpoints} signed checkpoint(s)${log}`
   const lines: string[] = []
   if (r.ok) lines.push(`cf-ledger verify: OK: ${checked}`)
   else {
@@ -96,6 +99,7 @@ export async function verifyCommand(opts: VerifyCommandOptions): Promise<number>
         archiveDir: opts.archiveDir ?? path.join(opts.dataDir, 'archive'),
         trustedKeys: trustedKeys(opts),
         checkpointLog: path.join(opts.dataDir, CHECKPOINT_LOG),
+        logKey: opts.logKey,
       }),
     )
     console.log(opts.json ? JSON.stringify(report, null, 2) : formatReport(report))

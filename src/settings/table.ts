@@ -82,6 +82,12 @@ export const S = {
   maxUnzippedBytes: setting({ env: 'CF_LEDGER_MAX_UNZIPPED_BYTES', parser: integer(), default: 1024 * MiB, defaultDoc: '`1073741824` (1 GiB)', doc: "largest total size of a package's files once unzipped", group: 'bits' }),
   maxZipEntries: setting({ env: 'CF_LEDGER_MAX_ZIP_ENTRIES', parser: integer(), default: 100_000, doc: 'most files, directories and symlinks in a package', group: 'bits' }),
   maxCompressionRatio: setting({ env: 'CF_LEDGER_MAX_COMPRESSION_RATIO', parser: integer(), default: 200, doc: 'highest uncompressed:compressed ratio of a package file over 1 MiB', group: 'bits' }),
+  // ---- the verifiable ledger (docs/ledger.md)
+  logOrigin: setting({ env: 'CF_LEDGER_LOG_ORIGIN', parser: optionalText, default: undefined, defaultDoc: '`cf-ledger/<host of --public-url>` (or `cf-ledger/local`)', doc: "the ledger log's checkpoint origin and key name ([docs/ledger.md](docs/ledger.md))", group: 'audit' }),
+  logKey: setting({ env: 'CF_LEDGER_LOG_KEY', parser: optionalText, default: undefined, defaultDoc: 'generated once for the cluster, kept in the store', doc: "the ledger log's signer key, `PRIVATE+KEY+<origin>+<id>+<key>` (Go sumdb/note form)", group: 'audit' }),
+  integrateInterval: setting({ env: 'CF_LEDGER_INTEGRATE_INTERVAL_MS', parser: integer({ min: 10 }), default: 100, doc: 'milliseconds between integrator passes (committed events become leaves)', group: 'audit' }),
+  logCheckpointInterval: setting({ env: 'CF_LEDGER_LOG_CHECKPOINT_INTERVAL_MS', parser: integer({ min: 10 }), default: 1000, doc: 'at most one signed log checkpoint per this many milliseconds, and only when new leaves exist', group: 'audit' }),
+  witnesses: setting({ env: 'CF_LEDGER_WITNESSES', parser: optionalText, default: undefined, defaultDoc: 'none', doc: 'witnesses to push every checkpoint to: space-separated `<witness vkey>=<submission URL>`', group: 'audit' }),
   // ---- tasks
   taskConcurrency: setting({ env: 'CF_LEDGER_TASK_CONCURRENCY', parser: integer({ min: 1 }), default: 4, doc: 'tasks running at once; more wait in `PENDING`, in order ([docs/executor.md](docs/executor.md))', group: 'tasks' }),
   maxTaskDiskMb: setting({ env: 'CF_LEDGER_MAX_TASK_DISK_MB', parser: integer(), default: 2048, doc: "largest `disk_in_mb` a task may ask for (CC's `maximum_app_disk_in_mb`)", group: 'tasks' }),

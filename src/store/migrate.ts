@@ -10,6 +10,7 @@ import * as m0007 from './migrations/0007-trail.ts'
 import * as m0008 from './migrations/0008-blob-refs.ts'
 import * as m0009 from './migrations/0009-platform.ts'
 import * as m0010 from './migrations/0010-cluster.ts'
+import * as m0011 from './migrations/0011-ledger-log.ts'
 
 interface Migration {
   readonly name: string
@@ -33,6 +34,7 @@ const MIGRATIONS: readonly Versioned[] = [
   { version: 8, migration: m0008 },
   { version: 9, migration: m0009 },
   { version: 10, migration: m0010 },
+  { version: 11, migration: m0011 },
 ]
 
 /** The schema version a fully migrated store has (/readyz). */

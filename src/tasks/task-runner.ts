@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import { recordTaskComplete } from '../actions/task-events.ts'
+import { recordTaskRun } from '../ledger/task-leaf.ts'
 import type { ClusterBus } from '../cluster/bus.ts'
 import type { Instance } from '../cluster/config.ts'
 import type { Executor, ExecutorListener, OutputLine, TaskExit, TaskLimits } from '../executor/executor.ts'
@@ -283,6 +284,7 @@ export class TaskRunner implements ExecutorListener {
       // As CC: a stop event only for a task that has a start event (it reached RUNNING).
       if (task.started_at !== null) await recordTaskUsage(tx, updated, 'TASK_STOPPED', task.state)
       await recordTaskComplete(tx, updated, summary)
+      await recordTaskRun(tx, updated, summary)
       return true
     })
   }

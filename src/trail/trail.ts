@@ -35,6 +35,22 @@ export interface TrailParts {
   readonly output: OutputTail
   readonly integrity: Integrity
   readonly showCommand: boolean
+  /** Leaf indices in the ledger log: of each event (by seq) and of the task-run record, once integrated. */
+  readonly leaves: { readonly events: ReadonlyMap<number, number>; readonly taskRun: number | null }
+}
+
+async function leavesOf(db: Db, taskGuid: string, events: readonly EventRow[]): Promise<TrailParts['leaves']> {
+  const seqs = events.map((e) => Number(e.seq))
+  const rows = (await sql<{ leaf_index: string | number; event_seq: string | number | null; task_guid: string | null }>`
+    select leaf_index, event_seq, task_guid from ledger_leaves
+    where task_guid = ${taskGuid} ${seqs.length ? sql`or event_seq in (${sql.join(seqs)})` : sql``}`.execute(db)).rows
+  const byEvent = new Map<number, number>()
+  let taskRun: number | null = null
+  for (const r of rows) {
+    if (r.task_guid) taskRun = Number(r.leaf_index)
+    else byEvent.set(Number(r.event_seq), Number(r.leaf_index))
+  }
+  return { events: byEvent, taskRun }
 }
 
 /** Everything one trail needs, read once; presenting it is separate (presenters/ledger/trail.ts). */
@@ -57,8 +73,8 @@ export async function loadTrail(
   inlineLines: number,
 ): Promise<TrailParts> {
   const events = await taskEvents(db, task.guid)
-  const [tail, integrity] = await Promise.all([output.tail(task.guid, inlineLines), verifyEvents(db, events)])
-  return { task, events, output: tail, integrity, showCommand: perms.canReadSecretsInSpace(task.space_guid) }
+  const [tail, integrity, leaves] = await Promise.all([output.tail(task.guid, inlineLines), verifyEvents(db, events), leavesOf(db, task.guid, events)])
+  return { task, events, output: tail, integrity, showCommand: perms.canReadSecretsInSpace(task.space_guid), leaves }
 }
 
 export function commandView(task: TaskRow, show: boolean) {

@@ -6,9 +6,15 @@ function iso(d: Date | string | null): string | null {
   return d ? new Date(d).toISOString() : null
 }
 
-/** An event as /v3/audit_events shows it, plus its place in the chain. */
-export function presentChainedEvent(e: EventRow, baseUrl: string) {
-  return { ...presentAuditEvent(e, baseUrl), seq: Number(e.seq), hash: e.hash, prev_hash: e.prev_hash }
+/** An event as /v3/audit_events shows it, plus its place in the chain and in the ledger log. */
+export function presentChainedEvent(e: EventRow, baseUrl: string, leafIndex?: number | null) {
+  return {
+    ...presentAuditEvent(e, baseUrl),
+    seq: Number(e.seq),
+    hash: e.hash,
+    prev_hash: e.prev_hash,
+    ...(leafIndex === undefined ? {} : { leaf_index: leafIndex }),
+  }
 }
 
 /** The task trail (docs/task-trail.md): who, what command, where, what it printed, how and when it ended. */
@@ -56,7 +62,7 @@ export function presentTrail(p: TrailParts, limits: AppliedLimits, baseUrl: stri
         isolation: limits.isolation,
       },
     },
-    events: p.events.map((e) => presentChainedEvent(e, baseUrl)),
+    events: p.events.map((e) => presentChainedEvent(e, baseUrl, p.leaves.events.get(Number(e.seq)) ?? null)),
     output: {
       summary,
       total_lines: p.output.totalLines,
@@ -66,11 +72,18 @@ export function presentTrail(p: TrailParts, limits: AppliedLimits, baseUrl: stri
       href: `${baseUrl}/v3/tasks/${t.guid}/output`,
     },
     integrity: p.integrity,
+    // The task run's own leaf in the ledger log (null until the task ended and was integrated);
+    // its .tlog-proof verifies offline (docs/ledger.md).
+    ledger: {
+      task_run_leaf_index: p.leaves.taskRun,
+      proof: { href: `${baseUrl}/ledger/v1/tasks/${t.guid}/proof` },
+    },
     links: {
       self: { href: `${baseUrl}/ledger/v1/tasks/${t.guid}/trail` },
       task: { href: `${baseUrl}/v3/tasks/${t.guid}` },
       app: { href: `${baseUrl}/v3/apps/${t.app_guid}` },
       output: { href: `${baseUrl}/v3/tasks/${t.guid}/output` },
+      proof: { href: `${baseUrl}/ledger/v1/tasks/${t.guid}/proof` },
     },
   }
 }

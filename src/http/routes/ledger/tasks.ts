@@ -9,7 +9,11 @@ import type { TaskRow } from '../../../store/schema.ts'
 import type { Db } from '../../../store/store.ts'
 import type { Fingerprint } from '../../../trail/fingerprint.ts'
 import { commandView, loadTrail, type AppliedLimits, type TaskOutputReader } from '../../../trail/trail.ts'
-import { ok, type AuthedContext, type Route, route } from '../../route.ts'
+import { sql } from 'kysely'
+import { cosignedNote, latestCheckpoint, leafOfTask, proveInclusion } from '../../../ledger/log-store.ts'
+import { formatProof } from '../../../ledger/proof-file.ts'
+import { unprocessable } from '../../../errors/api-error.ts'
+import { ok, type ApiResponse, type AuthedContext, type Route, route } from '../../route.ts'
 import { commonList } from '../v3/common.ts'
 import { fitsInt } from '../../../messages/numbers.ts'
 
@@ -70,6 +74,27 @@ export function ledgerTaskRoutes(deps: LedgerTaskRouteDeps): Route[] {
     return task
   }
   return [
+    route({
+      method: 'GET',
+      url: '/ledger/v1/tasks/:guid/proof',
+      summary: "A task run's offline proof: its leaf, inclusion proof and signed checkpoint (c2sp.org/tlog-proof@v1)",
+      tag: 'Ledger',
+      auth: 'read',
+      async handler(ctx): Promise<ApiResponse> {
+        const task = await visible(ctx)
+        const run = (await sql<{ entry: Buffer | Uint8Array }>`select entry from ledger_task_runs where task_guid = ${task.guid}`.execute(db)).rows[0]
+        if (!run) throw unprocessable(`Task ${task.guid} has not finished`)
+        const [index, cp] = await Promise.all([leafOfTask(db, task.guid), latestCheckpoint(db)])
+        if (index === undefined || !cp || index >= cp.size) throw unprocessable(`Task ${task.guid} is not yet covered by a signed checkpoint`)
+        // The extra line carries the task-run entry itself: its hash is the leaf, so it cannot be altered.
+        const body = formatProof({ extra: Buffer.from(run.entry), index, proof: await proveInclusion(db, index, cp.size), checkpoint: cosignedNote(cp) })
+        return {
+          status: 200,
+          body,
+          headers: { 'content-type': 'text/plain; charset=utf-8', 'content-disposition': `attachment; filename="task-${task.guid}.tlog-proof"` },
+        }
+      },
+    }),
     route({
       method: 'GET',
       url: '/ledger/v1/tasks/:guid/trail',

@@ -1,0 +1,51 @@
+// The canonical bytes of a log entry (docs/ledger.md, "Entries"): UTF-8 JSON in the RFC 8785
+// (JCS) canonical form — keys sorted by UTF-16 code units at every level, no whitespace,
+// ECMAScript number and string serialisation — which any language can recompute from an event.
+// The leaf hash is RFC 6962's SHA-256(0x00 || bytes).
+import crypto from 'node:crypto'
+import { canonicalJson } from '../audit/chain.ts'
+
+export const EVENT_ENTRY_KIND = 'cf-ledger/event@v1'
+
+/** The largest entry an entry bundle can carry (uint16 length prefix). */
+export const MAX_ENTRY_BYTES = 0xffff
+
+export interface EventFields {
+  readonly seq: number
+  readonly guid: string
+  readonly created_at: Date
+  readonly type: string
+  readonly actor: string
+  readonly actor_type: string
+  readonly actor_name: string | null
+  readonly actor_username: string | null
+  readonly actee: string
+  readonly actee_type: string
+  readonly actee_name: string
+  readonly metadata: unknown
+  readonly space_guid: string
+  readonly organization_guid: string
+}
+
+/**
+ * An event as a log entry. An event whose entry would exceed 65,535 bytes carries
+ * `metadata_sha256` (hex SHA-256 of the canonical metadata) instead of `metadata`.
+ */
+export function eventEntry(e: EventFields): Buffer {
+  const body: Record<string, unknown> = {
+    kind: EVENT_ENTRY_KIND,
+    seq: e.seq,
+    guid: e.guid,
+    created_at: e.created_at.toISOString(),
+    type: e.type,
+    actor: { guid: e.actor, type: e.actor_type, name: e.actor_name, username: e.actor_username },
+    target: { guid: e.actee, type: e.actee_type, name: e.actee_name },
+    metadata: e.metadata,
+    space_guid: e.space_guid,
+    organization_guid: e.organization_guid,
+  }
+  const full = Buffer.from(canonicalJson(body), 'utf8')
+  if (full.length <= MAX_ENTRY_BYTES) return full
+  const { metadata, ...rest } = body
+  return Buffer.from(canonicalJson({ ...rest, metadata_sha256: crypto.createHash('sha256').update(canonicalJson(metadata)).digest('hex') }), 'utf8')
+}

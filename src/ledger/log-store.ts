@@ -1,0 +1,134 @@
+// Reads of the stored log: tiles (as a NodeReader for proofs), leaves, checkpoints.
+import { sql } from 'kysely'
+import type { Db } from '../store/store.ts'
+import { consistencyProof, inclusionProof, treeRoot, type Hash, type NodeReader } from './merkle.ts'
+import { tileReader } from './tiles.ts'
+
+export interface StoredTile {
+  readonly level: number
+  readonly index: number
+  readonly width: number
+  readonly hashes: Buffer
+}
+
+/**
+ * Full tiles never change (the database only lets a tile grow, and a full one cannot), so this
+ * process keeps the most recently used ones: with their inner hashes computed once (tiles.ts),
+ * a proof then costs little more than reading the right-edge partial tiles.
+ */
+const FULL_TILE_CACHE = 2048 // 16 MiB of hashes per store
+const cacheByStore = new WeakMap<Db, Map<string, Buffer>>()
+
+function remember(fullTiles: Map<string, Buffer>, key: string, hashes: Buffer): void {
+  if (hashes.length !== 256 * 32) return
+  fullTiles.delete(key)
+  fullTiles.set(key, hashes)
+  if (fullTiles.size > FULL_TILE_CACHE) fullTiles.delete(fullTiles.keys().next().value!)
+}
+
+export async function readTiles(db: Db, ids: readonly { level: number; index: number }[]): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>()
+  let fullTiles = cacheByStore.get(db)
+  if (!fullTiles) cacheByStore.set(db, (fullTiles = new Map()))
+  const missing = ids.filter((t) => {
+    const hit = fullTiles.get(`${t.level}/${t.index}`)
+    if (hit) out.set(`${t.level}/${t.index}`, hit)
+    return !hit
+  })
+  if (!missing.length) return out
+  const levels = missing.map((t) => t.level)
+  const idxs = missing.map((t) => t.index)
+  const rows = await sql<{ level: number; idx: string | number; hashes: Buffer | Uint8Array }>`
+    select t.level, t.idx, t.hashes from ledger_tiles t
+    join unnest(${sql.val(levels)}::int[], ${sql.val(idxs)}::bigint[]) as w(level, idx) on t.level = w.level and t.idx = w.idx`.execute(db)
+  for (const r of rows.rows) {
+    const key = `${r.level}/${Number(r.idx)}`
+    const hashes = Buffer.from(r.hashes)
+    out.set(key, hashes)
+    remember(fullTiles, key, hashes)
+  }
+  return out
+}
+
+export async function readTile(db: Db, level: number, index: number): Promise<StoredTile | undefined> {
+  const r = (await sql<{ width: number; hashes: Buffer | Uint8Array }>`
+    select width, hashes from ledger_tiles where level = ${level} and idx = ${index}`.execute(db)).rows[0]
+  return r ? { level, index, width: r.width, hashes: Buffer.from(r.hashes) } : undefined
+}
+
+export const dbNodeReader = (db: Db): NodeReader => tileReader((ids) => readTiles(db, ids))
+
+export interface LogState {
+  readonly size: number
+  readonly legacySeq: number
+  readonly cursorXid: string
+  readonly cursorSeq: number
+  readonly taskCursorXid: string
+  readonly taskCursorId: number
+}
+
+export async function logState(db: Db, forUpdate = false): Promise<LogState> {
+  const r = (await sql<{ size: string | number; legacy_seq: string | number; cursor_xid: string; cursor_seq: string | number; task_cursor_xid: string; task_cursor_id: string | number }>`
+    select size, legacy_seq, cursor_xid::text as cursor_xid, cursor_seq, task_cursor_xid::text as task_cursor_xid, task_cursor_id
+    from ledger_log where id = 1 ${forUpdate ? sql`for update` : sql``}`.execute(db)).rows[0]!
+  return {
+    size: Number(r.size),
+    legacySeq: Number(r.legacy_seq),
+    cursorXid: r.cursor_xid,
+    cursorSeq: Number(r.cursor_seq),
+    taskCursorXid: r.task_cursor_xid,
+    taskCursorId: Number(r.task_cursor_id),
+  }
+}
+
+export interface StoredCheckpoint {
+  readonly size: number
+  readonly root: Buffer
+  readonly note: string
+  readonly vkey: string
+  readonly signed_at: Date
+  readonly cosignatures: string
+}
+
+type CheckpointRow = { size: string | number; root: Buffer | Uint8Array; note: string; vkey: string; signed_at: Date | string; cosignatures: string }
+const toCheckpoint = (r: CheckpointRow): StoredCheckpoint => ({
+  size: Number(r.size),
+  root: Buffer.from(r.root),
+  note: r.note,
+  vkey: r.vkey,
+  signed_at: new Date(r.signed_at),
+  cosignatures: r.cosignatures,
+})
+
+export async function latestCheckpoint(db: Db): Promise<StoredCheckpoint | undefined> {
+  const r = (await sql<CheckpointRow>`select size, root, note, vkey, signed_at, cosignatures from ledger_log_checkpoints order by size desc limit 1`.execute(db)).rows[0]
+  return r && toCheckpoint(r)
+}
+
+export async function checkpointAt(db: Db, size: number): Promise<StoredCheckpoint | undefined> {
+  const r = (await sql<CheckpointRow>`select size, root, note, vkey, signed_at, cosignatures from ledger_log_checkpoints where size = ${size}`.execute(db)).rows[0]
+  return r && toCheckpoint(r)
+}
+
+/** The checkpoint note with its cosignature lines appended: what clients and proof files carry. */
+export const cosignedNote = (c: StoredCheckpoint): string => c.note + c.cosignatures
+
+export async function leafOfEvent(db: Db, guid: string): Promise<number | undefined> {
+  const r = (await sql<{ leaf_index: string | number }>`
+    select l.leaf_index from ledger_leaves l join events e on e.seq = l.event_seq where e.guid = ${guid}`.execute(db)).rows[0]
+  return r ? Number(r.leaf_index) : undefined
+}
+
+export async function leafOfTask(db: Db, taskGuid: string): Promise<number | undefined> {
+  const r = (await sql<{ leaf_index: string | number }>`select leaf_index from ledger_leaves where task_guid = ${taskGuid}`.execute(db)).rows[0]
+  return r ? Number(r.leaf_index) : undefined
+}
+
+export async function leafHashAt(db: Db, index: number): Promise<Hash> {
+  const [h] = await dbNodeReader(db)([{ level: 0, index }])
+  return h!
+}
+
+export const proveInclusion = (db: Db, index: number, size: number) => inclusionProof(index, size, dbNodeReader(db))
+export const proveConsistency = (db: Db, size1: number, size2: number) => consistencyProof(size1, size2, dbNodeReader(db))
+export const rootAt = (db: Db, size: number) => treeRoot(size, dbNodeReader(db))

@@ -1,0 +1,150 @@
+// The stored log: events become leaves skip-free (events from before the log first, in seq
+// order), tiles in the database give proofs that verify for every event, the database refuses
+// a rewritten tile or a checkpoint that does not grow, and (PostgreSQL) transactions that commit
+// out of order are integrated late, never skipped.
+import assert from 'node:assert/strict'
+import crypto from 'node:crypto'
+import { after, before, describe, it } from 'node:test'
+import { CompiledQuery, sql } from 'kysely'
+import pg from 'pg'
+import { openCheckpoint } from '../src/ledger/checkpoint.ts'
+import { integrateAll } from '../src/ledger/integrator.ts'
+import { eventEntry } from '../src/ledger/leaf.ts'
+import { signCheckpoint } from '../src/ledger/log.ts'
+import { dbNodeReader, latestCheckpoint, logState, readTiles } from '../src/ledger/log-store.ts'
+import { inclusionProof, leafHash, verifyInclusion } from '../src/ledger/merkle.ts'
+import { signerFromSeed, skeyOf } from '../src/ledger/note.ts'
+import { edgeTiles, tileReader } from '../src/ledger/tiles.ts'
+import { verifyLog } from '../src/ledger/verify-log.ts'
+import { openStore, type Store } from '../src/store/store.ts'
+import { freshStore, stores } from './support/server.ts'
+
+const ORIGIN = 'cf-ledger/test'
+const SEED = crypto.randomBytes(32)
+const signer = signerFromSeed(ORIGIN, SEED)
+
+/** Inserts events the way an append without the head lock would: each in the caller's transaction. */
+const insertEvents = (db: Store['db'], from: number, n: number, legacy = false) =>
+  sql`insert into events (seq, guid, created_at, type, actor, actor_type, actor_name, actor_username, actee, actee_type,
+    actee_name, metadata, space_guid, organization_guid, prev_hash, hash${legacy ? sql`, xid` : sql``})
+    select s, gen_random_uuid()::text, now(), 'audit.app.update', 'actor', 'user', 'name', 'user', 'app-' || s, 'app', 'a',
+      jsonb_build_object('n', s), 'space', 'org', 'p', 'h'${legacy ? sql`, null` : sql``}
+    from generate_series(${from}::bigint, ${from + n - 1}::bigint) s`.execute(db)
+
+async function leaves(db: Store['db']) {
+  return (await sql<{ leaf_index: string; event_seq: string }>`select leaf_index, event_seq from ledger_leaves order by leaf_index`.execute(db)).rows.map((r) => ({
+    index: Number(r.leaf_index),
+    seq: Number(r.event_seq),
+  }))
+}
+
+for (const store of stores()) {
+  describe(`ledger log [${store}]`, () => {
+    let s: Store
+    let url: string | undefined
+    before(async () => {
+      const fresh = await freshStore(store)
+      url = fresh.databaseUrl
+      s = await openStore({ databaseUrl: undefined, ...fresh })
+    })
+    after(() => s.close())
+
+    it('integrates legacy events first in seq order, then new ones, each once', async () => {
+      await insertEvents(s.db, 1, 300, true)
+      await insertEvents(s.db, 301, 2700)
+      assert.equal(await integrateAll(s.db, 1000), 3000)
+      assert.equal(await integrateAll(s.db), 0, 'nothing twice')
+      const ls = await leaves(s.db)
+      assert.deepEqual(ls.map((l) => l.index), Array.from({ length: 3000 }, (_, i) => i), 'leaf indices have no gap')
+      assert.deepEqual(ls.slice(0, 300).map((l) => l.seq), Array.from({ length: 300 }, (_, i) => i + 1), 'legacy events first, in seq order')
+      assert.equal(new Set(ls.map((l) => l.seq)).size, 3000)
+      assert.equal((await logState(s.db)).size, 3000)
+    })
+
+    it('signs a checkpoint whose inclusion proofs verify for every event, from tiles in the database', async () => {
+      const cp = await signCheckpoint(s.db, signer, ORIGIN)
+      assert.ok(cp)
+      assert.equal(await signCheckpoint(s.db, signer, ORIGIN), undefined, 'nothing new, no checkpoint')
+      const opened = openCheckpoint((await latestCheckpoint(s.db))!.note, ORIGIN, [signer.verifier])
+      assert.equal(opened.size, 3000)
+      const events = (await sql<Parameters<typeof eventEntry>[0] & { leaf_index: string }>`
+        select l.leaf_index, e.* from ledger_leaves l join events e on e.seq = l.event_seq order by l.leaf_index`.execute(s.db)).rows
+      // All tiles read once, then every proof from them; a sample also straight from the database.
+      const all = await readTiles(s.db, [0, 1].flatMap((level) => Array.from({ length: 12 }, (_, index) => ({ level, index }))))
+      const cached = tileReader(async () => all)
+      for (const e of events) {
+        const index = Number(e.leaf_index)
+        const leaf = leafHash(eventEntry({ ...e, seq: Number(e.seq), created_at: new Date(e.created_at) }))
+        verifyInclusion(index, opened.size, leaf, await inclusionProof(index, opened.size, index % 97 === 0 ? dbNodeReader(s.db) : cached), opened.root)
+      }
+    })
+
+    it('refuses in the database a rewritten tile and a checkpoint that does not grow', async () => {
+      await assert.rejects(sql`update ledger_tiles set hashes = overlay(hashes placing '\\x00'::bytea from 1) where level = 0 and idx = 0`.execute(s.db), /may only grow/)
+      await assert.rejects(
+        sql`insert into ledger_log_checkpoints (size, root, note, vkey, signed_at) select 10, root, note, vkey, now() from ledger_log_checkpoints limit 1`.execute(s.db),
+        /checkpoint size/,
+      )
+      await assert.rejects(sql`update ledger_log_checkpoints set root = '\\x00'::bytea`.execute(s.db), /cannot change/)
+      assert.deepEqual(edgeTiles(3000).map((t) => t.width), [184, 11])
+    })
+
+    it('verify names an event changed after it was logged, a rewritten tile and a checkpoint the tiles no longer give', async () => {
+      const q = async <T>(text: string, params: unknown[] = []) => (await s.db.executeQuery(CompiledQuery.raw(text, params))).rows as T[]
+      const problems = async () => (await verifyLog(q, { lastArchivedSeq: 0, logKey: skeyOf(ORIGIN, SEED) }))!.problems.map((p) => p.message)
+      assert.deepEqual(await problems(), [])
+      await sql`update events set actee_name = 'edited' where seq = 7`.execute(s.db)
+      assert.match((await problems())[0]!, /event seq 7 .* was changed after it was logged/)
+      await sql`update events set actee_name = 'a' where seq = 7`.execute(s.db)
+      assert.deepEqual(await problems(), [])
+      const offTriggers = (stmt: ReturnType<typeof sql>) =>
+        s.db.transaction().execute(async (tx) => {
+          await sql`set local session_replication_role = replica`.execute(tx)
+          await stmt.execute(tx)
+        })
+      await offTriggers(sql`update ledger_tiles set hashes = overlay(hashes placing '\\x00'::bytea from 33) where level = 0 and idx = 0`)
+      const found = await problems()
+      assert.ok(found.some((m) => /leaf 1\) was changed after it was logged/.test(m)), found.join('\n'))
+      assert.ok(found.some((m) => /tile 1\/0 hash 0 does not match|no longer hash to the root/.test(m)), found.join('\n'))
+    })
+
+    it('integrates transactions that commit out of order: late, never skipped', { skip: store === 'embedded' ? 'one session: transactions cannot interleave' : false }, async () => {
+      assert.ok(url)
+      const a = new pg.Client({ connectionString: url })
+      const b = new pg.Client({ connectionString: url })
+      await a.connect()
+      await b.connect()
+      try {
+        const before = (await logState(s.db)).size
+        await a.query('begin')
+        await a.query('select pg_current_xact_id()') // A's transaction is older than B's
+        await b.query('begin')
+        await b.query(`insert into events (seq, guid, created_at, type, actor, actor_type, actor_name, actor_username, actee, actee_type,
+          actee_name, metadata, space_guid, organization_guid, prev_hash, hash)
+          values (5002, 'b-event', now(), 'audit.app.update', 'x', 'user', 'n', 'u', 'x', 'app', 'a', '{}', '', '', 'p', 'h')`)
+        await b.query('commit')
+        assert.equal(await integrateAll(s.db), 0, 'B committed, but A (older) is still running: B waits')
+        assert.equal((await logState(s.db)).size, before)
+        await a.query(`insert into events (seq, guid, created_at, type, actor, actor_type, actor_name, actor_username, actee, actee_type,
+          actee_name, metadata, space_guid, organization_guid, prev_hash, hash)
+          values (5001, 'a-event', now(), 'audit.app.update', 'x', 'user', 'n', 'u', 'x', 'app', 'a', '{}', '', '', 'p', 'h')`)
+        await a.query('commit')
+        // The horizon is the PostgreSQL server's: another test's open transaction may hold it a moment.
+        let added = 0
+        for (let i = 0; i < 100 && added < 2; i++) {
+          added += await integrateAll(s.db)
+          if (added < 2) await new Promise((r) => setTimeout(r, 50))
+        }
+        assert.equal(added, 2)
+        const tail = (await leaves(s.db)).slice(before)
+        assert.deepEqual(tail, [
+          { index: before, seq: 5001 },
+          { index: before + 1, seq: 5002 },
+        ])
+      } finally {
+        await a.end()
+        await b.end()
+      }
+    })
+  })
+}
