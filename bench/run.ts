@@ -12,6 +12,7 @@ const BENCHMARKS: Record<string, { readonly file: string; readonly about: string
   'audit-events': { file: 'audit-events.ts', about: 'v2/v3 audit event filters at 1M events vs the raw SQL' },
   console: { file: 'console.ts', about: 'web console time to interactive (100k-line task, 100k runs) vs its API calls, and its size' },
   export: { file: 'export.ts', about: 'NDJSON audit export throughput vs the raw SQL read' },
+  cluster: { file: 'cluster.ts', about: '100 sleep-1 tasks on 1 vs 3 servers, claim latency, dead-server detection, cross-server log latency' },
 }
 
 const [name, ...rest] = process.argv.slice(2)

@@ -51,9 +51,15 @@ import { openStore } from './store/store.ts'
 import { createMetrics } from './ops/metrics.ts'
 import { opsRoutes } from './http/routes/ops.ts'
 import { createLogPipeline } from './logs/pipeline.ts'
+import { logCacheRoutes } from './http/routes/logs/log-cache.ts'
+import { streamRoutes } from './http/routes/logs/streams.ts'
+import { serviceCredentialBindingRoutes } from './http/routes/v3/service-credential-bindings.ts'
+import { serviceInstanceRoutes } from './http/routes/v3/service-instances.ts'
 import { deleteServiceInstancesInSpace } from './actions/service-instances.ts'
 import { SyslogForwarder } from './export/forwarder.ts'
-import { advisoryLockLeader, soleLeader } from './export/leader.ts'
+import { leadershipFactory } from './cluster/leader.ts'
+import { localBus, postgresBus } from './cluster/bus.ts'
+import { newInstance } from './cluster/config.ts'
 import { EventStreams } from './export/stream.ts'
 import { LedgerWatch } from './export/watch.ts'
 import { eventStreamRoutes } from './http/routes/ledger/events-stream.ts'
@@ -61,7 +67,7 @@ import { auditEventRoutes } from './http/routes/v3/audit-events.ts'
 import { v2ResourceRoutes } from './http/routes/v2/resources.ts'
 import { v2EventRoutes } from './http/routes/v2/events.ts'
 import { PruneScheduler } from './audit/archive.ts'
-import { CheckpointScheduler, loadCheckpointKey, PUBLIC_KEY_DIR } from './audit/checkpoints.ts'
+import { CheckpointScheduler, loadCheckpointKey, loadSharedCheckpointKey, PUBLIC_KEY_DIR } from './audit/checkpoints.ts'
 
 export interface RunningApp {
   readonly url: string
@@ -92,6 +98,12 @@ function createLocalExecutor(config: Config, listener: ExecutorListener, logger:
 export async function startApp(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<RunningApp> {
   const store = await openStore(config, logger)
   const { db } = store
+  // Many servers on one database (docs/cluster.md): who this process is, how the servers wake each
+  // other, and one elected server per background role.
+  const instance = newInstance(config.cluster.nodeId)
+  const { leaseMs } = config.cluster
+  const bus = config.databaseUrl ? await postgresBus(config.databaseUrl, logger) : localBus()
+  const leadership = leadershipFactory(store.kind, { db, holder: instance.id, leaseMs, logger })
   const tokens = new TokenService(await loadSigningKey(db), 'cf-ledger', {
     user: config.accessTokenTtlSeconds,
     client: config.clientTokenTtlSeconds,
@@ -100,7 +112,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   const adminPassword = await ensureAdmin(uaa, config.adminPassword)
   const fingerprint = fingerprinter(await loadFingerprintKey(db, config.fingerprintKey))
   // Task output, log-cache, live streams and syslog drains (docs/logs.md).
-  const logs = await createLogPipeline({ db, config, logger })
+  const logs = await createLogPipeline({ db, config, logger, cluster: store.kind === 'postgres' ? { bus, instanceId: instance.id } : undefined })
 
   // Tasks: the runner moves task state; the executor runs processes and reports back to it.
   let apiUrl = config.publicUrl ?? ''
@@ -113,6 +125,12 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     materializeDroplet: (guid) => materializeDroplet(db, guid, path.join(config.dataDir, 'droplets'), bitsLimits),
     limits: { pids: config.taskPidLimit, maxRunSeconds: config.taskMaxRunSeconds },
     apiUrl: () => apiUrl,
+    instance,
+    bus,
+    slots: config.taskConcurrency,
+    leaseMs,
+    pollMs: config.cluster.pollMs,
+    interruptOutput: (guids) => logs.store.interrupt(guids),
   })
   const executor = await createLocalExecutor(config, runner, logger)
   runner.attach(executor)
@@ -133,6 +151,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
       'app.delete': async (tx, job, afterCommit) => cancelAfterCommit(afterCommit, await deleteApp(tx, job.resource_guid, job.actor)),
     },
     logger,
+    { ...instance, leaseMs },
   )
 
   const knownUsers = new Set<string>()
@@ -151,8 +170,16 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   const ledgerWatch = new LedgerWatch(db, logger)
   const eventStreams = new EventStreams(db, ledgerWatch, logger)
   const auditForwarder = config.auditSyslog
-    ? new SyslogForwarder(db, ledgerWatch, logger, config.auditSyslog, config.databaseUrl ? advisoryLockLeader(config.databaseUrl, logger) : soleLeader())
+    ? new SyslogForwarder(db, ledgerWatch, logger, config.auditSyslog, leadership('forwarder'))
     : undefined
+  // Drains live in the database; every server ships its own tasks' lines, so all reload (docs/cluster.md).
+  const drainsChanged = async () => {
+    await logs.drains.reload()
+    await bus.notify('cf_ledger_drains_changed', instance.id)
+  }
+  const stopDrainFollow = bus.listen('cf_ledger_drains_changed', (from) => {
+    if (from !== instance.id) void logs.drains.reload().catch((err) => logger.warn({ err }, 'could not reload syslog drains'))
+  })
   const metrics = createMetrics({ store, output: logs.store, drains: () => logs.drains.stats() })
   const routes: Route[] = [
     ...rootRoutes(),
@@ -164,7 +191,10 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     ...userRoutes({ db, jobs }),
     ...roleRoutes({ db, jobs }),
     ...jobRoutes({ db }),
-    ...logs.routes({ db }),
+    ...logCacheRoutes(logs, { db }),
+    ...streamRoutes(logs, { db }, config.logs),
+    ...serviceInstanceRoutes({ db, drainsChanged, policy: logs.drains.policy }),
+    ...serviceCredentialBindingRoutes({ db, drainsChanged }),
     ...eventStreamRoutes({ db, streams: eventStreams, forwarder: auditForwarder }),
     ...auditEventRoutes({ db }),
     ...v2EventRoutes({ db }),
@@ -219,13 +249,13 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   await jobs.resumePending()
   auditForwarder?.start()
   // The ledger's background work: signed checkpoints, and retention pruning into archives.
-  const checkpoints = new CheckpointScheduler(
-    db,
-    loadCheckpointKey(config.dataDir, config.audit.checkpointKey),
-    config.dataDir,
-    config.audit.checkpointIntervalSeconds,
-    logger,
-  )
+  // With many servers: one key from the database for all, one elected signer and pruner, and the
+  // archive in one configured place (CF_LEDGER_ARCHIVE_DIR) (docs/cluster.md).
+  const checkpointKey =
+    store.kind === 'postgres'
+      ? await loadSharedCheckpointKey(db, config.dataDir, config.audit.checkpointKey)
+      : loadCheckpointKey(config.dataDir, config.audit.checkpointKey)
+  const checkpoints = new CheckpointScheduler(db, checkpointKey, config.dataDir, config.audit.checkpointIntervalSeconds, logger, leadership('checkpointer'))
   checkpoints.start()
   const pruning = new PruneScheduler(
     db,
@@ -238,9 +268,13 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     },
     { at: config.audit.pruneAt, intervalSeconds: config.audit.pruneIntervalSeconds },
     logger,
+    leadership('pruner'),
   )
   pruning.start()
-  await runner.recover()
+  await runner.start()
+  // Jobs of a dead server are taken over by the same sweep cadence as its tasks.
+  const jobSweep = setInterval(() => void jobs.resumePending().catch(() => undefined), Math.max(100, Math.floor(leaseMs / 2)))
+  jobSweep.unref()
 
   return {
     url,
@@ -252,11 +286,15 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
       await http.close()
       await auditForwarder?.stop()
       ledgerWatch.close()
+      clearInterval(jobSweep)
+      stopDrainFollow()
       await jobs.drain()
-      await executor.shutdown()
+      // Gives queued claims back at once, lets running tasks drain, then kills the rest.
+      await runner.stop(config.cluster.drainSeconds * 1000)
       await logs.close()
       await pruning.stop()
       await checkpoints.stop()
+      await bus.close()
       await store.close()
     },
   }

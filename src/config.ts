@@ -2,6 +2,7 @@ import path from 'node:path'
 import { loadAuditConfig, type AuditConfig } from './audit/config.ts'
 import { loadLogConfig, type LogConfig } from './logs/config.ts'
 import { loadAuditSyslogConfig, type AuditSyslogConfig } from './export/config.ts'
+import { loadClusterConfig, type ClusterConfig } from './cluster/config.ts'
 import { type Env, reader } from './settings/read.ts'
 import { S } from './settings/table.ts'
 
@@ -56,6 +57,8 @@ export interface Config {
   readonly metricsToken: string | undefined
   /** Signed checkpoints and retention pruning with archives (src/audit/config.ts). */
   readonly audit: AuditConfig
+  /** Many servers on one database: node id, lease (dead-server detection), claim poll, drain (docs/cluster.md). */
+  readonly cluster: ClusterConfig
 }
 
 export interface ConfigInput {
@@ -68,10 +71,11 @@ export interface ConfigInput {
 /** Flags win over environment variables, which win over defaults (the table in settings/table.ts). */
 export function loadConfig(flags: ConfigInput, env: Env = process.env): Config {
   const get = reader(env)
+  const dataDir = path.resolve(get(S.dataDir, flags.dataDir))
   return {
     host: get(S.host, flags.host),
     port: get(S.port, flags.port),
-    dataDir: path.resolve(get(S.dataDir, flags.dataDir)),
+    dataDir,
     databaseUrl: get(S.databaseUrl),
     databaseWaitSeconds: get(S.databaseWaitSeconds),
     publicUrl: get(S.publicUrl, flags.publicUrl),
@@ -91,6 +95,7 @@ export function loadConfig(flags: ConfigInput, env: Env = process.env): Config {
     logs: loadLogConfig(env),
     auditSyslog: loadAuditSyslogConfig(env),
     audit: loadAuditConfig(env),
+    cluster: loadClusterConfig(env, dataDir),
     taskConcurrency: get(S.taskConcurrency),
     taskMaxRunSeconds: get(S.taskMaxRunSeconds),
     taskPidLimit: get(S.taskPidLimit),

@@ -3,7 +3,9 @@
 // points at one; otherwise every test is skipped with the reason. Each test uses its own CF_HOME.
 // Lines the contract names are asserted exactly; for commands the contract does not cover
 // (create-org, create-space, set-org-role, org-users, space-users, delete-space) the test asserts
-// the exit code, `OK`, and the effect through the API.
+// the exit code, `OK`, and the effect through the API. The day-one commands of issue 13 (org,
+// space, platform listings, feature flags, scale, ssh, env, push/start) follow cf v8.18.4's own
+// output, read from its source.
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
@@ -14,8 +16,7 @@ import { Api, createOrgAndSpace, createUser, expectOk, grant } from './support/c
 import { pushApp, waitForTask } from './support/push.ts'
 import { ADMIN_PASSWORD, startServer, stores, type TestServer } from './support/server.ts'
 
-const NOT_INSTALLABLE =
-  'cf CLI not installable here: go install code.cloudfoundry.org/cli/v8@v8.18.4 → 403 Forbidden from the Go module proxy'
+const NOT_ON_PATH = 'no cf CLI on PATH (nor CF_CLI): install the cf CLI v8 to run this suite (docs/testing.md)'
 
 function findCf(): string | undefined {
   const candidates = process.env.CF_CLI
@@ -32,7 +33,7 @@ function findCf(): string | undefined {
 }
 
 const CF = findCf()
-const skip = CF ? false : NOT_INSTALLABLE
+const skip = CF ? false : NOT_ON_PATH
 
 interface CfRun {
   readonly code: number | null
@@ -119,6 +120,8 @@ for (const store of stores()) {
     const ORG = 'cli-org'
     const SPACE = 'cli-space'
     const APP = 'cli-worker'
+    /** Pushed by cf itself without --task, with a Procfile (web and task). */
+    const PLAIN = 'cli-plain'
 
     /** A fresh CF_HOME that has run `cf api`, `cf auth` and, with `target`, `cf target -o -s`. */
     async function session(user: string, password: string, target = true): Promise<CfSession> {
@@ -590,6 +593,174 @@ for (const store of stores()) {
         '',
         /^ {3}\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d\d\+0000 \[APP\/TASK\/logged\/0\] OUT ran logged-line$/,
       ])
+    })
+    // Day-one commands (issue 13): the platform listings, feature flags, app-scoped scale, ssh
+    // switches, VCAP_SERVICES, run-task from the Procfile, push/start without a 5-minute wait, v2.
+    it('cf org and cf space: domains, isolation segments and security groups', { skip }, async () => {
+      const s = await session('admin', ADMIN_PASSWORD)
+      const org = await s.ok('org', ORG)
+      assertLines(org.stdout, [`Getting info for org ${ORG} as admin...`, new RegExp(`^name:\\s+${ORG}$`), /^domains:\s+apps\.cf-ledger\.local$/, new RegExp(`^spaces:\\s+.*\\b${SPACE}\\b`), /^isolation segments:$/])
+      const space = await s.ok('space', SPACE)
+      assertLines(space.stdout, [
+        `Getting info for space ${SPACE} in org ${ORG} as admin...`,
+        new RegExp(`^name:\\s+${SPACE}$`),
+        new RegExp(`^org:\\s+${ORG}$`),
+        /^isolation segment:$/,
+        /^running security groups:$/,
+        /^staging security groups:$/,
+      ])
+    })
+
+    it('cf domains, stacks, stack, buildpacks, marketplace, security-groups, running-security-groups', { skip }, async () => {
+      const s = await session('admin', ADMIN_PASSWORD)
+      assertLines((await s.ok('domains')).stdout, [`Getting domains in org ${ORG} as admin...`, /^name\s+availability\s+internal\s+protocols$/, /^apps\.cf-ledger\.local\s+shared\s+http$/])
+      assertLines((await s.ok('stacks')).stdout, ['Getting stacks as admin...', /^name\s+description\s+state$/, /^cflinuxfs4\s+.+\s+ACTIVE$/])
+      assertLines((await s.ok('stack', 'cflinuxfs4')).stdout, [/^name:\s+cflinuxfs4$/, /^state:\s+ACTIVE$/])
+      const missingStack = await s.run('stack', 'nope')
+      assert.equal(missingStack.code, 1)
+      assert.match(missingStack.stdout + missingStack.stderr, /Stack 'nope' not found/)
+      assertLines((await s.ok('buildpacks')).stdout, ['Getting buildpacks as admin...', /^position\s+name\s+stack\s+enabled\s+locked\s+state\s+filename\s+lifecycle$/, /^1\s+binary_buildpack\s+cflinuxfs4\s+true\s+true\s+READY\s+\S+\s+buildpack$/])
+      assertLines((await s.ok('marketplace')).stdout, [/^Getting all service offerings from marketplace/, 'No service offerings found.'])
+      assertLines((await s.ok('security-groups')).stdout, ['Getting security groups as admin...', 'No security groups found.'])
+      assertLines((await s.ok('running-security-groups')).stdout, ['Getting global running security groups as admin...', 'No global running security groups found.'])
+      const create = await s.run('create-security-group', 'sg', path.join(s.cwd, 'none.json'))
+      assert.equal(create.code, 1)
+    })
+
+    it('cf feature-flags, feature-flag, disable/enable-feature-flag: task_creation is honoured', { skip }, async () => {
+      await taskApp()
+      const s = await session('admin', ADMIN_PASSWORD)
+      const all = await s.ok('feature-flags')
+      assertLines(all.stdout, ['Getting feature flags as admin...', /^name\s+state$/, /^user_org_creation\s+disabled$/, /^task_creation\s+enabled$/, /^hide_marketplace_from_unauthenticated_users\s+disabled$/])
+      assertLines((await s.ok('disable-feature-flag', 'task_creation')).stdout, ['Disabling feature flag task_creation as admin...', 'OK'])
+      try {
+        assertLines((await s.ok('feature-flag', 'task_creation')).stdout, [/^Features\s+State$/, /^task_creation\s+disabled$/])
+        const d = await session('cli-dev', 'pw-cli-dev')
+        const refused = await d.run('run-task', APP, '--command', 'true')
+        assert.equal(refused.code, 1)
+        assert.match(refused.stdout + refused.stderr, /Feature Disabled: task_creation/)
+        // Admins skip task_creation, as in CC.
+        await s.ok('run-task', APP, '--command', 'true', '--name', 'admin-while-disabled')
+      } finally {
+        assertLines((await s.ok('enable-feature-flag', 'task_creation')).stdout, ['Enabling feature flag task_creation as admin...', 'OK'])
+      }
+      const dev2 = await session('cli-dev', 'pw-cli-dev')
+      const denied = await dev2.run('disable-feature-flag', 'task_creation')
+      assert.equal(denied.code, 1)
+      assert.match(denied.stdout + denied.stderr, /not authorized/i)
+    })
+
+    it('cf running-environment-variable-group and set-running-environment-variable-group', { skip }, async () => {
+      const s = await session('admin', ADMIN_PASSWORD)
+      assertLines((await s.ok('staging-environment-variable-group')).stdout, ['No staging environment variable group has been set.'])
+      assertLines((await s.ok('set-running-environment-variable-group', '{"FROM_GROUP":"group-value"}')).stdout, ['Setting the contents of the running environment variable group as admin...', 'OK'])
+      assertLines((await s.ok('running-environment-variable-group')).stdout, ['Getting the running environment variable group as admin...', /^variable name\s+assigned value$/, /^FROM_GROUP\s+group-value$/])
+    })
+
+    it('cf push without --task, start, restart, restage, scale -i: end at once and say why nothing runs', { skip }, async () => {
+      const s = await session('cli-dev', 'pw-cli-dev')
+      fs.writeFileSync(path.join(s.cwd, 'run.sh'), '#!/bin/sh\necho "ran $1"\necho "services=$VCAP_SERVICES"\necho "group=$FROM_GROUP"\n', { mode: 0o755 })
+      fs.writeFileSync(path.join(s.cwd, 'Procfile'), 'web: ./run.sh web\ntask: ./run.sh from-procfile\n')
+      const warning = new RegExp(`cf-ledger does not run long-running processes: no instance of app '${PLAIN}' will start\\. Run its code as a task with 'cf run-task ${PLAIN} --command CMD' \\(or push with 'cf push ${PLAIN} --task'\\)\\.`)
+      for (const args of [['push', PLAIN, '-p', '.'], ['push', PLAIN, '-p', '.'], ['restart', PLAIN], ['restage', PLAIN], ['stop', PLAIN], ['start', PLAIN], ['scale', PLAIN, '-i', '2']]) {
+        const began = Date.now()
+        const r = await s.ok(...args)
+        // cf waits up to 5 minutes for an instance; it stops at once when the stats list none.
+        assert.ok(Date.now() - began < 60_000, `cf ${args.join(' ')} took ${Date.now() - began} ms`)
+        if (args[0] !== 'stop') {
+          assert.match(r.stderr, warning, `cf ${args.join(' ')}\n${r.stdout}\n${r.stderr}`)
+          assertLines(r.stdout, [/^requested state:\s+started$/, /^type:\s+web$/, 'There are no running instances of this process.'])
+        }
+      }
+      const app = expectOk(await dev.get(`/v3/apps?names=${PLAIN}&space_guids=${spaceGuid}`)).body.resources[0]
+      assert.equal(app.state, 'STARTED')
+      const web = expectOk(await dev.get(`/v3/apps/${app.guid}/processes/web`)).body
+      assert.equal(web.instances, 2)
+      assert.equal(web.command, './run.sh web')
+    })
+
+    it('cf scale --process task -m: the app-scoped scale, with audit.app.process.scale', { skip }, async () => {
+      const s = await session('cli-dev', 'pw-cli-dev')
+      const r = await s.ok('scale', PLAIN, '--process', 'task', '-m', '256M', '-f')
+      assertLines(r.stdout, [`Scaling app ${PLAIN} in org ${ORG} / space ${SPACE} as cli-dev...`, /^type:\s+task$/, /^memory usage:\s+256M$/])
+      const app = expectOk(await dev.get(`/v3/apps?names=${PLAIN}&space_guids=${spaceGuid}`)).body.resources[0]
+      const task = expectOk(await dev.get(`/v3/apps/${app.guid}/processes/task`)).body
+      assert.equal(task.memory_in_mb, 256)
+      const events = expectOk(await dev.get(`/v3/audit_events?types=audit.app.process.scale&target_guids=${app.guid}`)).body.resources
+      const scaled = events.find((e: { data: { process_type: string } }) => e.data.process_type === 'task')
+      assert.ok(scaled, JSON.stringify(events))
+      assert.deepEqual(scaled.data.request, { memory_in_mb: 256 })
+    })
+
+    it('cf run-task APP without --command: the Procfile task command', { skip }, async () => {
+      const s = await session('cli-dev', 'pw-cli-dev')
+      const r = await s.ok('run-task', PLAIN, '--name', 'from-procfile', '--wait')
+      assertLines(r.stdout, ['Task has been submitted successfully for execution.', /^task name:\s+from-procfile$/, 'Task has completed successfully.'])
+      const logs = await s.ok('logs', PLAIN, '--recent')
+      assertLines(logs.stdout, [/\[APP\/TASK\/from-procfile\/0\] OUT ran from-procfile$/])
+    })
+
+    it('cf bind-service, cf env and a task: VCAP_SERVICES, never in an audit event', { skip }, async () => {
+      const s = await session('cli-dev', 'pw-cli-dev')
+      await s.ok('create-user-provided-service', 'cli-ups', '-p', '{"secret":"s3cr3t-value"}', '-t', 'db,cli')
+      await s.ok('bind-service', PLAIN, 'cli-ups')
+      const env = await s.ok('env', PLAIN)
+      assert.match(env.stdout, /"user-provided": \[/)
+      for (const line of ['"binding_name": null,', '"instance_name": "cli-ups",', '"label": "user-provided",', '"name": "cli-ups",', '"secret": "s3cr3t-value"', '"syslog_drain_url": null,', '"volume_mounts": []']) {
+        assert.ok(lines(env.stdout).some((l) => l.trim() === line), `${line} in:\n${env.stdout}`)
+      }
+      assertLines(env.stdout, ['Running Environment Variable Groups:', 'FROM_GROUP: group-value'])
+      const auditor = await session('cli-auditor', 'pw-cli-auditor')
+      const hidden = await auditor.run('env', PLAIN)
+      assert.equal(hidden.code, 1)
+      await s.ok('run-task', PLAIN, '--command', './run.sh vcap', '--name', 'vcap', '--wait')
+      const logs = (await s.ok('logs', PLAIN, '--recent')).stdout
+      const line = lines(logs).find((l) => /\[APP\/TASK\/vcap\/0\] OUT services=/.test(l))
+      assert.ok(line, logs)
+      const services = JSON.parse(line.replace(/^.*OUT services=/, ''))
+      assert.deepEqual(Object.keys(services), ['user-provided'])
+      assert.deepEqual(services['user-provided'][0].credentials, { secret: 's3cr3t-value' })
+      assert.deepEqual(services['user-provided'][0].tags, ['db', 'cli'])
+      assertLines(logs, [/\[APP\/TASK\/vcap\/0\] OUT group=group-value$/])
+      const events = JSON.parse((await s.ok('curl', '/v3/audit_events?per_page=5000')).stdout)
+      assert.ok(!JSON.stringify(events).includes('s3cr3t-value'), 'a credential reached an audit event')
+    })
+
+    it('cf ssh-enabled, enable-ssh, disable-ssh, space-ssh-allowed, disallow-space-ssh', { skip }, async () => {
+      const s = await session('admin', ADMIN_PASSWORD)
+      assertLines((await s.ok('ssh-enabled', PLAIN)).stdout, [`ssh support is disabled for app '${PLAIN}'.`, 'Disabled globally'])
+      assertLines((await s.ok('disable-ssh', PLAIN)).stdout, [`Disabling ssh support for app ${PLAIN} as admin...`, 'OK'])
+      assertLines((await s.ok('enable-ssh', PLAIN)).stdout, [`Enabling ssh support for app ${PLAIN} as admin...`, 'OK', 'TIP: Ensure ssh is also enabled on the space and global level.'])
+      assertLines((await s.ok('space-ssh-allowed', SPACE)).stdout, [`ssh support is enabled in space '${SPACE}'.`])
+      await s.ok('disallow-space-ssh', SPACE)
+      assertLines((await s.ok('space-ssh-allowed', SPACE)).stdout, [`ssh support is disabled in space '${SPACE}'.`])
+      await s.ok('allow-space-ssh', SPACE)
+    })
+
+    it('cf curl of the v2 lists old scripts use', { skip }, async () => {
+      const s = await session('cli-dev', 'pw-cli-dev')
+      const orgs = JSON.parse((await s.ok('curl', `/v2/organizations?q=name:${ORG}`)).stdout)
+      assert.equal(orgs.total_results, 1)
+      assert.equal(orgs.resources[0].entity.name, ORG)
+      assert.equal(orgs.resources[0].metadata.guid, orgGuid)
+      const spaces = JSON.parse((await s.ok('curl', `/v2/spaces?q=organization_guid:${orgGuid}&results-per-page=1&order-direction=desc`)).stdout)
+      assert.equal(spaces.resources.length, 1)
+      const apps = JSON.parse((await s.ok('curl', `/v2/apps?q=name%20IN%20${PLAIN},${APP}`)).stdout)
+      assert.deepEqual(apps.resources.map((a: { entity: { name: string } }) => a.entity.name).sort(), [APP, PLAIN].sort())
+      const plain = apps.resources.find((a: { entity: { name: string } }) => a.entity.name === PLAIN)
+      assert.equal(plain.entity.instances, 2)
+      assert.equal(plain.entity.detected_start_command, './run.sh web')
+      const stacks = JSON.parse((await s.ok('curl', '/v2/stacks')).stdout)
+      assert.equal(stacks.resources[0].entity.name, 'cflinuxfs4')
+      const ups = JSON.parse((await s.ok('curl', '/v2/user_provided_service_instances?q=name:cli-ups')).stdout)
+      assert.equal(ups.resources[0].entity.credentials.secret, 's3cr3t-value')
+      assert.equal(JSON.parse((await s.ok('curl', '/v2/service_instances')).stdout).total_results, 0)
+      const users = await s.run('curl', '--fail', '/v2/users')
+      assert.notEqual(users.code, 0)
+      const admin2 = await session('admin', ADMIN_PASSWORD, false)
+      assert.ok(JSON.parse((await admin2.ok('curl', '/v2/users')).stdout).total_results >= 3)
+      const bad = JSON.parse((await s.run('curl', '/v2/apps?q=bogus:1')).stdout)
+      assert.equal(bad.error_code, 'CF-BadQueryParameter')
     })
   })
 }

@@ -283,37 +283,29 @@ for (const store of stores()) {
       assert.deepEqual(s.remove_role_and_wait, { types: ['organization_user'] })
     })
 
-    it("answers the library's v2 org, space, app, user and stack calls with v2 404s (cf-ledger has no such v2 endpoints)", async () => {
+    it("reads v2 orgs, spaces, apps, users and stacks through the library; v2 writes answer a v2 404", async () => {
       const r = await run('v2_probe.py', {
         ...asAdmin(),
         CF_SPACE_GUID: spaceGuid,
         CF_PREFIX: 'pyv2',
       })
       assertPassed('v2_probe.py', r)
-      // These v2 endpoints are not implemented (the v3 equivalents are). If one starts working,
-      // move it out of this list and assert on what it returns.
-      const missing = [
-        'GET /v2/organizations',
-        'GET /v2/spaces',
-        'GET /v2/apps',
-        'POST /v2/apps',
-        'GET /v2/users',
-        'GET /v2/stacks',
-      ]
-      for (const call of missing) {
-        assert.deepEqual(
-          r.steps.v2_calls[call],
-          {
-            ok: false,
-            error: {
-              type: 'InvalidStatusCode',
-              status: 404,
-              body: { code: 10000, description: 'Unknown request', error_code: 'CF-NotFound' },
-            },
-          },
-          call,
-        )
+      const calls = r.steps.v2_calls
+      // The read-only v2 lists (src/http/routes/v2/resources.ts), rendered from the v3 rows.
+      for (const call of ['GET /v2/organizations', 'GET /v2/spaces', 'GET /v2/apps', 'GET /v2/users']) {
+        assert.equal(calls[call].ok, true, `${call}: ${JSON.stringify(calls[call])}`)
+        assert.ok(Array.isArray(calls[call].value), `${call}: ${JSON.stringify(calls[call])}`)
       }
+      const apps = expectOk(await admin.get('/v3/apps?per_page=5000')).body.resources.map((a: { name: string }) => a.name)
+      assert.deepEqual([...calls['GET /v2/apps'].value].sort(), [...apps].sort())
+      const orgs = expectOk(await admin.get('/v3/organizations?per_page=5000')).body.resources.map((o: { name: string }) => o.name)
+      assert.deepEqual([...calls['GET /v2/organizations'].value].sort(), [...orgs].sort())
+      assert.deepEqual(calls['GET /v2/stacks'], { ok: true, value: ['cflinuxfs4'] })
+      // v2 writes stay unimplemented (v3 only).
+      assert.deepEqual(calls['POST /v2/apps'], {
+        ok: false,
+        error: { type: 'InvalidStatusCode', status: 404, body: { code: 10000, description: 'Unknown request', error_code: 'CF-NotFound' } },
+      })
     })
 
     it('creates, reads, lists, navigates and deletes an app (v3), with its env and processes', async () => {
@@ -425,13 +417,8 @@ for (const store of stores()) {
       // Links (and AppManager reads) that answer 404 because cf-ledger does not implement the
       // endpoint. If one starts working, remove it from here.
       const dead = new Set([
-        'organization.domains',
-        'organization.default_domain',
-        'space.features',
-        'app.features',
         'app.revisions',
         'app.deployed_revisions',
-        'reads.get_manifest',
         'reads.list_revisions',
         'reads.list_deployed_revisions',
       ])

@@ -576,7 +576,7 @@ for (const store of stores()) {
       await rsyslog.stop()
     })
 
-    it('forwards from one process only (PostgreSQL advisory lock) and fails over when that process is killed', async () => {
+    it('forwards from one process only (the forwarder lease) and fails over when that process is killed', async () => {
       const apis = await Promise.all(servers.map((s) => new Api(s.url).admin()))
       for (const [i, api] of apis.entries()) await createOrgs(api, `multi-${i}`, 5)
       const statuses = await until('a leader', async () => {

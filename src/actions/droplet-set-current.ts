@@ -27,8 +27,10 @@ export async function ensureProcessTypes(tx: Db, ctx: ActionContext, owner: AppW
 }
 
 /**
- * `PATCH /v3/apps/:guid/relationships/current_droplet` (CC's SetCurrentDroplet): the droplet must
- * be this app's and staged, and the app stopped. Records `audit.app.droplet.mapped`.
+ * `PATCH /v3/apps/:guid/relationships/current_droplet` (CC's AppAssignDroplet): the droplet must
+ * be this app's and staged. A started app may change droplet too, as in CC (`cf push` of a started
+ * app sets the new droplet before restarting it); running tasks keep the droplet they started
+ * with. Records `audit.app.droplet.mapped`.
  */
 export async function setCurrentDroplet(ctx: ActionContext, owner: AppWithSpace, droplet: DropletRow | undefined): Promise<AppRow> {
   if (!droplet || droplet.app_guid !== owner.app.guid || droplet.state !== 'STAGED') {
@@ -36,7 +38,6 @@ export async function setCurrentDroplet(ctx: ActionContext, owner: AppWithSpace,
   }
   return ctx.db.transaction().execute(async (tx) => {
     const app = await tx.selectFrom('apps').selectAll().where('guid', '=', owner.app.guid).forUpdate().executeTakeFirstOrThrow()
-    if (app.state !== 'STOPPED') throw unprocessable('Stop the app before changing droplet')
     const updated = await tx
       .updateTable('apps')
       .set({ current_droplet_guid: droplet.guid, updated_at: new Date() })

@@ -80,6 +80,11 @@ export async function createTask(ctx: TaskCreateContext, target: AppWithSpace, m
       created_at: now,
       updated_at: now,
       ...meta,
+      // Claimed later by whichever server has a free slot (docs/cluster.md).
+      owner: null,
+      lease_expires_at: null,
+      claim_token: 0,
+      launched_at: null,
     }
     await tx
       .insertInto('tasks')

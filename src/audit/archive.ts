@@ -13,6 +13,7 @@ import { sql } from 'kysely'
 import type { Logger } from 'pino'
 import type { Db } from '../store/store.ts'
 import { eventHash, GENESIS_HASH, type ChainedFields } from './chain.ts'
+import { soleLeader, type Leadership } from '../cluster/leader.ts'
 
 export interface ArchivedEvent {
   readonly seq: number
@@ -219,12 +220,14 @@ export class PruneScheduler {
     private readonly opts: PruneOptions,
     private readonly schedule: { readonly at: string | undefined; readonly intervalSeconds: number },
     private readonly logger: Logger,
+    /** Only the elected pruner prunes when several servers share the database. */
+    private readonly leader: Leadership = soleLeader(),
   ) {}
 
   private run(): Promise<unknown> {
     this.running = this.running
       .then(async () => {
-        if (this.stopped) return
+        if (this.stopped || !(await this.leader.ensure())) return
         const r = await pruneEvents(this.db, { ...this.opts, stopped: () => this.stopped })
         if (r.archived) this.logger.info({ archived: r.archived, segments: r.segments }, 'pruned audit events into archives')
       })
@@ -263,5 +266,6 @@ export class PruneScheduler {
     this.stopped = true
     if (this.timer) clearTimeout(this.timer)
     await this.running
+    await this.leader.close()
   }
 }

@@ -9,6 +9,7 @@ import path from 'node:path'
 import { sql } from 'kysely'
 import type { Logger } from 'pino'
 import type { Db } from '../store/store.ts'
+import { soleLeader, type Leadership } from '../cluster/leader.ts'
 import { eventHash, GENESIS_HASH, type ChainedFields } from './chain.ts'
 import { checkpointText } from './chain-format.ts'
 import { retryUntilLands } from '../store/retry.ts'
@@ -53,10 +54,10 @@ export function parsePrivateKey(value: string, source: string): KeyObject {
  * The configured key, or the data directory's own (created with mode 0600 on first use). The
  * public key is also written to <data-dir>/checkpoint-keys/ so `verify` trusts it after a rotation.
  */
-export function loadCheckpointKey(dataDir: string, configured: string | undefined): CheckpointKey {
+export function loadCheckpointKey(dataDir: string, configured: string | undefined, fromEnv = true): CheckpointKey {
   let privateKey: KeyObject
   if (configured) {
-    privateKey = parsePrivateKey(configured, 'CF_LEDGER_CHECKPOINT_KEY')
+    privateKey = parsePrivateKey(configured, fromEnv ? 'CF_LEDGER_CHECKPOINT_KEY' : 'the cluster checkpoint key')
   } else {
     fs.mkdirSync(dataDir, { recursive: true })
     const file = path.join(dataDir, KEY_FILE)
@@ -77,6 +78,46 @@ export function loadCheckpointKey(dataDir: string, configured: string | undefine
   const pub = path.join(dir, `${keyId}.pub.pem`)
   if (!fs.existsSync(pub)) fs.writeFileSync(pub, publicKey.export({ type: 'spki', format: 'pem' }))
   return { privateKey, publicKey, keyId }
+}
+
+/**
+ * The cluster's one checkpoint key (docs/cluster.md), for servers sharing PostgreSQL: the
+ * configured key, else the first key stored in the database (this data directory's old key when
+ * there is none yet, or a new one). Its public key goes into the database's key history and this
+ * data directory's checkpoint-keys/, which `verify` trusts, so it passes on every server.
+ */
+export async function loadSharedCheckpointKey(db: Db, dataDir: string, configured: string | undefined): Promise<CheckpointKey> {
+  const store = async (k: CheckpointKey, withPrivate: boolean, on: Db = db) => {
+    await sql`insert into cluster_keys (purpose, key_id, private_pem, public_pem)
+      values ('checkpoint', ${k.keyId}, ${withPrivate ? (k.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string) : null},
+        ${k.publicKey.export({ type: 'spki', format: 'pem' }) as string})
+      on conflict do nothing`.execute(on)
+  }
+  if (configured) {
+    const key = loadCheckpointKey(dataDir, configured)
+    await store(key, false)
+    return key
+  }
+  // Servers starting together on a new database: one creates the key, the others wait and load it.
+  const pem = await db.transaction().execute(async (tx) => {
+    await sql`select pg_advisory_xact_lock(424242, 9)`.execute(tx)
+    const row = await tx
+      .selectFrom('cluster_keys')
+      .select(['private_pem'])
+      .where('purpose', '=', 'checkpoint')
+      .where('private_pem', 'is not', null)
+      .orderBy('created_at')
+      .orderBy('key_id')
+      .limit(1)
+      .executeTakeFirst()
+    if (row?.private_pem) return row.private_pem
+    const own = path.join(dataDir, KEY_FILE)
+    const privateKey = fs.existsSync(own) ? parsePrivateKey(fs.readFileSync(own, 'utf8'), own) : crypto.generateKeyPairSync('ed25519').privateKey
+    const publicKey = crypto.createPublicKey(privateKey)
+    await store({ privateKey, publicKey, keyId: keyIdOf(publicKey) }, true, tx)
+    return privateKey.export({ type: 'pkcs8', format: 'pem' }) as string
+  })
+  return loadCheckpointKey(dataDir, pem, false)
 }
 
 /** The exact bytes a checkpoint signature covers. */
@@ -184,16 +225,21 @@ export class CheckpointScheduler {
     private readonly dataDir: string,
     private readonly intervalSeconds: number,
     private readonly logger: Logger,
+    /** Only the elected signer signs when several servers share the database. */
+    private readonly leader: Leadership = soleLeader(),
   ) {}
 
   private tick(): Promise<unknown> {
     this.running = this.running
-      // Idempotent (one checkpoint per seq), so retried until it lands while the database is away.
-      .then(() =>
-        retryUntilLands('the ledger checkpoint', () => writeCheckpoint(this.db, this.key, this.dataDir, this.logger), {
-          logger: this.logger,
-          signal: this.stopping.signal,
-        }),
+      // Idempotent (one checkpoint per seq), so retried until it lands while the database is away;
+      // only by the elected signer when several servers share the database.
+      .then(async () =>
+        (await this.leader.ensure())
+          ? retryUntilLands('the ledger checkpoint', () => writeCheckpoint(this.db, this.key, this.dataDir, this.logger), {
+              logger: this.logger,
+              signal: this.stopping.signal,
+            })
+          : undefined,
       )
       .catch((err) => this.logger.error({ err }, 'checkpoint failed'))
     return this.running
@@ -212,5 +258,6 @@ export class CheckpointScheduler {
     if (this.timer) clearInterval(this.timer)
     this.timer = undefined
     await this.tick()
+    await this.leader.close()
   }
 }

@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify'
-import type { ZodType } from 'zod'
+import type { z, ZodType } from 'zod'
 import type { Principal } from '../auth/principal.ts'
 import type { Permissions } from '../authz/permissions.ts'
 
@@ -51,16 +51,32 @@ interface RouteBase {
 
 export interface PublicRoute extends RouteBase {
   readonly auth: 'none'
-  handler(ctx: RouteContext<any, any>): Promise<ApiResponse> // eslint-disable-line @typescript-eslint/no-explicit-any
+  handler(ctx: RouteContext): Promise<ApiResponse>
 }
 
 export interface AuthedRoute extends RouteBase {
   /** `read` needs a CC read scope, `write` a CC write scope (admin has both). */
   readonly auth: 'read' | 'write'
-  handler(ctx: AuthedContext<any, any>): Promise<ApiResponse> // eslint-disable-line @typescript-eslint/no-explicit-any
+  handler(ctx: AuthedContext): Promise<ApiResponse>
 }
 
 export type Route = PublicRoute | AuthedRoute
+
+/** What a schema lets through: its output type; without a schema, whatever was sent. */
+type Input<S> = S extends ZodType ? z.output<S> : unknown
+
+type RouteDefinition<QS, BS> = Omit<RouteBase, 'query' | 'body'> & { readonly query?: QS; readonly body?: BS } & (
+    | { readonly auth: 'none'; handler(ctx: RouteContext<Input<QS>, Input<BS>>): Promise<ApiResponse> }
+    | { readonly auth: 'read' | 'write'; handler(ctx: AuthedContext<Input<QS>, Input<BS>>): Promise<ApiResponse> }
+  )
+
+/**
+ * Defines a route whose handler sees `ctx.query` and `ctx.body` typed by the route's own zod
+ * schemas: the server validates both with those schemas before the handler runs (http/server.ts).
+ */
+export function route<QS extends ZodType | undefined = undefined, BS extends ZodType | undefined = undefined>(r: RouteDefinition<QS, BS>): Route {
+  return r as Route
+}
 
 export const ok = (body: unknown, status = 200): ApiResponse => ({ status, body })
 export const noContent = (): ApiResponse => ({ status: 204 })

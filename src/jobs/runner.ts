@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import type { Logger } from 'pino'
 import type { Actor } from '../auth/principal.ts'
 import { ApiError } from '../errors/api-error.ts'
@@ -11,9 +12,17 @@ export type AfterCommit = (fn: () => Promise<void> | void) => void
 /** Does a job's work inside the transaction that also marks it COMPLETE. */
 export type JobHandler = (tx: Db, job: JobRow & { actor: Actor }, afterCommit: AfterCommit) => Promise<void>
 
+/** The server instance running jobs and how long its claim on one lasts (docs/cluster.md). */
+export interface JobOwner {
+  readonly nodeId: string
+  readonly id: string
+  readonly leaseMs: number
+}
+
 /**
- * Runs asynchronous jobs (deletes) as CC's workers do. Jobs are rows first, so a job accepted
- * before a crash is picked up again on the next start.
+ * Runs asynchronous jobs (deletes) as CC's workers do. Jobs are rows first; a job is claimed by
+ * one server (owner + lease, renewed by the task heartbeat), so a job accepted before a crash is
+ * picked up again by a restart of that server or, once its lease ran out, by any other.
  */
 export class JobRunner {
   private readonly running = new Set<Promise<void>>()
@@ -22,18 +31,39 @@ export class JobRunner {
     private readonly db: Db,
     private readonly handlers: Readonly<Record<string, JobHandler>>,
     private readonly logger: Logger,
+    private readonly owner: JobOwner = { nodeId: 'local', id: 'local:0', leaseMs: 5000 },
   ) {}
 
   /** Starts a committed job in the background. */
   start(guid: string): void {
-    const p = this.run(guid).finally(() => this.running.delete(p))
+    const p = this.claim(guid)
+      .then((mine) => (mine ? this.run(guid) : undefined))
+      .catch((err) => this.logger.warn({ err, job: guid }, 'could not claim a job'))
+      .finally(() => this.running.delete(p))
     this.running.add(p)
   }
 
+  private async claim(guid: string): Promise<boolean> {
+    const { id, nodeId, leaseMs } = this.owner
+    const r = await sql`
+      update jobs set owner = ${id}, lease_expires_at = now() + ${`${leaseMs} milliseconds`}::interval
+      where guid = ${guid} and state = 'PROCESSING'
+        and (owner is null or owner = ${id} or lease_expires_at < now() or split_part(owner, ':', 1) = ${nodeId})`.execute(this.db)
+    return Number(r.numAffectedRows ?? 0) === 1
+  }
+
+  /**
+   * Jobs nobody live runs: a previous instance of this node, a lapsed lease, or never claimed
+   * for a lease's length (the accepting server died before starting it).
+   */
   async resumePending(): Promise<number> {
-    const pending = await this.db.selectFrom('jobs').select('guid').where('state', '=', 'PROCESSING').execute()
-    for (const j of pending) this.start(j.guid)
-    return pending.length
+    const { id, nodeId, leaseMs } = this.owner
+    const r = await sql<{ guid: string }>`
+      select guid from jobs where state = 'PROCESSING' and (
+        (owner is null and updated_at < now() - ${`${leaseMs} milliseconds`}::interval)
+        or (owner <> ${id} and (lease_expires_at < now() or split_part(owner, ':', 1) = ${nodeId})))`.execute(this.db)
+    for (const j of r.rows) this.start(j.guid)
+    return r.rows.length
   }
 
   async drain(): Promise<void> {

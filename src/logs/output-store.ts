@@ -85,11 +85,12 @@ export class OutputStore {
     private readonly db: Db,
     private readonly cfg: LogConfig,
     private readonly logger: Logger,
+    /** Told after each chunk is stored, and (seq 'end') after the summary: other servers follow. */
+    private readonly onStored: (taskGuid: string, seq: number | 'end') => void = () => undefined,
   ) {}
 
-  /** Marks output of tasks that were running when the server stopped, and starts the timers. */
+  /** Starts the timers. Output left 'running' by a stopped server is marked by `interrupt` (task recovery). */
   async init(): Promise<void> {
-    await this.db.updateTable('task_outputs').set({ state: 'interrupted' }).where('state', '=', 'running').execute()
     const row = await this.db
       .selectFrom('task_outputs')
       .select(sql<string | number | null>`sum(stored_bytes)`.as('total'))
@@ -100,6 +101,12 @@ export class OutputStore {
     this.sweepTimer = setInterval(() => void this.sweep(), this.cfg.sweepSeconds * 1000)
     this.sweepTimer.unref()
     void this.sweep()
+  }
+
+  /** Marks the output of tasks that recovery failed (their server is gone) as interrupted. */
+  async interrupt(taskGuids: readonly string[]): Promise<void> {
+    if (!taskGuids.length) return
+    await this.db.updateTable('task_outputs').set({ state: 'interrupted' }).where('task_guid', 'in', taskGuids).where('state', '=', 'running').execute()
   }
 
   writer(taskGuid: string): TaskOutputWriter | undefined {
@@ -182,6 +189,7 @@ export class OutputStore {
     try {
       await this.land(`output chunk ${c.seq} of task ${w.taskGuid}`, () => this.insertChunkOnce(w, c))
       this.totalStoredBytes += c.data.length
+      this.onStored(w.taskGuid, c.seq)
     } catch (err) {
       this.logger.error({ err, task: w.taskGuid }, 'could not store task output')
       w.storedRecords -= c.records
@@ -232,6 +240,7 @@ export class OutputStore {
           truncation_reasons = ${JSON.stringify([...w.reasons])}::jsonb
         where task_guid = ${w.taskGuid}`.execute(this.db)
       })
+      this.onStored(w.taskGuid, 'end')
     })
     this.writers.delete(w.taskGuid)
   }
@@ -288,6 +297,26 @@ export class OutputStore {
         if (Number(r.first_record) + r.records <= from) continue
         const recs = decodeChunk(unpackChunk(r.data), Number(r.first_record))
         yield from > Number(r.first_record) ? recs.filter((x) => x.index >= from) : recs
+      }
+    }
+  }
+
+  /** Stored chunks with seq ≥ `fromSeq`, in order, each decoded. */
+  async *chunksFrom(taskGuid: string, fromSeq: number): AsyncGenerator<{ seq: number; records: OutputRecord[] }> {
+    let seq = fromSeq
+    for (;;) {
+      const rows = await this.db
+        .selectFrom('task_output_chunks')
+        .select(['seq', 'first_record', 'data'])
+        .where('task_guid', '=', taskGuid)
+        .where('seq', '>=', seq)
+        .orderBy('seq')
+        .limit(8)
+        .execute()
+      if (!rows.length) return
+      for (const r of rows) {
+        seq = r.seq + 1
+        yield { seq: r.seq, records: decodeChunk(unpackChunk(r.data), Number(r.first_record)) }
       }
     }
   }

@@ -6,15 +6,16 @@ import type { Logger } from 'pino'
 import type { Config } from '../config.ts'
 import type { OutputLine } from '../executor/executor.ts'
 import { nowNs } from '../executor/line-reader.ts'
-import type { Route } from '../http/route.ts'
-import { logRoutes } from '../http/routes/logs/index.ts'
+import type { ClusterBus } from '../cluster/bus.ts'
+import type { TaskOutputRow } from '../store/schema.ts'
 import type { Db } from '../store/store.ts'
 import type { OutputTail, TaskOutputReader } from '../trail/trail.ts'
-import { LogCache } from './cache.ts'
+import { LogCache, type ReadOptions, type SourceMeta } from './cache.ts'
 import { DrainPolicy } from './drain-url.ts'
-import { DrainManager, type DrainApp, type DrainNotify } from './drains.ts'
+import { DrainManager, type DrainApp, type DrainNotify, type DrainStats } from './drains.ts'
 import { cellLines, exitStatusLine, lgrTags, rateLimitNotice, taskSourceType, taskTags, type Envelope, type LogType } from './envelope.ts'
 import { OutputStore, type TaskOutputWriter } from './output-store.ts'
+import { announce, followRemoteOutput } from './remote.ts'
 import { LogRateLimiter } from './rate-limit.ts'
 import { ERR, SRC_CELL, SRC_PLATFORM, SRC_TASK, sourceOf, type OutputRecord } from './records.ts'
 import type { TaskEnd, TaskLogContext, TaskLogSink, TaskOutputSummary } from './sink.ts'
@@ -58,28 +59,38 @@ class TaskState {
   }
 }
 
-export interface LogRouteDeps {
-  readonly db: Db
-}
-
-export interface LogPipeline {
-  readonly sink: TaskLogSink
-  /** The last lines of a task's stored output, for the task trail. */
-  readonly outputReader: TaskOutputReader
-  readonly cache: LogCache
-  readonly store: OutputStore
-  readonly drains: DrainManager
-  /** The log-cache API, the live streams, task output and the service routes that carry drains. */
-  routes(deps: LogRouteDeps): Route[]
-  /** This server's URL once it listens (drains pointing at it are refused). */
-  setSelfUrl(url: string): void
-  readonly selfUrl: string | undefined
+/** What the log routes read: the narrow side of the pipeline. */
+export interface LogReader {
+  /**
+   * A task's records with index ≥ `from`: the stored ones, then those still in this server's
+   * memory, each once and in order (a running task's output may be on another server: its
+   * records reach this one through the store, see remote.ts).
+   */
+  readTaskOutput(taskGuid: string, opts?: { from?: number }): AsyncGenerator<OutputRecord[]>
+  /** The stored summary row of a task's output. */
+  outputSummary(taskGuid: string): Promise<TaskOutputRow | undefined>
+  /** log-cache's ring: envelopes of a source, and what it holds per source. */
+  readCache(sourceId: string, o: ReadOptions): Envelope[]
+  cacheMeta(): Map<string, SourceMeta>
+  drainStats(): DrainStats[]
   subscribeSource(sourceId: string, l: SourceListener): () => void
   subscribeTask(taskGuid: string, l: TaskListener): () => void
   /** True while the task's output is being written by this process. */
   isActive(taskGuid: string): boolean
   /** Registers how a live stream ends when the server stops; returns the unregister function. */
   onStop(end: () => void): () => void
+}
+
+export interface LogPipeline extends LogReader {
+  readonly sink: TaskLogSink
+  /** The last lines of a task's stored output, for the task trail. */
+  readonly outputReader: TaskOutputReader
+  readonly cache: LogCache
+  readonly store: OutputStore
+  readonly drains: DrainManager
+  /** This server's URL once it listens (drains pointing at it are refused). */
+  setSelfUrl(url: string): void
+  readonly selfUrl: string | undefined
   /** Ends live streams (before the HTTP server closes). */
   endStreams(): void
   /** Flushes stored output and stops the drains (after the executor has stopped). */
@@ -90,6 +101,8 @@ export interface LogPipelineOptions {
   readonly db: Db
   readonly config: Pick<Config, 'logs' | 'publicUrl'>
   readonly logger: Logger
+  /** With several servers: announce stored output to the others and follow theirs (docs/cluster.md). */
+  readonly cluster?: { readonly bus: ClusterBus; readonly instanceId: string }
 }
 
 const running = new Set<LogPipeline>()
@@ -103,7 +116,8 @@ export async function createLogPipeline(opts: LogPipelineOptions): Promise<LogPi
   const { db, logger } = opts
   const cfg = opts.config.logs
   const cache = new LogCache(cfg.cacheMaxPerSource)
-  const store = new OutputStore(db, cfg, logger)
+  const cluster = opts.cluster
+  const store = new OutputStore(db, cfg, logger, cluster ? (guid, seq) => announce(cluster.bus, cluster.instanceId, guid, seq) : undefined)
   const policy = new DrainPolicy(cfg)
   const tasks = new Map<string, TaskState>()
   const sourceSubs = new Map<string, Set<SourceListener>>()
@@ -231,14 +245,58 @@ export async function createLogPipeline(opts: LogPipelineOptions): Promise<LogPi
   await store.init()
   await drains.reload()
 
+  const remoteTags = new Map<string, { task: Record<string, string>; cell: Record<string, string> }>()
+  const stopFollowing = cluster
+    ? followRemoteOutput(cluster.bus, cluster.instanceId, db, store, {
+        records(ctx, recs) {
+          let tags = remoteTags.get(ctx.taskGuid)
+          if (!tags) remoteTags.set(ctx.taskGuid, (tags = { task: taskTags(ctx, taskSourceType(ctx.taskName)), cell: taskTags(ctx, 'CELL') }))
+          const subs = taskSubs.get(ctx.taskGuid)
+          for (const r of recs) {
+            const e: Envelope = {
+              timestamp: r.timestamp,
+              sourceId: ctx.appGuid,
+              instanceId: '0',
+              tags: sourceOf(r.kind) === SRC_CELL ? tags.cell : tags.task,
+              type: r.kind & ERR ? 'ERR' : 'OUT',
+              payload: r.text,
+            }
+            cache.push(e)
+            if (subs) for (const s of subs) s.record(r)
+            if (sourceSubs.size) publishSource(e)
+          }
+        },
+        ended(taskGuid) {
+          remoteTags.delete(taskGuid)
+          const subs = taskSubs.get(taskGuid)
+          taskSubs.delete(taskGuid)
+          if (subs) for (const s of subs) s.end()
+        },
+      }, logger)
+    : () => undefined
+
   const pipeline: LogPipeline = {
     sink,
     outputReader,
     cache,
     store,
     drains,
-    routes(deps) {
-      return logRoutes(pipeline, deps, cfg)
+    outputSummary: (taskGuid) => store.summary(taskGuid),
+    readCache: (sourceId, o) => cache.read(sourceId, o),
+    cacheMeta: () => cache.meta(),
+    drainStats: () => drains.stats(),
+    async *readTaskOutput(taskGuid, o = {}) {
+      // Memory first: a chunk stored while the store is read is then found there.
+      const memory = store.inMemory(taskGuid)
+      let next = o.from ?? 0
+      for await (const recs of store.stored(taskGuid, next)) {
+        const fresh = recs.filter((r) => r.index >= next)
+        if (!fresh.length) continue
+        next = fresh[fresh.length - 1]!.index + 1
+        yield fresh
+      }
+      const rest = memory.filter((r) => r.index >= next)
+      if (rest.length) yield rest
     },
     selfUrl: undefined as string | undefined,
     setSelfUrl(url) {
@@ -275,6 +333,7 @@ export async function createLogPipeline(opts: LogPipelineOptions): Promise<LogPi
       streamEnders.clear()
     },
     async close() {
+      stopFollowing()
       running.delete(pipeline)
       pipeline.endStreams()
       await store.close()

@@ -1,6 +1,7 @@
 // What the task use cases hand to the log pipeline. The pipeline turns lines into Loggregator
 // envelopes, keeps them in memory and durably, and ships them to drains.
 import type { OutputLine } from '../executor/executor.ts'
+import type { TaskRow } from '../store/schema.ts'
 
 export interface TaskLogContext {
   readonly taskGuid: string
@@ -49,4 +50,18 @@ export interface TaskLogSink {
   taskOutput(ctx: TaskLogContext, line: OutputLine): void
   /** After exit: the `Exit status` and CELL lines; resolves once the output and its summary are durable. */
   taskExited(ctx: TaskLogContext, end: TaskEnd): Promise<TaskOutputSummary>
+}
+
+export function logContextOf(task: TaskRow): TaskLogContext {
+  return {
+    taskGuid: task.guid,
+    taskName: task.name,
+    appGuid: task.app_guid,
+    appName: task.target_names.app,
+    spaceGuid: task.space_guid,
+    spaceName: task.target_names.space,
+    organizationGuid: task.organization_guid,
+    organizationName: task.target_names.organization,
+    logRateLimitBytesPerSecond: task.log_rate_limit_in_bytes_per_second,
+  }
 }

@@ -124,13 +124,11 @@ export function timestampOps(q: Record<string, unknown>, field: 'created_ats' | 
  * A list endpoint's query schema: paging, order_by, the named comma-list filters, timestamp
  * filters, label_selector and include. Unknown parameters are rejected, as CC does.
  */
-export function listQuery<const F extends readonly string[], const O extends readonly [string, ...string[]]>(spec: {
-  filters: F
-  orderBy: O
-  labels?: boolean
-  include?: readonly string[]
-  extra?: Record<string, z.ZodType>
-}) {
+export function listQuery<
+  const F extends readonly string[],
+  const O extends readonly [string, ...string[]],
+  E extends Record<string, z.ZodType> = Record<never, z.ZodType>,
+>(spec: { filters: F; orderBy: O; labels?: boolean; include?: readonly string[]; extra?: E }) {
   const shape: Record<string, z.ZodType> = {
     ...pagingShape,
     order_by: orderBy(spec.orderBy).optional(),
@@ -155,6 +153,6 @@ export function listQuery<const F extends readonly string[], const O extends rea
       order_by?: { column: O[number]; direction: 'asc' | 'desc' }
       label_selector?: string
       include?: string[]
-    } & Record<string, unknown>
+    } & { [K in keyof E]: z.output<E[K]> } & Record<string, unknown>
   >
 }

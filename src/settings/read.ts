@@ -27,6 +27,7 @@ const GROUP_TITLES: Record<Group, string> = {
   auth: 'Tokens and users',
   bits: 'Packages and droplets',
   tasks: 'Tasks',
+  cluster: 'Many servers on one database',
   logs: 'Task output and log streams',
   drains: 'Syslog drains',
   audit: 'Audit ledger',

@@ -3,7 +3,7 @@
 // `serve --help` and the README's table are generated from here (`npm run settings-doc`).
 import { type Parser, boolean, duration, integer, list, matching, oneOf, text } from './parse.ts'
 
-export type Group = 'server' | 'auth' | 'bits' | 'tasks' | 'logs' | 'drains' | 'audit' | 'export' | 'cli'
+export type Group = 'server' | 'auth' | 'bits' | 'tasks' | 'cluster' | 'logs' | 'drains' | 'audit' | 'export' | 'cli'
 
 export interface Setting<T> {
   readonly env: string
@@ -92,6 +92,11 @@ export const S = {
   taskCancelGraceMs: setting({ env: 'CF_LEDGER_TASK_CANCEL_GRACE_MS', parser: duration('ms'), default: 10000, doc: 'SIGTERM → SIGKILL grace on cancel, time-out and shutdown, milliseconds', group: 'tasks' }),
   taskUser: setting({ env: 'CF_LEDGER_TASK_USER', parser: optionalText, default: undefined, defaultDoc: '`cf-ledger-task` (created if missing)', doc: 'user tasks run as when the server runs as root', group: 'tasks' }),
   taskSandbox: setting({ env: 'CF_LEDGER_TASK_SANDBOX', parser: oneOf(['auto', 'bwrap', 'none']), default: 'auto', doc: '`auto` (bubblewrap when it works here), `bwrap` (required) or `none`', group: 'tasks' }),
+  // ---- cluster (docs/cluster.md)
+  nodeId: setting({ env: 'CF_LEDGER_NODE_ID', parser: matching(/^[A-Za-z0-9._-]{1,64}$/, "1-64 letters, digits, '.', '_' or '-'") as Parser<string | undefined>, default: undefined, defaultDoc: 'hash of the host name and data dir', doc: "this server's stable name among the servers sharing a database; a restart under the same name recovers its previous instance's work at once ([docs/cluster.md](docs/cluster.md))", group: 'cluster' }),
+  leaseMs: setting({ env: 'CF_LEDGER_LEASE_MS', parser: duration('ms', { min: 200 }), default: 5000, doc: 'lease of claimed tasks, jobs and elected roles: a server that stops renewing is dead after this long (detection ≈ lease × 1.5), milliseconds', group: 'cluster' }),
+  claimPollMs: setting({ env: 'CF_LEDGER_CLAIM_POLL_MS', parser: duration('ms', { min: 50 }), default: 2000, doc: 'how often a server looks for claimable tasks without a notification (the LISTEN/NOTIFY fallback), milliseconds', group: 'cluster' }),
+  taskDrainSeconds: setting({ env: 'CF_LEDGER_TASK_DRAIN_SECONDS', parser: duration('s'), default: 0, doc: 'on SIGTERM, how long running tasks may finish before they are killed (queued claims are given back at once), seconds', group: 'cluster' }),
   // ---- logs
   logCacheMaxPerSource: setting({ env: 'CF_LEDGER_LOG_CACHE_MAX_PER_SOURCE', parser: integer({ min: 1 }), default: 100_000, doc: 'log envelopes kept in memory per app, as log-cache ([docs/logs.md](docs/logs.md))', group: 'logs' }),
   logTaskMaxBytes: setting({ env: 'CF_LEDGER_LOG_TASK_MAX_BYTES', parser: integer(), default: 256 * MiB, defaultDoc: '`268435456` (256 MiB)', doc: 'stored output per task; past it the rest is counted, not stored (recorded)', group: 'logs' }),

@@ -9,6 +9,7 @@ import * as m0006 from './migrations/0006-export.ts'
 import * as m0007 from './migrations/0007-trail.ts'
 import * as m0008 from './migrations/0008-blob-refs.ts'
 import * as m0009 from './migrations/0009-platform.ts'
+import * as m0010 from './migrations/0010-cluster.ts'
 
 interface Migration {
   readonly name: string
@@ -31,14 +32,20 @@ const MIGRATIONS: readonly Versioned[] = [
   { version: 7, migration: m0007 },
   { version: 8, migration: m0008 },
   { version: 9, migration: m0009 },
+  { version: 10, migration: m0010 },
 ]
 
 /** The schema version a fully migrated store has (/readyz). */
 export const LATEST_MIGRATION = MIGRATIONS.at(-1)!.version
 
 export async function migrate(db: Kysely<Database>): Promise<number> {
-  await sql`create table if not exists schema_migrations (
-    version int primary key, name text not null, applied_at timestamptz not null default now())`.execute(db)
+  // Under the same lock as the migrations: servers starting together on a new database would
+  // otherwise race on `create table if not exists` (it is not atomic in PostgreSQL).
+  await db.transaction().execute(async (tx) => {
+    await sql`select pg_advisory_xact_lock(424242)`.execute(tx)
+    await sql`create table if not exists schema_migrations (
+      version int primary key, name text not null, applied_at timestamptz not null default now())`.execute(tx)
+  })
   let applied = 0
   for (const { version, migration } of MIGRATIONS) {
     await db.transaction().execute(async (tx) => {

@@ -94,6 +94,23 @@ export interface JobsTable {
   warnings: Json<unknown[]>
   created_at: Timestamp
   updated_at: Timestamp
+  owner: ColumnType<string | null, string | null | undefined, string | null>
+  lease_expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>
+}
+
+export interface LeasesTable {
+  role: string
+  holder: string
+  term: number
+  expires_at: Date
+}
+
+export interface ClusterKeysTable {
+  purpose: string
+  key_id: string
+  private_pem: string | null
+  public_pem: string
+  created_at: ColumnType<Date, Date | undefined, never>
 }
 
 export interface EventsTable {
@@ -247,6 +264,11 @@ export interface TasksTable {
   updated_at: Timestamp
   labels: Json<Record<string, string>>
   annotations: Json<Record<string, string>>
+  // Migration 10 (docs/cluster.md): the claiming server instance, its lease and the fencing token.
+  owner: ColumnType<string | null, string | null | undefined, string | null>
+  lease_expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>
+  claim_token: ColumnType<number, number | undefined, number>
+  launched_at: ColumnType<Date | null, Date | null | undefined, Date | null>
 }
 
 export interface QuotaColumns {
@@ -394,6 +416,8 @@ export interface Database {
   spaces: SpacesTable
   roles: RolesTable
   jobs: JobsTable
+  leases: LeasesTable
+  cluster_keys: ClusterKeysTable
   events: EventsTable
   ledger_head: LedgerHeadTable
   apps: AppsTable

@@ -3,6 +3,7 @@
 import { consoleAssets, type Asset } from '../../console/assets.ts'
 import { notFound } from '../../errors/api-error.ts'
 import type { ApiResponse, Route, RouteContext } from '../route.ts'
+import { route } from '../route.ts'
 
 export const CONSOLE_CSP = [
   "default-src 'none'",
@@ -43,15 +44,8 @@ function serve(ctx: RouteContext, a: Asset, cacheControl: string): ApiResponse {
 export function consoleRoutes(): Route[] {
   const index = async (ctx: RouteContext) => serve(ctx, (await consoleAssets()).index, 'no-cache')
   return [
-    {
-      method: 'GET',
-      url: '/console',
-      summary: 'The web console (HTML)',
-      tag: 'Console',
-      auth: 'none',
-      handler: index,
-    },
-    {
+    { method: 'GET', url: '/console', summary: 'The web console (HTML)', tag: 'Console', auth: 'none', handler: index },
+    route({
       method: 'GET',
       url: '/console/assets/:file',
       summary: "The web console's script and stylesheet (content-hashed)",
@@ -62,6 +56,6 @@ export function consoleRoutes(): Route[] {
         if (!a) throw notFound('File')
         return serve(ctx, a, 'public, max-age=31536000, immutable')
       },
-    },
+    }),
   ]
 }

@@ -6,6 +6,7 @@ import type { Metrics } from '../../ops/metrics.ts'
 import { LATEST_MIGRATION } from '../../store/migrate.ts'
 import type { Db } from '../../store/store.ts'
 import type { Route, RouteContext } from '../route.ts'
+import { route } from '../route.ts'
 
 /** Who may read /metrics: `admin` (a CC admin, admin read-only or global auditor token, or the metrics token), `public`, or `off`. */
 export type MetricsAccess = 'admin' | 'public' | 'off'
@@ -37,7 +38,7 @@ export function opsRoutes(deps: OpsDeps): Route[] {
   }
 
   return [
-    {
+    route({
       method: 'GET',
       url: '/healthz',
       summary: 'Liveness: the process is up and serving HTTP',
@@ -46,8 +47,8 @@ export function opsRoutes(deps: OpsDeps): Route[] {
       async handler() {
         return { status: 200, body: 'ok\n', headers: TEXT }
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/readyz',
       summary: 'Readiness: the database answers and its migrations are applied (503 otherwise)',
@@ -62,8 +63,8 @@ export function opsRoutes(deps: OpsDeps): Route[] {
           return { status: 503, body: 'database unavailable\n', headers: { ...TEXT, 'retry-after': '2' } }
         }
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/metrics',
       summary: 'Prometheus metrics (text exposition format); access set by CF_LEDGER_METRICS',
@@ -73,6 +74,6 @@ export function opsRoutes(deps: OpsDeps): Route[] {
         await mayScrape(ctx)
         return { status: 200, body: await deps.metrics.render(), headers: { 'content-type': deps.metrics.contentType } }
       },
-    },
+    }),
   ]
 }

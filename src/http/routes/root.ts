@@ -1,4 +1,4 @@
-import { ok, type Route } from '../route.ts'
+import { ok, type Route, route } from '../route.ts'
 
 /** The Cloud Controller API version whose behaviour this server implements (see docs/api-version.md). */
 export const CC_API_VERSION = '3.200.0'
@@ -8,7 +8,7 @@ const V3_RESOURCES = ['apps', 'audit_events', 'info', 'jobs', 'organizations', '
 
 export function rootRoutes(): Route[] {
   return [
-    {
+    route({
       method: 'GET',
       url: '/',
       summary: 'Root document: where the CC, UAA and log-cache APIs live',
@@ -35,8 +35,8 @@ export function rootRoutes(): Route[] {
           },
         })
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3',
       summary: 'v3 links',
@@ -47,8 +47,8 @@ export function rootRoutes(): Route[] {
         for (const r of V3_RESOURCES) links[r] = { href: `${ctx.baseUrl}/v3/${r}` }
         return ok({ links })
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/info',
       summary: 'Platform information',
@@ -68,8 +68,8 @@ export function rootRoutes(): Route[] {
           links: { self: { href: `${ctx.baseUrl}/v3/info` }, support: { href: '' } },
         })
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v2/info',
       summary: 'v2 platform information',
@@ -91,6 +91,6 @@ export function rootRoutes(): Route[] {
           osbapi_version: '2.15',
         })
       },
-    },
+    }),
   ]
 }

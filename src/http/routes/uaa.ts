@@ -5,7 +5,7 @@ import { GRANTABLE_GROUPS, type Uaa } from '../../auth/uaa.ts'
 import { insufficientScope, invalidToken, scimNotFound, UaaError } from '../../auth/uaa-error.ts'
 import type { Db } from '../../store/store.ts'
 import { isUniqueViolation } from '../../store/store.ts'
-import { ok, type Route, type RouteContext } from '../route.ts'
+import { ok, type Route, type RouteContext, route } from '../route.ts'
 
 export interface UaaRouteDeps {
   readonly db: Db
@@ -72,7 +72,7 @@ function scimUser(u: { id: string; username: string; origin: string; email: stri
 export function uaaRoutes(deps: UaaRouteDeps): Route[] {
   const { db, uaa } = deps
   return [
-    {
+    route({
       method: 'POST',
       url: '/oauth/token',
       summary: 'Issue an access token (password, client_credentials, refresh_token grants)',
@@ -81,7 +81,7 @@ export function uaaRoutes(deps: UaaRouteDeps): Route[] {
       errors: 'uaa',
       body: tokenForm,
       async handler(ctx) {
-        const form = ctx.body as z.infer<typeof tokenForm>
+        const form = ctx.body
         const basic = basicAuth(ctx)
         switch (form.grant_type) {
           case 'password': {
@@ -106,8 +106,8 @@ export function uaaRoutes(deps: UaaRouteDeps): Route[] {
             throw new UaaError(400, 'unsupported_grant_type', `Unsupported grant type: ${form.grant_type}`)
         }
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/login',
       summary: 'Login prompts, as cf login reads them',
@@ -127,8 +127,8 @@ export function uaaRoutes(deps: UaaRouteDeps): Route[] {
           timestamp: new Date().toISOString(),
         })
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/token_keys',
       summary: 'Public keys that verify access tokens',
@@ -138,8 +138,8 @@ export function uaaRoutes(deps: UaaRouteDeps): Route[] {
       async handler() {
         return ok({ keys: [deps.tokens.publicJwk] })
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/token_key',
       summary: 'The current token verification key',
@@ -149,8 +149,8 @@ export function uaaRoutes(deps: UaaRouteDeps): Route[] {
       async handler() {
         return ok(deps.tokens.publicJwk)
       },
-    },
-    {
+    }),
+    route({
       method: 'DELETE',
       url: '/oauth/token/revoke/user/:userId',
       summary: "Revoke all of a user's refresh tokens",
@@ -163,8 +163,8 @@ export function uaaRoutes(deps: UaaRouteDeps): Route[] {
         await uaa.revokeUserTokens(ctx.params.userId!)
         return ok({ status: 'ok' })
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/Users',
       summary: 'Find users (SCIM), e.g. filter=userName eq "x" and origin eq "uaa"',
@@ -190,8 +190,8 @@ export function uaaRoutes(deps: UaaRouteDeps): Route[] {
           schemas: ['urn:scim:schemas:core:1.0'],
         })
       },
-    },
-    {
+    }),
+    route({
       method: 'POST',
       url: '/Users',
       summary: 'Create a user (SCIM)',
@@ -225,8 +225,8 @@ export function uaaRoutes(deps: UaaRouteDeps): Route[] {
           throw err
         }
       },
-    },
-    {
+    }),
+    route({
       method: 'DELETE',
       url: '/Users/:id',
       summary: 'Delete a user (SCIM)',
@@ -243,8 +243,8 @@ export function uaaRoutes(deps: UaaRouteDeps): Route[] {
         })
         return ok(scimUser(user))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/Groups',
       summary: 'Find groups (SCIM); a group grants its name as a scope',
@@ -258,8 +258,8 @@ export function uaaRoutes(deps: UaaRouteDeps): Route[] {
         const resources = names.map((g) => ({ id: g, displayName: g, schemas: ['urn:scim:schemas:core:1.0'] }))
         return ok({ resources, startIndex: 1, itemsPerPage: resources.length, totalResults: resources.length })
       },
-    },
-    {
+    }),
+    route({
       method: 'POST',
       url: '/Groups/:groupId/members',
       summary: 'Add a user to a group, granting its scope',
@@ -279,8 +279,8 @@ export function uaaRoutes(deps: UaaRouteDeps): Route[] {
         }
         return ok({ value: user.id, type: 'USER', origin: user.origin }, 201)
       },
-    },
-    {
+    }),
+    route({
       method: 'POST',
       url: '/oauth/clients',
       summary: 'Register an OAuth client (for client_credentials)',
@@ -303,8 +303,8 @@ export function uaaRoutes(deps: UaaRouteDeps): Route[] {
         await uaa.createClient({ clientId: r.data.client_id, secret: r.data.client_secret, authorities, grantTypes })
         return ok({ client_id: r.data.client_id, authorities, authorized_grant_types: grantTypes, scope: r.data.scope ?? ['uaa.none'] }, 201)
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/oauth/clients/:clientId',
       summary: 'Look up an OAuth client',
@@ -317,6 +317,6 @@ export function uaaRoutes(deps: UaaRouteDeps): Route[] {
         if (!c) throw new UaaError(404, 'NoSuchClientException', `No client with requested id: ${ctx.params.clientId}`)
         return ok({ client_id: c.client_id, authorities: c.authorities, authorized_grant_types: c.grant_types, scope: ['uaa.none'] })
       },
-    },
+    }),
   ]
 }

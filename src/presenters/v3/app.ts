@@ -1,3 +1,4 @@
+import { PRIVATE_DATA_HIDDEN } from '../../audit/redaction.ts'
 import type { AppRow, ProcessRow } from '../../store/schema.ts'
 import { metadataOf, timestamp } from '../fields.ts'
 
@@ -30,13 +31,16 @@ export function presentApp(a: AppRow, baseUrl: string) {
   }
 }
 
-/** `command` is the specified or detected one (CC's specified_or_detected_command); pass the app's detected process types. */
-export function presentProcess(p: ProcessRow, spaceGuid: string, baseUrl: string, detected?: Record<string, string>) {
+/**
+ * `command` is the specified or detected one (CC's specified_or_detected_command; pass the app's
+ * detected process types), hidden from callers who may not read secrets where CC hides it.
+ */
+export function presentProcess(p: ProcessRow, spaceGuid: string, baseUrl: string, detected?: Record<string, string>, showSecrets = true) {
   const self = `${baseUrl}/v3/processes/${p.guid}`
   return {
     guid: p.guid,
     type: p.type,
-    command: p.command ?? detected?.[p.type] ?? null,
+    command: showSecrets ? (p.command ?? detected?.[p.type] ?? null) : PRIVATE_DATA_HIDDEN,
     user: 'vcap',
     instances: p.instances,
     memory_in_mb: p.memory_in_mb,

@@ -1,6 +1,6 @@
 """Calls each v2 manager of the library that reads or creates orgs, spaces, apps and users, and
 records what the server answered, without stopping at the first failure. cf-ledger serves only
-a few v2 endpoints; the test asserts which of these work and that the others answer a v2 404.
+the read-only v2 lists; the test asserts what they return and that v2 writes answer a v2 404.
 
 Env: CF_API, CF_USERNAME, CF_PASSWORD (admin), CF_SPACE_GUID, CF_PREFIX.
 """

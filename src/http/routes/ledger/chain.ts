@@ -6,7 +6,7 @@ import { hashesAt, latestCheckpoint, ledgerHead } from '../../../queries/chain-e
 import { findTaskForTrail } from '../../../queries/trails.ts'
 import type { Db } from '../../../store/store.ts'
 import { taskEvents } from '../../../trail/trail.ts'
-import { ok, type Route } from '../../route.ts'
+import { ok, type Route, route } from '../../route.ts'
 
 export interface LedgerChainRouteDeps {
   readonly db: Db
@@ -17,7 +17,7 @@ export interface LedgerChainRouteDeps {
 export function ledgerChainRoutes(deps: LedgerChainRouteDeps): Route[] {
   const { db } = deps
   return [
-    {
+    route({
       method: 'GET',
       url: '/ledger/v1/tasks/:guid/chain',
       summary:
@@ -69,6 +69,6 @@ export function ledgerChainRoutes(deps: LedgerChainRouteDeps): Route[] {
           head,
         })
       },
-    },
+    }),
   ]
 }

@@ -5,7 +5,7 @@ import { ledgerHead, prunedGap } from '../../../export/events.ts'
 import type { SyslogForwarder } from '../../../export/forwarder.ts'
 import type { EventStreams } from '../../../export/stream.ts'
 import type { Db } from '../../../store/store.ts'
-import { ok, type AuthedContext, type Route } from '../../route.ts'
+import { ok, type AuthedContext, type Route, route } from '../../route.ts'
 
 const streamQuery = z
   .object({
@@ -23,8 +23,6 @@ const streamQuery = z
       .optional(),
   })
   .strict()
-
-type StreamQuery = z.infer<typeof streamQuery>
 
 export const DEFAULT_HEARTBEAT_SECONDS = 15
 
@@ -62,7 +60,7 @@ function scopeOf(db: Db, ctx: AuthedContext): () => Promise<EventScope> {
 export function eventStreamRoutes(deps: EventStreamRouteDeps): Route[] {
   const { db } = deps
   return [
-    {
+    route({
       method: 'GET',
       url: '/ledger/v1/events/stream',
       summary: 'Audit events as NDJSON in sequence order after a cursor, then live; resumable (extension, docs/export.md)',
@@ -71,7 +69,7 @@ export function eventStreamRoutes(deps: EventStreamRouteDeps): Route[] {
       query: streamQuery,
       raw: true,
       async handler(ctx) {
-        const q = ctx.query as StreamQuery
+        const q = ctx.query
         const after = q.after ?? 0
         const head = await ledgerHead(db)
         if (after > head) throw badQuery(`after ${after} is beyond the last event of this ledger (${head})`)
@@ -93,8 +91,8 @@ export function eventStreamRoutes(deps: EventStreamRouteDeps): Route[] {
         )
         return ok(undefined)
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/ledger/v1/export/syslog',
       summary: 'State of the audit-event syslog forwarder: cursor, lag, last error (extension, docs/export.md)',
@@ -107,6 +105,6 @@ export function eventStreamRoutes(deps: EventStreamRouteDeps): Route[] {
         const s = deps.forwarder.status()
         return ok({ ...s, head, lag: s.cursor === null ? null : head - s.cursor })
       },
-    },
+    }),
   ]
 }

@@ -5,7 +5,7 @@ import { z } from 'zod'
 import { latestCheckpoint, ledgerHead } from '../../../queries/chain-evidence.ts'
 import { taskOverview } from '../../../queries/overview.ts'
 import type { Db } from '../../../store/store.ts'
-import { ok, type Route } from '../../route.ts'
+import { ok, type Route, route } from '../../route.ts'
 
 const DAY_MS = 86_400_000
 const overviewQuery = z
@@ -22,7 +22,7 @@ const overviewQuery = z
 export function ledgerOverviewRoutes(deps: { db: Db }): Route[] {
   const { db } = deps
   return [
-    {
+    route({
       method: 'GET',
       url: '/ledger/v1/overview',
       summary:
@@ -31,7 +31,7 @@ export function ledgerOverviewRoutes(deps: { db: Db }): Route[] {
       auth: 'read',
       query: overviewQuery,
       async handler(ctx) {
-        const days = (ctx.query as z.infer<typeof overviewQuery>).days ?? 14
+        const days = ctx.query.days ?? 14
         const now = Date.now()
         const since = new Date(Math.floor(now / DAY_MS) * DAY_MS - (days - 1) * DAY_MS)
         const [tasks, head, checkpoint] = await Promise.all([
@@ -60,6 +60,6 @@ export function ledgerOverviewRoutes(deps: { db: Db }): Route[] {
           },
         })
       },
-    },
+    }),
   ]
 }

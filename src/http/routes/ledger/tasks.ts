@@ -9,7 +9,7 @@ import type { TaskRow } from '../../../store/schema.ts'
 import type { Db } from '../../../store/store.ts'
 import type { Fingerprint } from '../../../trail/fingerprint.ts'
 import { commandView, loadTrail, type AppliedLimits, type TaskOutputReader } from '../../../trail/trail.ts'
-import { ok, type AuthedContext, type Route } from '../../route.ts'
+import { ok, type AuthedContext, type Route, route } from '../../route.ts'
 import { commonList } from '../v3/common.ts'
 import { fitsInt } from '../../../messages/numbers.ts'
 
@@ -70,7 +70,7 @@ export function ledgerTaskRoutes(deps: LedgerTaskRouteDeps): Route[] {
     return task
   }
   return [
-    {
+    route({
       method: 'GET',
       url: '/ledger/v1/tasks/:guid/trail',
       summary: 'The whole record of one task run: actor, command, target, output, outcome, events and integrity (extension)',
@@ -79,12 +79,12 @@ export function ledgerTaskRoutes(deps: LedgerTaskRouteDeps): Route[] {
       query: trailQuery,
       async handler(ctx) {
         const task = await visible(ctx)
-        const lines = (ctx.query as z.infer<typeof trailQuery>).output_lines ?? deps.inlineOutputLines
+        const lines = ctx.query.output_lines ?? deps.inlineOutputLines
         const parts = await loadTrail(db, ctx.perms, task, deps.output, lines)
         return ok(presentTrail(parts, deps.limits(), ctx.baseUrl))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/ledger/v1/tasks',
       summary: 'Search task trails by actor, app, space, org, state, time and command fingerprint (extension)',
@@ -92,7 +92,7 @@ export function ledgerTaskRoutes(deps: LedgerTaskRouteDeps): Route[] {
       auth: 'read',
       query: searchQuery,
       async handler(ctx) {
-        const q = ctx.query as z.infer<typeof searchQuery>
+        const q = ctx.query
         const c = commonList(q)
         const fingerprints = [...(q.command_fingerprints ?? []), ...(typeof q.command === 'string' ? [deps.fingerprint(q.command)] : [])]
         const page = await searchTrails(
@@ -116,6 +116,6 @@ export function ledgerTaskRoutes(deps: LedgerTaskRouteDeps): Route[] {
         const resources = page.rows.map((t) => summary(t, ctx.perms.canReadSecretsInSpace(t.space_guid), ctx.baseUrl))
         return ok(presentList(ctx, c.paging, page.total, resources))
       },
-    },
+    }),
   ]
 }

@@ -2,7 +2,7 @@
 // `cf logs` (streaming and --recent) reads here. See docs/logs.md for the error shape.
 import type { Envelope } from '../../../logs/envelope.ts'
 import { envelopeJson } from '../../../logs/envelope.ts'
-import type { LogPipeline } from '../../../logs/pipeline.ts'
+import type { LogReader } from '../../../logs/pipeline.ts'
 import type { Db } from '../../../store/store.ts'
 import { ok, type Route } from '../../route.ts'
 import { canReadSource, list, logCacheError, parseBool, parseInt64, readableSources, single } from './common.ts'
@@ -13,7 +13,7 @@ const started = Date.now()
 
 export const LOG_CACHE_VERSION = '3.0.0'
 
-export function logCacheRoutes(pipeline: LogPipeline, deps: { db: Db }): Route[] {
+export function logCacheRoutes(pipeline: LogReader, deps: { db: Db }): Route[] {
   return [
     {
       method: 'GET',
@@ -83,7 +83,7 @@ export function logCacheRoutes(pipeline: LogPipeline, deps: { db: Db }): Route[]
         if (!(await canReadSource(deps.db, ctx.perms, sourceId))) return logCacheError(404, `source ${sourceId} not found`)
         // Every envelope here is a log; a name filter matches metric names only, so no log passes it.
         const wantLogs = (types.length === 0 || types.some((t) => ['ANY', 'LOG'].includes(t.toUpperCase()))) && !nameFilter
-        const batch: Envelope[] = pipeline.cache.read(sourceId, { startTime, endTime, limit, descending, wantLogs })
+        const batch: Envelope[] = pipeline.readCache(sourceId, { startTime, endTime, limit, descending, wantLogs })
         return ok({ envelopes: { batch: batch.map(envelopeJson) } })
       },
     },
@@ -95,7 +95,7 @@ export function logCacheRoutes(pipeline: LogPipeline, deps: { db: Db }): Route[]
       auth: 'read',
       async handler(ctx) {
         const meta: Record<string, unknown> = {}
-        const all = pipeline.cache.meta()
+        const all = pipeline.cacheMeta()
         const readable = await readableSources(deps.db, ctx.perms, [...all.keys()])
         for (const [id, m] of all) {
           if (!readable.has(id)) continue
@@ -116,7 +116,7 @@ export function logCacheRoutes(pipeline: LogPipeline, deps: { db: Db }): Route[]
       tag: 'Logs',
       auth: 'read',
       async handler(ctx) {
-        const stats = pipeline.drains.stats()
+        const stats = pipeline.drainStats()
         const readable = await readableSources(deps.db, ctx.perms, [...new Set(stats.map((s) => s.app_guid))])
         return ok({ drains: stats.filter((s) => readable.has(s.app_guid)) })
       },

@@ -3,7 +3,7 @@
 import { Readable } from 'node:stream'
 import { apiError, badQuery, notFound } from '../../../errors/api-error.ts'
 import { envelopeJson, taskSourceType, type Envelope } from '../../../logs/envelope.ts'
-import { ALL_SOURCES, type LogPipeline } from '../../../logs/pipeline.ts'
+import { ALL_SOURCES, type LogReader } from '../../../logs/pipeline.ts'
 import { ERR, SRC_CELL, SRC_TASK, sourceOf, type OutputRecord } from '../../../logs/records.ts'
 import { findTask } from '../../../queries/tasks.ts'
 import type { TaskOutputRow, TaskRow } from '../../../store/schema.ts'
@@ -47,7 +47,7 @@ class Waiter<T> {
   }
 }
 
-export function streamRoutes(pipeline: LogPipeline, deps: { db: Db }, cfg: LogConfig): Route[] {
+export function streamRoutes(pipeline: LogReader, deps: { db: Db }, cfg: LogConfig): Route[] {
   const { db } = deps
 
   async function visibleTask(ctx: AuthedContext): Promise<TaskRow> {
@@ -139,7 +139,7 @@ export function streamRoutes(pipeline: LogPipeline, deps: { db: Db }, cfg: LogCo
         if (typeof follow === 'string') throw badQuery(`Follow must be a boolean ('true' or 'false')`)
         const task = await visibleTask(ctx)
         const body = Readable.from(outputLines(pipeline, db, task, format, follow))
-        const row = await pipeline.store.summary(task.guid)
+        const row = await pipeline.outputSummary(task.guid)
         return {
           status: 200,
           headers: {
@@ -203,7 +203,7 @@ const LIVE_QUEUE_MAX = 100_000
  * Stored records first, then the ones still in memory, then (with follow) live ones; record
  * indexes tie them together so nothing is shown twice or skipped.
  */
-async function* outputLines(pipeline: LogPipeline, db: Db, task: TaskRow, format: 'text' | 'ndjson', follow: boolean): AsyncGenerator<string> {
+async function* outputLines(pipeline: LogReader, db: Db, task: TaskRow, format: 'text' | 'ndjson', follow: boolean): AsyncGenerator<string> {
   const live = new Waiter<OutputRecord | 'end'>()
   let unsubscribe = () => {}
   let offStop = () => {}
@@ -224,7 +224,6 @@ async function* outputLines(pipeline: LogPipeline, db: Db, task: TaskRow, format
     })
   }
   try {
-    const memory = pipeline.store.inMemory(task.guid)
     let next = 0
     let out = ''
     const emit = (r: OutputRecord) => {
@@ -236,7 +235,7 @@ async function* outputLines(pipeline: LogPipeline, db: Db, task: TaskRow, format
     // Flushed every 64 KB, not per stored chunk (1 MiB of records): the first lines reach a
     // reader (the console's viewer) before the whole chunk is rendered. Between flushes the event
     // loop serves other requests; rendering a chunk would otherwise run as one microtask chain.
-    for await (const recs of pipeline.store.stored(task.guid)) {
+    for await (const recs of pipeline.readTaskOutput(task.guid)) {
       for (const r of recs) {
         emit(r)
         if (out.length > 65536) {
@@ -246,7 +245,6 @@ async function* outputLines(pipeline: LogPipeline, db: Db, task: TaskRow, format
         }
       }
     }
-    for (const r of memory) emit(r)
     if (out) {
       yield out
       out = ''
@@ -258,8 +256,7 @@ async function* outputLines(pipeline: LogPipeline, db: Db, task: TaskRow, format
         const batch = live.drain()
         if (behind) {
           behind = false
-          for await (const recs of pipeline.store.stored(task.guid, next)) for (const r of recs) emit(r)
-          for (const r of pipeline.store.inMemory(task.guid)) emit(r)
+          for await (const recs of pipeline.readTaskOutput(task.guid, { from: next })) for (const r of recs) emit(r)
         }
         for (const r of batch) {
           if (r === 'end') ended = true
@@ -275,13 +272,15 @@ async function* outputLines(pipeline: LogPipeline, db: Db, task: TaskRow, format
           const t = await db.selectFrom('tasks').select('state').where('guid', '=', task.guid).executeTakeFirst()
           if (!t || TERMINAL.has(t.state)) {
             for (const r of live.drain()) if (r !== 'end') emit(r)
+            // Ran on another server: everything it wrote is stored before its terminal state.
+            for await (const recs of pipeline.readTaskOutput(task.guid, { from: next })) for (const r of recs) emit(r)
             if (out) yield out
             break
           }
         }
       }
     }
-    if (!stopped) yield trailer(await pipeline.store.summary(task.guid), format)
+    if (!stopped) yield trailer(await pipeline.outputSummary(task.guid), format)
   } finally {
     unsubscribe()
     offStop()

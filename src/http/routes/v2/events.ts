@@ -2,7 +2,7 @@ import { apiError } from '../../../errors/api-error.ts'
 import { findEvent, inEventScope, listEvents, type EventFilter, type EventOrder } from '../../../queries/events.ts'
 import { presentV2Event } from '../../../presenters/v2/event.ts'
 import type { Db } from '../../../store/store.ts'
-import { ok, type Route } from '../../route.ts'
+import { ok, type Route, route } from '../../route.ts'
 import { parseEventQ, v2Paging } from '../../../messages/v2-query.ts'
 import { v2Envelope } from '../../../presenters/v2/pagination.ts'
 
@@ -10,7 +10,7 @@ import { v2Envelope } from '../../../presenters/v2/pagination.ts'
 export function v2EventRoutes(deps: { db: Db }): Route[] {
   const { db } = deps
   return [
-    {
+    route({
       method: 'GET',
       url: '/v2/events',
       summary: 'List events (v2; q on timestamp, type, actee, space_guid, organization_guid)',
@@ -27,8 +27,8 @@ export function v2EventRoutes(deps: { db: Db }): Route[] {
         const page = await listEvents(db, filter, { page: paging.page, perPage: paging.perPage }, order)
         return ok(v2Envelope(ctx.path, raw, paging, page.total, page.rows.map(presentV2Event)))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v2/events/:guid',
       summary: 'Get an event (v2)',
@@ -43,6 +43,6 @@ export function v2EventRoutes(deps: { db: Db }): Route[] {
         if (!inEventScope(ctx.perms.eventScopeV2(), event)) throw apiError('NotAuthorized')
         return ok(presentV2Event(event))
       },
-    },
+    }),
   ]
 }

@@ -20,7 +20,7 @@ import {
   presentV2UserProvidedServiceInstance,
 } from '../../../presenters/v2/resources.ts'
 import type { Db } from '../../../store/store.ts'
-import { ok, type AuthedContext, type Route } from '../../route.ts'
+import { ok, type AuthedContext, type Route, route } from '../../route.ts'
 import { qSegments, qValues, v2Paging, type V2Paging } from '../../../messages/v2-query.ts'
 import { v2Envelope } from '../../../presenters/v2/pagination.ts'
 
@@ -44,15 +44,16 @@ const orderOf = (p: V2Paging) => ({ column: 'created_at', direction: p.direction
 
 export function v2ResourceRoutes(deps: { db: Db }): Route[] {
   const { db } = deps
-  const list = (url: string, summary: string, run: (ctx: AuthedContext) => Promise<unknown>): Route => ({
-    method: 'GET',
-    url,
-    summary,
-    tag: 'v2 (read-only)',
-    auth: 'read',
-    errors: 'v2',
-    handler: async (ctx) => ok(await run(ctx)),
-  })
+  const list = (url: string, summary: string, run: (ctx: AuthedContext) => Promise<unknown>): Route =>
+    route({
+      method: 'GET',
+      url,
+      summary,
+      tag: 'v2 (read-only)',
+      auth: 'read',
+      errors: 'v2',
+      handler: async (ctx) => ok(await run(ctx)),
+    })
   const one = (url: string, summary: string, run: (ctx: AuthedContext, guid: string) => Promise<unknown>): Route => list(url, summary, (ctx) => run(ctx, ctx.params.guid!))
   /** v2 tells an invisible resource from a missing one: 403, not 404. */
   const visible = <T>(row: T | undefined, canRead: (row: T) => boolean, missing: ApiError): T => {

@@ -1,6 +1,5 @@
 // `/v3/app_usage_events` (CC's AppUsageEventsController): global readers only. cf-ledger runs
 // no long-running instances, so the events are TASK_STARTED and TASK_STOPPED.
-import { z } from 'zod'
 import { notAuthorized, notFound } from '../../../errors/api-error.ts'
 import { listQuery } from '../../../messages/list-query.ts'
 import { paginate, timestampConditions } from '../../../queries/list.ts'
@@ -8,7 +7,7 @@ import { timestamp } from '../../../presenters/fields.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import type { AppUsageEventRow } from '../../../store/schema.ts'
 import type { Db } from '../../../store/store.ts'
-import { ok, type Route } from '../../route.ts'
+import { ok, type Route, route } from '../../route.ts'
 import { commonList } from './common.ts'
 
 const listSchema = listQuery({ filters: ['guids', 'after_guid'], orderBy: ['created_at'] })
@@ -34,7 +33,7 @@ function presentAppUsageEvent(e: AppUsageEventRow, baseUrl: string) {
 export function appUsageEventRoutes(deps: { db: Db }): Route[] {
   const { db } = deps
   return [
-    {
+    route({
       method: 'GET',
       url: '/v3/app_usage_events',
       summary: 'List app usage events (TASK_STARTED, TASK_STOPPED; admin, admin read-only, global auditor)',
@@ -43,7 +42,7 @@ export function appUsageEventRoutes(deps: { db: Db }): Route[] {
       query: listSchema,
       async handler(ctx) {
         if (!ctx.perms.canReadGlobally) throw notAuthorized()
-        const q = ctx.query as z.infer<typeof listSchema>
+        const q = ctx.query
         const c = commonList(q)
         let qb = db.selectFrom('app_usage_events').selectAll()
         if (q.guids) qb = qb.where('guid', 'in', q.guids)
@@ -56,8 +55,8 @@ export function appUsageEventRoutes(deps: { db: Db }): Route[] {
         const page = await paginate(qb, c.paging, c.order, 'seq')
         return ok(presentList(ctx, c.paging, page.total, page.rows.map((e) => presentAppUsageEvent(e, ctx.baseUrl))))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/app_usage_events/:guid',
       summary: 'Get an app usage event',
@@ -69,6 +68,6 @@ export function appUsageEventRoutes(deps: { db: Db }): Route[] {
         if (!e) throw notFound('App usage event')
         return ok(presentAppUsageEvent(e, ctx.baseUrl))
       },
-    },
+    }),
   ]
 }

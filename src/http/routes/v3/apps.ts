@@ -20,7 +20,7 @@ import { presentAppManifest } from '../../../presenters/v3/app-manifest.ts'
 import { presentOrganization, presentSpace } from '../../../presenters/v3/organization.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import type { Db } from '../../../store/store.ts'
-import { accepted, ok, type AuthedContext, type Route } from '../../route.ts'
+import { accepted, ok, type AuthedContext, type Route, route } from '../../route.ts'
 import { actionContext, commonList, requestOf } from './common.ts'
 
 const listSchema = listQuery({
@@ -95,7 +95,7 @@ export function appRoutes(deps: AppRouteDeps): Route[] {
     app: { href: `${ctx.baseUrl}/v3/apps/${guid}` },
   })
   return [
-    {
+    route({
       method: 'GET',
       url: '/v3/apps',
       summary: 'List apps',
@@ -103,7 +103,7 @@ export function appRoutes(deps: AppRouteDeps): Route[] {
       auth: 'read',
       query: listSchema,
       async handler(ctx) {
-        const q = ctx.query as z.infer<typeof listSchema>
+        const q = ctx.query
         const c = commonList(q)
         const page = await listApps(
           db,
@@ -115,8 +115,8 @@ export function appRoutes(deps: AppRouteDeps): Route[] {
         const extra = q.include ? { included: await includedOf(page.rows.map((a) => a.space_guid), q.include, ctx.baseUrl) } : {}
         return ok(presentList(ctx, c.paging, page.total, page.rows.map((a) => presentApp(a, ctx.baseUrl)), extra))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/apps/:guid',
       summary: 'Get an app',
@@ -125,11 +125,11 @@ export function appRoutes(deps: AppRouteDeps): Route[] {
       query: showSchema,
       async handler(ctx) {
         const { app } = await visibleApp(db, ctx)
-        const include = (ctx.query as z.infer<typeof showSchema>).include
+        const include = ctx.query.include
         return ok({ ...presentApp(app, ctx.baseUrl), ...(include ? { included: await includedOf([app.space_guid], include, ctx.baseUrl) } : {}) })
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/apps/:guid/permissions',
       summary: 'What the caller may read of an app',
@@ -139,8 +139,8 @@ export function appRoutes(deps: AppRouteDeps): Route[] {
         const { space } = await visibleApp(db, ctx)
         return ok({ read_basic_data: true, read_sensitive_data: ctx.perms.canReadSecretsInSpace(space.guid) })
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/apps/:guid/manifest',
       summary: "The app as a manifest (YAML; space developer, admin, admin read-only)",
@@ -152,8 +152,8 @@ export function appRoutes(deps: AppRouteDeps): Route[] {
         const [processes, bindings] = await Promise.all([processesOfApp(db, app.guid), appBindingsWithInstances(db, app.guid)])
         return { status: 200, body: presentAppManifest(app, processes, bindings.map((b) => b.instance_name)), headers: { 'content-type': 'application/x-yaml' } }
       },
-    },
-    {
+    }),
+    route({
       method: 'POST',
       url: '/v3/apps',
       summary: 'Create an app (space developer)',
@@ -161,7 +161,7 @@ export function appRoutes(deps: AppRouteDeps): Route[] {
       auth: 'write',
       body: createSchema,
       async handler(ctx) {
-        const b = ctx.body as z.infer<typeof createSchema>
+        const b = ctx.body
         const space = await findSpace(db, b.relationships.space.data.guid)
         if (!space || !ctx.perms.canReadSpace(space.guid, space.organization_guid)) {
           throw unprocessable('Invalid space. Ensure that the space exists and you have access to it.')
@@ -175,8 +175,8 @@ export function appRoutes(deps: AppRouteDeps): Route[] {
         )
         return ok(presentApp(app, ctx.baseUrl), 201)
       },
-    },
-    {
+    }),
+    route({
       method: 'PATCH',
       url: '/v3/apps/:guid',
       summary: 'Update an app',
@@ -186,7 +186,7 @@ export function appRoutes(deps: AppRouteDeps): Route[] {
       async handler(ctx) {
         const target = await visibleApp(db, ctx)
         requireSpaceDeveloper(ctx, target)
-        const b = ctx.body as z.infer<typeof updateSchema>
+        const b = ctx.body
         const app = await updateApp(
           actionContext(db, ctx),
           target,
@@ -195,8 +195,8 @@ export function appRoutes(deps: AppRouteDeps): Route[] {
         )
         return ok(presentApp(app, ctx.baseUrl))
       },
-    },
-    {
+    }),
+    route({
       method: 'DELETE',
       url: '/v3/apps/:guid',
       summary: 'Delete an app; its running tasks are cancelled (202 + job)',
@@ -209,23 +209,24 @@ export function appRoutes(deps: AppRouteDeps): Route[] {
         deps.jobs.start(job)
         return accepted(`${ctx.baseUrl}/v3/jobs/${job}`)
       },
-    },
+    }),
     ...(['start', 'stop', 'restart'] as const).map(
-      (action): Route => ({
-        method: 'POST',
-        url: `/v3/apps/:guid/actions/${action}`,
-        summary: `${action[0]!.toUpperCase()}${action.slice(1)} an app (long-running processes are not run; docs/apps.md)`,
-        tag: 'Apps',
-        auth: 'write',
-        async handler(ctx) {
-          const target = await visibleApp(db, ctx)
-          requireSpaceDeveloper(ctx, target)
-          const app = await setAppState(actionContext(db, ctx), target, action === 'stop' ? 'STOPPED' : 'STARTED')
-          return { status: 200, body: presentApp(app, ctx.baseUrl), headers: action === 'stop' ? undefined : notRunWarning(app.name) }
-        },
-      }),
+      (action): Route =>
+        route({
+          method: 'POST',
+          url: `/v3/apps/:guid/actions/${action}`,
+          summary: `${action[0]!.toUpperCase()}${action.slice(1)} an app (long-running processes are not run; docs/apps.md)`,
+          tag: 'Apps',
+          auth: 'write',
+          async handler(ctx) {
+            const target = await visibleApp(db, ctx)
+            requireSpaceDeveloper(ctx, target)
+            const app = await setAppState(actionContext(db, ctx), target, action === 'stop' ? 'STOPPED' : 'STARTED')
+            return { status: 200, body: presentApp(app, ctx.baseUrl), headers: action === 'stop' ? undefined : notRunWarning(app.name) }
+          },
+        }),
     ),
-    {
+    route({
       method: 'GET',
       url: '/v3/apps/:guid/environment_variables',
       summary: "Get an app's environment variables (space developer and supporter, admin, admin read-only)",
@@ -239,8 +240,8 @@ export function appRoutes(deps: AppRouteDeps): Route[] {
         await recordAppEvent(db, target.app, target.space.organization_guid, actionContext(db, ctx).actor, APP_EVENT_TYPES.environmentVariablesShow, {})
         return ok({ var: target.app.environment_variables, links: envLinks(ctx, target.app.guid) })
       },
-    },
-    {
+    }),
+    route({
       method: 'PATCH',
       url: '/v3/apps/:guid/environment_variables',
       summary: "Set or remove (null) an app's environment variables",
@@ -250,11 +251,11 @@ export function appRoutes(deps: AppRouteDeps): Route[] {
       async handler(ctx) {
         const target = await visibleApp(db, ctx)
         requireSpaceDeveloper(ctx, target)
-        const app = await patchEnvironment(actionContext(db, ctx), target, (ctx.body as z.infer<typeof envPatchSchema>).var)
+        const app = await patchEnvironment(actionContext(db, ctx), target, ctx.body.var)
         return ok({ var: app.environment_variables, links: envLinks(ctx, app.guid) })
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/apps/:guid/env',
       summary: "An app's full environment as a task sees it (VCAP_SERVICES: space developer, admin, admin read-only)",
@@ -297,6 +298,6 @@ export function appRoutes(deps: AppRouteDeps): Route[] {
           },
         })
       },
-    },
+    }),
   ]
 }

@@ -5,7 +5,7 @@ import { findEvent, inEventScope, listEvents, type EventFilter, type EventOrder,
 import { presentAuditEvent } from '../../../presenters/v3/audit-event.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import type { Db } from '../../../store/store.ts'
-import { ok, type Route } from '../../route.ts'
+import { ok, type Route, route } from '../../route.ts'
 
 /** `target_guids[not]=g1,g2` (CC's TargetGuidsValidator); an empty list is an invalid operator. */
 const targetGuidsNot = listFilter.refine((xs) => rubyList(xs).length > 0, {
@@ -50,7 +50,7 @@ export function auditEventOrder(q: AuditEventsQuery): EventOrder {
 export function auditEventRoutes(deps: { db: Db }): Route[] {
   const { db } = deps
   return [
-    {
+    route({
       method: 'GET',
       url: '/v3/audit_events',
       summary: 'List audit events',
@@ -58,13 +58,13 @@ export function auditEventRoutes(deps: { db: Db }): Route[] {
       auth: 'read',
       query: auditEventsQuery,
       async handler(ctx) {
-        const q = ctx.query as AuditEventsQuery
+        const q = ctx.query
         const paging = pagingOf(q)
         const page = await listEvents(db, auditEventFilter(q, ctx.perms.eventScopeV3()), paging, auditEventOrder(q))
         return ok(presentList(ctx, paging, page.total, page.rows.map((e) => presentAuditEvent(e, ctx.baseUrl))))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/audit_events/:guid',
       summary: 'Get an audit event',
@@ -75,6 +75,6 @@ export function auditEventRoutes(deps: { db: Db }): Route[] {
         if (!event || !inEventScope(ctx.perms.eventScopeV3(), event)) throw notFound('Event')
         return ok(presentAuditEvent(event, ctx.baseUrl))
       },
-    },
+    }),
   ]
 }

@@ -9,7 +9,7 @@ import { presentBuild } from '../../../presenters/v3/build.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import type { BuildRow } from '../../../store/schema.ts'
 import type { Db } from '../../../store/store.ts'
-import { ok, type Route } from '../../route.ts'
+import { ok, type Route, route } from '../../route.ts'
 import { visibleApp } from './apps.ts'
 import { actionContext, commonList } from './common.ts'
 import { ccInteger, MAX_DB_BIGINT } from '../../../messages/numbers.ts'
@@ -46,7 +46,7 @@ export function buildRoutes(deps: { readonly db: Db }): Route[] {
   }
 
   return [
-    {
+    route({
       method: 'POST',
       url: '/v3/builds',
       summary: "Stage a package (STAGED at once: the package's files become the droplet; space developer)",
@@ -54,7 +54,7 @@ export function buildRoutes(deps: { readonly db: Db }): Route[] {
       auth: 'write',
       body: createSchema,
       async handler(ctx) {
-        const b = ctx.body as z.infer<typeof createSchema>
+        const b = ctx.body
         const source = await findPackage(db, b.package.guid)
         if (!source || !ctx.perms.canReadSpace(source.space.guid, source.space.organization_guid) || !ctx.perms.canWriteToSpace(source.space.guid)) {
           throw unprocessable('Unable to use package. Ensure that the package exists and you have access to it.')
@@ -62,8 +62,8 @@ export function buildRoutes(deps: { readonly db: Db }): Route[] {
         const { build, details } = await createBuild(actionContext(db, ctx), source, b)
         return ok(presentBuild(build, details, ctx.baseUrl), 201)
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/builds/:guid',
       summary: 'Get a build',
@@ -74,8 +74,8 @@ export function buildRoutes(deps: { readonly db: Db }): Route[] {
         if (!found || !ctx.perms.canReadSpace(found.space.guid, found.space.organization_guid)) throw notFound('Build')
         return ok(presentBuild(found.build, buildDetailsOf(found.build, found.app.lifecycle), ctx.baseUrl))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/builds',
       summary: 'List builds',
@@ -83,7 +83,7 @@ export function buildRoutes(deps: { readonly db: Db }): Route[] {
       auth: 'read',
       query: listSchema,
       async handler(ctx) {
-        const q = ctx.query as z.infer<typeof listSchema>
+        const q = ctx.query
         const c = commonList(q)
         const page = await listBuilds(
           db,
@@ -94,8 +94,8 @@ export function buildRoutes(deps: { readonly db: Db }): Route[] {
         )
         return ok(presentList(ctx, c.paging, page.total, await present(page.rows, ctx.baseUrl)))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/apps/:guid/builds',
       summary: "List an app's builds",
@@ -104,7 +104,7 @@ export function buildRoutes(deps: { readonly db: Db }): Route[] {
       query: appListSchema,
       async handler(ctx) {
         const owner = await visibleApp(db, ctx)
-        const q = ctx.query as z.infer<typeof appListSchema>
+        const q = ctx.query
         const c = commonList(q)
         const page = await listBuilds(
           db,
@@ -115,6 +115,6 @@ export function buildRoutes(deps: { readonly db: Db }): Route[] {
         )
         return ok(presentList(ctx, c.paging, page.total, await present(page.rows, ctx.baseUrl)))
       },
-    },
+    }),
   ]
 }

@@ -11,7 +11,7 @@ import { presentCurrentDropletRelationship, presentDroplet, REDACTED, REDACTED_I
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import type { DropletRow } from '../../../store/schema.ts'
 import type { Db } from '../../../store/store.ts'
-import { ok, type AuthedContext, type Route } from '../../route.ts'
+import { ok, type AuthedContext, type Route, route } from '../../route.ts'
 import { visibleApp, requireSpaceDeveloper } from './apps.ts'
 import { actionContext, commonList } from './common.ts'
 
@@ -73,7 +73,7 @@ export function dropletRoutes(deps: { readonly db: Db }): Route[] {
   }
 
   return [
-    {
+    route({
       method: 'GET',
       url: '/v3/droplets/:guid',
       summary: 'Get a droplet',
@@ -84,8 +84,8 @@ export function dropletRoutes(deps: { readonly db: Db }): Route[] {
         if (!found || !ctx.perms.canReadSpace(found.space.guid, found.space.organization_guid)) throw notFound('Droplet')
         return ok(await presentOne(found.droplet, ctx, found.space.guid))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/droplets',
       summary: 'List droplets',
@@ -93,7 +93,7 @@ export function dropletRoutes(deps: { readonly db: Db }): Route[] {
       auth: 'read',
       query: listSchema,
       handler(ctx) {
-        const q = ctx.query as z.infer<typeof listSchema>
+        const q = ctx.query
         return listPage(ctx, q, {
           guids: q.guids,
           states: q.states,
@@ -102,8 +102,8 @@ export function dropletRoutes(deps: { readonly db: Db }): Route[] {
           organizationGuids: q.organization_guids,
         })
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/apps/:guid/droplets',
       summary: "List an app's droplets (current=true: only the current one)",
@@ -112,7 +112,7 @@ export function dropletRoutes(deps: { readonly db: Db }): Route[] {
       query: appListSchema,
       async handler(ctx) {
         const owner = await visibleApp(db, ctx)
-        const q = ctx.query as z.infer<typeof appListSchema>
+        const q = ctx.query
         return listPage(ctx, q, {
           guids: q.guids,
           states: q.states,
@@ -120,8 +120,8 @@ export function dropletRoutes(deps: { readonly db: Db }): Route[] {
           ...(q.current === 'true' ? { currentOfApp: owner.app.guid } : {}),
         })
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/packages/:guid/droplets',
       summary: 'List the droplets staged from a package',
@@ -131,11 +131,11 @@ export function dropletRoutes(deps: { readonly db: Db }): Route[] {
       async handler(ctx) {
         const source = await findPackage(db, ctx.params.guid!)
         if (!source || !ctx.perms.canReadSpace(source.space.guid, source.space.organization_guid)) throw notFound('Package')
-        const q = ctx.query as z.infer<typeof packageListSchema>
+        const q = ctx.query
         return listPage(ctx, q, { guids: q.guids, states: q.states, packageGuids: [source.pkg.guid] })
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/apps/:guid/droplets/current',
       summary: "Get an app's current droplet (404 Droplet not found when none)",
@@ -149,8 +149,8 @@ export function dropletRoutes(deps: { readonly db: Db }): Route[] {
         if (!droplet) throw notFound('Droplet')
         return ok(await presentOne(droplet, ctx, owner.space.guid))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/apps/:guid/relationships/current_droplet',
       summary: "Get the app's current-droplet relationship",
@@ -163,8 +163,8 @@ export function dropletRoutes(deps: { readonly db: Db }): Route[] {
         if (!guid || !exists) throw notFound('Droplet')
         return ok(presentCurrentDropletRelationship(owner.app.guid, guid, ctx.baseUrl))
       },
-    },
-    {
+    }),
+    route({
       method: 'PATCH',
       url: '/v3/apps/:guid/relationships/current_droplet',
       summary: "Set the app's current droplet (the app must be stopped; space developer)",
@@ -172,7 +172,7 @@ export function dropletRoutes(deps: { readonly db: Db }): Route[] {
       auth: 'write',
       body: setCurrentSchema,
       async handler(ctx) {
-        const b = ctx.body as z.infer<typeof setCurrentSchema>
+        const b = ctx.body
         if (b.data === null) throw unprocessable('Current droplet cannot be removed. Replace it with a preferable droplet.')
         const owner = await visibleApp(db, ctx)
         requireSpaceDeveloper(ctx, owner)
@@ -180,8 +180,8 @@ export function dropletRoutes(deps: { readonly db: Db }): Route[] {
         const app = await setCurrentDroplet(actionContext(db, ctx), owner, droplet)
         return ok(presentCurrentDropletRelationship(app.guid, b.data.guid, ctx.baseUrl))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/droplets/:guid/download',
       summary: "Download a staged droplet (a zip of the package's files; those who may read the space's secrets)",
@@ -200,6 +200,6 @@ export function dropletRoutes(deps: { readonly db: Db }): Route[] {
         )
         return { status: 200, body: data, headers: { 'content-type': 'application/octet-stream' } }
       },
-    },
+    }),
   ]
 }

@@ -7,7 +7,7 @@ import { notAuthorized, notFound } from '../../../errors/api-error.ts'
 import { findSpace } from '../../../queries/spaces.ts'
 import type { AppRow } from '../../../store/schema.ts'
 import type { Db } from '../../../store/store.ts'
-import { ok, type AuthedContext, type Route } from '../../route.ts'
+import { ok, type AuthedContext, type Route, route } from '../../route.ts'
 import { actionContext, requireActiveOrg } from './common.ts'
 import { requireSpaceDeveloper, visibleApp } from './apps.ts'
 
@@ -38,7 +38,7 @@ export function featureRoutes(deps: { db: Db }): Route[] {
   }
   const presentSpaceSsh = (enabled: boolean) => ({ name: 'ssh', description: 'Enable SSHing into apps in the space.', enabled })
   return [
-    {
+    route({
       method: 'GET',
       url: '/v3/apps/:guid/features',
       summary: "An app's features",
@@ -49,8 +49,8 @@ export function featureRoutes(deps: { db: Db }): Route[] {
         const resources = APP_FEATURES.map((n) => presentAppFeature(n, app))
         return ok({ resources, pagination: { total_results: resources.length, total_pages: 1, first: { href: `${ctx.baseUrl}/v3/apps/${app.guid}/features` }, last: { href: `${ctx.baseUrl}/v3/apps/${app.guid}/features` }, next: null, previous: null } })
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/apps/:guid/features/:name',
       summary: "An app feature (ssh is kept; the others are off)",
@@ -60,8 +60,8 @@ export function featureRoutes(deps: { db: Db }): Route[] {
         const { app } = await visibleApp(db, ctx)
         return ok(presentAppFeature(feature(ctx.params.name), app))
       },
-    },
-    {
+    }),
+    route({
       method: 'PATCH',
       url: '/v3/apps/:guid/features/:name',
       summary: 'Enable or disable an app feature (ssh only)',
@@ -73,11 +73,11 @@ export function featureRoutes(deps: { db: Db }): Route[] {
         const name = feature(ctx.params.name)
         requireSpaceDeveloper(ctx, target)
         if (name !== 'ssh') throw notFound('Feature')
-        const app = await setAppSsh(actionContext(db, ctx), target, (ctx.body as z.infer<typeof updateSchema>).enabled)
+        const app = await setAppSsh(actionContext(db, ctx), target, ctx.body.enabled)
         return ok(presentAppFeature(name, app))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/apps/:guid/ssh_enabled',
       summary: 'Whether SSH into the app is possible (never: cf-ledger has no SSH proxy)',
@@ -87,8 +87,19 @@ export function featureRoutes(deps: { db: Db }): Route[] {
         await visibleApp(db, ctx)
         return ok({ enabled: false, reason: 'Disabled globally' })
       },
-    },
-    {
+    }),
+    route({
+      method: 'GET',
+      url: '/v3/spaces/:guid/features',
+      summary: "A space's features (ssh)",
+      tag: 'Space Features',
+      auth: 'read',
+      async handler(ctx) {
+        const space = await visibleSpace(ctx)
+        return ok({ resources: [presentSpaceSsh(space.allow_ssh)] })
+      },
+    }),
+    route({
       method: 'GET',
       url: '/v3/spaces/:guid/features/:name',
       summary: "A space feature (ssh)",
@@ -99,8 +110,8 @@ export function featureRoutes(deps: { db: Db }): Route[] {
         if (ctx.params.name !== 'ssh') throw notFound('Feature')
         return ok(presentSpaceSsh(space.allow_ssh))
       },
-    },
-    {
+    }),
+    route({
       method: 'PATCH',
       url: '/v3/spaces/:guid/features/:name',
       summary: 'Allow or disallow SSH in a space (space and org managers)',
@@ -113,9 +124,9 @@ export function featureRoutes(deps: { db: Db }): Route[] {
         if (!ctx.perms.canManageSpace(space.guid, space.organization_guid)) throw notAuthorized()
         const org = await db.selectFrom('organizations').select('suspended').where('guid', '=', space.organization_guid).executeTakeFirstOrThrow()
         requireActiveOrg(ctx.perms, org)
-        const row = await setSpaceSsh(actionContext(db, ctx), space, (ctx.body as z.infer<typeof updateSchema>).enabled)
+        const row = await setSpaceSsh(actionContext(db, ctx), space, ctx.body.enabled)
         return ok(presentSpaceSsh(row.allow_ssh))
       },
-    },
+    }),
   ]
 }

@@ -2,11 +2,11 @@ import { findJob } from '../../../jobs/jobs.ts'
 import { notFound } from '../../../errors/api-error.ts'
 import { presentJob } from '../../../presenters/v3/user.ts'
 import type { Db } from '../../../store/store.ts'
-import { ok, type Route } from '../../route.ts'
+import { ok, type Route, route } from '../../route.ts'
 
 export function jobRoutes(deps: { db: Db }): Route[] {
   return [
-    {
+    route({
       method: 'GET',
       url: '/v3/jobs/:guid',
       summary: 'Get an asynchronous job (poll until COMPLETE or FAILED)',
@@ -21,6 +21,6 @@ export function jobRoutes(deps: { db: Db }): Route[] {
         }
         return ok(presentJob(job, ctx.baseUrl))
       },
-    },
+    }),
   ]
 }

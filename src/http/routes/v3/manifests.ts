@@ -4,7 +4,7 @@ import { apiError, notAuthorized, notFound } from '../../../errors/api-error.ts'
 import { parseManifest } from '../../../messages/manifest.ts'
 import { findSpace } from '../../../queries/spaces.ts'
 import type { Db } from '../../../store/store.ts'
-import { accepted, ok, type AuthedContext, type Route } from '../../route.ts'
+import { accepted, ok, type AuthedContext, type Route, route } from '../../route.ts'
 import { actionContext } from './common.ts'
 
 const YAML_TYPES = ['application/x-yaml', 'text/yaml']
@@ -24,7 +24,7 @@ const manifestText = (body: unknown) => (typeof body === 'string' ? body : '')
 export function manifestRoutes(deps: { readonly db: Db }): Route[] {
   const { db } = deps
   return [
-    {
+    route({
       method: 'POST',
       url: '/v3/spaces/:guid/actions/apply_manifest',
       summary: 'Apply a manifest (application/x-yaml): creates or updates apps; 202 + a job already COMPLETE',
@@ -36,8 +36,8 @@ export function manifestRoutes(deps: { readonly db: Db }): Route[] {
         const job = await applyManifest(actionContext(db, ctx), space, manifest)
         return accepted(`${ctx.baseUrl}/v3/jobs/${job}`)
       },
-    },
-    {
+    }),
+    route({
       method: 'POST',
       url: '/v3/spaces/:guid/manifest_diff',
       summary: "Diff a manifest (application/x-yaml) against the space's apps",
@@ -48,6 +48,6 @@ export function manifestRoutes(deps: { readonly db: Db }): Route[] {
         const manifest = parseManifest(manifestText(ctx.body))
         return ok({ diff: await diffManifest(db, space, manifest) }, 201)
       },
-    },
+    }),
   ]
 }

@@ -11,7 +11,7 @@ import type { JobRunner } from '../../../jobs/runner.ts'
 import { presentOrganization } from '../../../presenters/v3/organization.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import type { Db } from '../../../store/store.ts'
-import { accepted, ok, type AuthedContext, type Route } from '../../route.ts'
+import { accepted, ok, type AuthedContext, type Route, route } from '../../route.ts'
 import { actionContext, commonList, requestOf, requireActiveOrg } from './common.ts'
 
 const listSchema = listQuery({ filters: ['names', 'guids'], orderBy: ['created_at', 'updated_at', 'name'], labels: true })
@@ -26,7 +26,7 @@ export function organizationRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
     return org
   }
   return [
-    {
+    route({
       method: 'GET',
       url: '/v3/organizations',
       summary: 'List organizations',
@@ -34,7 +34,7 @@ export function organizationRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       auth: 'read',
       query: listSchema,
       async handler(ctx) {
-        const q = ctx.query as z.infer<typeof listSchema>
+        const q = ctx.query
         const c = commonList(q)
         const page = await listOrganizations(
           db,
@@ -45,8 +45,8 @@ export function organizationRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
         )
         return ok(presentList(ctx, c.paging, page.total, page.rows.map((o) => presentOrganization(o, ctx.baseUrl))))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/organizations/:guid',
       summary: 'Get an organization',
@@ -55,8 +55,8 @@ export function organizationRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       async handler(ctx) {
         return ok(presentOrganization(await visibleOrg(ctx), ctx.baseUrl))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/organizations/:guid/usage_summary',
       summary: "An organization's usage: running tasks' memory and counts (no long-running instances, routes or keys exist)",
@@ -82,8 +82,8 @@ export function organizationRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
           },
         })
       },
-    },
-    {
+    }),
+    route({
       method: 'POST',
       url: '/v3/organizations',
       summary: 'Create an organization (admin, or anyone when user_org_creation is enabled)',
@@ -93,14 +93,14 @@ export function organizationRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       async handler(ctx) {
         const admin = ctx.perms.isAdmin
         if (!admin && !(await featureEnabled(db, 'user_org_creation'))) throw notAuthorized()
-        if (!admin && (ctx.body as z.infer<typeof createSchema>).suspended) throw notAuthorized()
+        if (!admin && ctx.body.suspended) throw notAuthorized()
         const actor = actionContext(db, ctx)
         const owner = admin ? undefined : { guid: actor.actor.guid, username: actor.actor.username }
         const org = await createOrganization(actor, ctx.body, requestOf(ctx.body), owner)
         return ok(presentOrganization(org, ctx.baseUrl), 201)
       },
-    },
-    {
+    }),
+    route({
       method: 'PATCH',
       url: '/v3/organizations/:guid',
       summary: 'Update an organization',
@@ -114,8 +114,8 @@ export function organizationRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
         const updated = await updateOrganization(actionContext(db, ctx), org, ctx.body, requestOf(ctx.body))
         return ok(presentOrganization(updated, ctx.baseUrl))
       },
-    },
-    {
+    }),
+    route({
       method: 'DELETE',
       url: '/v3/organizations/:guid',
       summary: 'Delete an organization and everything in it (202 + job)',
@@ -128,6 +128,6 @@ export function organizationRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
         deps.jobs.start(job)
         return accepted(`${ctx.baseUrl}/v3/jobs/${job}`)
       },
-    },
+    }),
   ]
 }

@@ -14,7 +14,7 @@ import { findPackage, listPackages, type PackageInApp } from '../../../queries/p
 import { presentPackage } from '../../../presenters/v3/package.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import type { Db } from '../../../store/store.ts'
-import { ok, type AuthedContext, type Route } from '../../route.ts'
+import { ok, type AuthedContext, type Route, route } from '../../route.ts'
 import { visibleApp } from './apps.ts'
 import { actionContext, commonList, requestOf } from './common.ts'
 
@@ -78,7 +78,7 @@ export function packageRoutes(deps: PackageRouteDeps): Route[] {
   }
 
   return [
-    {
+    route({
       method: 'POST',
       url: '/v3/packages',
       summary: 'Create a bits package for an app (space developer)',
@@ -86,7 +86,7 @@ export function packageRoutes(deps: PackageRouteDeps): Route[] {
       auth: 'write',
       body: createSchema,
       async handler(ctx) {
-        const b = ctx.body as z.infer<typeof createSchema>
+        const b = ctx.body
         const owner = await findApp(db, b.relationships.app.data.guid)
         if (!owner || !ctx.perms.canReadSpace(owner.space.guid, owner.space.organization_guid)) {
           throw unprocessable('App is invalid. Ensure it exists and you have access to it.')
@@ -97,8 +97,8 @@ export function packageRoutes(deps: PackageRouteDeps): Route[] {
         const pkg = await createPackage(actionContext(db, ctx), owner, { metadata: b.metadata }, requestOf(ctx.body))
         return ok(presentPackage(pkg, ctx.baseUrl), 201)
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/packages/:guid',
       summary: 'Get a package',
@@ -107,8 +107,8 @@ export function packageRoutes(deps: PackageRouteDeps): Route[] {
       async handler(ctx) {
         return ok(presentPackage((await visiblePackage(ctx)).pkg, ctx.baseUrl))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/packages',
       summary: 'List packages',
@@ -116,7 +116,7 @@ export function packageRoutes(deps: PackageRouteDeps): Route[] {
       auth: 'read',
       query: listSchema,
       async handler(ctx) {
-        const q = ctx.query as z.infer<typeof listSchema>
+        const q = ctx.query
         const c = commonList(q)
         const page = await listPackages(
           db,
@@ -137,8 +137,8 @@ export function packageRoutes(deps: PackageRouteDeps): Route[] {
         )
         return ok(presentList(ctx, c.paging, page.total, page.rows.map((p) => presentPackage(p, ctx.baseUrl))))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/apps/:guid/packages',
       summary: "List an app's packages",
@@ -147,7 +147,7 @@ export function packageRoutes(deps: PackageRouteDeps): Route[] {
       query: appListSchema,
       async handler(ctx) {
         const owner = await visibleApp(db, ctx)
-        const q = ctx.query as z.infer<typeof appListSchema>
+        const q = ctx.query
         const c = commonList(q)
         const page = await listPackages(
           db,
@@ -158,8 +158,8 @@ export function packageRoutes(deps: PackageRouteDeps): Route[] {
         )
         return ok(presentList(ctx, c.paging, page.total, page.rows.map((p) => presentPackage(p, ctx.baseUrl))))
       },
-    },
-    {
+    }),
+    route({
       method: 'POST',
       url: '/v3/packages/:guid/upload',
       summary: 'Upload package bits (multipart: resources, bits); READY at once (space developer)',
@@ -174,8 +174,8 @@ export function packageRoutes(deps: PackageRouteDeps): Route[] {
         const pkg = await uploadPackageBits(actionContext(db, ctx), target, bits.data, deps.limits)
         return ok(presentPackage(pkg, ctx.baseUrl))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/packages/:guid/download',
       summary: "Download a package's bits (a zip; those who may read the space's secrets)",
@@ -194,6 +194,6 @@ export function packageRoutes(deps: PackageRouteDeps): Route[] {
         )
         return { status: 200, body: data, headers: { 'content-type': 'application/zip' } }
       },
-    },
+    }),
   ]
 }

@@ -18,7 +18,7 @@ import { presentFeatureFlag } from '../../../presenters/v3/feature-flag.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import { presentBuildpack, presentDomain, presentEnvironmentVariableGroup, presentStack } from '../../../presenters/v3/platform.ts'
 import type { Db } from '../../../store/store.ts'
-import { ok, type AuthedContext, type Route, type RouteContext } from '../../route.ts'
+import { ok, type AuthedContext, type Route, route } from '../../route.ts'
 import { actionContext, commonList } from './common.ts'
 
 const flagListSchema = listQuery({ filters: [], orderBy: ['name'] })
@@ -93,63 +93,67 @@ export function platformRoutes(deps: { db: Db; authenticate(token: string): Prom
   }
 
   /** A list that is always empty here, with its query validated as CC validates it. */
-  const none = (url: string, summary: string, tag: string, query: z.ZodType): Route => ({
-    method: 'GET',
-    url,
-    summary,
-    tag,
-    auth: 'read',
-    query,
-    async handler(ctx) {
-      return ok(presentList(ctx, commonList(ctx.query as Record<string, unknown>).paging, 0, []))
-    },
-  })
+  const none = (url: string, summary: string, tag: string, query: z.ZodType<Record<string, unknown>>): Route =>
+    route({
+      method: 'GET',
+      url,
+      summary,
+      tag,
+      auth: 'read',
+      query,
+      async handler(ctx) {
+        return ok(presentList(ctx, commonList(ctx.query).paging, 0, []))
+      },
+    })
   /** `GET …/:guid` of a resource kind cf-ledger has none of. */
-  const missing = (url: string, what: string, tag: string): Route => ({
-    method: 'GET',
-    url,
-    summary: `${what} (none exist)`,
-    tag,
-    auth: 'read',
-    async handler() {
-      throw notFound(what)
-    },
-  })
+  const missing = (url: string, what: string, tag: string): Route =>
+    route({
+      method: 'GET',
+      url,
+      summary: `${what} (none exist)`,
+      tag,
+      auth: 'read',
+      async handler() {
+        throw notFound(what)
+      },
+    })
   /** Creating one: admins get 422 (the feature is not offered here), everyone else 403, as CC's permission check comes first. */
-  const notOffered = (url: string, what: string, tag: string, why: string): Route => ({
-    method: 'POST',
-    url,
-    summary: `Create ${what} (not offered: ${why})`,
-    tag,
-    auth: 'write',
-    async handler(ctx) {
-      if (!ctx.perms.isAdmin) throw notAuthorized()
-      throw unprocessable(`cf-ledger has no ${why}.`)
-    },
-  })
+  const notOffered = (url: string, what: string, tag: string, why: string): Route =>
+    route({
+      method: 'POST',
+      url,
+      summary: `Create ${what} (not offered: ${why})`,
+      tag,
+      auth: 'write',
+      async handler(ctx) {
+        if (!ctx.perms.isAdmin) throw notAuthorized()
+        throw unprocessable(`cf-ledger has no ${why}.`)
+      },
+    })
 
   /**
    * The marketplace is empty. CC lets anyone without a token read it unless
    * hide_marketplace_from_unauthenticated_users is on; a token that is sent must be valid.
    */
-  const marketplace = (url: string, query: z.ZodType, tag: string): Route => ({
-    method: 'GET',
-    url,
-    summary: `${tag} (none: cf-ledger has no service brokers; unauthenticated reads follow hide_marketplace_from_unauthenticated_users)`,
-    tag,
-    auth: 'none',
-    query,
-    async handler(ctx: RouteContext) {
-      const header = ctx.request.headers.authorization
-      if (typeof header === 'string' && header.trim() !== '') {
-        const token = /^bearer\s+(.+)$/i.exec(header.trim())?.[1]
-        if (!token || !(await deps.authenticate(token))) throw apiError('InvalidAuthToken')
-      } else if (await featureEnabled(db, 'hide_marketplace_from_unauthenticated_users')) {
-        throw apiError('NotAuthenticated')
-      }
-      return ok(presentList(ctx, commonList(ctx.query as Record<string, unknown>).paging, 0, [], url.endsWith('service_plans') ? { included: { service_offerings: [] } } : {}))
-    },
-  })
+  const marketplace = (url: string, query: z.ZodType<Record<string, unknown>>, tag: string): Route =>
+    route({
+      method: 'GET',
+      url,
+      summary: `${tag} (none: cf-ledger has no service brokers; unauthenticated reads follow hide_marketplace_from_unauthenticated_users)`,
+      tag,
+      auth: 'none',
+      query,
+      async handler(ctx) {
+        const header = ctx.request.headers.authorization
+        if (typeof header === 'string' && header.trim() !== '') {
+          const token = /^bearer\s+(.+)$/i.exec(header.trim())?.[1]
+          if (!token || !(await deps.authenticate(token))) throw apiError('InvalidAuthToken')
+        } else if (await featureEnabled(db, 'hide_marketplace_from_unauthenticated_users')) {
+          throw apiError('NotAuthenticated')
+        }
+        return ok(presentList(ctx, commonList(ctx.query).paging, 0, [], url.endsWith('service_plans') ? { included: { service_offerings: [] } } : {}))
+      },
+    })
 
   async function envGroup(ctx: AuthedContext) {
     const group = ctx.params.name === 'running' || ctx.params.name === 'staging' ? await findEnvironmentVariableGroup(db, ctx.params.name) : undefined
@@ -158,7 +162,7 @@ export function platformRoutes(deps: { db: Db; authenticate(token: string): Prom
   }
 
   return [
-    {
+    route({
       method: 'GET',
       url: '/v3/feature_flags',
       summary: 'List feature flags (CC defaults unless an admin set them)',
@@ -166,15 +170,15 @@ export function platformRoutes(deps: { db: Db; authenticate(token: string): Prom
       auth: 'read',
       query: flagListSchema,
       async handler(ctx) {
-        const q = ctx.query as z.infer<typeof flagListSchema>
+        const q = ctx.query
         const paging = pagingOf(q)
         let flags = await listFeatureFlags(db)
         if (q.order_by?.direction === 'desc') flags = [...flags].sort((a, b) => b.name.localeCompare(a.name))
         else if (q.order_by) flags = [...flags].sort((a, b) => a.name.localeCompare(b.name))
         return ok(presentList(ctx, paging, flags.length, pageOf(flags, paging).map((f) => presentFeatureFlag(f, ctx.baseUrl))))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/feature_flags/:name',
       summary: 'Get a feature flag',
@@ -185,8 +189,8 @@ export function platformRoutes(deps: { db: Db; authenticate(token: string): Prom
         if (!flag) throw notFound('Feature flag')
         return ok(presentFeatureFlag(flag, ctx.baseUrl))
       },
-    },
-    {
+    }),
+    route({
       method: 'PATCH',
       url: '/v3/feature_flags/:name',
       summary: 'Enable or disable a feature flag, or set its error message (admin)',
@@ -197,11 +201,11 @@ export function platformRoutes(deps: { db: Db; authenticate(token: string): Prom
         const flag = await findFeatureFlag(db, ctx.params.name!)
         if (!flag) throw notFound('Feature flag')
         if (!ctx.perms.isAdmin) throw notAuthorized()
-        const updated = await updateFeatureFlag(actionContext(db, ctx), flag, ctx.body as z.infer<typeof flagUpdateSchema>)
+        const updated = await updateFeatureFlag(actionContext(db, ctx), flag, ctx.body)
         return ok(presentFeatureFlag(updated, ctx.baseUrl))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/stacks',
       summary: 'List stacks (one: cflinuxfs4)',
@@ -209,13 +213,13 @@ export function platformRoutes(deps: { db: Db; authenticate(token: string): Prom
       auth: 'read',
       query: stackListSchema,
       async handler(ctx) {
-        const q = ctx.query as z.infer<typeof stackListSchema>
+        const q = ctx.query
         const c = commonList(q)
         const all = matches(q.names, STACK.name) && q.default !== 'false' && !c.labels?.length ? [presentStack(await platformSince(db), ctx.baseUrl)] : []
         return ok(presentList(ctx, c.paging, all.length, pageOf(all, c.paging)))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/stacks/:guid',
       summary: 'Get a stack',
@@ -225,8 +229,8 @@ export function platformRoutes(deps: { db: Db; authenticate(token: string): Prom
         if (ctx.params.guid !== STACK.guid) throw notFound('Stack')
         return ok(presentStack(await platformSince(db), ctx.baseUrl))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/buildpacks',
       summary: 'List buildpacks (one: binary_buildpack, what staging does)',
@@ -234,14 +238,14 @@ export function platformRoutes(deps: { db: Db; authenticate(token: string): Prom
       auth: 'read',
       query: buildpackListSchema,
       async handler(ctx) {
-        const q = ctx.query as z.infer<typeof buildpackListSchema>
+        const q = ctx.query
         const c = commonList(q)
         const hit = matches(q.names, BUILDPACK.name) && matches(q.stacks, BUILDPACK.stack) && (q.lifecycle ?? 'buildpack') === 'buildpack' && !c.labels?.length
         const all = hit ? [presentBuildpack(await platformSince(db), ctx.baseUrl)] : []
         return ok(presentList(ctx, c.paging, all.length, pageOf(all, c.paging)))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/buildpacks/:guid',
       summary: 'Get a buildpack',
@@ -251,9 +255,9 @@ export function platformRoutes(deps: { db: Db; authenticate(token: string): Prom
         if (ctx.params.guid !== BUILDPACK.guid) throw notFound('Buildpack')
         return ok(presentBuildpack(await platformSince(db), ctx.baseUrl))
       },
-    },
+    }),
     notOffered('/v3/buildpacks', 'a buildpack', 'Buildpacks', 'buildpacks to add: staging runs no buildpack'),
-    {
+    route({
       method: 'GET',
       url: '/v3/domains',
       summary: 'List domains (one shared domain; no routes exist on it)',
@@ -261,14 +265,14 @@ export function platformRoutes(deps: { db: Db; authenticate(token: string): Prom
       auth: 'read',
       query: domainListSchema,
       async handler(ctx) {
-        const q = ctx.query as z.infer<typeof domainListSchema>
+        const q = ctx.query
         const c = commonList(q)
         const hit = matches(q.names, SHARED_DOMAIN.name) && matches(q.guids, SHARED_DOMAIN.guid) && !q.organization_guids && !c.labels?.length
         const all = hit ? [presentDomain(await platformSince(db), ctx.baseUrl)] : []
         return ok(presentList(ctx, c.paging, all.length, pageOf(all, c.paging)))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/domains/:guid',
       summary: 'Get a domain',
@@ -278,9 +282,9 @@ export function platformRoutes(deps: { db: Db; authenticate(token: string): Prom
         if (ctx.params.guid !== SHARED_DOMAIN.guid) throw notFound('Domain')
         return ok(presentDomain(await platformSince(db), ctx.baseUrl))
       },
-    },
+    }),
     notOffered('/v3/domains', 'a domain', 'Domains', 'private or shared domains to add: it routes no traffic'),
-    {
+    route({
       method: 'GET',
       url: '/v3/organizations/:guid/domains',
       summary: "An organization's domains (the shared domain)",
@@ -289,14 +293,14 @@ export function platformRoutes(deps: { db: Db; authenticate(token: string): Prom
       query: domainListSchema,
       async handler(ctx) {
         await visibleOrg(ctx)
-        const q = ctx.query as z.infer<typeof domainListSchema>
+        const q = ctx.query
         const c = commonList(q)
         const hit = matches(q.names, SHARED_DOMAIN.name) && matches(q.guids, SHARED_DOMAIN.guid) && !c.labels?.length
         const all = hit ? [presentDomain(await platformSince(db), ctx.baseUrl)] : []
         return ok(presentList(ctx, c.paging, all.length, pageOf(all, c.paging)))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/organizations/:guid/domains/default',
       summary: "An organization's default domain (the shared domain)",
@@ -306,11 +310,11 @@ export function platformRoutes(deps: { db: Db; authenticate(token: string): Prom
         await visibleOrg(ctx)
         return ok(presentDomain(await platformSince(db), ctx.baseUrl))
       },
-    },
+    }),
     none('/v3/isolation_segments', 'List isolation segments (none: tasks run on this host)', 'Isolation Segments', isolationSegmentListSchema),
     missing('/v3/isolation_segments/:guid', 'Isolation segment', 'Isolation Segments'),
     notOffered('/v3/isolation_segments', 'an isolation segment', 'Isolation Segments', 'isolation segments: tasks run on this host'),
-    {
+    route({
       method: 'GET',
       url: '/v3/organizations/:guid/relationships/default_isolation_segment',
       summary: "An organization's default isolation segment (none)",
@@ -320,8 +324,8 @@ export function platformRoutes(deps: { db: Db; authenticate(token: string): Prom
         const org = await visibleOrg(ctx)
         return ok({ data: null, links: { self: { href: `${ctx.baseUrl}/v3/organizations/${org.guid}/relationships/default_isolation_segment` } } })
       },
-    },
-    {
+    }),
+    route({
       method: 'PATCH',
       url: '/v3/organizations/:guid/relationships/default_isolation_segment',
       summary: "Set an organization's default isolation segment (only null: none exist)",
@@ -331,12 +335,12 @@ export function platformRoutes(deps: { db: Db; authenticate(token: string): Prom
       async handler(ctx) {
         const org = await visibleOrg(ctx)
         if (!ctx.perms.canManageOrg(org.guid)) throw notAuthorized()
-        const data = (ctx.body as z.infer<typeof relationshipPatchSchema>).data
+        const data = ctx.body.data
         if (data) throw unprocessable(`Unable to assign isolation segment with guid '${data.guid}'. Ensure it has been entitled to the organization.`)
         return ok({ data: null, links: { self: { href: `${ctx.baseUrl}/v3/organizations/${org.guid}/relationships/default_isolation_segment` } } })
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/spaces/:guid/relationships/isolation_segment',
       summary: "A space's isolation segment (none)",
@@ -346,8 +350,8 @@ export function platformRoutes(deps: { db: Db; authenticate(token: string): Prom
         const space = await visibleSpace(ctx)
         return ok({ data: null, links: { self: { href: `${ctx.baseUrl}/v3/spaces/${space.guid}/relationships/isolation_segment` } } })
       },
-    },
-    {
+    }),
+    route({
       method: 'PATCH',
       url: '/v3/spaces/:guid/relationships/isolation_segment',
       summary: "Set a space's isolation segment (only null: none exist)",
@@ -357,31 +361,32 @@ export function platformRoutes(deps: { db: Db; authenticate(token: string): Prom
       async handler(ctx) {
         const space = await visibleSpace(ctx)
         if (!ctx.perms.canManageOrg(space.organization_guid)) throw notAuthorized()
-        const data = (ctx.body as z.infer<typeof relationshipPatchSchema>).data
+        const data = ctx.body.data
         if (data) {
           throw unprocessable(`Unable to assign isolation segment with guid '${data.guid}'. Ensure it has been entitled to the organization that this space belongs to.`)
         }
         return ok({ data: null, links: { self: { href: `${ctx.baseUrl}/v3/spaces/${space.guid}/relationships/isolation_segment` } } })
       },
-    },
+    }),
     none('/v3/security_groups', 'List security groups (none: tasks get the host network or none, CF_LEDGER_TASK_NETWORK)', 'Security Groups', securityGroupListSchema),
     missing('/v3/security_groups/:guid', 'Security group', 'Security Groups'),
     notOffered('/v3/security_groups', 'a security group', 'Security Groups', 'security groups: task networking is CF_LEDGER_TASK_NETWORK'),
     ...(['running', 'staging'] as const).map(
-      (lifecycle): Route => ({
-        method: 'GET',
-        url: `/v3/spaces/:guid/${lifecycle}_security_groups`,
-        summary: `A space's ${lifecycle} security groups (none)`,
-        tag: 'Security Groups',
-        auth: 'read',
-        query: spaceSecurityGroupListSchema,
-        async handler(ctx) {
-          await visibleSpace(ctx)
-          return ok(presentList(ctx, commonList(ctx.query as Record<string, unknown>).paging, 0, []))
-        },
-      }),
+      (lifecycle): Route =>
+        route({
+          method: 'GET',
+          url: `/v3/spaces/:guid/${lifecycle}_security_groups`,
+          summary: `A space's ${lifecycle} security groups (none)`,
+          tag: 'Security Groups',
+          auth: 'read',
+          query: spaceSecurityGroupListSchema,
+          async handler(ctx) {
+            await visibleSpace(ctx)
+            return ok(presentList(ctx, commonList(ctx.query).paging, 0, []))
+          },
+        }),
     ),
-    {
+    route({
       method: 'GET',
       url: '/v3/environment_variable_groups/:name',
       summary: 'The running or staging environment variable group (running: added to every task)',
@@ -390,8 +395,8 @@ export function platformRoutes(deps: { db: Db; authenticate(token: string): Prom
       async handler(ctx) {
         return ok(presentEnvironmentVariableGroup(await envGroup(ctx), ctx.baseUrl))
       },
-    },
-    {
+    }),
+    route({
       method: 'PATCH',
       url: '/v3/environment_variable_groups/:name',
       summary: 'Set or remove (null) variables of an environment variable group (admin)',
@@ -401,10 +406,10 @@ export function platformRoutes(deps: { db: Db; authenticate(token: string): Prom
       async handler(ctx) {
         const group = await envGroup(ctx)
         if (!ctx.perms.isAdmin) throw notAuthorized()
-        const row = await updateEnvironmentVariableGroup(actionContext(db, ctx), group.name as 'running' | 'staging', (ctx.body as z.infer<typeof envGroupPatchSchema>).var)
+        const row = await updateEnvironmentVariableGroup(actionContext(db, ctx), group.name as 'running' | 'staging', ctx.body.var)
         return ok(presentEnvironmentVariableGroup(row, ctx.baseUrl))
       },
-    },
+    }),
     marketplace('/v3/service_offerings', offeringListSchema, 'Service Offerings'),
     marketplace('/v3/service_plans', planListSchema, 'Service Plans'),
     missing('/v3/service_offerings/:guid', 'Service offering', 'Service Offerings'),

@@ -11,7 +11,7 @@ import { notRunWarning, presentProcess, presentProcessStats } from '../../../pre
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import type { ProcessRow } from '../../../store/schema.ts'
 import type { Db } from '../../../store/store.ts'
-import { ok, type ApiResponse, type AuthedContext, type Route } from '../../route.ts'
+import { ok, type ApiResponse, type AuthedContext, type Route, route } from '../../route.ts'
 import { actionContext, commonList, requestOf } from './common.ts'
 import { requireSpaceDeveloper, visibleApp } from './apps.ts'
 import { ccInteger, MAX_DB_BIGINT } from '../../../messages/numbers.ts'
@@ -66,40 +66,48 @@ export function processRoutes(deps: { db: Db }): Route[] {
     if (!process) throw notFound('Process')
     return { process, owner }
   }
-  const present = async (ctx: AuthedContext, { process, owner }: Located) =>
-    presentProcess(process, owner.space.guid, ctx.baseUrl, (await detectedProcessTypes(db, [owner.app.guid])).get(owner.app.guid))
+  /** `show` hides the command from callers who may not read secrets (CC's processes#show); lists and writes do not. */
+  const present = async (ctx: AuthedContext, { process, owner }: Located, show = false) =>
+    presentProcess(
+      process,
+      owner.space.guid,
+      ctx.baseUrl,
+      (await detectedProcessTypes(db, [owner.app.guid])).get(owner.app.guid),
+      !show || ctx.perms.canReadSecretsInSpace(owner.space.guid),
+    )
 
   /** Lists with no resources: cf-ledger has no routes or deployments, and cf reads empty lists fine. */
-  const emptyList = (url: string, summary: string, tag: string): Route => ({
-    method: 'GET',
-    url,
-    summary,
-    tag,
-    auth: 'read',
-    query: emptyListSchema,
-    async handler(ctx) {
-      const c = commonList(ctx.query as Record<string, unknown>)
-      return ok(presentList(ctx, c.paging, 0, []))
-    },
-  })
+  const emptyList = (url: string, summary: string, tag: string): Route =>
+    route({
+      method: 'GET',
+      url,
+      summary,
+      tag,
+      auth: 'read',
+      query: emptyListSchema,
+      async handler(ctx) {
+        const c = commonList(ctx.query)
+        return ok(presentList(ctx, c.paging, 0, []))
+      },
+    })
 
-  async function scale(ctx: AuthedContext, located: Located): Promise<ApiResponse> {
+  async function scale(ctx: AuthedContext<unknown, z.output<typeof scaleSchema>>, located: Located): Promise<ApiResponse> {
     requireSpaceDeveloper(ctx, located.owner)
     await requireFeature(db, 'app_scaling', ctx.perms)
-    const msg = ctx.body as z.infer<typeof scaleSchema>
+    const msg = ctx.body
     const process = await scaleProcess(actionContext(db, ctx), located.owner, located.process, msg)
     const warn = located.owner.app.state === 'STARTED' && process.instances > 0 ? notRunWarning(located.owner.app.name) : undefined
     return { status: 202, body: await present(ctx, { process, owner: located.owner }), headers: warn }
   }
-  async function update(ctx: AuthedContext, located: Located) {
+  async function update(ctx: AuthedContext<unknown, z.output<typeof updateSchema>>, located: Located) {
     requireSpaceDeveloper(ctx, located.owner)
-    const process = await updateProcess(actionContext(db, ctx), located.owner, located.process, ctx.body as z.infer<typeof updateSchema>, requestOf(ctx.body))
+    const process = await updateProcess(actionContext(db, ctx), located.owner, located.process, ctx.body, requestOf(ctx.body))
     return ok(await present(ctx, { process, owner: located.owner }))
   }
   const stats = ({ process, owner }: Located) => ok({ resources: presentProcessStats(process, owner.app.state) })
 
   return [
-    {
+    route({
       method: 'GET',
       url: '/v3/apps/:guid/processes',
       summary: "List an app's processes",
@@ -107,7 +115,7 @@ export function processRoutes(deps: { db: Db }): Route[] {
       auth: 'read',
       query: appListSchema,
       async handler(ctx) {
-        const q = ctx.query as z.infer<typeof appListSchema>
+        const q = ctx.query
         const c = commonList(q)
         const { app, space } = await visibleApp(db, ctx)
         let qb = db.selectFrom('processes').selectAll().where('app_guid', '=', app.guid)
@@ -118,18 +126,18 @@ export function processRoutes(deps: { db: Db }): Route[] {
         const detected = (await detectedProcessTypes(db, [app.guid])).get(app.guid)
         return ok(presentList(ctx, c.paging, page.total, page.rows.map((p) => presentProcess(p, space.guid, ctx.baseUrl, detected))))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/apps/:guid/processes/:type',
       summary: "Get an app's process by type",
       tag: 'Processes',
       auth: 'read',
       async handler(ctx) {
-        return ok(await present(ctx, await byType(ctx)))
+        return ok(await present(ctx, await byType(ctx), true))
       },
-    },
-    {
+    }),
+    route({
       method: 'PATCH',
       url: '/v3/apps/:guid/processes/:type',
       summary: "Update an app's process by type",
@@ -139,8 +147,8 @@ export function processRoutes(deps: { db: Db }): Route[] {
       async handler(ctx) {
         return update(ctx, await byType(ctx))
       },
-    },
-    {
+    }),
+    route({
       method: 'POST',
       url: '/v3/apps/:guid/processes/:type/actions/scale',
       summary: "Scale an app's process by type (recorded; long-running processes are not run)",
@@ -150,8 +158,8 @@ export function processRoutes(deps: { db: Db }): Route[] {
       async handler(ctx) {
         return scale(ctx, await byType(ctx))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/apps/:guid/processes/:type/stats',
       summary: "An app's process instances by type (none run: docs/apps.md)",
@@ -160,8 +168,8 @@ export function processRoutes(deps: { db: Db }): Route[] {
       async handler(ctx) {
         return stats(await byType(ctx))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/processes',
       summary: 'List processes',
@@ -169,7 +177,7 @@ export function processRoutes(deps: { db: Db }): Route[] {
       auth: 'read',
       query: listSchema,
       async handler(ctx) {
-        const q = ctx.query as z.infer<typeof listSchema>
+        const q = ctx.query
         const c = commonList(q)
         let qb = db.selectFrom('processes').innerJoin('apps', 'apps.guid', 'processes.app_guid').innerJoin('spaces', 'spaces.guid', 'apps.space_guid').selectAll('processes').select('apps.space_guid as space_guid')
         const scope = readableSpaceCondition(ctx.perms, 'apps.space_guid', 'spaces.organization_guid')
@@ -184,18 +192,18 @@ export function processRoutes(deps: { db: Db }): Route[] {
         const detected = await detectedProcessTypes(db, page.rows.map((p) => p.app_guid))
         return ok(presentList(ctx, c.paging, page.total, page.rows.map((p) => presentProcess(p, p.space_guid, ctx.baseUrl, detected.get(p.app_guid)))))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/processes/:guid',
       summary: 'Get a process',
       tag: 'Processes',
       auth: 'read',
       async handler(ctx) {
-        return ok(await present(ctx, await byGuid(ctx)))
+        return ok(await present(ctx, await byGuid(ctx), true))
       },
-    },
-    {
+    }),
+    route({
       method: 'PATCH',
       url: '/v3/processes/:guid',
       summary: "Update a process's command, health check or metadata",
@@ -205,8 +213,8 @@ export function processRoutes(deps: { db: Db }): Route[] {
       async handler(ctx) {
         return update(ctx, await byGuid(ctx))
       },
-    },
-    {
+    }),
+    route({
       method: 'POST',
       url: '/v3/processes/:guid/actions/scale',
       summary: 'Scale a process (recorded; long-running processes are not run)',
@@ -216,8 +224,8 @@ export function processRoutes(deps: { db: Db }): Route[] {
       async handler(ctx) {
         return scale(ctx, await byGuid(ctx))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/processes/:guid/stats',
       summary: "A process's instances (none run: docs/apps.md)",
@@ -226,8 +234,8 @@ export function processRoutes(deps: { db: Db }): Route[] {
       async handler(ctx) {
         return stats(await byGuid(ctx))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/processes/:guid/sidecars',
       summary: "A process's sidecars (none)",
@@ -237,8 +245,8 @@ export function processRoutes(deps: { db: Db }): Route[] {
         await byGuid(ctx)
         return ok(presentList(ctx, pagingOf({}), 0, []))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/apps/:guid/routes',
       summary: "An app's routes (none: cf-ledger does not route traffic)",
@@ -248,7 +256,7 @@ export function processRoutes(deps: { db: Db }): Route[] {
         await visibleApp(db, ctx)
         return ok(presentList(ctx, pagingOf({}), 0, []))
       },
-    },
+    }),
     emptyList('/v3/routes', 'Routes (none: cf-ledger does not route traffic)', 'Routes'),
     emptyList('/v3/deployments', 'Deployments (none: long-running processes are not run)', 'Deployments'),
   ]

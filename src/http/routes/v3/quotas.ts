@@ -1,4 +1,3 @@
-import type { z } from 'zod'
 import { createOrganizationQuota, applyOrganizationQuota, ORG_QUOTA_APPLIED_TEXT, requestOrganizationQuotaDelete, updateOrganizationQuota } from '../../../actions/quota-organization.ts'
 import {
   applySpaceQuota,
@@ -35,7 +34,7 @@ import { presentList } from '../../../presenters/v3/pagination.ts'
 import { presentOrganizationQuota, presentQuotaRelationship, presentSpaceQuota } from '../../../presenters/v3/quota.ts'
 import type { OrganizationQuotaRow, SpaceQuotaRow } from '../../../store/schema.ts'
 import type { Db } from '../../../store/store.ts'
-import { accepted, noContent, ok, type AuthedContext, type Route } from '../../route.ts'
+import { accepted, noContent, ok, type AuthedContext, type Route, route } from '../../route.ts'
 import { actionContext, commonList, requestOf, requireActiveOrg } from './common.ts'
 
 const orgListSchema = listQuery({ filters: ['names', 'guids', 'organization_guids'], orderBy: ['created_at', 'updated_at'] })
@@ -106,7 +105,7 @@ export function quotaRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
 
   return [
     // ---- organization quotas -------------------------------------------------------------
-    {
+    route({
       method: 'GET',
       url: '/v3/organization_quotas',
       summary: 'List organization quotas (all quotas; orgs shown only where readable)',
@@ -114,7 +113,7 @@ export function quotaRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       auth: 'read',
       query: orgListSchema,
       async handler(ctx) {
-        const q = ctx.query as z.infer<typeof orgListSchema>
+        const q = ctx.query
         const c = commonList(q)
         const page = await listOrganizationQuotas(
           db,
@@ -125,8 +124,8 @@ export function quotaRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
         )
         return ok(presentList(ctx, c.paging, page.total, await presentOrgQuotas(ctx, page.rows)))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/organization_quotas/:guid',
       summary: 'Get an organization quota',
@@ -136,8 +135,8 @@ export function quotaRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
         const [shown] = await presentOrgQuotas(ctx, [await orgQuota(ctx)])
         return ok(shown)
       },
-    },
-    {
+    }),
+    route({
       method: 'POST',
       url: '/v3/organization_quotas',
       summary: 'Create an organization quota (admin), optionally applied to orgs',
@@ -151,8 +150,8 @@ export function quotaRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
         const [shown] = await presentOrgQuotas(ctx, [quota])
         return ok(shown, 201)
       },
-    },
-    {
+    }),
+    route({
       method: 'PATCH',
       url: '/v3/organization_quotas/:guid',
       summary: 'Update an organization quota (admin); null makes a limit unlimited',
@@ -167,8 +166,8 @@ export function quotaRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
         const [shown] = await presentOrgQuotas(ctx, [updated])
         return ok(shown)
       },
-    },
-    {
+    }),
+    route({
       method: 'DELETE',
       url: '/v3/organization_quotas/:guid',
       summary: 'Delete an organization quota that no org uses (admin; 202 + job)',
@@ -183,8 +182,8 @@ export function quotaRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
         deps.jobs.start(job)
         return accepted(`${ctx.baseUrl}/v3/jobs/${job}`)
       },
-    },
-    {
+    }),
+    route({
       method: 'POST',
       url: '/v3/organization_quotas/:guid/relationships/organizations',
       summary: 'Apply an organization quota to orgs (admin)',
@@ -197,10 +196,10 @@ export function quotaRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
         const all = await applyOrganizationQuota(actionContext(db, ctx), quota, guids)
         return ok(presentQuotaRelationship(`organization_quotas/${quota.guid}/relationships/organizations`, all, ctx.baseUrl))
       },
-    },
+    }),
 
     // ---- space quotas --------------------------------------------------------------------
-    {
+    route({
       method: 'GET',
       url: '/v3/space_quotas',
       summary: 'List space quotas (of managed orgs, and applied to spaces where the caller has a role)',
@@ -208,7 +207,7 @@ export function quotaRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       auth: 'read',
       query: spaceListSchema,
       async handler(ctx) {
-        const q = ctx.query as z.infer<typeof spaceListSchema>
+        const q = ctx.query
         const c = commonList(q)
         const page = await listSpaceQuotas(
           db,
@@ -226,8 +225,8 @@ export function quotaRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
         )
         return ok(presentList(ctx, c.paging, page.total, await presentSpaceQuotas(ctx, page.rows)))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/space_quotas/:guid',
       summary: 'Get a space quota',
@@ -237,8 +236,8 @@ export function quotaRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
         const [shown] = await presentSpaceQuotas(ctx, [await visibleSpaceQuota(ctx)])
         return ok(shown)
       },
-    },
-    {
+    }),
+    route({
       method: 'POST',
       url: '/v3/space_quotas',
       summary: "Create a space quota (admin or the org's manager), optionally applied to spaces",
@@ -255,8 +254,8 @@ export function quotaRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
         const [shown] = await presentSpaceQuotas(ctx, [quota])
         return ok(shown, 201)
       },
-    },
-    {
+    }),
+    route({
       method: 'PATCH',
       url: '/v3/space_quotas/:guid',
       summary: 'Update a space quota; null makes a limit unlimited',
@@ -270,8 +269,8 @@ export function quotaRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
         const [shown] = await presentSpaceQuotas(ctx, [updated])
         return ok(shown)
       },
-    },
-    {
+    }),
+    route({
       method: 'DELETE',
       url: '/v3/space_quotas/:guid',
       summary: 'Delete a space quota that no space uses (202 + job)',
@@ -285,8 +284,8 @@ export function quotaRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
         deps.jobs.start(job)
         return accepted(`${ctx.baseUrl}/v3/jobs/${job}`)
       },
-    },
-    {
+    }),
+    route({
       method: 'POST',
       url: '/v3/space_quotas/:guid/relationships/spaces',
       summary: "Apply a space quota to spaces of its org",
@@ -298,8 +297,8 @@ export function quotaRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
         const all = await applySpaceQuota(actionContext(db, ctx), quota, guids, (s) => ctx.perms.canReadSpace(s.guid, s.organization_guid))
         return ok(presentQuotaRelationship(`space_quotas/${quota.guid}/relationships/spaces`, all, ctx.baseUrl))
       },
-    },
-    {
+    }),
+    route({
       method: 'DELETE',
       url: '/v3/space_quotas/:guid/relationships/spaces/:space_guid',
       summary: 'Remove a space quota from a space',
@@ -310,6 +309,6 @@ export function quotaRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
         await removeSpaceQuota(actionContext(db, ctx), quota, ctx.params.space_guid!)
         return noContent()
       },
-    },
+    }),
   ]
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { ok, type Route } from '../../route.ts'
+import { ok, type Route, route } from '../../route.ts'
 
 const resource = z.object({
   checksum: z.object({ value: z.string().regex(/^[0-9a-f]{40}$/i, { error: 'Checksum value must be a SHA-1 hex digest' }) }),
@@ -23,7 +23,7 @@ const matchSchema = z
  */
 export function resourceMatchRoutes(): Route[] {
   return [
-    {
+    route({
       method: 'POST',
       url: '/v3/resource_matches',
       summary: 'Match resources already uploaded (always none: every file is uploaded)',
@@ -33,6 +33,6 @@ export function resourceMatchRoutes(): Route[] {
       async handler() {
         return ok({ resources: [] }, 201)
       },
-    },
+    }),
   ]
 }

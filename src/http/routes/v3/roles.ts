@@ -15,7 +15,7 @@ import { presentList } from '../../../presenters/v3/pagination.ts'
 import { presentRole, presentUser } from '../../../presenters/v3/user.ts'
 import type { RoleRow } from '../../../store/schema.ts'
 import type { Db } from '../../../store/store.ts'
-import { accepted, ok, type AuthedContext, type Route } from '../../route.ts'
+import { accepted, ok, type AuthedContext, type Route, route } from '../../route.ts'
 import { actionContext, commonList, requestOf, requireActiveOrg } from './common.ts'
 
 const INCLUDES = ['user', 'space', 'organization'] as const
@@ -101,7 +101,7 @@ export function roleRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
   }
 
   return [
-    {
+    route({
       method: 'GET',
       url: '/v3/roles',
       summary: 'List roles',
@@ -109,7 +109,7 @@ export function roleRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       auth: 'read',
       query: listSchema,
       async handler(ctx) {
-        const q = ctx.query as z.infer<typeof listSchema>
+        const q = ctx.query
         const c = commonList(q)
         const page = await listRoles(
           db,
@@ -121,8 +121,8 @@ export function roleRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
         const extra = q.include ? { included: await included(page.rows, q.include, ctx.baseUrl) } : {}
         return ok(presentList(ctx, c.paging, page.total, page.rows.map((r) => presentRole(r, ctx.baseUrl)), extra))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/roles/:guid',
       summary: 'Get a role',
@@ -131,12 +131,12 @@ export function roleRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       query: showSchema,
       async handler(ctx) {
         const role = await visibleRole(ctx)
-        const include = typeof (ctx.query as { include?: string }).include === 'string' ? (ctx.query as { include: string }).include.split(',') : []
+        const include = ctx.query.include?.split(',') ?? []
         const body = presentRole(role, ctx.baseUrl)
         return ok(include.length ? { ...body, included: await included([role], include, ctx.baseUrl) } : body)
       },
-    },
-    {
+    }),
+    route({
       method: 'POST',
       url: '/v3/roles',
       summary: 'Assign a role to a user',
@@ -144,7 +144,7 @@ export function roleRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       auth: 'write',
       body: createSchema,
       async handler(ctx) {
-        const b = ctx.body as z.infer<typeof createSchema>
+        const b = ctx.body
         const isSpaceRole = (SPACE_ROLE_TYPES as readonly string[]).includes(b.type)
         const rel = b.relationships
         if (rel.organization && rel.space) throw unprocessable('Relationships cannot specify both an organization and a space.')
@@ -172,8 +172,8 @@ export function roleRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
         const role = await createRole(actionContext(db, ctx), { type: b.type, user, organization: org, space }, requestOf(ctx.body))
         return ok(presentRole(role, ctx.baseUrl), 201)
       },
-    },
-    {
+    }),
+    route({
       method: 'DELETE',
       url: '/v3/roles/:guid',
       summary: 'Remove a role (202 + job)',
@@ -200,6 +200,6 @@ export function roleRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
         deps.jobs.start(job)
         return accepted(`${ctx.baseUrl}/v3/jobs/${job}`)
       },
-    },
+    }),
   ]
 }

@@ -11,7 +11,7 @@ import { presentServiceCredentialBinding, presentServiceInstance } from '../../.
 import { findApp } from '../../../queries/apps.ts'
 import { findBinding, findServiceInstance, listBindings } from '../../../queries/service-instances.ts'
 import type { Db } from '../../../store/store.ts'
-import { noContent, ok, type AuthedContext, type Route } from '../../route.ts'
+import { noContent, ok, type AuthedContext, type Route, route } from '../../route.ts'
 import { actionContext, commonList, requestOf } from './common.ts'
 
 const ref = z.object({ data: z.object({ guid: z.string() }) })
@@ -49,7 +49,7 @@ export function serviceCredentialBindingRoutes(deps: BindingRouteDeps): Route[] 
   }
 
   return [
-    {
+    route({
       method: 'POST',
       url: '/v3/service_credential_bindings',
       summary: 'Bind an app to a user-provided service instance (201; space developer)',
@@ -57,7 +57,7 @@ export function serviceCredentialBindingRoutes(deps: BindingRouteDeps): Route[] 
       auth: 'write',
       body: createSchema,
       async handler(ctx) {
-        const body = ctx.body as z.infer<typeof createSchema>
+        const body = ctx.body
         const siGuid = body.relationships.service_instance.data.guid
         const si = await findServiceInstance(db, siGuid)
         if (!si || !ctx.perms.canReadSpace(si.space_guid, si.organization_guid)) throw unprocessable(`The service instance could not be found: ${siGuid}`)
@@ -75,8 +75,8 @@ export function serviceCredentialBindingRoutes(deps: BindingRouteDeps): Route[] 
         if (si.syslog_drain_url) await deps.drainsChanged()
         return ok(presentServiceCredentialBinding(binding, ctx.baseUrl), 201)
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/service_credential_bindings',
       summary: 'List service credential bindings',
@@ -84,7 +84,7 @@ export function serviceCredentialBindingRoutes(deps: BindingRouteDeps): Route[] 
       auth: 'read',
       query: listSchema,
       async handler(ctx) {
-        const q = ctx.query as z.infer<typeof listSchema> & { type?: string; include?: string[]; service_plan_guids?: string[]; service_plan_names?: string[] }
+        const q = ctx.query
         const c = commonList(q)
         const none = q.type === 'key' || !!q.service_plan_guids || !!q.service_plan_names
         const page = none
@@ -121,8 +121,8 @@ export function serviceCredentialBindingRoutes(deps: BindingRouteDeps): Route[] 
         const extra = Object.keys(included).length ? { included } : {}
         return ok(presentList(ctx, c.paging, page.total, page.rows.map((b) => presentServiceCredentialBinding(b, ctx.baseUrl)), extra))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/service_credential_bindings/:guid',
       summary: 'Get a service credential binding',
@@ -132,8 +132,8 @@ export function serviceCredentialBindingRoutes(deps: BindingRouteDeps): Route[] 
         const { binding } = await visible(ctx)
         return ok(presentServiceCredentialBinding(binding, ctx.baseUrl))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/service_credential_bindings/:guid/details',
       summary: "A binding's credentials and syslog_drain_url (admin, admin read-only, space developer; recorded)",
@@ -146,8 +146,8 @@ export function serviceCredentialBindingRoutes(deps: BindingRouteDeps): Route[] 
         await recordBindingShow(actionContext(db, ctx), binding, spaceGuid, orgGuid)
         return ok({ credentials: si.credentials ?? {}, syslog_drain_url: si.syslog_drain_url, volume_mounts: [] })
       },
-    },
-    {
+    }),
+    route({
       method: 'DELETE',
       url: '/v3/service_credential_bindings/:guid',
       summary: 'Unbind (204; space developer)',
@@ -160,6 +160,6 @@ export function serviceCredentialBindingRoutes(deps: BindingRouteDeps): Route[] 
         await deps.drainsChanged()
         return noContent()
       },
-    },
+    }),
   ]
 }

@@ -13,7 +13,7 @@ import { presentServiceInstance } from '../../../presenters/v3/service-instance.
 import { findServiceInstance, listServiceInstances } from '../../../queries/service-instances.ts'
 import { findSpace } from '../../../queries/spaces.ts'
 import type { Db } from '../../../store/store.ts'
-import { noContent, ok, type AuthedContext, type Route } from '../../route.ts'
+import { noContent, ok, type AuthedContext, type Route, route } from '../../route.ts'
 import { actionContext, commonList, requestOf } from './common.ts'
 
 const uri = (label: string) =>
@@ -92,7 +92,7 @@ export function serviceInstanceRoutes(deps: ServiceInstanceRouteDeps): Route[] {
   }
 
   return [
-    {
+    route({
       method: 'POST',
       url: '/v3/service_instances',
       summary: 'Create a user-provided service instance (201; space developer)',
@@ -100,7 +100,7 @@ export function serviceInstanceRoutes(deps: ServiceInstanceRouteDeps): Route[] {
       auth: 'write',
       body: createSchema,
       async handler(ctx) {
-        const body = ctx.body as z.infer<typeof createSchema>
+        const body = ctx.body
         const space = await findSpace(db, body.relationships.space.data.guid)
         if (!space || !ctx.perms.canReadSpace(space.guid, space.organization_guid)) {
           throw unprocessable('Invalid space. Ensure that the space exists and you have access to it.')
@@ -113,8 +113,8 @@ export function serviceInstanceRoutes(deps: ServiceInstanceRouteDeps): Route[] {
         if (si.syslog_drain_url) await deps.drainsChanged()
         return ok(presentServiceInstance(si, ctx.baseUrl), 201)
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/service_instances',
       summary: 'List service instances',
@@ -122,7 +122,7 @@ export function serviceInstanceRoutes(deps: ServiceInstanceRouteDeps): Route[] {
       auth: 'read',
       query: listSchema,
       async handler(ctx) {
-        const q = ctx.query as z.infer<typeof listSchema> & { type?: string; service_plan_guids?: string[]; service_plan_names?: string[] }
+        const q = ctx.query
         const c = commonList(q)
         // Only user-provided instances exist here: a plan filter or type=managed matches none.
         const none = q.type === 'managed' || !!q.service_plan_guids || !!q.service_plan_names
@@ -137,8 +137,8 @@ export function serviceInstanceRoutes(deps: ServiceInstanceRouteDeps): Route[] {
             )
         return ok(presentList(ctx, c.paging, page.total, page.rows.map((si) => presentServiceInstance(si, ctx.baseUrl))))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/service_instances/:guid',
       summary: 'Get a service instance',
@@ -148,8 +148,8 @@ export function serviceInstanceRoutes(deps: ServiceInstanceRouteDeps): Route[] {
         const { si } = await visible(ctx)
         return ok(presentServiceInstance(si, ctx.baseUrl))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/service_instances/:guid/credentials',
       summary: "A user-provided instance's credentials (admin, admin read-only, space developer; recorded)",
@@ -161,8 +161,8 @@ export function serviceInstanceRoutes(deps: ServiceInstanceRouteDeps): Route[] {
         await recordCredentialsShow(actionContext(db, ctx), si, orgGuid)
         return ok(si.credentials ?? {})
       },
-    },
-    {
+    }),
+    route({
       method: 'PATCH',
       url: '/v3/service_instances/:guid',
       summary: 'Update a user-provided service instance (space developer)',
@@ -172,14 +172,14 @@ export function serviceInstanceRoutes(deps: ServiceInstanceRouteDeps): Route[] {
       async handler(ctx) {
         const { si, orgGuid } = await visible(ctx)
         if (!ctx.perms.canWriteToSpace(si.space_guid)) throw notAuthorized()
-        const body = ctx.body as z.infer<typeof updateSchema>
+        const body = ctx.body
         await checkDrain(body.syslog_drain_url)
         const updated = await updateUserProvided(actionContext(db, ctx), si, orgGuid, body, requestOf(ctx.body))
         await deps.drainsChanged()
         return ok(presentServiceInstance(updated, ctx.baseUrl))
       },
-    },
-    {
+    }),
+    route({
       method: 'DELETE',
       url: '/v3/service_instances/:guid',
       summary: 'Delete a user-provided service instance and its bindings (204; space developer)',
@@ -192,6 +192,6 @@ export function serviceInstanceRoutes(deps: ServiceInstanceRouteDeps): Route[] {
         await deps.drainsChanged()
         return noContent()
       },
-    },
+    }),
   ]
 }

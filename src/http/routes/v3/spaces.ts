@@ -11,7 +11,7 @@ import { findSpace, listSpaces } from '../../../queries/spaces.ts'
 import { presentOrganization, presentSpace } from '../../../presenters/v3/organization.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import type { Db } from '../../../store/store.ts'
-import { accepted, ok, type AuthedContext, type Route } from '../../route.ts'
+import { accepted, ok, type AuthedContext, type Route, route } from '../../route.ts'
 import { actionContext, commonList, requestOf, requireActiveOrg } from './common.ts'
 
 const listSchema = listQuery({
@@ -44,7 +44,7 @@ export function spaceRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
     return { organizations: orgs.map((o) => presentOrganization(o, baseUrl)) }
   }
   return [
-    {
+    route({
       method: 'GET',
       url: '/v3/spaces',
       summary: 'List spaces',
@@ -52,7 +52,7 @@ export function spaceRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       auth: 'read',
       query: listSchema,
       async handler(ctx) {
-        const q = ctx.query as z.infer<typeof listSchema>
+        const q = ctx.query
         const c = commonList(q)
         const page = await listSpaces(
           db,
@@ -65,8 +65,8 @@ export function spaceRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
         const extra = q.include ? { included: await includedOrgs(page.rows.map((s) => s.organization_guid), ctx.baseUrl) } : {}
         return ok(presentList(ctx, c.paging, page.total, resources, extra))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/spaces/:guid',
       summary: 'Get a space',
@@ -76,13 +76,13 @@ export function spaceRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       async handler(ctx) {
         const space = await visibleSpace(ctx)
         const body = presentSpace(space, ctx.baseUrl)
-        if ((ctx.query as z.infer<typeof includeSchema>).include) {
+        if (ctx.query.include) {
           return ok({ ...body, included: await includedOrgs([space.organization_guid], ctx.baseUrl) })
         }
         return ok(body)
       },
-    },
-    {
+    }),
+    route({
       method: 'POST',
       url: '/v3/spaces',
       summary: 'Create a space (admin or org manager)',
@@ -90,7 +90,7 @@ export function spaceRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       auth: 'write',
       body: createSchema,
       async handler(ctx) {
-        const b = ctx.body as z.infer<typeof createSchema>
+        const b = ctx.body
         const orgGuid = b.relationships.organization.data.guid
         const org = await findOrganization(db, orgGuid)
         if (!org || !ctx.perms.canReadOrg(org.guid)) {
@@ -101,8 +101,8 @@ export function spaceRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
         const space = await createSpace(actionContext(db, ctx), { name: b.name, organizationGuid: org.guid, metadata: b.metadata }, requestOf(ctx.body))
         return ok(presentSpace(space, ctx.baseUrl), 201)
       },
-    },
-    {
+    }),
+    route({
       method: 'PATCH',
       url: '/v3/spaces/:guid',
       summary: 'Update a space (admin, space manager or org manager)',
@@ -116,8 +116,8 @@ export function spaceRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
         const updated = await updateSpace(actionContext(db, ctx), space, ctx.body, requestOf(ctx.body))
         return ok(presentSpace(updated, ctx.baseUrl))
       },
-    },
-    {
+    }),
+    route({
       method: 'DELETE',
       url: '/v3/spaces/:guid',
       summary: 'Delete a space and everything in it (202 + job; admin or org manager)',
@@ -131,6 +131,6 @@ export function spaceRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
         deps.jobs.start(job)
         return accepted(`${ctx.baseUrl}/v3/jobs/${job}`)
       },
-    },
+    }),
   ]
 }

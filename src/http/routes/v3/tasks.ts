@@ -1,4 +1,3 @@
-import { z } from 'zod'
 import { cancelTask } from '../../../actions/task-cancel.ts'
 import { createTask } from '../../../actions/task-create.ts'
 import { requireFeature } from '../../../queries/feature-flags.ts'
@@ -15,7 +14,7 @@ import type { TaskRow } from '../../../store/schema.ts'
 import type { Db } from '../../../store/store.ts'
 import type { TaskRunner } from '../../../tasks/task-runner.ts'
 import type { Fingerprint } from '../../../trail/fingerprint.ts'
-import { ok, type AuthedContext, type Route } from '../../route.ts'
+import { ok, type AuthedContext, type Route, route } from '../../route.ts'
 import { actionContext, commonList } from './common.ts'
 import { requireSpaceDeveloper, visibleApp } from './apps.ts'
 import { fitsInt } from '../../../messages/numbers.ts'
@@ -69,7 +68,7 @@ export function taskRoutes(deps: TaskRouteDeps): Route[] {
   }
 
   return [
-    {
+    route({
       method: 'POST',
       url: '/v3/apps/:guid/tasks',
       summary: 'Run a task (202; space developer)',
@@ -96,13 +95,13 @@ export function taskRoutes(deps: TaskRouteDeps): Route[] {
             },
           },
           target,
-          ctx.body as z.infer<typeof taskCreateSchema>,
+          ctx.body,
         )
-        void runner.submit(task)
+        runner.created()
         return ok(presentTask(task, ctx.baseUrl, true), 202)
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/tasks',
       summary: 'List tasks (the command is never shown here, as in CC)',
@@ -110,7 +109,7 @@ export function taskRoutes(deps: TaskRouteDeps): Route[] {
       auth: 'read',
       query: globalList,
       async handler(ctx) {
-        const q = ctx.query as z.infer<typeof globalList>
+        const q = ctx.query
         const c = commonList(q)
         const page = await listTasks(
           db,
@@ -131,8 +130,8 @@ export function taskRoutes(deps: TaskRouteDeps): Route[] {
         )
         return ok(presentList(ctx, c.paging, page.total, page.rows.map((t) => presentTask(t, ctx.baseUrl, false))))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/apps/:guid/tasks',
       summary: "List an app's tasks",
@@ -141,7 +140,7 @@ export function taskRoutes(deps: TaskRouteDeps): Route[] {
       query: appList,
       async handler(ctx) {
         const { app, space } = await visibleApp(db, ctx)
-        const q = ctx.query as z.infer<typeof appList>
+        const q = ctx.query
         const c = commonList(q)
         const page = await listTasks(
           db,
@@ -162,8 +161,8 @@ export function taskRoutes(deps: TaskRouteDeps): Route[] {
         const show = ctx.perms.canReadSecretsInSpace(space.guid)
         return ok(presentList(ctx, c.paging, page.total, page.rows.map((t) => presentTask(t, ctx.baseUrl, show))))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/tasks/:guid',
       summary: 'Get a task (command for admin, admin read-only and space developers)',
@@ -173,24 +172,24 @@ export function taskRoutes(deps: TaskRouteDeps): Route[] {
         const task = await visibleTask(ctx)
         return ok(presentTask(task, ctx.baseUrl, ctx.perms.canReadSecretsInSpace(task.space_guid)))
       },
-    },
-    {
+    }),
+    route({
       method: 'POST',
       url: '/v3/tasks/:guid/actions/cancel',
       summary: 'Cancel a task (202)',
       tag: 'Tasks',
       auth: 'write',
       handler: cancel,
-    },
-    {
+    }),
+    route({
       method: 'PUT',
       url: '/v3/tasks/:guid/cancel',
       summary: 'Cancel a task (deprecated path that cf v8 uses)',
       tag: 'Tasks',
       auth: 'write',
       handler: cancel,
-    },
-    {
+    }),
+    route({
       method: 'PATCH',
       url: '/v3/tasks/:guid',
       summary: "Update a task's metadata",
@@ -202,7 +201,7 @@ export function taskRoutes(deps: TaskRouteDeps): Route[] {
         const target = await findApp(db, task.app_guid)
         if (!target) throw notFound('Task')
         requireSpaceDeveloper(ctx, target)
-        const meta = applyMetadata(task, (ctx.body as z.infer<typeof taskUpdateSchema>).metadata)
+        const meta = applyMetadata(task, ctx.body.metadata)
         const updated = await db
           .updateTable('tasks')
           .set({ labels: JSON.stringify(meta.labels), annotations: JSON.stringify(meta.annotations), updated_at: new Date() })
@@ -211,6 +210,6 @@ export function taskRoutes(deps: TaskRouteDeps): Route[] {
           .executeTakeFirstOrThrow()
         return ok(presentTask(updated, ctx.baseUrl, true))
       },
-    },
+    }),
   ]
 }

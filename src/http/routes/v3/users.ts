@@ -11,7 +11,7 @@ import { findVisibleUser, listUsers, listUsersWithRoleIn } from '../../../querie
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import { presentUser } from '../../../presenters/v3/user.ts'
 import type { Db } from '../../../store/store.ts'
-import { accepted, ok, type AuthedContext, type Route } from '../../route.ts'
+import { accepted, ok, type AuthedContext, type Route, route } from '../../route.ts'
 import { actionContext, commonList } from './common.ts'
 
 const listSchema = listQuery({ filters: ['guids', 'usernames', 'origins'], orderBy: ['created_at', 'updated_at'], labels: true })
@@ -33,7 +33,8 @@ export function userRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
     return user
   }
   /** `/v3/organizations/:guid/users` and `/v3/spaces/:guid/users`: readers of the org or space see everyone with a role there. */
-  const usersIn = (kind: 'organization' | 'space'): Route => ({
+  const usersIn = (kind: 'organization' | 'space'): Route =>
+    route({
     method: 'GET',
     url: kind === 'organization' ? '/v3/organizations/:guid/users' : '/v3/spaces/:guid/users',
     summary: `Users with a role in the ${kind}`,
@@ -49,7 +50,7 @@ export function userRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
         const space = await findSpace(db, guid)
         if (!space || !ctx.perms.canReadSpace(space.guid, space.organization_guid)) throw notFound('Space')
       }
-      const q = ctx.query as z.infer<typeof listSchema>
+      const q = ctx.query
       const c = commonList(q)
       const page = await listUsersWithRoleIn(
         db,
@@ -60,11 +61,11 @@ export function userRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       )
       return ok(presentList(ctx, c.paging, page.total, page.rows.map((u) => presentUser(u, ctx.baseUrl))))
     },
-  })
+    })
   return [
     usersIn('organization'),
     usersIn('space'),
-    {
+    route({
       method: 'GET',
       url: '/v3/users',
       summary: 'List users',
@@ -72,7 +73,7 @@ export function userRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       auth: 'read',
       query: listSchema,
       async handler(ctx) {
-        const q = ctx.query as z.infer<typeof listSchema>
+        const q = ctx.query
         const c = commonList(q)
         const page = await listUsers(
           db,
@@ -83,8 +84,8 @@ export function userRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
         )
         return ok(presentList(ctx, c.paging, page.total, page.rows.map((u) => presentUser(u, ctx.baseUrl))))
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/v3/users/:guid',
       summary: 'Get a user',
@@ -93,8 +94,8 @@ export function userRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       async handler(ctx) {
         return ok(presentUser(await visibleUser(ctx), ctx.baseUrl))
       },
-    },
-    {
+    }),
+    route({
       method: 'POST',
       url: '/v3/users',
       summary: 'Register a UAA user with Cloud Controller (admin)',
@@ -104,7 +105,7 @@ export function userRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       async handler(ctx) {
         // CC checks the caller before the message (UsersController#create).
         if (!ctx.perms.isAdmin) throw notAuthorized()
-        const b = ctx.body as z.infer<typeof createSchema>
+        const b = ctx.body
         const problems: string[] = []
         if (b.guid !== undefined) {
           if (b.username !== undefined) problems.push("Username cannot be provided with 'guid'")
@@ -127,8 +128,8 @@ export function userRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
         const user = await findVisibleUser(db, ctx.perms, guid)
         return ok(presentUser(user!, ctx.baseUrl), 201)
       },
-    },
-    {
+    }),
+    route({
       method: 'PATCH',
       url: '/v3/users/:guid',
       summary: "Update a user's metadata (admin)",
@@ -138,7 +139,7 @@ export function userRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       async handler(ctx) {
         const user = await visibleUser(ctx)
         if (!ctx.perms.isAdmin) throw notAuthorized()
-        const meta = applyMetadata(user, (ctx.body as z.infer<typeof updateSchema>).metadata)
+        const meta = applyMetadata(user, ctx.body.metadata)
         await db
           .updateTable('users')
           .set({ labels: JSON.stringify(meta.labels), annotations: JSON.stringify(meta.annotations), updated_at: new Date() })
@@ -146,8 +147,8 @@ export function userRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
           .execute()
         return ok(presentUser((await findVisibleUser(db, ctx.perms, user.guid))!, ctx.baseUrl))
       },
-    },
-    {
+    }),
+    route({
       method: 'DELETE',
       url: '/v3/users/:guid',
       summary: 'Delete a user and its roles (202 + job; admin)',
@@ -160,6 +161,6 @@ export function userRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
         deps.jobs.start(job)
         return accepted(`${ctx.baseUrl}/v3/jobs/${job}`)
       },
-    },
+    }),
   ]
 }
