@@ -20,7 +20,8 @@ export interface ConsoleAssets {
   readonly files: ReadonlyMap<string, Asset>
 }
 
-const APP_DIR = path.join(import.meta.dirname, 'app')
+// Bundled from its sources; from the build (dist/console/assets.js) those are still under src/.
+const APP_DIR = import.meta.url.endsWith('.ts') ? path.join(import.meta.dirname, 'app') : path.join(import.meta.dirname, '..', '..', 'src', 'console', 'app')
 
 function asset(type: string, body: Buffer): Asset {
   return {

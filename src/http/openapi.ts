@@ -1,16 +1,25 @@
 import { z } from 'zod'
 import type { Route } from './route.ts'
 
+/** zod emits JSON Schema 2020-12, which is OpenAPI 3.1's own dialect; the document names it once. */
 function toJsonSchema(schema: z.ZodType): Record<string, unknown> {
-  return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>
+  void _dialect
+  return rest
 }
+
+/**
+ * The text rule every string obeys (src/messages/text.ts): no NUL, no unpaired surrogate. Written
+ * into path parameters, whose schema is otherwise just `string`.
+ */
+const PATH_TEXT = { type: 'string', minLength: 1, pattern: '^[^\\u0000]*$' }
 
 /** An OpenAPI 3 document generated from the same route table and schemas that serve requests. */
 export function openApiDocument(routes: readonly Route[], version: string) {
   const paths: Record<string, Record<string, unknown>> = {}
   for (const r of routes) {
     const path = r.url.replace(/:(\w+)/g, '{$1}')
-    const params = [...r.url.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }))
+    const params = [...r.url.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: PATH_TEXT as { type: string } }))
     if (r.query) {
       const props = (toJsonSchema(r.query).properties ?? {}) as Record<string, unknown>
       for (const [name, schema] of Object.entries(props)) params.push({ name, in: 'query', required: false, schema: schema as { type: string } })
@@ -29,7 +38,8 @@ export function openApiDocument(routes: readonly Route[], version: string) {
     paths[path] = { ...paths[path], [r.method.toLowerCase()]: op }
   }
   return {
-    openapi: '3.0.3',
+    openapi: '3.1.0',
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     info: { title: 'cf-ledger', version },
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     paths,

@@ -1,3 +1,8 @@
+import { execFile } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { Worker } from 'node:worker_threads'
 import {
   CompiledQuery,
@@ -10,6 +15,30 @@ import {
   type Kysely,
   type QueryResult,
 } from 'kysely'
+
+export interface EmbeddedOptions {
+  readonly dataDir: string
+  /** PostgreSQL settings for the embedded server (`shared_buffers = 16MB`, …). */
+  readonly settings: readonly string[]
+}
+
+/** Built (dist/*.js) the worker is plain JavaScript; from source (tsx) it registers tsx itself. */
+const fromSource = import.meta.url.endsWith('.ts')
+const workerEntry = () => new URL(fromSource ? './pglite-worker.ts' : './pglite-worker.js', import.meta.url)
+
+async function startWorker(workerData: EmbeddedOptions): Promise<Worker> {
+  const entry = workerEntry()
+  // On Node 20 a worker's entry module is loaded before any --import hook, so from source the
+  // worker registers tsx and then imports the TypeScript entry.
+  const worker = fromSource
+    ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry.href)}) })`, { eval: true, workerData })
+    : new Worker(entry, { workerData })
+  await new Promise<void>((resolve, reject) => {
+    worker.once('message', () => resolve())
+    worker.once('error', reject)
+  })
+  return worker
+}
 
 interface WorkerReply {
   id: number
@@ -44,17 +73,14 @@ class WorkerClient {
     })
   }
 
-  static async start(dataDir: string): Promise<WorkerClient> {
-    // On Node 20 a worker's entry module is loaded before any --import hook, so the worker
-    // registers tsx itself and then imports the TypeScript entry.
-    const entry = new URL('./pglite-worker.ts', import.meta.url).href
-    const bootstrap = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry)}) })`
-    const worker = new Worker(bootstrap, { eval: true, workerData: { dataDir } })
-    await new Promise<void>((resolve, reject) => {
-      worker.once('message', () => resolve())
-      worker.once('error', reject)
-    })
-    return new WorkerClient(worker)
+  static async start(options: EmbeddedOptions): Promise<WorkerClient> {
+    // A fresh data directory is created by a process of its own: initdb leaves hundreds of MB
+    // behind that only the end of a process gives back to the OS (docs/operations.md, sizing).
+    if (!fs.existsSync(path.join(options.dataDir, 'PG_VERSION'))) {
+      const entry = fileURLToPath(workerEntry())
+      await promisify(execFile)(process.execPath, [...process.execArgv, entry, '--initdb', options.dataDir, JSON.stringify(options.settings)])
+    }
+    return new WorkerClient(await startWorker(options))
   }
 
   request(payload: object): Promise<WorkerReply> {
@@ -76,10 +102,10 @@ class PgliteDriver implements Driver {
   private client: WorkerClient | undefined
   private queue: Promise<void> = Promise.resolve()
 
-  constructor(private readonly dataDir: string) {}
+  constructor(private readonly options: EmbeddedOptions) {}
 
   async init(): Promise<void> {
-    this.client = await WorkerClient.start(this.dataDir)
+    this.client = await WorkerClient.start(this.options)
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
@@ -136,12 +162,12 @@ class PgliteConnection implements DatabaseConnection {
 }
 
 export class PgliteDialect implements Dialect {
-  constructor(private readonly dataDir: string) {}
+  constructor(private readonly options: EmbeddedOptions) {}
   createAdapter() {
     return new PostgresAdapter()
   }
   createDriver(): Driver {
-    return new PgliteDriver(this.dataDir)
+    return new PgliteDriver(this.options)
   }
   createQueryCompiler() {
     return new PostgresQueryCompiler()

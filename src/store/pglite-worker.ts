@@ -1,7 +1,20 @@
 // Hosts the embedded PostgreSQL (PGlite) on its own thread so a long query never blocks the
 // HTTP event loop. The main thread talks to it through PgliteDriver.
+import v8 from 'node:v8'
 import { parentPort, workerData } from 'node:worker_threads'
-import { PGlite } from '@electric-sql/pglite'
+
+// Liftoff only: without the optimising tier PGlite's WASM takes ~45 MB less memory and, on a small
+// machine, runs no slower (tier-up compiles compete with queries for the CPU). docs/operations.md
+v8.setFlagsFromString('--liftoff-only')
+const { PGlite } = await import('@electric-sql/pglite')
+
+// `node pglite-worker.js --initdb DIR SETTINGS`: creates a fresh data directory in a process of its
+// own, so that initdb's few hundred MB go back to the OS when it exits (pglite-dialect.ts).
+if (process.argv[2] === '--initdb') {
+  const fresh = await PGlite.create(process.argv[3]!, { postgresqlconf: JSON.parse(process.argv[4]!) as string[] })
+  await fresh.close()
+  process.exit(0)
+}
 
 interface Request {
   readonly id: number
@@ -12,7 +25,8 @@ interface Request {
 const port = parentPort
 if (!port) throw new Error('pglite-worker must run in a worker thread')
 
-const db = await PGlite.create(workerData.dataDir as string)
+const options = workerData as { dataDir: string; settings: string[] }
+const db = await PGlite.create(options.dataDir, { postgresqlconf: options.settings })
 
 port.on('message', async (req: Request | { id: number; close: true }) => {
   if ('close' in req) {

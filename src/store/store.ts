@@ -83,6 +83,8 @@ export interface StoreOptions {
   readonly dataDir: string
   /** How long start-up waits for an unreachable PostgreSQL (default 30 s). */
   readonly databaseWaitSeconds?: number | undefined
+  /** The embedded store's shared_buffers (default 16MB). */
+  readonly embeddedSharedBuffers?: string | undefined
 }
 
 export async function openStore(
@@ -108,7 +110,8 @@ export async function openStore(
   } else {
     const dir = path.join(config.dataDir, 'pg')
     fs.mkdirSync(dir, { recursive: true })
-    const db = new Kysely<Database>({ dialect: new PgliteDialect(dir) })
+    const settings = [`shared_buffers = ${config.embeddedSharedBuffers ?? '16MB'}`]
+    const db = new Kysely<Database>({ dialect: new PgliteDialect({ dataDir: dir, settings }) })
     store = { db, kind: 'embedded', poolUse: () => ({ inUse: 0, open: 1, waiting: 0 }), close: () => db.destroy() }
   }
   await migrate(store.db)
