@@ -187,9 +187,11 @@ for (const store of stores()) {
       await page.fill('input[name=command]', FIRST_COMMAND)
       await page.click('form.filters button[type=submit]')
       await page.waitForFunction(() => location.hash.includes('command='))
-      await page.waitForFunction(
-        () => document.querySelectorAll('table.runs tbody tr').length === 1,
-      )
+      // The table shows the answer to this query (not the previous one) once data-query says so.
+      await page.waitForFunction(() => {
+        const t = document.querySelector('table.runs')
+        return !!t?.getAttribute('data-query')?.includes('command=') && t.getAttribute('aria-busy') === 'false'
+      })
       assert.deepEqual(
         await page.$$eval('table.runs tbody a.run-link', (as) => as.map((a) => a.textContent)),
         ['report #1'],
