@@ -40,6 +40,8 @@ for (const store of stores()) {
     let server: TestServer
     let admin: Api
     let dev: Api
+    let auditor: Api
+    let outsider: Api
     let spaceGuid: string
     const tasks: Record<string, string> = {}
     const contexts: BrowserContext[] = []
@@ -57,6 +59,8 @@ for (const store of stores()) {
       await grant(admin, 'space_developer', d.guid, { space: spaceGuid })
       await grant(admin, 'space_auditor', a.guid, { space: spaceGuid })
       dev = d.api
+      auditor = a.api
+      outsider = (await createUser(admin, 'oscar', 'oscar-pw')).api
       const billing = await pushApp(dev, spaceGuid, 'billing')
       const reports = await pushApp(admin, spaceGuid, 'reports')
       const run = async (api: Api, app: string, command: string, name: string) => {
@@ -147,6 +151,28 @@ for (const store of stores()) {
       expectOk(await admin.get('/v3/info'))
     })
 
+    it('serves its read endpoints to readers only: chain evidence, overview and line counts', async () => {
+      const chain = expectOk(await auditor.get(`/ledger/v1/tasks/${tasks.first}/chain`)).body
+      assert.deepEqual(
+        chain.events.map((e: { fields: { type: string } }) => e.fields.type),
+        ['audit.app.task.create', 'audit.app.task.complete'],
+      )
+      assert.ok(!JSON.stringify(chain).includes('echo first line'), 'the evidence holds no command')
+      assert.equal(chain.events[0].predecessor_hash, chain.events[0].prev_hash)
+      assert.ok(chain.checkpoint.seq >= chain.events[1].fields.seq && chain.public_key.key_id === chain.checkpoint.key_id)
+      const hidden = await outsider.get(`/ledger/v1/tasks/${tasks.first}/chain`)
+      assert.equal(hidden.status, 404)
+      assert.equal(hidden.body.errors[0].title, 'CF-ResourceNotFound')
+      const sum = (o: { task_runs_per_day: { count: number }[] }) => o.task_runs_per_day.reduce((n, r) => n + r.count, 0)
+      assert.equal(sum(expectOk(await admin.get('/ledger/v1/overview')).body), 3)
+      assert.equal(sum(expectOk(await outsider.get('/ledger/v1/overview')).body), 0)
+      const bad = await admin.get('/ledger/v1/overview?days=0')
+      assert.equal(bad.status, 400)
+      assert.equal(bad.body.errors[0].title, 'CF-BadQueryParameter')
+      const list = expectOk(await dev.get('/ledger/v1/tasks?app_names=billing&order_by=created_at')).body
+      assert.deepEqual(list.resources[0].output, { out_lines: 2, err_lines: 1 })
+    })
+
     it('signs in as admin, finds tasks by actor, app and exact command, and keeps the filters in the URL', async () => {
       const page = await signedIn('admin', ADMIN_PASSWORD)
       assert.equal((await runsShown(page, '')).length, 3)
@@ -161,9 +187,11 @@ for (const store of stores()) {
       await page.fill('input[name=command]', FIRST_COMMAND)
       await page.click('form.filters button[type=submit]')
       await page.waitForFunction(() => location.hash.includes('command='))
-      await page.waitForFunction(
-        () => document.querySelectorAll('table.runs tbody tr').length === 1,
-      )
+      // The table shows the answer to this query (not the previous one) once data-query says so.
+      await page.waitForFunction(() => {
+        const t = document.querySelector('table.runs')
+        return !!t?.getAttribute('data-query')?.includes('command=') && t.getAttribute('aria-busy') === 'false'
+      })
       assert.deepEqual(
         await page.$$eval('table.runs tbody a.run-link', (as) => as.map((a) => a.textContent)),
         ['report #1'],

@@ -107,13 +107,13 @@ async function checkCheckpoint(ev: ChainEvidence, pins: readonly PinnedKey[]): P
     ]
   if (pins.length && !pinned) {
     checks.push({
-      label: 'signing key pinned',
+      label: 'signing key',
       ok: false,
       detail: `key ${cp.key_id} is not one of your pinned keys`,
     })
   } else {
     checks.push({
-      label: 'signing key pinned',
+      label: 'signing key',
       ok: true,
       detail: pinned
         ? `key ${cp.key_id} is pinned in this browser`
