@@ -13,23 +13,10 @@ import { sql } from 'kysely'
 import type { Logger } from 'pino'
 import type { Db } from '../store/store.ts'
 import { eventHash, GENESIS_HASH, type ChainedFields } from './chain.ts'
+import type { EventFields } from './chain-format.ts'
 import { soleLeader, type Leadership } from '../cluster/leader.ts'
 
-export interface ArchivedEvent {
-  readonly seq: number
-  readonly guid: string
-  readonly created_at: string
-  readonly type: string
-  readonly actor: string
-  readonly actor_type: string
-  readonly actor_name: string | null
-  readonly actor_username: string | null
-  readonly actee: string
-  readonly actee_type: string
-  readonly actee_name: string
-  readonly metadata: unknown
-  readonly space_guid: string
-  readonly organization_guid: string
+export interface ArchivedEvent extends EventFields<string> {
   readonly prev_hash: string
   readonly hash: string
 }

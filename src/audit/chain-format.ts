@@ -14,11 +14,11 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`
 }
 
-/** The fields an event's hash covers, created_at as the millisecond ISO string. */
-export interface ChainedFieldsText {
+/** The fields of an event that its hash and its log entry cover; `created_at` as a Date or its ISO string. */
+export interface EventFields<Time = Date> {
   readonly seq: number
   readonly guid: string
-  readonly created_at: string
+  readonly created_at: Time
   readonly type: string
   readonly actor: string
   readonly actor_type: string
@@ -31,6 +31,9 @@ export interface ChainedFieldsText {
   readonly space_guid: string
   readonly organization_guid: string
 }
+
+/** The fields an event's hash covers, created_at as the millisecond ISO string. */
+export type ChainedFieldsText = EventFields<string>
 
 /** What follows `prev_hash + "\n"` in an event's SHA-256 preimage. */
 export function chainBody(e: ChainedFieldsText): string {

@@ -4,28 +4,14 @@
 // The leaf hash is RFC 6962's SHA-256(0x00 || bytes).
 import crypto from 'node:crypto'
 import { canonicalJson } from '../audit/chain.ts'
+import type { EventFields } from '../audit/chain-format.ts'
 
 export const EVENT_ENTRY_KIND = 'cf-ledger/event@v1'
 
 /** The largest entry an entry bundle can carry (uint16 length prefix). */
 export const MAX_ENTRY_BYTES = 0xffff
 
-export interface EventFields {
-  readonly seq: number
-  readonly guid: string
-  readonly created_at: Date
-  readonly type: string
-  readonly actor: string
-  readonly actor_type: string
-  readonly actor_name: string | null
-  readonly actor_username: string | null
-  readonly actee: string
-  readonly actee_type: string
-  readonly actee_name: string
-  readonly metadata: unknown
-  readonly space_guid: string
-  readonly organization_guid: string
-}
+export type { EventFields } from '../audit/chain-format.ts'
 
 /**
  * An event as a log entry. An event whose entry would exceed 65,535 bytes carries
