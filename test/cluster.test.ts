@@ -11,6 +11,9 @@ import pg from 'pg'
 import { ADMIN_PASSWORD, freshStore, startServer, stores, type TestServer } from './support/server.ts'
 import { Api, createOrgAndSpace, expectOk } from './support/client.ts'
 import { pushApp, waitForTask } from './support/push.ts'
+import pino from 'pino'
+import { leaseLeader } from '../src/cluster/leader.ts'
+import { openStore } from '../src/store/store.ts'
 
 const LEASE_MS = 1000
 const SWEEP_MS = LEASE_MS / 2
@@ -274,6 +277,39 @@ for (const store of stores()) {
       assert.equal(keys.rows[0].n, 1, 'one checkpoint key for the cluster')
       const leaders = await db.query('select role from leases order by role')
       assert.ok(leaders.rows.some((r) => r.role === 'checkpointer'))
+    })
+  })
+}
+
+for (const store of stores()) {
+  describe(`cluster: the leader facility [${store}]`, { skip: store === 'embedded' ? 'the embedded store is opened by one server only (it always leads)' : false }, () => {
+    it('elects one holder per role, hands over on close, and lets a restarted node take its role at once', async () => {
+      const fresh = await freshStore('postgres')
+      const s = await openStore({ databaseUrl: fresh.databaseUrl, dataDir: fresh.dataDir })
+      const logger = pino({ level: 'silent' })
+      const make = (holder: string, role = 'pruner') => leaseLeader({ db: s.db, role, holder, leaseMs: 60_000, logger })
+      try {
+        const a = make('node-a:1')
+        const b = make('node-b:1')
+        const termA = await a.ensure()
+        assert.ok(termA > 0)
+        assert.equal(await b.ensure(), 0, 'one holder per role')
+        assert.equal(await a.ensure(), termA, 'the same term while it leads')
+        const other = make('node-b:1', 'checkpointer')
+        assert.ok((await other.ensure()) > 0, 'roles are independent')
+        await other.close()
+        await a.close()
+        const termB = await b.ensure()
+        assert.ok(termB > termA, 'the term grows at a change of holder')
+        // node-b restarts (a new instance, the old one never closed): it takes the role without waiting out the lease.
+        const b2 = make('node-b:2')
+        assert.ok((await b2.ensure()) > termB)
+        assert.equal(await make('node-a:2').ensure(), 0)
+        await b.close()
+        await b2.close()
+      } finally {
+        await s.close()
+      }
     })
   })
 }

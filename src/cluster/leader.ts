@@ -78,8 +78,11 @@ export function leaseLeader(o: LeaseLeaderOptions): Leadership {
       await inFlight
       if (!term) return
       term = 0
-      // Hand over at once instead of making the others wait out the lease.
-      await o.db.deleteFrom('leases').where('role', '=', o.role).where('holder', '=', o.holder).execute().catch(() => undefined)
+      // Hand over at once instead of making the others wait out the lease; the row stays, so the
+      // next holder's term is still higher (a fencing token never goes back).
+      await sql`update leases set expires_at = now() - interval '1 millisecond' where role = ${o.role} and holder = ${o.holder}`
+        .execute(o.db)
+        .catch(() => undefined)
     },
   }
 }

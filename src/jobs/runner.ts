@@ -21,11 +21,12 @@ export interface JobOwner {
 
 /**
  * Runs asynchronous jobs (deletes) as CC's workers do. Jobs are rows first; a job is claimed by
- * one server (owner + lease, renewed by the task heartbeat), so a job accepted before a crash is
- * picked up again by a restart of that server or, once its lease ran out, by any other.
+ * one server (owner + lease, renewed while it runs), so a job accepted before a crash is picked up
+ * again by a restart of that server or, once its lease ran out, by any other.
  */
 export class JobRunner {
   private readonly running = new Set<Promise<void>>()
+  private heartbeat: NodeJS.Timeout | undefined
 
   constructor(
     private readonly db: Db,
@@ -39,8 +40,29 @@ export class JobRunner {
     const p = this.claim(guid)
       .then((mine) => (mine ? this.run(guid) : undefined))
       .catch((err) => this.logger.warn({ err, job: guid }, 'could not claim a job'))
-      .finally(() => this.running.delete(p))
+      .finally(() => {
+        this.running.delete(p)
+        if (!this.running.size) {
+          clearInterval(this.heartbeat)
+          this.heartbeat = undefined
+        }
+      })
     this.running.add(p)
+    if (!this.heartbeat) {
+      // Only while jobs run: an idle server writes nothing.
+      this.heartbeat = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.owner.leaseMs / 3)))
+      this.heartbeat.unref()
+    }
+  }
+
+  private async renew(): Promise<void> {
+    const { id, leaseMs } = this.owner
+    // A running job's row is locked by its own transaction, which alone keeps a second server from
+    // running it (their claim waits, then finds it COMPLETE); skip those rather than wait on them.
+    await sql`update jobs set lease_expires_at = now() + ${`${leaseMs} milliseconds`}::interval
+      where guid in (select guid from jobs where owner = ${id} and state = 'PROCESSING' for update skip locked)`
+      .execute(this.db)
+      .catch((err) => this.logger.warn({ err }, 'job lease heartbeat failed'))
   }
 
   private async claim(guid: string): Promise<boolean> {

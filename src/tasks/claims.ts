@@ -79,10 +79,9 @@ export interface Renewed {
 
 /**
  * The heartbeat: extends the leases of the tasks this instance holds (only those: a row it no
- * longer tracks must expire and be recovered), and of its jobs.
+ * longer tracks must expire and be recovered). Jobs renew their own (src/jobs/runner.ts).
  */
 export async function renew(db: Db, owner: string, held: readonly string[], leaseMs: number): Promise<Renewed[]> {
-  await sql`update jobs set lease_expires_at = ${lease(leaseMs)} where owner = ${owner} and state = 'PROCESSING'`.execute(db)
   if (!held.length) return []
   const rows = await db
     .updateTable('tasks')
