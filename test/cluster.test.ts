@@ -313,3 +313,48 @@ for (const store of stores()) {
     })
   })
 }
+
+for (const store of stores()) {
+  describe(`cluster: graceful stop [${store}]`, { skip: store === 'embedded' ? 'the embedded store is opened by one server only' : false }, () => {
+    it('on SIGTERM lets a short task finish, fails a long one after the drain time, and leaves queued work to another server', async () => {
+      const fresh = await freshStore('postgres')
+      const env = { CF_LEDGER_LEASE_MS: String(LEASE_MS), CF_LEDGER_CLAIM_POLL_MS: '500', CF_LEDGER_TASK_CONCURRENCY: '2', CF_LEDGER_TASK_DRAIN_SECONDS: '3', CF_LEDGER_TASK_CANCEL_GRACE_MS: '1000' }
+      const a = await startServer('postgres', { env: { ...env, CF_LEDGER_NODE_ID: 'node-a' }, databaseUrl: fresh.databaseUrl!, dataDir: `${fresh.dataDir}-a` })
+      let b: TestServer | undefined
+      const db = new pg.Client({ connectionString: fresh.databaseUrl })
+      await db.connect()
+      try {
+        const api = await new Api(a.url).admin()
+        const { spaceGuid } = await createOrgAndSpace(api, 'drain-org', 'drain-space')
+        const app = await pushApp(api, spaceGuid, 'drainer')
+        const create = async (command: string, name: string) => expectOk(await api.post(`/v3/apps/${app}/tasks`, { command, name }), 202).body.guid as string
+        const short = await create('sleep 1', 'short')
+        const long = await create('sleep 60', 'long')
+        await until('both RUNNING', async () => {
+          const r = await db.query<{ state: string }>('select state from tasks where guid = any($1)', [[short, long]])
+          return r.rows.length === 2 && r.rows.every((t) => t.state === 'RUNNING')
+        })
+        const queued = await create('true', 'queued')
+        const stoppedAt = Date.now()
+        await a.stop('SIGTERM')
+        const stopMs = Date.now() - stoppedAt
+        const rows = new Map((await db.query<{ guid: string; state: string; failure_reason: string | null; owner: string | null }>('select guid, state, failure_reason, owner from tasks where guid = any($1)', [[short, long, queued]])).rows.map((r) => [r.guid, r]))
+        assert.equal(rows.get(short)!.state, 'SUCCEEDED', 'a task that ends within the drain time finishes')
+        assert.equal(rows.get(long)!.state, 'FAILED')
+        assert.equal(rows.get(long)!.failure_reason, 'Task stopped because the server shut down')
+        assert.ok(stopMs >= 2500 && stopMs < 20_000, `stopped after ${stopMs} ms (drain 3 s)`)
+        assert.equal(rows.get(queued)!.state, 'PENDING', 'queued work is not failed by the stop')
+        assert.equal(rows.get(queued)!.owner, null, 'and is left unclaimed for the other servers')
+        b = await startServer('postgres', { env: { ...env, CF_LEDGER_NODE_ID: 'node-b' }, databaseUrl: fresh.databaseUrl!, dataDir: `${fresh.dataDir}-b` })
+        const apiB = await new Api(b.url).admin()
+        assert.equal((await waitForTask(apiB, queued)).state, 'SUCCEEDED')
+        const owner = (await db.query<{ owner: string }>('select owner from tasks where guid = $1', [queued])).rows[0]!.owner
+        assert.match(owner, /^node-b:/)
+      } finally {
+        await db.end()
+        await b?.stop('SIGKILL')
+        await a.stop('SIGKILL').catch(() => undefined)
+      }
+    })
+  })
+}
