@@ -78,6 +78,13 @@ export async function walkChain(q: Query, segments: readonly Segment[], validChe
   let prev: ChainRow | undefined
   let prevPrev: ChainRow | undefined
   let reportedCheckpoint = false
+  // A checkpoint mismatch waits one row: an edit or insert at the checkpoint's own seq is named
+  // precisely only by the next row's link, and the precise finding is the one worth reporting.
+  let pendingCheckpoint: Parameters<typeof add>[0] | undefined
+  const flushCheckpoint = () => {
+    if (pendingCheckpoint && !problems.some((p) => WALK_KINDS.has(p.kind))) add(pendingCheckpoint)
+    pendingCheckpoint = undefined
+  }
   let tableEvents = 0
   let firstSeq: number | null = null
   let lastSeq: number | null = null
@@ -129,6 +136,7 @@ export async function walkChain(q: Query, segments: readonly Segment[], validChe
     } else {
       add({ kind: 'deleted', seq: r.seq, guid: r.guid, message: `an event before ${describe(r)} was deleted and the later events renumbered: it links to a hash no stored event has` })
     }
+    flushCheckpoint()
     // On an intact chain the recomputed hash is the row's own: hash once.
     computed = computed === undefined ? undefined : computed === r.prev_hash ? own : eventHash(computed, r)
     const cp = validCheckpoints.get(r.seq)
@@ -136,11 +144,11 @@ export async function walkChain(q: Query, segments: readonly Segment[], validChe
     if (cp && computed !== undefined && computed !== cp.hash && !reportedCheckpoint && !problems.some((p) => WALK_KINDS.has(p.kind))) {
       reportedCheckpoint = true
       const earlier = [...validCheckpoints.keys()].filter((s) => s < r!.seq).sort((a, b) => b - a)[0]
-      add({
+      pendingCheckpoint = {
         kind: 'checkpoint',
         seq: (earlier ?? 0) + 1,
         message: `the chain at seq ${r.seq} does not match the checkpoint signed ${cp.signed_at}: an event in seq ${(earlier ?? 0) + 1}..${r.seq} was changed and the chain re-hashed after it`,
-      })
+      }
     }
     if (prev && r.created_at.getTime() < prev.created_at.getTime() && !backwards++) {
       warnings.push(`created_at goes backwards at ${describe(r)}: the server keeps it non-decreasing, so this row was written by something else or edited`)
@@ -152,6 +160,7 @@ export async function walkChain(q: Query, segments: readonly Segment[], validChe
     prev = r
     lastSeq = r.seq
   }
+  flushCheckpoint()
   // Segments after the last row read (missing files at the end).
   for (const s of segments.slice(segmentCursor)) {
     if (!s.events && s.record.last_seq >= expectedSeq) {
