@@ -43,10 +43,11 @@ const files = only.length
       .filter((f) => f.endsWith('.test.ts'))
       .sort()
       .map((f) => path.join('test', f))
-// One test process per store, side by side (TEST_PARALLEL_STORES=0 runs them in one process).
+// One test process for both stores; TEST_PARALLEL_STORES=1 runs one process per store side by side
+// (faster, but the same file then starts its receivers and servers in both at once: see testing.md).
 // Files that do not loop over the stores (unit tests) run once, with the first store.
 const stores = env.TEST_STORES.split(',').filter(Boolean)
-const parallel = stores.length > 1 && process.env.TEST_PARALLEL_STORES !== '0'
+const parallel = stores.length > 1 && process.env.TEST_PARALLEL_STORES === '1'
 const loopsOverStores = (f: string) => fs.readFileSync(path.join(root, f), 'utf8').includes('stores()')
 const runs = parallel
   ? stores.map((store, i) => ({ label: store, stores: store, files: i === 0 ? files : files.filter(loopsOverStores) }))

@@ -71,7 +71,8 @@ export function addLedgerCommands(program: Command): void {
         console.log(o.json ? JSON.stringify(trail, null, 2) : renderTrail(trail))
         if (!trail.integrity.verified) process.exitCode = 3
         if (o.verify) {
-          const key = o.key ?? (process.env.CF_LEDGER_LOG_VKEY ? [process.env.CF_LEDGER_LOG_VKEY] : undefined)
+          const vkey = read(S.cliLogVkey, process.env)
+          const key = o.key ?? (vkey ? [vkey] : undefined)
           if (!key) throw new CliError('--verify needs --key VKEY (or CF_LEDGER_LOG_VKEY): the log key you trust, not one fetched from the server')
           const proof = await apiGetText(`/ledger/v1/tasks/${encodeURIComponent(taskGuid)}/proof`)
           if (proof === undefined) console.log('proof:       not available yet (the task has not finished, or no checkpoint covers it yet)')

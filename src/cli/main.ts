@@ -3,7 +3,7 @@ import { Command } from 'commander'
 import { loadConfig } from '../config.ts'
 import { addLedgerCommands } from './ledger-commands.ts'
 import { verifyCommand } from './verify.ts'
-import { helpText, reader } from '../settings/read.ts'
+import { helpText, read, reader } from '../settings/read.ts'
 import { S } from '../settings/table.ts'
 
 const program = new Command()
@@ -119,7 +119,7 @@ async function verifyRemoteCommand(o: VerifyCliOptions): Promise<number> {
   const { configPath, freshSession } = await import('./session.ts')
   try {
     if (!o.key?.length) throw new Error('--remote needs --key VKEY: the log key you trust')
-    const token = process.env.CF_LEDGER_TOKEN || (await freshSession()).accessToken
+    const token = read(S.cliToken, process.env) || (await freshSession()).accessToken
     const host = new URL(o.remote!).host.replace(/[^A-Za-z0-9.-]/g, '_')
     const report = await verifyRemote({
       url: o.remote!,

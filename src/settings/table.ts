@@ -140,6 +140,8 @@ export const S = {
   cliHome: setting({ env: 'CF_LEDGER_HOME', parser: optionalText, default: undefined, defaultDoc: '`~/.cf-ledger`', doc: 'where `cf-ledger login` keeps its tokens (`config.json`)', group: 'cli' }),
   cliPassword: setting({ env: 'CF_LEDGER_PASSWORD', parser: optionalText, default: undefined, defaultDoc: 'unset', doc: '`cf-ledger login` password when `-p` is not given', group: 'cli' }),
   cliClientSecret: setting({ env: 'CF_LEDGER_CLIENT_SECRET', parser: optionalText, default: undefined, defaultDoc: 'unset', doc: '`cf-ledger login` client secret when `--client-secret` is not given', group: 'cli' }),
+  cliLogVkey: setting({ env: 'CF_LEDGER_LOG_VKEY', parser: optionalText, default: undefined, defaultDoc: 'unset', doc: "`cf-ledger trail --verify`: the ledger log's verifier key you trust, when `--key` is not given", group: 'cli' }),
+  cliToken: setting({ env: 'CF_LEDGER_TOKEN', parser: optionalText, default: undefined, defaultDoc: 'unset', doc: 'access token the `cf-ledger` client commands send instead of the `login` session', group: 'cli' }),
 } as const
 
 export type SettingName = keyof typeof S
