@@ -5,6 +5,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
+import type { EventRow } from './db.ts'
 import { freshStore, type StoreKind } from './server.ts'
 
 const root = path.resolve(import.meta.dirname, '..', '..')
@@ -81,24 +82,8 @@ export async function cloneStore(kind: StoreKind, from: { dataDir: string; datab
   return fresh
 }
 
-export interface Row {
-  seq: number
-  guid: string
-  created_at: Date
-  type: string
-  actor: string
-  actor_type: string
-  actor_name: string | null
-  actor_username: string | null
-  actee: string
-  actee_type: string
-  actee_name: string
-  metadata: unknown
-  space_guid: string
-  organization_guid: string
-  prev_hash: string
-  hash: string
-}
+/** An events row as the tamper tests read it (one type with test/support/db.ts). */
+export type Row = EventRow
 
 export async function rows(q: Q): Promise<Row[]> {
   return (await q('select * from events order by seq')).map((r) => ({ ...(r as unknown as Row), seq: Number(r.seq), created_at: new Date(r.created_at as string) }))

@@ -1,6 +1,7 @@
 // Direct access to a test server's database, for assertions HTTP cannot make (audit events, the
 // hash chain). PostgreSQL is read while the server runs; the embedded store is a PGlite data
 // directory that only one process may open, so it is read after the server has stopped.
+import type { EventFields } from '../../src/audit/chain-format.ts'
 import path from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
@@ -32,21 +33,8 @@ export async function withStore<R>(server: TestServer, fn: (q: Query) => Promise
   }
 }
 
-export interface EventRow {
-  seq: number
-  guid: string
-  created_at: Date
-  type: string
-  actor: string
-  actor_type: string
-  actor_name: string | null
-  actor_username: string | null
-  actee: string
-  actee_type: string
-  actee_name: string
+export interface EventRow extends EventFields {
   metadata: Record<string, unknown>
-  space_guid: string
-  organization_guid: string
   prev_hash: string
   hash: string
 }
