@@ -10,10 +10,10 @@ const program = new Command()
 program.name('cf-ledger').description('A Cloud Foundry-compatible task runner with a tamper-evident audit ledger').version('0.1.0')
 
 const serve = program.command('serve').description('Start the server (embedded PostgreSQL unless DATABASE_URL is set)')
-for (const s of [S.port, S.host, S.dataDir, S.publicUrl]) serve.option(s.flag!, `${s.doc.replace(/`/g, '')} (or ${s.env})`)
+for (const s of [S.port, S.host, S.dataDir, S.publicUrl, S.collectConfig]) serve.option(s.flag!, `${s.doc.replace(/`/g, '')} (or ${s.env})`)
 serve
-  .addHelpText('after', `\nEnvironment (flags win over variables; docs: README.md):\n${helpText(['server', 'auth', 'bits', 'tasks', 'logs', 'drains', 'audit', 'export'])}`)
-  .action(async (opts: { port?: string; host?: string; dataDir?: string; publicUrl?: string }) => {
+  .addHelpText('after', `\nEnvironment (flags win over variables; docs: README.md):\n${helpText(['server', 'auth', 'bits', 'tasks', 'logs', 'drains', 'audit', 'export', 'collect'])}`)
+  .action(async (opts: { port?: string; host?: string; dataDir?: string; publicUrl?: string; collect?: string }) => {
     let config
     try {
       config = loadConfig(opts)
@@ -38,6 +38,8 @@ serve
       console.log(`  cf auth admin '${app.adminPassword}'`)
     }
     console.log(`cf-ledger ledger log key: ${app.ledgerVkey}`)
+    if (app.collectDrain?.tcp) console.log(`cf-ledger collect drain listening on ${app.collectDrain.tcp}`)
+    if (app.collectDrain?.tls) console.log(`cf-ledger collect drain listening on ${app.collectDrain.tls}`)
     console.log(`cf-ledger listening on ${app.url}`)
     let stopping = false
     const stop = async () => {

@@ -269,6 +269,8 @@ export interface TasksTable {
   lease_expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>
   claim_token: ColumnType<number, number | undefined, number>
   launched_at: ColumnType<Date | null, Date | null | undefined, Date | null>
+  /** Migration 12 (docs/collect.md): the foundation a collected run came from; null for this server's own tasks. */
+  foundation: ColumnType<string | null, string | null | undefined, string | null>
 }
 
 export interface QuotaColumns {
