@@ -61,6 +61,7 @@ import { keyHistory, LedgerLog, loadLogSigner, originOf } from './ledger/log.ts'
 import { ledgerLogRoutes } from './http/routes/ledger/log.ts'
 import { leadershipFactory } from './cluster/leader.ts'
 import { startCollector } from './collect/collector.ts'
+import { collectedEventRoutes } from './http/routes/ledger/collected.ts'
 import { localBus, postgresBus } from './cluster/bus.ts'
 import { newInstance } from './cluster/config.ts'
 import { EventStreams } from './export/stream.ts'
@@ -242,6 +243,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     }),
     ...ledgerChainRoutes({ db, publicKey: (keyId) => checkpointPublicKey(config.dataDir, keyId) }),
     ...ledgerOverviewRoutes({ db }),
+    ...collectedEventRoutes({ db }),
     ...consoleRoutes(),
   ]
   routes.push(openApiRoute(() => routes, VERSION))

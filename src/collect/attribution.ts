@@ -69,7 +69,7 @@ export class Attributor {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** A run the collector learned of; lines held for it are given to it now. */
+  /** A run the collector learned of; lines held for it are placed at the next `settle`. */
   register(w: RunWindow): void {
     const existing = this.runs.get(w.taskGuid)
     if (existing) {
@@ -80,7 +80,18 @@ export class Attributor {
     this.runs.set(w.taskGuid, run)
     const key = `${w.appGuid}\0${w.name}`
     this.byName.set(key, [...(this.byName.get(key) ?? []), run])
-    this.retryPending(key)
+  }
+
+  /**
+   * Places the held lines; called after a pass registered every run it found, so a line is never
+   * given to the first of two overlapping runs only because the second was registered later.
+   */
+  settle(): void {
+    for (let i = 0; i < this.pending.length; ) {
+      const p = this.pending[i]!
+      if (this.place(p.msg, p.key, p.msg.structuredData['tags@47450']?.task_guid)) this.pending.splice(i, 1)
+      else i++
+    }
   }
 
   ended(taskGuid: string, endedAtMs: number): void {
@@ -164,14 +175,6 @@ export class Attributor {
       candidates,
       line: msg.message,
     })
-  }
-
-  private retryPending(key: string): void {
-    for (let i = 0; i < this.pending.length; ) {
-      const p = this.pending[i]!
-      if (p.key === key && this.place(p.msg, key, p.msg.structuredData['tags@47450']?.task_guid)) this.pending.splice(i, 1)
-      else i++
-    }
   }
 
   /** Lines set aside since the last call (ambiguous, late, or waiting longer than a minute for a run). */

@@ -117,13 +117,16 @@ export class FoundationCollector {
     if (newestTask) await advanceCursor(this.db, name, { tasksAfter: new Date(newestTask) })
 
     let recorded = 0
+    const open = await openTasks(this.db, name)
+    for (const t of open) {
+      if (isTerminal(t.state)) continue
+      const fresh = await this.client.get<CcTask>(`/v3/tasks/${t.guid}`)
+      await followTask(this.db, name, fresh, this.attributor)
+    }
+    this.attributor.settle()
     for (const open of await openTasks(this.db, name)) {
-      let task = open.resource
-      if (!isTerminal(task.state)) {
-        task = await this.client.get<CcTask>(`/v3/tasks/${open.guid}`)
-        await followTask(this.db, name, task, this.attributor)
-        if (!isTerminal(task.state)) continue
-      }
+      const task = open.resource
+      if (!isTerminal(task.state)) continue
       // Ended: wait for the output to be complete (Exit status line) or for the grace time.
       const seen = this.endedSeenAt.get(open.guid) ?? now
       this.endedSeenAt.set(open.guid, seen)

@@ -55,8 +55,9 @@ export async function storeEventPage(db: Db, foundation: string, events: readonl
           ${sql.val(unique.map((e) => e.type))}::text[], ${sql.val(unique.map((e) => e.target?.guid ?? ''))}::text[],
           ${sql.val(unique.map((e) => e.space?.guid ?? ''))}::text[], ${sql.val(unique.map((e) => e.organization?.guid ?? ''))}::text[],
           ${sql.val(unique.map(taskGuidOf))}::text[], ${sql.val(unique.map((e) => JSON.stringify(e)))}::text[],
-          ${sql.val(unique.map((e) => collectedEventEntry(foundation, e).toString('base64')))}::text[]) as x(g, c, t, a, s, o, tg, r, e)
-        order by c, g
+          ${sql.val(unique.map((e) => collectedEventEntry(foundation, e).toString('base64')))}::text[])
+          with ordinality as x(g, c, t, a, s, o, tg, r, e, n)
+        order by n
         on conflict (foundation, guid) do nothing
         returning guid, type, task_guid`.execute(tx)
     ).rows

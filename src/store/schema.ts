@@ -239,6 +239,22 @@ export interface TargetNames {
   readonly organization: string
 }
 
+/** Migration 12 (docs/collect.md): an audit event read from another foundation, as CC returned it. */
+export interface CollectedEventsTable {
+  id: ColumnType<string | number, never, never>
+  foundation: string
+  guid: string
+  created_at: Timestamp
+  type: string
+  actee: string
+  space_guid: string
+  organization_guid: string
+  task_guid: string | null
+  resource: Json<Record<string, unknown>>
+  entry: Uint8Array
+  collected_at: ColumnType<Date, Date | undefined, never>
+}
+
 export interface TasksTable {
   guid: string
   app_guid: string
@@ -429,6 +445,7 @@ export interface Database {
   droplets: DropletsTable
   builds: BuildsTable
   tasks: TasksTable
+  collected_events: CollectedEventsTable
   organization_quotas: OrganizationQuotasTable
   space_quotas: SpaceQuotasTable
   ledger_keys: LedgerKeysTable

@@ -50,6 +50,11 @@ export interface CollectedParts {
   readonly outputSummary: Record<string, unknown> | null
   /** Drain lines of this run's app and task name that could not be given to one run. */
   readonly unattributed: { readonly ambiguous: number; readonly late: number }
+  /**
+   * Other runs of the same app and task name whose time overlapped this one: the foundation's
+   * log envelopes cannot tell them apart, so output from that time may belong to either.
+   */
+  readonly overlappingRuns: readonly string[]
 }
 
 async function loadCollected(db: Db, task: TaskRow, foundation: string): Promise<{ parts: CollectedParts; integrity: Integrity; taskRun: number | null }> {
@@ -63,6 +68,10 @@ async function loadCollected(db: Db, task: TaskRow, foundation: string): Promise
     select out_lines, err_lines, bytes, sha256, truncated_records from task_outputs where task_guid = ${task.guid} and state = 'complete'`.execute(db)).rows[0]
   const aside = (await sql<{ reason: string; n: string | number }>`
     select reason, count(*) as n from collected_unattributed where ${task.guid} = any(candidates) group by reason`.execute(db)).rows
+  const overlapping = (await sql<{ guid: string }>`
+    select guid from collected_tasks where foundation = ${foundation} and app_guid = ${task.app_guid} and name = ${task.name} and guid <> ${task.guid}
+      and (resource ->> 'created_at')::timestamptz <= ${task.finished_at ?? new Date()} and coalesce(ended_at, now()) >= ${task.created_at}
+    order by resource ->> 'created_at'`.execute(db)).rows
   const count = (reason: string) => Number(aside.find((a) => a.reason === reason)?.n ?? 0)
   // Each collected event must still be exactly what was logged: its stored entry re-derives from it.
   const edited = events.find((e) => !collectedEventEntry(foundation, e.resource).equals(e.entry))
@@ -72,6 +81,7 @@ async function loadCollected(db: Db, task: TaskRow, foundation: string): Promise
       events: events.map((e) => ({ event: e.resource, leafIndex: byId.get(e.id) ?? null })),
       outputSummary: out ? { out_lines: out.out_lines, err_lines: out.err_lines, bytes: Number(out.bytes), sha256: out.sha256, truncated: Number(out.truncated_records) > 0 } : null,
       unattributed: { ambiguous: count('ambiguous'), late: count('late') },
+      overlappingRuns: overlapping.map((r) => r.guid),
     },
     integrity: edited
       ? { verified: false, events_checked: events.length, problem: `collected event ${edited.resource.guid} was changed after it was logged` }

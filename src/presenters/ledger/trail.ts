@@ -67,7 +67,7 @@ export function presentTrail(p: TrailParts, limits: AppliedLimits, baseUrl: stri
     events: p.collected
       ? p.collected.events.map((c) => ({ ...c.event, foundation: p.collected!.foundation, leaf_index: c.leafIndex }))
       : p.events.map((e) => presentChainedEvent(e, baseUrl, p.leaves.events.get(Number(e.seq)) ?? null)),
-    ...(p.collected ? { collection: { foundation: p.collected.foundation, unattributed_lines: p.collected.unattributed } } : {}),
+    ...(p.collected ? { collection: { foundation: p.collected.foundation, unattributed_lines: p.collected.unattributed, overlapping_runs: p.collected.overlappingRuns } } : {}),
     output: {
       summary,
       total_lines: p.output.totalLines,
