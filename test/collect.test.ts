@@ -3,6 +3,7 @@
 // a task's five answers and output through a real syslog drain, ambiguous attribution flagged;
 // and the drain listener's framing over TCP and TLS, byte for byte.
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import net from 'node:net'
@@ -10,6 +11,7 @@ import os from 'node:os'
 import path from 'node:path'
 import tls from 'node:tls'
 import { after, before, describe, it } from 'node:test'
+import { promisify } from 'node:util'
 import pino from 'pino'
 import { startDrainListener } from '../src/collect/drain-listener.ts'
 import { Attributor } from '../src/collect/attribution.ts'
@@ -18,11 +20,13 @@ import { Api, createOrgAndSpace, expectOk } from './support/client.ts'
 import { withStore } from './support/db.ts'
 import { selfSignedCert } from './support/logs-receivers.ts'
 import { pushApp, waitForTask } from './support/push.ts'
-import { startServer, stores, type TestServer } from './support/server.ts'
+import { ADMIN_PASSWORD, startServer, stores, type TestServer } from './support/server.ts'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 const FOUNDATION = 'src-lab'
+const run = promisify(execFile)
+const CLI = path.resolve(import.meta.dirname, '..', 'bin', 'cf-ledger')
 
 async function freePort(): Promise<number> {
   const s = net.createServer()
@@ -108,7 +112,8 @@ for (const store of stores()) {
 
     before(async () => {
       drainPort = await freePort()
-      source = await startServer(store, { env: { CF_LEDGER_TASK_CANCEL_GRACE_MS: '200' } })
+      // A fixed port, so the foundation keeps its API URL across its restarts.
+      source = await startServer(store, { env: { CF_LEDGER_TASK_CANCEL_GRACE_MS: '200' }, port: await freePort() })
       src = await new Api(source.url).admin()
       // The collector's UAA client on the foundation: read-only admin, which also shows commands.
       expectOk(
@@ -167,6 +172,23 @@ for (const store of stores()) {
       await until('the proof', async () => (await col.get(`/ledger/v1/tasks/${done.guid}/proof`)).status === 200)
     })
 
+    it('`cf-ledger collect FILE` checks each foundation; `cf-ledger tasks --foundation` finds collected runs', async () => {
+      const ready = await run(CLI, ['collect', configFile], { env: { ...process.env, COLLECT_SECRET: 'collector-secret' } })
+      assert.match(ready.stdout, new RegExp(`${FOUNDATION}: ready`))
+      assert.match(ready.stdout, /commands visible: yes/)
+      assert.match(ready.stdout, new RegExp(`uaa: +${source.url}`))
+      const wrong = await run(CLI, ['collect', configFile], { env: { ...process.env, COLLECT_SECRET: 'nope' } }).catch((e) => e)
+      assert.equal(wrong.code, 1)
+      assert.match(wrong.stderr, /client id or secret is wrong/)
+      const home = fs.mkdtempSync(path.join(dir, 'home-'))
+      const env = { ...process.env, CF_LEDGER_HOME: home }
+      await run(CLI, ['login', '--api', collector.url, '-u', 'admin', '-p', ADMIN_PASSWORD], { env })
+      const listed = JSON.parse((await run(CLI, ['tasks', '--foundation', FOUNDATION, '--json'], { env })).stdout)
+      assert.ok(listed.length >= 1 && listed.every((r: any) => r.foundation === FOUNDATION))
+      const shown = (await run(CLI, ['trail', listed[0].task.guid], { env })).stdout
+      assert.match(shown, new RegExp(`foundation: +${FOUNDATION}`))
+    })
+
     it('collects every event exactly once across restarts, a late event, and names a pruned range as a gap', async () => {
       expectOk(await src.post('/v3/spaces', { name: 'staging', relationships: { organization: { data: { guid: (await src.get(`/v3/spaces/${spaceGuid}`)).body.relationships.organization.data.guid } } } }), 201)
       const want = await allSourceEventGuids(src)
@@ -192,14 +214,13 @@ for (const store of stores()) {
       assert.equal(got.length, new Set(got).size)
       assert.deepEqual([...got].sort(), [...want2].sort())
 
-      // Collector down past the foundation's retention: it pruned everything the collector had not read.
-      await collector.stop()
+      // The foundation prunes everything the collector had read (as after an outage longer than
+      // its retention): the collector names the range it can no longer read.
       await withStore(source, (q) => q(`delete from events`))
       if (store === 'embedded') source = await source.restart()
       src = await new Api(source.url).admin()
       const org = (await src.get(`/v3/spaces/${spaceGuid}`)).body.relationships.organization.data.guid
       expectOk(await src.post('/v3/spaces', { name: 'after-gap', relationships: { organization: { data: { guid: org } } } }), 201)
-      await startCollector()
       const gap = await until('the gap event', async () => {
         const r = expectOk(await col.get('/v3/audit_events?types=audit.foundation.collect_gap')).body
         return r.resources[0]

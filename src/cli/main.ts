@@ -173,6 +173,16 @@ program
     process.on('SIGINT', stop)
   })
 
+program
+  .command('collect')
+  .description('Check a foundations file and each Cloud Foundry foundation in it before `serve --collect FILE` collects from them. Exit 0 ready, 1 a foundation is not, 2 the file is wrong')
+  .argument('<file>', 'the foundations file: {"foundations": [{"name", "api", "client_id", "client_secret" | "client_secret_env", "ca_file"?, "skip_ssl_validation"?}]}')
+  .addHelpText('after', `\nThe collector runs inside the server (docs/collect.md). Its settings:\n${helpText(['collect'])}`)
+  .action(async (file: string) => {
+    const { collectCheck } = await import('./collect.ts')
+    process.exit(await collectCheck(file))
+  })
+
 addLedgerCommands(program)
 
 await program.parseAsync()

@@ -127,9 +127,14 @@ export class FoundationCollector {
     for (const open of await openTasks(this.db, name)) {
       const task = open.resource
       if (!isTerminal(task.state)) continue
-      // Ended: wait for the output to be complete (Exit status line) or for the grace time.
-      const seen = this.endedSeenAt.get(open.guid) ?? now
-      this.endedSeenAt.set(open.guid, seen)
+      // Ended: record it in a later pass than the one that saw it end, so that pass's event read
+      // (which started after) has the foundation's completion event; and once the output is
+      // complete (the Exit status line came) or the grace time passed.
+      const seen = this.endedSeenAt.get(open.guid)
+      if (seen === undefined) {
+        this.endedSeenAt.set(open.guid, now)
+        continue
+      }
       if (!this.attributor.exitSeen(open.guid) && now - seen < this.cfg.outputGraceMs) continue
       this.endedSeenAt.delete(open.guid)
       await recordRun(this.db, this.client, this.fingerprint, name, task, await this.attributor.finish(open.guid))

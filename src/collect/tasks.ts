@@ -3,6 +3,7 @@
 // `Exit status` line came, or the grace time passed), together with its run record in the ledger:
 // the completion as observed (state, reason, the best completion time known).
 import { sql } from 'kysely'
+import { PRIVATE_DATA_HIDDEN } from '../actions/app-events.ts'
 import { canonicalJson } from '../audit/chain.ts'
 import { leafHash } from '../ledger/merkle.ts'
 import type { TaskCreator } from '../store/schema.ts'
@@ -112,7 +113,9 @@ export async function recordRun(db: Db, client: CcClient, fingerprint: Fingerpri
   const create = events.find((e) => e.resource.type === 'audit.app.task.create')?.resource
   const appGuid = task.relationships.app.data.guid
   const names = await namesOf(client, appGuid, create)
-  const command = task.command ?? '[PRIVATE DATA HIDDEN]'
+  // A client without secret-reading scope (global auditor) gets no command, or CC's placeholder.
+  const hidden = typeof task.command !== 'string' || task.command === PRIVATE_DATA_HIDDEN
+  const command = hidden ? PRIVATE_DATA_HIDDEN : task.command!
   const finishedAt = micros(output.exitAtMicros) ?? new Date(task.updated_at)
   const completion = {
     state: task.state,
@@ -141,7 +144,7 @@ export async function recordRun(db: Db, client: CcClient, fingerprint: Fingerpri
     finished_at: finishedAt,
     created_by: creatorOf(create),
     target_names: { app: names.app, space: names.space, organization: names.organization },
-    command_fingerprint: task.command === undefined ? null : fingerprint(command),
+    command_fingerprint: hidden ? null : fingerprint(command),
     created_at: new Date(task.created_at),
     updated_at: new Date(task.updated_at),
     foundation,
