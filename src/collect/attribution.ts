@@ -35,6 +35,8 @@ interface RunOutput {
   readonly window: RunWindow
   writer: TaskOutputWriter | undefined
   readonly hash: crypto.Hash
+  /** Lines not yet hashed (hashing per line costs more than the rest of a line's handling). */
+  acc: string
   out: number
   err: number
   bytes: number
@@ -76,7 +78,7 @@ export class Attributor {
       existing.window.endedAtMs = w.endedAtMs
       return
     }
-    const run: RunOutput = { window: { ...w }, writer: undefined, hash: crypto.createHash('sha256'), out: 0, err: 0, bytes: 0, firstLineMicros: null, exit: null }
+    const run: RunOutput = { window: { ...w }, writer: undefined, hash: crypto.createHash('sha256'), acc: '', out: 0, err: 0, bytes: 0, firstLineMicros: null, exit: null }
     this.runs.set(w.taskGuid, run)
     const key = `${w.appGuid}\0${w.name}`
     this.byName.set(key, [...(this.byName.get(key) ?? []), run])
@@ -136,7 +138,9 @@ export class Attributor {
     const runs = this.byName.get(key)
     if (!runs) return []
     const t = micros === null ? this.now() : micros / 1000
-    return runs.filter((r) => t >= r.window.createdAtMs - SKEW_MS && (r.window.endedAtMs === null || t <= r.window.endedAtMs + SKEW_MS + 1000))
+    const within = (r: RunOutput) => t >= r.window.createdAtMs - SKEW_MS && (r.window.endedAtMs === null || t <= r.window.endedAtMs + SKEW_MS + 1000)
+    if (runs.length === 1) return within(runs[0]!) ? runs : []
+    return runs.filter(within)
   }
 
   private append(run: RunOutput, msg: SyslogMessage): void {
@@ -148,9 +152,10 @@ export class Attributor {
     this.stats.attributed++
     const micros = msg.timestampMicros ?? this.now() * 1000
     const isErr = (msg.priority & 7) <= 3
-    const exit = EXIT.exec(msg.message)
+    const text = msg.message
+    const exit = text.startsWith('Exit status ') ? EXIT.exec(text) : null
     run.writer ??= this.output.begin(run.window.taskGuid, run.window.appGuid)
-    this.output.append(run.writer, exit ? SRC_PLATFORM : isErr ? SRC_TASK | ERR : SRC_TASK, BigInt(micros) * 1000n, msg.message)
+    this.output.append(run.writer, exit ? SRC_PLATFORM : isErr ? SRC_TASK | ERR : SRC_TASK, BigInt(micros) * 1000n, text)
     if (exit) {
       run.exit = { status: Number(exit[1]), atMicros: micros }
       return
@@ -159,9 +164,9 @@ export class Attributor {
     run.firstLineMicros ??= micros
     if (isErr) run.err++
     else run.out++
-    run.hash.update(msg.message)
-    run.hash.update('\n')
-    run.bytes += Buffer.byteLength(msg.message) + 1
+    run.acc += text
+    run.acc += '\n'
+    if (run.acc.length > 65536) flushHash(run)
   }
 
   private setAside(msg: SyslogMessage, key: string, reason: Unattributed['reason'], candidates: string[]): void {
@@ -200,6 +205,7 @@ export class Attributor {
     if (!run) return { summary: undefined, exitStatus: null, exitAtMicros: null, firstLineMicros: null }
     this.runs.delete(taskGuid)
     let summary: TaskOutputSummary | undefined
+    flushHash(run)
     if (run.writer) {
       const s = { outLines: run.out, errLines: run.err, bytes: run.bytes, sha256: run.hash.digest('hex'), droppedLines: 0 }
       await this.output.finish(run.writer, s)
@@ -207,6 +213,13 @@ export class Attributor {
     }
     return { summary, exitStatus: run.exit?.status ?? null, exitAtMicros: run.exit?.atMicros ?? null, firstLineMicros: run.firstLineMicros }
   }
+}
+
+function flushHash(run: RunOutput): void {
+  if (!run.acc) return
+  run.hash.update(run.acc)
+  run.bytes += Buffer.byteLength(run.acc)
+  run.acc = ''
 }
 
 /** `[APP/TASK/migrate/0]` → `APP/TASK/migrate` (when the message has no tags). */

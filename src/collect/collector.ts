@@ -49,14 +49,18 @@ export class FoundationCollector {
     this.client = new CcClient(foundation, undefined, signal)
   }
 
+  /** Every page from `first` on; the next page is fetched while the current one is stored. */
   private async readAll<T>(first: string, onPage: (items: readonly T[]) => Promise<void>): Promise<number> {
-    let next: string | null = first
+    let pending: Promise<Page<T>> | null = this.client.get<Page<T>>(first)
     let n = 0
-    while (next) {
-      const page: Page<T> = await this.client.get<Page<T>>(next)
+    while (pending) {
+      const page: Page<T> = await pending
+      const next = page.pagination.next?.href
+      pending = next ? this.client.get<Page<T>>(next) : null
+      // If storing fails, the prefetch's own failure must not go unhandled.
+      pending?.catch(() => undefined)
       n += page.resources.length
       await onPage(page.resources)
-      next = page.pagination.next?.href ?? null
     }
     return n
   }

@@ -44,9 +44,18 @@ const taskGuidOf = (e: CcAuditEvent) => (typeof e.data?.task_guid === 'string' ?
  */
 export async function storeEventPage(db: Db, foundation: string, events: readonly CcAuditEvent[]): Promise<Inserted[]> {
   if (!events.length) return []
-  const unique = [...new Map(events.map((e) => [e.guid, e])).values()]
-  const newest = new Date(Math.max(...unique.map((e) => Date.parse(e.created_at))))
+  const all = [...new Map(events.map((e) => [e.guid, e])).values()]
+  const newest = new Date(Math.max(...all.map((e) => Date.parse(e.created_at))))
   return db.transaction().execute(async (tx) => {
+    // Overlap re-reads and rescans are mostly known events: skip them before building entries.
+    const known = new Set(
+      (await sql<{ guid: string }>`select guid from collected_events where foundation = ${foundation} and guid = any(${sql.val(all.map((e) => e.guid))}::text[])`.execute(tx)).rows.map((r) => r.guid),
+    )
+    const unique = all.filter((e) => !known.has(e.guid))
+    if (!unique.length) {
+      await advanceCursor(tx, foundation, { eventsAfter: newest })
+      return []
+    }
     const rows = (
       await sql<{ guid: string; type: string; task_guid: string | null }>`
         insert into collected_events (foundation, guid, created_at, type, actee, space_guid, organization_guid, task_guid, resource, entry)

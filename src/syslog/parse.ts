@@ -25,6 +25,8 @@ function field(s: string, from: number): [string, number] {
   return [s.slice(from, end), end + 1]
 }
 
+let lastSdText = ''
+let lastSd: Record<string, Record<string, string>> = {}
 let lastSecond = ''
 let lastMs = 0
 
@@ -36,9 +38,14 @@ function timestampMicros(t: string): number | null {
   if (zone < 19) throw new SyslogParseError(`bad timestamp '${t}'`)
   let frac = 0
   if (dot > 0 && dot < zone) {
-    const digits = t.slice(dot + 1, zone)
-    if (!/^\d{1,6}$/.test(digits)) throw new SyslogParseError(`bad timestamp '${t}'`)
-    frac = Number(digits.padEnd(6, '0'))
+    const digits = zone - dot - 1
+    if (digits < 1 || digits > 6) throw new SyslogParseError(`bad timestamp '${t}'`)
+    for (let k = dot + 1; k < zone; k++) {
+      const d = t.charCodeAt(k) - 48
+      if (d < 0 || d > 9) throw new SyslogParseError(`bad timestamp '${t}'`)
+      frac = frac * 10 + d
+    }
+    for (let k = digits; k < 6; k++) frac *= 10
   }
   // Consecutive lines share their second: parse it once.
   const second = `${t.slice(0, 19)}${t.slice(zone)}`
@@ -50,36 +57,48 @@ function timestampMicros(t: string): number | null {
   return lastMs * 1000 + frac
 }
 
+/** A PARAM-VALUE from `from` to its closing quote (returned as its index), `\"`, `\\` and `\]` unescaped. */
+function paramValue(s: string, from: number): [string, number] {
+  const quote = s.indexOf('"', from)
+  if (quote < 0) throw new SyslogParseError('unterminated SD-PARAM value')
+  // The common case: no backslash before the closing quote.
+  let plain = true
+  for (let k = from; k < quote; k++) if (s.charCodeAt(k) === 92) plain = false
+  if (plain) return [s.slice(from, quote), quote]
+  let value = ''
+  let j = from
+  for (;;) {
+    const c = s[j]
+    if (c === undefined) throw new SyslogParseError('unterminated SD-PARAM value')
+    if (c === '\\' && (s[j + 1] === '"' || s[j + 1] === '\\' || s[j + 1] === ']')) {
+      value += s[j + 1]
+      j += 2
+    } else if (c === '"') return [value, j]
+    else {
+      value += c
+      j++
+    }
+  }
+}
+
 function structuredData(s: string, from: number): [Record<string, Record<string, string>>, number] {
   const out: Record<string, Record<string, string>> = {}
   if (s[from] === '-') return [out, from + 1]
   let i = from
   while (s[i] === '[') {
-    const idEnd = s.slice(i + 1).search(/[ \]]/)
-    if (idEnd < 0) throw new SyslogParseError('unterminated structured data')
-    const id = s.slice(i + 1, i + 1 + idEnd)
+    let idEnd = i + 1
+    while (idEnd < s.length && s[idEnd] !== ' ' && s[idEnd] !== ']') idEnd++
+    if (idEnd >= s.length) throw new SyslogParseError('unterminated structured data')
+    const id = s.slice(i + 1, idEnd)
     const params: Record<string, string> = {}
-    i = i + 1 + idEnd
+    i = idEnd
     while (s[i] === ' ') {
       const eq = s.indexOf('="', i)
       if (eq < 0) throw new SyslogParseError('bad SD-PARAM')
       const name = s.slice(i + 1, eq)
-      let j = eq + 2
-      let value = ''
-      for (;;) {
-        const c = s[j]
-        if (c === undefined) throw new SyslogParseError('unterminated SD-PARAM value')
-        if (c === '\\' && (s[j + 1] === '"' || s[j + 1] === '\\' || s[j + 1] === ']')) {
-          value += s[j + 1]
-          j += 2
-        } else if (c === '"') break
-        else {
-          value += c
-          j++
-        }
-      }
+      const [value, end] = paramValue(s, eq + 2)
       params[name] = value
-      i = j + 1
+      i = end + 1
     }
     if (s[i] !== ']') throw new SyslogParseError('unterminated SD-ELEMENT')
     out[id] = params
@@ -100,7 +119,17 @@ export function parseRfc5424(s: string): SyslogMessage {
   const [appName, c] = field(s, b)
   const [procId, d] = field(s, c)
   const [msgId, i] = field(s, d)
-  const [sd, after] = structuredData(s, i)
+  // A drain's consecutive lines mostly share their structured data: parse it once per run of them.
+  let sd: Record<string, Record<string, string>>
+  let after: number
+  if (lastSdText && s.startsWith(lastSdText, i) && (s.length === i + lastSdText.length || s[i + lastSdText.length] === ' ')) {
+    sd = lastSd
+    after = i + lastSdText.length
+  } else {
+    ;[sd, after] = structuredData(s, i)
+    lastSdText = s.slice(i, after)
+    lastSd = sd
+  }
   let message = after >= s.length ? '' : s.slice(s[after] === ' ' ? after + 1 : after)
   if (message.charCodeAt(0) === 0xfeff) message = message.slice(1)
   if (message.endsWith('\n')) message = message.slice(0, -1)
