@@ -7,6 +7,7 @@
 //      durably), next to a raw socket read of the same bytes;
 //   3. the lag from a task's end on the foundation to its complete trail in the collector.
 //   node --import tsx bench/collect.ts [--events 100000] [--lines 500000] [--tasks 5] [--interval 1000] [--port 55900]
+//     [--parts events,drain,lag]
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import net from 'node:net'
@@ -28,7 +29,8 @@ import { pushApp, waitForTask } from '../test/support/push.ts'
 import { startServer } from '../test/support/server.ts'
 import { benchArgs } from './args.ts'
 
-const args = benchArgs({ events: '100000', lines: '500000', tasks: '5', interval: '1000', port: '55900' })
+const args = benchArgs({ events: '100000', lines: '500000', tasks: '5', interval: '1000', port: '55900', parts: 'events,drain,lag' })
+const PARTS = args.list('parts')
 const EVENTS = args.num('events')
 const LINES = args.num('lines')
 const TASKS = args.num('tasks')
@@ -85,7 +87,7 @@ async function eventsBench(clusterUrl: string): Promise<void> {
 
   const store = await openStore({ databaseUrl: await freshDatabase(clusterUrl), dataDir: os.tmpdir() }, logger)
   const output = new OutputStore(store.db, loadLogConfig({}), logger)
-  const foundation = { name: 'bench', api: source.url, clientId: 'bench', clientSecret: 'bench', ca: undefined, skipSslValidation: false }
+  const foundation = { name: 'bench', api: source.url, clientId: 'bench', clientSecret: 'bench', ca: undefined, skipSslValidation: false, logs: 'drain' as const }
   const collector = new FoundationCollector(store.db, foundation, { overlapSeconds: 120, rescanSeconds: 3600, outputGraceMs: 0 }, new Attributor(output), fingerprinter(Buffer.alloc(32)))
   t = performance.now()
   const pass = await collector.pass()
@@ -187,9 +189,9 @@ async function lagBench(): Promise<void> {
 const cluster = startCluster(path.join(os.tmpdir(), `cf-ledger-bench-pg-${PORT}`), PORT)
 process.env.TEST_DATABASE_URL = cluster.url
 try {
-  await eventsBench(cluster.url)
-  await drainBench(cluster.url)
-  await lagBench()
+  if (PARTS.includes('events')) await eventsBench(cluster.url)
+  if (PARTS.includes('drain')) await drainBench(cluster.url)
+  if (PARTS.includes('lag')) await lagBench()
 } finally {
   cluster.stop()
 }

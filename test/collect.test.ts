@@ -15,6 +15,8 @@ import { promisify } from 'node:util'
 import pino from 'pino'
 import { startDrainListener } from '../src/collect/drain-listener.ts'
 import { Attributor } from '../src/collect/attribution.ts'
+import { CcClient } from '../src/collect/cc-client.ts'
+import { LogCacheReader } from '../src/collect/log-cache.ts'
 import type { SyslogMessage } from '../src/syslog/parse.ts'
 import { Api, createOrgAndSpace, expectOk } from './support/client.ts'
 import { withStore } from './support/db.ts'
@@ -76,6 +78,7 @@ for (const store of stores()) {
     let appGuid: string
     let spaceGuid: string
     let drainPort: number
+    let firstTask: any
 
     const writeConfig = () =>
       fs.writeFileSync(configFile, JSON.stringify({ foundations: [{ name: FOUNDATION, api: source.url, client_id: 'ledger-collector', client_secret_env: 'COLLECT_SECRET' }] }))
@@ -136,6 +139,7 @@ for (const store of stores()) {
     it("keeps a foundation task's five answers and its whole output, provable in the collector's ledger", async () => {
       const created = expectOk(await src.post(`/v3/apps/${appGuid}/tasks`, { command: 'echo first line; echo to-stderr >&2; echo "héllo ] \\" done"', name: 'report' }), 202)
       const done = await waitForTask(src, created.body.guid)
+      firstTask = done
       assert.equal(done.state, 'SUCCEEDED')
       const theirs = expectOk(await src.get(`/ledger/v1/tasks/${done.guid}/trail`)).body
       const trail = await trailOf(done.guid)
@@ -170,6 +174,28 @@ for (const store of stores()) {
         return t.ledger.task_run_leaf_index !== null && t.events.every((e: any) => e.leaf_index !== null)
       })
       await until('the proof', async () => (await col.get(`/ledger/v1/tasks/${done.guid}/proof`)).status === 200)
+    })
+
+    it("reads the same run's output from the foundation's log-cache, attributed the same way", async () => {
+      const appended: [string, string][] = []
+      const output = {
+        begin: (taskGuid: string) => ({ taskGuid, truncatedRecords: 0 }),
+        append: (w: { taskGuid: string }, _k: number, _t: bigint, text: string) => appended.push([w.taskGuid, text]),
+        finish: async () => undefined,
+      }
+      const attributor = new Attributor(output as never)
+      const client = new CcClient({ name: FOUNDATION, api: source.url, clientId: 'ledger-collector', clientSecret: 'collector-secret', ca: undefined, skipSslValidation: false, logs: 'log-cache' })
+      const reader = new LogCacheReader(client, attributor)
+      attributor.register({ taskGuid: firstTask.guid, foundation: FOUNDATION, appGuid, name: 'report', createdAtMs: Date.parse(firstTask.created_at), endedAtMs: Date.parse(firstTask.updated_at) })
+      await reader.poll(new Map([[appGuid, Date.parse(firstTask.created_at)]]))
+      attributor.settle()
+      client.close()
+      assert.deepEqual([...appended.map(([, t]) => t)].sort(), ['Exit status 0', 'first line', 'héllo ] " done', 'to-stderr'])
+      assert.ok(appended.every(([g]) => g === firstTask.guid))
+      // A second poll starts after the newest envelope read: nothing twice.
+      await reader.poll(new Map([[appGuid, Date.parse(firstTask.created_at)]]))
+      attributor.settle()
+      assert.equal(appended.length, 4)
     })
 
     it('`cf-ledger collect FILE` checks each foundation; `cf-ledger tasks --foundation` finds collected runs', async () => {

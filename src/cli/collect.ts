@@ -24,7 +24,9 @@ export async function collectCheck(file: string): Promise<number> {
       const ep = await client.discover()
       const events = await client.get<Page>('/v3/audit_events?per_page=1&order_by=created_at')
       const tasks = await client.get<Page>('/v3/tasks?per_page=1&order_by=-updated_at')
-      const task = tasks.resources[0]
+      // The list leaves commands out (as CC does); the task itself shows whether this client may read them.
+      const first = tasks.resources[0]
+      const task = first ? await client.get<Record<string, unknown>>(`/v3/tasks/${first.guid as string}`) : undefined
       const commands = task === undefined ? 'no task yet to tell' : typeof task.command === 'string' && task.command !== '[PRIVATE DATA HIDDEN]' ? 'yes' : 'no (give the client cloud_controller.admin_read_only)'
       console.log(`${f.name}: ready`)
       console.log(`  api:        ${ep.api}`)

@@ -138,9 +138,10 @@ export class Attributor {
     const runs = this.byName.get(key)
     if (!runs) return []
     const t = micros === null ? this.now() : micros / 1000
-    const within = (r: RunOutput) => t >= r.window.createdAtMs - SKEW_MS && (r.window.endedAtMs === null || t <= r.window.endedAtMs + SKEW_MS + 1000)
-    if (runs.length === 1) return within(runs[0]!) ? runs : []
-    return runs.filter(within)
+    if (runs.length === 1) return within(runs[0]!, t) ? runs : []
+    const out: RunOutput[] = []
+    for (const r of runs) if (within(r, t)) out.push(r)
+    return out
   }
 
   private append(run: RunOutput, msg: SyslogMessage): void {
@@ -213,6 +214,11 @@ export class Attributor {
     }
     return { summary, exitStatus: run.exit?.status ?? null, exitAtMicros: run.exit?.atMicros ?? null, firstLineMicros: run.firstLineMicros }
   }
+}
+
+/** Whether a line at `t` (ms) falls in the run's window. */
+function within(r: RunOutput, t: number): boolean {
+  return t >= r.window.createdAtMs - SKEW_MS && (r.window.endedAtMs === null || t <= r.window.endedAtMs + SKEW_MS + 1000)
 }
 
 function flushHash(run: RunOutput): void {

@@ -14,6 +14,7 @@ import { CcClient } from './cc-client.ts'
 import type { CollectConfig, FoundationConfig } from './config.ts'
 import { startDrainListener, type DrainListener } from './drain-listener.ts'
 import type { CcAuditEvent } from './entries.ts'
+import { LogCacheReader } from './log-cache.ts'
 import { advanceCursor, readCursor, storeEventPage } from './store.ts'
 import { followTask, isTerminal, openTasks, recordRun, type CcTask } from './tasks.ts'
 
@@ -37,6 +38,7 @@ export interface PassResult {
 export class FoundationCollector {
   readonly client: CcClient
   private readonly endedSeenAt = new Map<string, number>()
+  private readonly logCache: LogCacheReader | undefined
 
   constructor(
     private readonly db: Db,
@@ -47,6 +49,7 @@ export class FoundationCollector {
     signal?: AbortSignal,
   ) {
     this.client = new CcClient(foundation, undefined, signal)
+    this.logCache = foundation.logs === 'log-cache' ? new LogCacheReader(this.client, attributor) : undefined
   }
 
   /** Every page from `first` on; the next page is fetched while the current one is stored. */
@@ -127,6 +130,15 @@ export class FoundationCollector {
       const fresh = await this.client.get<CcTask>(`/v3/tasks/${t.guid}`)
       await followTask(this.db, name, fresh, this.attributor)
     }
+    if (this.logCache) {
+      // Output from log-cache: every app with a run still open, from one second before its oldest run.
+      const apps = new Map<string, number>()
+      for (const t of await openTasks(this.db, name)) {
+        const app = t.resource.relationships.app.data.guid
+        apps.set(app, Math.min(apps.get(app) ?? Infinity, Date.parse(t.resource.created_at)))
+      }
+      await this.logCache.poll(apps)
+    }
     this.attributor.settle()
     for (const open of await openTasks(this.db, name)) {
       const task = open.resource
@@ -141,7 +153,12 @@ export class FoundationCollector {
       }
       if (!this.attributor.exitSeen(open.guid) && now - seen < this.cfg.outputGraceMs) continue
       this.endedSeenAt.delete(open.guid)
-      await recordRun(this.db, this.client, this.fingerprint, name, task, await this.attributor.finish(open.guid))
+      // CC's task list leaves the command out: the run is recorded from the task itself.
+      const final = await this.client.get<CcTask>(`/v3/tasks/${open.guid}`).catch((err: { status?: number }) => {
+        if (err.status === 404) return task
+        throw err
+      })
+      await recordRun(this.db, this.client, this.fingerprint, name, final, await this.attributor.finish(open.guid))
       recorded++
     }
     return { eventsRead, eventsAdded: added, tasksRecorded: recorded, gap }

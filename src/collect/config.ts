@@ -15,6 +15,8 @@ export interface FoundationConfig {
   readonly ca: string | undefined
   /** Labs only: accept any certificate. */
   readonly skipSslValidation: boolean
+  /** Where task output comes from: the incoming syslog drain (default) or polling log-cache. */
+  readonly logs: 'drain' | 'log-cache'
 }
 
 export interface DrainListenConfig {
@@ -38,7 +40,7 @@ function foundationOf(raw: unknown, i: number, file: string, env: Env): Foundati
   const where = `${file}: foundations[${i}]`
   if (!raw || typeof raw !== 'object') throw new Error(`${where} must be an object`)
   const f = raw as Record<string, unknown>
-  const known = new Set(['name', 'api', 'client_id', 'client_secret', 'client_secret_env', 'ca_file', 'skip_ssl_validation'])
+  const known = new Set(['name', 'api', 'client_id', 'client_secret', 'client_secret_env', 'ca_file', 'skip_ssl_validation', 'logs'])
   const unknown = Object.keys(f).filter((k) => !known.has(k))
   if (unknown.length) throw new Error(`${where} has unknown field(s): ${unknown.join(', ')}`)
   const str = (k: string) => (typeof f[k] === 'string' && f[k] !== '' ? (f[k] as string) : undefined)
@@ -61,7 +63,8 @@ function foundationOf(raw: unknown, i: number, file: string, env: Env): Foundati
     }
   }
   if (f.skip_ssl_validation !== undefined && typeof f.skip_ssl_validation !== 'boolean') throw new Error(`${where}.skip_ssl_validation must be true or false`)
-  return { name, api, clientId, clientSecret, ca, skipSslValidation: f.skip_ssl_validation === true }
+  if (f.logs !== undefined && f.logs !== 'drain' && f.logs !== 'log-cache') throw new Error(`${where}.logs must be "drain" or "log-cache", got ${JSON.stringify(f.logs)}`)
+  return { name, api, clientId, clientSecret, ca, skipSslValidation: f.skip_ssl_validation === true, logs: f.logs === 'log-cache' ? 'log-cache' : 'drain' }
 }
 
 /** Reads and checks the foundations file; every problem names the file and the field. */

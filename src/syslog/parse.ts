@@ -136,6 +136,16 @@ export function parseRfc5424(s: string): SyslogMessage {
   return { priority, timestampMicros: timestampMicros(ts), hostname, appName, procId, msgId, structuredData: sd, message }
 }
 
+const EMPTY = Buffer.alloc(0)
+
+/** An octet-counted frame's whole length from its first bytes; -1 when its header is not all there (or it is not octet counted). */
+function octetFrameLength(b: Buffer): number {
+  let len = 0
+  let j = 0
+  while (j < b.length && j < 10 && b[j]! >= 0x30 && b[j]! <= 0x39) len = len * 10 + b[j++]! - 0x30
+  return j > 0 && j < b.length && b[j] === 0x20 ? j + 1 + len : -1
+}
+
 /**
  * Splits a TCP byte stream into syslog messages: RFC 6587 octet counting (`LEN SP MSG`, what
  * Loggregator sends) and, for a frame that starts with `<`, non-transparent framing ending at LF.
@@ -146,7 +156,27 @@ export class FrameReader {
 
   /** Feeds bytes; calls `onMessage` per complete message. Throws SyslogParseError on a bad frame. */
   push(chunk: Buffer, onMessage: (message: string) => void): void {
-    let buf = this.rest.length ? Buffer.concat([this.rest, chunk]) : chunk
+    let buf = chunk
+    if (this.rest.length) {
+      // Complete the held frame with only the bytes it still needs, then read the chunk in place.
+      const total = octetFrameLength(this.rest)
+      if (total < 0) buf = Buffer.concat([this.rest, chunk])
+      else {
+        const need = total - this.rest.length
+        if (chunk.length < need) {
+          this.rest = Buffer.concat([this.rest, chunk])
+          return
+        }
+        const held = Buffer.concat([this.rest, chunk.subarray(0, need)])
+        this.rest = EMPTY
+        this.scan(held, onMessage)
+        buf = chunk.subarray(need)
+      }
+    }
+    this.scan(buf, onMessage)
+  }
+
+  private scan(buf: Buffer, onMessage: (message: string) => void): void {
     let i = 0
     const n = buf.length
     while (i < n) {
@@ -171,8 +201,7 @@ export class FrameReader {
       onMessage(buf.toString('utf8', j + 1, j + 1 + len))
       i = j + 1 + len
     }
-    buf = i >= n ? Buffer.alloc(0) : buf.subarray(i)
-    this.rest = Buffer.from(buf)
+    this.rest = i >= n ? EMPTY : Buffer.from(buf.subarray(i))
   }
 
   /** Bytes of an unfinished frame held back. */
