@@ -1,9 +1,11 @@
 // Fetchers: one resource by guid, only when the caller may read it (CC's fetchers). Undefined
 // means the same to the caller whether the row is missing or hidden: CC answers 404 for both.
 import type { Permissions } from '../authz/permissions.ts'
-import type { OrganizationRow, SpaceRow, TaskRow } from '../store/schema.ts'
+import type { OrganizationRow, SpaceQuotaRow, SpaceRow, TaskRow } from '../store/schema.ts'
 import type { Db } from '../store/store.ts'
+import { findApp, type AppWithSpace } from './apps.ts'
 import { findOrganization } from './organizations.ts'
+import { canSeeSpaceQuota, findSpaceQuota, spaceQuotaVisibility } from './quotas.ts'
 import { findSpace } from './spaces.ts'
 import { findTask } from './tasks.ts'
 
@@ -23,4 +25,16 @@ export async function fetchTask(db: Db, perms: Permissions, guid: string): Promi
   if (!task) return undefined
   const space = await db.selectFrom('spaces').select('organization_guid').where('guid', '=', task.space_guid).executeTakeFirst()
   return space && perms.canReadSpace(task.space_guid, space.organization_guid) ? task : undefined
+}
+
+/** Readable when its space is. */
+export async function fetchApp(db: Db, perms: Permissions, guid: string): Promise<AppWithSpace | undefined> {
+  const found = await findApp(db, guid)
+  return found && perms.canReadSpace(found.space.guid, found.space.organization_guid) ? found : undefined
+}
+
+/** CC's space-quota visibility: admins and global readers, the org's managers, and members of a space it applies to. */
+export async function fetchSpaceQuota(db: Db, perms: Permissions, guid: string): Promise<SpaceQuotaRow | undefined> {
+  const quota = await findSpaceQuota(db, guid)
+  return quota && (await canSeeSpaceQuota(db, spaceQuotaVisibility(perms), quota)) ? quota : undefined
 }

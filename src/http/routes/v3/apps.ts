@@ -4,11 +4,11 @@ import { requestAppDelete } from '../../../actions/app-delete.ts'
 import { APP_EVENT_TYPES } from '../../../audit/event-types.ts'
 import { patchEnvironment, setAppState, updateApp } from '../../../actions/app-update.ts'
 import { recordAppEvent } from '../../../actions/app-events.ts'
-import { notAuthorized, notFound, unprocessable } from '../../../errors/api-error.ts'
+import { notAuthorized, unprocessable } from '../../../errors/api-error.ts'
 import type { JobRunner } from '../../../jobs/runner.ts'
 import { listQuery } from '../../../messages/list-query.ts'
 import { metadataSchema, nameSchema } from '../../../messages/metadata.ts'
-import { findApp, listApps, processesOfApp, type AppWithSpace } from '../../../queries/apps.ts'
+import { listApps, processesOfApp, type AppWithSpace } from '../../../queries/apps.ts'
 import { findSpace, spacesByGuids } from '../../../queries/spaces.ts'
 import { findOrganization, organizationsByGuids } from '../../../queries/organizations.ts'
 import { requireFeature } from '../../../queries/feature-flags.ts'
@@ -22,6 +22,7 @@ import { presentOrganization, presentSpace } from '../../../presenters/v3/organi
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import type { Db } from '../../../store/store.ts'
 import { accepted, ok, type AuthedContext, type Route, route } from '../../route.ts'
+import { visibleApp } from '../visible.ts'
 import { actionContext, commonList, requestOf } from './common.ts'
 
 const listSchema = listQuery({
@@ -59,13 +60,6 @@ const envPatchSchema = z.object({ var: z.record(z.string(), z.string().nullable(
 export interface AppRouteDeps {
   readonly db: Db
   readonly jobs: JobRunner
-}
-
-/** Loads an app the caller can read (404 otherwise), as every /v3/apps/:guid route starts. */
-export async function visibleApp(db: Db, ctx: AuthedContext, guid = ctx.params.guid!): Promise<AppWithSpace> {
-  const found = await findApp(db, guid)
-  if (!found || !ctx.perms.canReadSpace(found.space.guid, found.space.organization_guid)) throw notFound('App')
-  return found
 }
 
 export function requireSpaceDeveloper(ctx: AuthedContext, target: AppWithSpace): void {

@@ -11,8 +11,9 @@ import { presentCurrentDropletRelationship, presentDroplet, REDACTED, REDACTED_I
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import type { DropletRow } from '../../../store/schema.ts'
 import type { Db } from '../../../store/store.ts'
+import { visibleApp } from '../visible.ts'
 import { ok, type AuthedContext, type Route, route } from '../../route.ts'
-import { visibleApp, requireSpaceDeveloper } from './apps.ts'
+import { requireSpaceDeveloper } from './apps.ts'
 import { actionContext, commonList } from './common.ts'
 
 const DROPLET_DOWNLOAD = 'audit.app.droplet.download'

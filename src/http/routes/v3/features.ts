@@ -9,8 +9,8 @@ import type { Db } from '../../../store/store.ts'
 import { findOrganization } from '../../../queries/organizations.ts'
 import { ok, type Route, route } from '../../route.ts'
 import { actionContext, requireActiveOrg } from './common.ts'
-import { requireSpaceDeveloper, visibleApp } from './apps.ts'
-import { visibleSpace } from '../visible.ts'
+import { requireSpaceDeveloper } from './apps.ts'
+import { visibleApp, visibleSpace } from '../visible.ts'
 
 const APP_FEATURES = ['ssh', 'revisions', 'service-binding-k8s', 'file-based-vcap-services'] as const
 const updateSchema = z.object({ enabled: z.boolean({ error: 'Enabled must be a boolean' }) }).strict()

@@ -11,9 +11,10 @@ import { notRunWarning, presentProcess, presentProcessStats } from '../../../pre
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import type { ProcessRow } from '../../../store/schema.ts'
 import type { Db } from '../../../store/store.ts'
+import { visibleApp } from '../visible.ts'
 import { ok, type ApiResponse, type AuthedContext, type Route, route } from '../../route.ts'
 import { actionContext, commonList, requestOf, emptyListRoute } from './common.ts'
-import { requireSpaceDeveloper, visibleApp } from './apps.ts'
+import { requireSpaceDeveloper } from './apps.ts'
 import { ccInteger, MAX_DB_BIGINT } from '../../../messages/numbers.ts'
 
 const listSchema = listQuery({

@@ -15,9 +15,9 @@ import type { TaskRunner } from '../../../tasks/task-runner.ts'
 import type { Fingerprint } from '../../../trail/fingerprint.ts'
 import { ok, type AuthedContext, type Route, route } from '../../route.ts'
 import { actionContext, commonList } from './common.ts'
-import { requireSpaceDeveloper, visibleApp } from './apps.ts'
+import { requireSpaceDeveloper } from './apps.ts'
 import { fitsInt } from '../../../messages/numbers.ts'
-import { visibleTask } from '../visible.ts'
+import { visibleApp, visibleTask } from '../visible.ts'
 
 const STATES = ['PENDING', 'RUNNING', 'SUCCEEDED', 'CANCELING', 'FAILED']
 const states = listFilter.refine((xs) => xs.every((s) => STATES.includes(s)), {
