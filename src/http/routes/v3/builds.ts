@@ -3,6 +3,7 @@ import { createBuild } from '../../../actions/build-create.ts'
 import { notFound, unprocessable } from '../../../errors/api-error.ts'
 import { listQuery } from '../../../messages/list-query.ts'
 import { metadataSchema } from '../../../messages/metadata.ts'
+import { appLifecycles } from '../../../queries/apps.ts'
 import { buildDetailsOf, findBuild, listBuilds } from '../../../queries/builds.ts'
 import { findPackage } from '../../../queries/packages.ts'
 import { presentBuild } from '../../../presenters/v3/build.ts'
@@ -38,10 +39,7 @@ export function buildRoutes(deps: { readonly db: Db }): Route[] {
   const { db } = deps
 
   async function present(rows: readonly BuildRow[], baseUrl: string) {
-    const apps = rows.length
-      ? await db.selectFrom('apps').select(['guid', 'lifecycle']).where('guid', 'in', [...new Set(rows.map((b) => b.app_guid))]).execute()
-      : []
-    const lifecycles = new Map(apps.map((a) => [a.guid, a.lifecycle]))
+    const lifecycles = await appLifecycles(db, rows.map((b) => b.app_guid))
     return rows.map((b) => presentBuild(b, buildDetailsOf(b, lifecycles.get(b.app_guid)!), baseUrl))
   }
 

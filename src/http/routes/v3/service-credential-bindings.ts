@@ -8,8 +8,8 @@ import { metadataSchema } from '../../../messages/metadata.ts'
 import { presentApp } from '../../../presenters/v3/app.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import { presentServiceCredentialBinding, presentServiceInstance } from '../../../presenters/v3/service-instance.ts'
-import { findApp } from '../../../queries/apps.ts'
-import { findBinding, findServiceInstance, listBindings } from '../../../queries/service-instances.ts'
+import { appsByGuids, findApp } from '../../../queries/apps.ts'
+import { findBinding, findServiceInstance, listBindings, serviceInstancesByGuids } from '../../../queries/service-instances.ts'
 import type { Db } from '../../../store/store.ts'
 import { noContent, ok, type AuthedContext, type Route, route } from '../../route.ts'
 import { actionContext, commonList, requestOf } from './common.ts'
@@ -109,13 +109,11 @@ export function serviceCredentialBindingRoutes(deps: BindingRouteDeps): Route[] 
             )
         const included: Record<string, unknown[]> = {}
         if (q.include?.includes('app')) {
-          const guids = [...new Set(page.rows.map((b) => b.app_guid))]
-          const apps = guids.length ? await db.selectFrom('apps').selectAll().where('guid', 'in', guids).execute() : []
+          const apps = await appsByGuids(db, page.rows.map((b) => b.app_guid))
           included.apps = apps.map((a) => presentApp(a, ctx.baseUrl))
         }
         if (q.include?.includes('service_instance')) {
-          const guids = [...new Set(page.rows.map((b) => b.service_instance_guid))]
-          const sis = guids.length ? await db.selectFrom('service_instances').selectAll().where('guid', 'in', guids).execute() : []
+          const sis = await serviceInstancesByGuids(db, page.rows.map((b) => b.service_instance_guid))
           included.service_instances = sis.map((si) => presentServiceInstance(si, ctx.baseUrl))
         }
         const extra = Object.keys(included).length ? { included } : {}
@@ -142,7 +140,7 @@ export function serviceCredentialBindingRoutes(deps: BindingRouteDeps): Route[] 
       async handler(ctx) {
         const { binding, spaceGuid, orgGuid } = await visible(ctx)
         if (!ctx.perms.canReadSecretsInSpace(spaceGuid)) throw notAuthorized()
-        const si = await db.selectFrom('service_instances').selectAll().where('guid', '=', binding.service_instance_guid).executeTakeFirstOrThrow()
+        const si = (await findServiceInstance(db, binding.service_instance_guid))!
         await recordBindingShow(actionContext(db, ctx), binding, spaceGuid, orgGuid)
         return ok({ credentials: si.credentials ?? {}, syslog_drain_url: si.syslog_drain_url, volume_mounts: [] })
       },

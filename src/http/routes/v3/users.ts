@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { updateUserMetadata } from '../../../actions/metadata-update.ts'
 import { createUser } from '../../../actions/user-create.ts'
 import { requestUserDelete } from '../../../actions/deletes.ts'
 import { notAuthorized, notFound, unprocessable } from '../../../errors/api-error.ts'
@@ -140,11 +141,7 @@ export function userRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
         const user = await visibleUser(ctx)
         if (!ctx.perms.isAdmin) throw notAuthorized()
         const meta = applyMetadata(user, ctx.body.metadata)
-        await db
-          .updateTable('users')
-          .set({ labels: JSON.stringify(meta.labels), annotations: JSON.stringify(meta.annotations), updated_at: new Date() })
-          .where('guid', '=', user.guid)
-          .execute()
+        await updateUserMetadata(db, user.guid, meta)
         return ok(presentUser((await findVisibleUser(db, ctx.perms, user.guid))!, ctx.baseUrl))
       },
     }),
