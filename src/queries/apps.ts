@@ -80,3 +80,15 @@ export function appsByGuids(db: Db, guids: readonly string[]) {
   const unique = [...new Set(guids)]
   return unique.length ? db.selectFrom('apps').selectAll().where('guid', 'in', unique).execute() : Promise.resolve([])
 }
+
+/** The guids among `appGuids` of apps in spaces the caller can read (one query). */
+export async function readableAppGuids(db: Db, perms: Permissions, appGuids: readonly string[]): Promise<Set<string>> {
+  if (!appGuids.length) return new Set()
+  const rows = await db
+    .selectFrom('apps')
+    .innerJoin('spaces', 'spaces.guid', 'apps.space_guid')
+    .select(['apps.guid', 'apps.space_guid', 'spaces.organization_guid'])
+    .where('apps.guid', 'in', [...appGuids])
+    .execute()
+  return new Set(rows.filter((r) => perms.canReadSpace(r.space_guid, r.organization_guid)).map((r) => r.guid))
+}

@@ -48,3 +48,8 @@ export function listProcesses(db: Db, perms: Permissions, f: ProcessFilters, pag
   for (const cond of [...labelConditions('processes.labels', f.labels ?? []), ...timestampConditions('processes.created_at', f.createdAts ?? {}), ...timestampConditions('processes.updated_at', f.updatedAts ?? {})]) qb = qb.where(cond)
   return paginate(qb, paging, { column: `processes.${order.column}`, direction: order.direction }, 'processes.guid')
 }
+
+/** The web processes of these apps (v2 shows an app as its web process). */
+export function webProcessesOf(db: Db, appGuids: readonly string[]): Promise<ProcessRow[]> {
+  return appGuids.length ? db.selectFrom('processes').selectAll().where('app_guid', 'in', [...appGuids]).where('type', '=', 'web').execute() : Promise.resolve([])
+}

@@ -64,3 +64,9 @@ export async function migrate(db: Kysely<Database>): Promise<number> {
   }
   return applied
 }
+
+/** The newest migration applied to this store (0 before the first); throws when the database does not answer. */
+export async function appliedMigrationVersion(db: Kysely<Database>): Promise<number> {
+  const r = await sql<{ v: number | null }>`select max(version) as v from schema_migrations`.execute(db)
+  return Number(r.rows[0]?.v ?? 0)
+}
