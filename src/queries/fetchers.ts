@@ -5,6 +5,9 @@ import type { OrganizationRow, SpaceQuotaRow, SpaceRow, TaskRow } from '../store
 import type { Db } from '../store/store.ts'
 import { findApp, type AppWithSpace } from './apps.ts'
 import { findOrganization } from './organizations.ts'
+import { findVisibleRole } from './roles.ts'
+import { findBinding, findServiceInstance } from './service-instances.ts'
+import { findVisibleUser, type UserView } from './users.ts'
 import { canSeeSpaceQuota, findSpaceQuota, spaceQuotaVisibility } from './quotas.ts'
 import { findSpace } from './spaces.ts'
 import { findTask } from './tasks.ts'
@@ -37,4 +40,22 @@ export async function fetchApp(db: Db, perms: Permissions, guid: string): Promis
 export async function fetchSpaceQuota(db: Db, perms: Permissions, guid: string): Promise<SpaceQuotaRow | undefined> {
   const quota = await findSpaceQuota(db, guid)
   return quota && (await canSeeSpaceQuota(db, spaceQuotaVisibility(perms), quota)) ? quota : undefined
+}
+
+/** A user the caller may see (queries/users.ts: the caller's orgs' members, or everyone for global readers). */
+export const fetchUser = (db: Db, perms: Permissions, guid: string): Promise<UserView | undefined> => findVisibleUser(db, perms, guid)
+
+/** A role the caller may see (queries/roles.ts). */
+export const fetchRole = (db: Db, perms: Permissions, guid: string) => findVisibleRole(db, perms, guid)
+
+/** A service instance in a space the caller can read, with its space's organization. */
+export async function fetchServiceInstance(db: Db, perms: Permissions, guid: string) {
+  const si = await findServiceInstance(db, guid)
+  return si && perms.canReadSpace(si.space_guid, si.organization_guid) ? si : undefined
+}
+
+/** A credential binding of an app in a space the caller can read, with the app's space and org. */
+export async function fetchBinding(db: Db, perms: Permissions, guid: string) {
+  const b = await findBinding(db, guid)
+  return b && perms.canReadSpace(b.space_guid, b.organization_guid) ? b : undefined
 }

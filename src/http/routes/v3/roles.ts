@@ -3,11 +3,11 @@ import { requireFeature } from '../../../queries/feature-flags.ts'
 import { createRole } from '../../../actions/role-create.ts'
 import { requestRoleDelete } from '../../../actions/deletes.ts'
 import { ROLE_TYPES, SPACE_ROLE_TYPES } from '../../../authz/permissions.ts'
-import { notAuthorized, notFound, unprocessable } from '../../../errors/api-error.ts'
+import { notAuthorized, unprocessable } from '../../../errors/api-error.ts'
 import type { JobRunner } from '../../../jobs/runner.ts'
 import { listQuery } from '../../../messages/list-query.ts'
 import { findOrganization, organizationsByGuids } from '../../../queries/organizations.ts'
-import { findVisibleRole, hasSpaceRolesInOrg, listRoles } from '../../../queries/roles.ts'
+import { hasSpaceRolesInOrg, listRoles } from '../../../queries/roles.ts'
 import { findSpace, spacesByGuids } from '../../../queries/spaces.ts'
 import { findVisibleUser, uaaUsernameOf, uaaUsersNamed, usersByGuid } from '../../../queries/users.ts'
 import { presentOrganization, presentSpace } from '../../../presenters/v3/organization.ts'
@@ -16,6 +16,7 @@ import { presentRole, presentUser } from '../../../presenters/v3/user.ts'
 import type { RoleRow } from '../../../store/schema.ts'
 import type { Db } from '../../../store/store.ts'
 import { accepted, ok, type AuthedContext, type Route, route } from '../../route.ts'
+import { visibleRole as visibleRoleOf } from '../visible.ts'
 import { actionContext, commonList, requestOf, requireActiveOrg } from './common.ts'
 
 const INCLUDES = ['user', 'space', 'organization'] as const
@@ -89,11 +90,7 @@ export function roleRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
     return { guid: matches[0]!.id, username: matches[0]!.username }
   }
 
-  async function visibleRole(ctx: AuthedContext) {
-    const role = await findVisibleRole(db, ctx.perms, ctx.params.guid!)
-    if (!role) throw notFound('Role')
-    return role
-  }
+  const visibleRole = (ctx: AuthedContext) => visibleRoleOf(db, ctx)
 
   return [
     route({
