@@ -11,6 +11,7 @@ import * as m0008 from './migrations/0008-blob-refs.ts'
 import * as m0009 from './migrations/0009-platform.ts'
 import * as m0010 from './migrations/0010-cluster.ts'
 import * as m0011 from './migrations/0011-ledger-log.ts'
+import * as m0012 from './migrations/0012-blob-chunks.ts'
 
 interface Migration {
   readonly name: string
@@ -35,6 +36,7 @@ const MIGRATIONS: readonly Versioned[] = [
   { version: 9, migration: m0009 },
   { version: 10, migration: m0010 },
   { version: 11, migration: m0011 },
+  { version: 12, migration: m0012 },
 ]
 
 /** The schema version a fully migrated store has (/readyz). */
