@@ -15,8 +15,13 @@ import { startServer, stores, type TestServer } from './support/server.ts'
 const MiB = 1024 * 1024
 /** The package: a stored (incompressible) zip of random bytes, written to disk, never held whole. */
 const UPLOAD_MIB = Number(process.env.TEST_UPLOAD_MIB ?? 100)
-/** Allowed RSS growth over the idle server while the upload is read, checked, stored and downloaded. */
-const MAX_GROWTH_MIB = 64
+/**
+ * Allowed RSS growth over the idle server while the upload is read, checked, stored and
+ * downloaded. Measured (docs/performance.md): +90 MiB on PostgreSQL and +113–136 MiB embedded
+ * for 100 MiB, about the same for 200 MiB (garbage the collector has not taken yet, and the
+ * embedded store's buffers); holding the body whole cost ~3× its size.
+ */
+const MAX_GROWTH_MIB = 150
 
 function rssMiB(pid: number): number {
   const kb = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]!
@@ -83,7 +88,8 @@ for (const store of stores()) {
     const spooled = () => fs.readdirSync(path.join(server.dataDir, 'uploads'))
 
     before(async () => {
-      server = await startServer(store)
+      // With the young generation `npm start` gives the server (package.json), not V8's default.
+      server = await startServer(store, { env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-semi-space-size=2` } })
       admin = await new Api(server.url).admin()
       const { spaceGuid } = await createOrgAndSpace(admin, 'up-org', 'up-space')
       appGuid = expectOk(await admin.post('/v3/apps', { name: 'big', relationships: { space: { data: { guid: spaceGuid } } } }), 201).body.guid
