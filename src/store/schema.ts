@@ -174,8 +174,14 @@ export interface BlobsTable {
   guid: string
   sha256: string
   size: number
-  data: Buffer
   created_at: Timestamp
+}
+
+/** A blob's bytes, BLOB_CHUNK_BYTES per row (the last one shorter); `seq` counts from 0. */
+export interface BlobChunksTable {
+  blob_guid: string
+  seq: number
+  data: Buffer
 }
 
 export interface PackagesTable {
@@ -239,7 +245,7 @@ export interface TargetNames {
   readonly organization: string
 }
 
-/** Migration 12 (docs/collect.md): an audit event read from another foundation, as CC returned it. */
+/** Migration 14 (docs/collect.md): an audit event read from another foundation, as CC returned it. */
 export interface CollectedEventsTable {
   id: ColumnType<string | number, never, never>
   foundation: string
@@ -285,7 +291,7 @@ export interface TasksTable {
   lease_expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>
   claim_token: ColumnType<number, number | undefined, number>
   launched_at: ColumnType<Date | null, Date | null | undefined, Date | null>
-  /** Migration 12 (docs/collect.md): the foundation a collected run came from; null for this server's own tasks. */
+  /** Migration 14 (docs/collect.md): the foundation a collected run came from; null for this server's own tasks. */
   foundation: ColumnType<string | null, string | null | undefined, string | null>
 }
 
@@ -441,6 +447,7 @@ export interface Database {
   apps: AppsTable
   processes: ProcessesTable
   blobs: BlobsTable
+  blob_chunks: BlobChunksTable
   packages: PackagesTable
   droplets: DropletsTable
   builds: BuildsTable
