@@ -6,6 +6,7 @@ import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
+import http from 'node:http'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -17,12 +18,18 @@ import { startDrainListener } from '../src/collect/drain-listener.ts'
 import { Attributor } from '../src/collect/attribution.ts'
 import { CcClient } from '../src/collect/cc-client.ts'
 import { LogCacheReader } from '../src/collect/log-cache.ts'
+import { FoundationCollector } from '../src/collect/collector.ts'
+import { loadLogConfig } from '../src/logs/config.ts'
+import { OutputStore } from '../src/logs/output-store.ts'
+import { openStore } from '../src/store/store.ts'
+import { fingerprinter } from '../src/trail/fingerprint.ts'
+import { sql } from 'kysely'
 import type { SyslogMessage } from '../src/syslog/parse.ts'
 import { Api, createOrgAndSpace, expectOk } from './support/client.ts'
 import { withStore } from './support/db.ts'
 import { selfSignedCert } from './support/logs-receivers.ts'
 import { pushApp, waitForTask } from './support/push.ts'
-import { ADMIN_PASSWORD, startServer, stores, type TestServer } from './support/server.ts'
+import { ADMIN_PASSWORD, freshStore, startServer, stores, type TestServer } from './support/server.ts'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -295,10 +302,10 @@ describe('collect drain listener framing', () => {
       }
       sock.end()
     }
-    const tcp = net.connect(Number(listener.addresses.tcp!.split(':').at(-1)), '127.0.0.1')
+    const tcp = net.connect(Number(listener.addresses.tcp!.split(':').at(-1)), '127.0.0.1').on('error', () => undefined)
     await new Promise((r) => tcp.once('connect', r))
     await send(tcp)
-    const secure = tls.connect({ port: Number(listener.addresses.tls!.split(':').at(-1)), host: '127.0.0.1', ca: cert.cert })
+    const secure = tls.connect({ port: Number(listener.addresses.tls!.split(':').at(-1)), host: '127.0.0.1', ca: cert.cert }).on('error', () => undefined)
     await new Promise((r) => secure.once('secureConnect', r))
     await send(secure)
     await until('six messages', async () => got.length === 6, 5000)
@@ -328,11 +335,11 @@ describe('collect drain listener framing', () => {
     const got: SyslogMessage[] = []
     const listener = await startDrainListener({ host: '127.0.0.1', tcpPort: 0, tls: undefined }, (m) => got.push(m), pino({ level: 'silent' }))
     const port = Number(listener.addresses.tcp!.split(':').at(-1))
-    const bad = net.connect(port, '127.0.0.1')
+    const bad = net.connect(port, '127.0.0.1').on('error', () => undefined)
     const closed = new Promise((r) => bad.once('close', r))
     bad.write('hello there\n')
     await closed
-    const ok = net.connect(port, '127.0.0.1')
+    const ok = net.connect(port, '127.0.0.1').on('error', () => undefined)
     await new Promise((r) => ok.once('connect', r))
     ok.end('5 nope!13 <14>1 - - - -')
     await until('the counters', async () => listener.stats.messages === 2, 5000)
@@ -376,5 +383,106 @@ describe('collect attribution', () => {
     const aside = a.takeAside()
     assert.deepEqual(aside.map((x) => [x.reason, x.candidates, x.line]), [['ambiguous', ['r2', 'r3'], 'both']])
     assert.equal(a.stats.attributed, 2)
+  })
+})
+
+// CC's own response shapes (cloud_controller_ng request specs and API docs, as in
+// /v3/audit_events and /v3/tasks/:guid), served by a recorded foundation: a task event, an event
+// with null space and org, a FAILED task with Diego's prefixed failure reason, a 429 first.
+describe('collect against recorded CC responses', () => {
+  const APP = '1cb006ee-fb05-47e1-b541-c34179ddc446'
+  const TASK = 'd5cc22ec-99a3-4e6a-af91-a44b4ab7b6fa'
+  const SPACE = '6755b19d-c543-4e0c-a4b3-cd6e7c9c68a3'
+  const ORG = '9b1f1c7e-2d3f-4c1a-8a51-0e6f3f3a7c11'
+  let base = ''
+  const recorded: Record<string, (q: URLSearchParams) => unknown> = {
+    '/': () => ({ links: { self: { href: base }, uaa: { href: `${base}/uaa` }, login: { href: `${base}/login` }, log_cache: { href: `${base}/logcache` } } }),
+    '/v3/audit_events': (q) => ({
+      pagination: { total_results: 2, total_pages: 1, first: { href: `${base}/v3/audit_events?page=1` }, last: { href: `${base}/v3/audit_events?page=1` }, next: null, previous: null },
+      resources: (q.get('per_page') === '1' ? [0] : [0, 1]).map((i) =>
+        i === 0
+          ? {
+              guid: 'a595fe2f-01ff-4965-a50c-290258ab8582', created_at: '2026-01-01T12:00:00Z', updated_at: '2026-01-01T12:00:00Z', type: 'audit.app.task.create',
+              actor: { guid: 'd144abe3-3d7b-40d4-b63f-2584798d3ee5', type: 'user', name: 'user@example.com' },
+              target: { guid: APP, type: 'app', name: 'my_app' },
+              data: { task_guid: TASK, request: { name: 'migrate', memory_in_mb: 1234, command: '[PRIVATE DATA HIDDEN]' } },
+              space: { guid: SPACE }, organization: { guid: ORG },
+              links: { self: { href: `${base}/v3/audit_events/a595fe2f-01ff-4965-a50c-290258ab8582` } },
+            }
+          : {
+              guid: 'b7e1a3c2-5f4d-4e8b-9c1a-2d3e4f5a6b7c', created_at: '2026-01-01T12:00:01Z', updated_at: '2026-01-01T12:00:01Z', type: 'blob.remove_orphan',
+              actor: { guid: 'system', type: 'system', name: 'system' }, target: { guid: 'dir/key', type: 'blob', name: '' }, data: {}, space: null, organization: null,
+              links: { self: { href: `${base}/v3/audit_events/b7e1a3c2-5f4d-4e8b-9c1a-2d3e4f5a6b7c` } },
+            },
+      ),
+    }),
+    '/v3/tasks': () => ({ pagination: { total_results: 0, total_pages: 1, next: null }, resources: [] }),
+    [`/v3/tasks/${TASK}`]: () => ({
+      guid: TASK, sequence_id: 1, name: 'migrate', command: 'rake db:migrate', state: 'FAILED', memory_in_mb: 1234, disk_in_mb: 1024, log_rate_limit_in_bytes_per_second: -1,
+      result: { failure_reason: 'APP/TASK/migrate: Exited with status 1' }, droplet_guid: '740ebd2b-162b-469a-bd72-3edb96fabd9a',
+      relationships: { app: { data: { guid: APP } } }, metadata: { labels: {}, annotations: {} },
+      created_at: '2026-01-01T12:00:00Z', updated_at: '2026-01-01T12:00:07Z',
+      links: { self: { href: `${base}/v3/tasks/${TASK}` } },
+    }),
+    [`/v3/apps/${APP}`]: () => ({ guid: APP, name: 'my_app', relationships: { space: { data: { guid: SPACE } } } }),
+    [`/v3/spaces/${SPACE}`]: () => ({ guid: SPACE, name: 'dev', relationships: { organization: { data: { guid: ORG } } } }),
+    [`/v3/organizations/${ORG}`]: () => ({ guid: ORG, name: 'acme' }),
+  }
+
+  it('keeps CC shapes exactly, follows a FAILED task to its record and waits out a 429', async () => {
+    let throttle = 1
+    const server = http.createServer((req, res) => {
+      const u = new URL(req.url!, base)
+      if (u.pathname === '/uaa/oauth/token') {
+        res.setHeader('content-type', 'application/json')
+        return res.end(JSON.stringify({ access_token: 'recorded', token_type: 'bearer', expires_in: 599 }))
+      }
+      if (u.pathname === '/v3/audit_events' && throttle-- > 0) {
+        res.writeHead(429, { 'retry-after': '1', 'content-type': 'application/json' })
+        return res.end(JSON.stringify({ errors: [{ code: 10013, title: 'CF-RateLimitExceeded', detail: 'Rate Limit Exceeded' }] }))
+      }
+      const answer = recorded[u.pathname]
+      res.writeHead(answer ? 200 : 404, { 'content-type': 'application/json' })
+      res.end(JSON.stringify(answer ? answer(u.searchParams) : { errors: [{ code: 10010, title: 'CF-ResourceNotFound', detail: 'not found' }] }))
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
+    base = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`
+    const kind = stores()[0]!
+    const fresh = await freshStore(kind)
+    const store = await openStore({ databaseUrl: fresh.databaseUrl, dataDir: fresh.dataDir }, pino({ level: 'silent' }))
+    try {
+      const output = new OutputStore(store.db, loadLogConfig({}), pino({ level: 'silent' }))
+      const foundation = { name: 'cc-docs', api: base, clientId: 'c', clientSecret: 's', ca: undefined, skipSslValidation: false, logs: 'drain' as const }
+      const collector = new FoundationCollector(store.db, foundation, { overlapSeconds: 120, rescanSeconds: 3600, outputGraceMs: 0 }, new Attributor(output), fingerprinter(Buffer.alloc(32, 1)))
+      const t0 = Date.now()
+      const first = await collector.pass()
+      assert.equal(first.eventsAdded, 2)
+      assert.ok(Date.now() - t0 >= 900, 'waited for Retry-After')
+      assert.equal(collector.client.stats.throttled, 1)
+      assert.equal((await collector.pass()).tasksRecorded, 1) // seen FAILED in the first pass, recorded in the next
+      assert.equal((await collector.pass()).eventsAdded, 0)
+      const events = (await sql<{ resource: any; space_guid: string }>`select resource, space_guid from collected_events order by id`.execute(store.db)).rows
+      assert.deepEqual(events[0]!.resource, (recorded['/v3/audit_events']!(new URLSearchParams()) as any).resources[0])
+      assert.equal(events[1]!.resource.space, null)
+      assert.equal(events[1]!.space_guid, '')
+      const task = (await sql<any>`select * from tasks where guid = ${TASK}`.execute(store.db)).rows[0]
+      assert.equal(task.foundation, 'cc-docs')
+      assert.equal(task.state, 'FAILED')
+      assert.equal(task.failure_reason, 'APP/TASK/migrate: Exited with status 1')
+      assert.equal(task.command, 'rake db:migrate')
+      assert.equal(task.exit_status, null)
+      assert.equal(new Date(task.finished_at).toISOString(), '2026-01-01T12:00:07.000Z')
+      assert.deepEqual(task.target_names, { app: 'my_app', space: 'dev', organization: 'acme' })
+      assert.equal(task.created_by.name, 'user@example.com')
+      const run = (await sql<{ entry: Uint8Array }>`select entry from ledger_task_runs where task_guid = ${TASK}`.execute(store.db)).rows[0]!
+      const entry = JSON.parse(Buffer.from(run.entry).toString('utf8'))
+      assert.equal(entry.kind, 'cf-ledger/collected-task-run@v1')
+      assert.deepEqual(entry.completion.completed_at_from, 'updated_at')
+      assert.deepEqual(entry.events.map((e: any) => e.type), ['audit.app.task.create'])
+      collector.client.close()
+    } finally {
+      await store.close()
+      server.close()
+    }
   })
 })
