@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { fitsInt, MAX_DB_INT, tooLarge } from './numbers.ts'
-import { textProblem } from './text.ts'
+import { TEXT_PATTERN, textProblem } from './text.ts'
 
 // Each refinement below states, in `.meta()`, the JSON Schema of what it accepts, so /openapi.json
 // (src/http/openapi.ts) is as strict as the check: zod cannot see inside a refinement. The schema may
@@ -29,7 +29,8 @@ export const listFilter = scalar
   .transform((s) => s.split(',').map(decodeValue))
   // The second decoding can make what the text rule refused on the way in (`%2500` → NUL).
   .refine((xs) => xs.every((x) => !textProblem(x)), { message: 'must not contain NUL characters or unpaired surrogates' })
-  .meta({ pattern: '^(?!.*%00)[^\\u0000]*$' })
+  // The text rule, plus no `%00` that the second decoding would turn into NUL.
+  .meta({ pattern: `^(?!.*%00)${TEXT_PATTERN.slice(1)}` })
 
 export const page = scalar
   .refine((s) => /^\d+$/.test(s) && Number(s) >= 1, { message: 'Page must be a positive integer', abort: true })
