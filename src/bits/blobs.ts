@@ -12,7 +12,7 @@ import yauzl from 'yauzl'
 import { newGuid } from '../store/ids.ts'
 import type { Db } from '../store/store.ts'
 
-/** Bytes per `blob_chunks` row; migration 0012 split the older blobs with the same size. */
+/** Bytes per `blob_chunks` row; migration 0013 split the older blobs with the same size. */
 export const BLOB_CHUNK_BYTES = 1024 * 1024
 /** Chunks fetched per query when reading in order. */
 const CHUNKS_PER_READ = 1

@@ -5,31 +5,17 @@
 import crypto from 'node:crypto'
 import { canonicalJson } from '../audit/chain.ts'
 import type { EventFields } from '../audit/chain-format.ts'
-
-export const EVENT_ENTRY_KIND = 'cf-ledger/event@v1'
-
-/** The largest entry an entry bundle can carry (uint16 length prefix). */
-export const MAX_ENTRY_BYTES = 0xffff
+import { eventEntryBody, MAX_ENTRY_BYTES } from './entry-format.ts'
 
 export type { EventFields } from '../audit/chain-format.ts'
+export { EVENT_ENTRY_KIND, MAX_ENTRY_BYTES } from './entry-format.ts'
 
 /**
  * An event as a log entry. An event whose entry would exceed 65,535 bytes carries
  * `metadata_sha256` (hex SHA-256 of the canonical metadata) instead of `metadata`.
  */
 export function eventEntry(e: EventFields): Buffer {
-  const body: Record<string, unknown> = {
-    kind: EVENT_ENTRY_KIND,
-    seq: e.seq,
-    guid: e.guid,
-    created_at: e.created_at.toISOString(),
-    type: e.type,
-    actor: { guid: e.actor, type: e.actor_type, name: e.actor_name, username: e.actor_username },
-    target: { guid: e.actee, type: e.actee_type, name: e.actee_name },
-    metadata: e.metadata,
-    space_guid: e.space_guid,
-    organization_guid: e.organization_guid,
-  }
+  const body = eventEntryBody({ ...e, created_at: e.created_at.toISOString() })
   const full = Buffer.from(canonicalJson(body), 'utf8')
   if (full.length <= MAX_ENTRY_BYTES) return full
   const { metadata, ...rest } = body

@@ -32,6 +32,13 @@ export const listFilter = scalar
   // The text rule, plus no `%00` that the second decoding would turn into NUL.
   .meta({ pattern: `^(?!.*%00)${TEXT_PATTERN.slice(1)}` })
 
+const EXTENSION = 'cf-ledger extension'
+
+/** A query parameter CC does not have: accepted, but not listed among CC's valid parameters. */
+export const extensionParam = <T extends z.ZodType>(schema: T): T => schema.describe(EXTENSION)
+
+export const isExtensionParam = (schema: z.ZodType | undefined): boolean => schema?.description === EXTENSION
+
 export const page = scalar
   .refine((s) => /^\d+$/.test(s) && Number(s) >= 1, { message: 'Page must be a positive integer', abort: true })
   .refine(fitsInt, { message: tooLarge('Page', MAX_DB_INT) })
