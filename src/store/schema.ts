@@ -3,7 +3,7 @@
 import type { Insertable, Selectable } from 'kysely'
 import type { UaaUsersTable, OauthClientsTable, RefreshTokensTable, SigningKeysTable, UsersTable } from './schema/identity.ts'
 import type { OrganizationsTable, SpacesTable, RolesTable, OrganizationQuotasTable, SpaceQuotasTable } from './schema/orgs.ts'
-import type { AppsTable, ProcessesTable, BlobsTable, PackagesTable, DropletsTable, BuildsTable, TasksTable, TaskOutputsTable, TaskOutputChunksTable, ServiceInstancesTable, ServiceBindingsTable, FeatureFlagsTable, EnvironmentVariableGroupsTable } from './schema/apps.ts'
+import type { AppsTable, ProcessesTable, BlobsTable, BlobChunksTable, PackagesTable, DropletsTable, BuildsTable, TasksTable, TaskOutputsTable, TaskOutputChunksTable, ServiceInstancesTable, ServiceBindingsTable, FeatureFlagsTable, EnvironmentVariableGroupsTable } from './schema/apps.ts'
 import type { EventsTable, LedgerHeadTable, LedgerKeysTable, ExportCursorsTable, AppUsageEventsTable } from './schema/audit.ts'
 import type { JobsTable, LeasesTable, ClusterKeysTable, SchemaMigrationsTable } from './schema/runtime.ts'
 
@@ -30,6 +30,7 @@ export interface Database {
   apps: AppsTable
   processes: ProcessesTable
   blobs: BlobsTable
+  blob_chunks: BlobChunksTable
   packages: PackagesTable
   droplets: DropletsTable
   builds: BuildsTable

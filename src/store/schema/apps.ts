@@ -38,8 +38,14 @@ export interface BlobsTable {
   guid: string
   sha256: string
   size: number
-  data: Buffer
   created_at: Timestamp
+}
+
+/** A blob's bytes, BLOB_CHUNK_BYTES per row (the last one shorter); `seq` counts from 0. */
+export interface BlobChunksTable {
+  blob_guid: string
+  seq: number
+  data: Buffer
 }
 
 export interface PackagesTable {
