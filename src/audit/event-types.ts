@@ -69,3 +69,9 @@ export const PLATFORM_EVENT_TYPES = {
   featureFlagUpdate: 'audit.feature_flag.update',
   environmentVariableGroupUpdate: 'audit.environment_variable_group.update',
 } as const
+
+/** cf-ledger's own, written by the collector (docs/collect.md). */
+export const COLLECT_EVENT_TYPES = {
+  /** A foundation pruned events the collector had not read yet: the range is named, not hidden. */
+  gap: 'audit.foundation.collect_gap',
+} as const

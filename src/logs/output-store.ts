@@ -11,6 +11,9 @@ import type { LogConfig } from './config.ts'
 import { decodeChunk, HEADER_BYTES, type OutputRecord } from './records.ts'
 import { packChunk, TaskOutputWriter, type FinalSummary, type SealedChunk, type TruncationReason } from './output-chunks.ts'
 import { outputSummary, storedChunksFrom, storedNewestFirst, storedRecords } from './output-read.ts'
+
+/** What begin() hands out, named here for the store's callers. */
+export type { TaskOutputWriter } from './output-chunks.ts'
 import { retryUntilLands } from '../store/retry.ts'
 import { isUniqueViolation } from '../store/store.ts'
 

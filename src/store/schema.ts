@@ -6,12 +6,14 @@ import type { OrganizationsTable, SpacesTable, RolesTable, OrganizationQuotasTab
 import type { AppsTable, ProcessesTable, BlobsTable, BlobChunksTable, PackagesTable, DropletsTable, BuildsTable, TasksTable, TaskOutputsTable, TaskOutputChunksTable, ServiceInstancesTable, ServiceBindingsTable, FeatureFlagsTable, EnvironmentVariableGroupsTable } from './schema/apps.ts'
 import type { EventsTable, LedgerHeadTable, LedgerKeysTable, ExportCursorsTable, AppUsageEventsTable } from './schema/audit.ts'
 import type { JobsTable, LeasesTable, ClusterKeysTable, SchemaMigrationsTable } from './schema/runtime.ts'
+import type { CollectedEventsTable } from './schema/collect.ts'
 
 export type * from './schema/identity.ts'
 export type * from './schema/orgs.ts'
 export type * from './schema/apps.ts'
 export type * from './schema/audit.ts'
 export type * from './schema/runtime.ts'
+export type * from './schema/collect.ts'
 
 export interface Database {
   uaa_users: UaaUsersTable
@@ -35,6 +37,7 @@ export interface Database {
   droplets: DropletsTable
   builds: BuildsTable
   tasks: TasksTable
+  collected_events: CollectedEventsTable
   organization_quotas: OrganizationQuotasTable
   space_quotas: SpaceQuotasTable
   ledger_keys: LedgerKeysTable

@@ -139,6 +139,8 @@ export interface TasksTable {
   lease_expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>
   claim_token: ColumnType<number, number | undefined, number>
   launched_at: ColumnType<Date | null, Date | null | undefined, Date | null>
+  /** Migration 14 (docs/collect.md): the foundation a collected run came from; null for this server's own tasks. */
+  foundation: ColumnType<string | null, string | null | undefined, string | null>
 }
 
 /** Durable task output: the summary of one task's output (docs/logs.md). */
