@@ -32,6 +32,7 @@ export const APP_EVENT_TYPES = {
   buildStaged: 'audit.app.build.staged',
   dropletCreate: 'audit.app.droplet.create',
   dropletMapped: 'audit.app.droplet.mapped',
+  dropletDownload: 'audit.app.droplet.download',
   taskCreate: 'audit.app.task.create',
   taskCancel: 'audit.app.task.cancel',
 } as const

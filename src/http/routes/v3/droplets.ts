@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { recordAppEvent } from '../../../actions/app-events.ts'
+import { recordDropletDownload } from '../../../actions/droplet-download.ts'
 import { setCurrentDroplet } from '../../../actions/droplet-set-current.ts'
 import { blobStream, findBlob } from '../../../bits/blobs.ts'
 import { notAuthorized, notFound, unprocessable } from '../../../errors/api-error.ts'
@@ -17,7 +17,6 @@ import { ok, type AuthedContext, type Route, route } from '../../route.ts'
 import { requireSpaceDeveloper } from './apps.ts'
 import { actionContext, commonList } from './common.ts'
 
-const DROPLET_DOWNLOAD = 'audit.app.droplet.download'
 
 const listSchema = listQuery({
   filters: ['guids', 'states', 'app_guids', 'space_guids', 'organization_guids'],
@@ -193,11 +192,7 @@ export function dropletRoutes(deps: { readonly db: Db }): Route[] {
         if (found.droplet.state !== 'STAGED' || !found.droplet.blob_guid) throw unprocessable('Only staged droplets can be downloaded.')
         const blob = await findBlob(db, found.droplet.blob_guid)
         if (!blob) throw unprocessable('Only staged droplets can be downloaded.')
-        await db.transaction().execute((tx) =>
-          recordAppEvent(tx, found.app, found.space.organization_guid, actionContext(db, ctx).actor, DROPLET_DOWNLOAD, {
-            droplet_guid: found.droplet.guid,
-          }),
-        )
+        await recordDropletDownload(actionContext(db, ctx), found)
         return {
           status: 200,
           body: blobStream(db, blob.guid),
