@@ -81,7 +81,7 @@ export interface RunningApp {
   /** The ledger log's verifier key (signed-note vkey text form). */
   readonly ledgerVkey: string
   /** The incoming syslog drain's addresses when collecting (docs/collect.md). */
-  readonly collectDrain: { readonly tcp?: string; readonly tls?: string } | undefined
+  readonly collectDrain: { readonly tcp?: string; readonly tls?: string; readonly https?: string } | undefined
   close(): Promise<void>
 }
 

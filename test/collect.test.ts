@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import http from 'node:http'
+import https from 'node:https'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -347,6 +348,33 @@ describe('collect drain listener framing', () => {
     assert.equal(listener.stats.badFrames, 1)
     assert.equal(listener.stats.badMessages, 2)
     assert.equal(got.length, 0)
+  })
+
+  it('takes HTTPS drain posts: one message (https://) or several ending in LF (https-batch://); other methods get 405', async () => {
+    const cert = selfSignedCert(fs.mkdtempSync(path.join(os.tmpdir(), 'collect-cert-')))
+    const got: SyslogMessage[] = []
+    const listener = await startDrainListener({ host: '127.0.0.1', tcpPort: undefined, tls: undefined, https: { port: 0, ...cert } }, (m) => got.push(m), pino({ level: 'silent' }))
+    const port = Number(listener.addresses.https!.split(':').at(-1))
+    const post = (method: string, body: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = https.request({ host: '127.0.0.1', port, method, path: '/drain', ca: cert.cert, headers: { 'content-type': 'text/plain' } }, (res) => {
+          res.resume()
+          res.on('end', () => resolve(res.statusCode ?? 0))
+        })
+        req.on('error', reject)
+        req.end(body)
+      })
+    const line = (i: number, text: string) => `<14>1 2026-12-01T10:00:0${i}.000001+00:00 acme.prod.billing 5f0c [APP/TASK/report/0] - [tags@47450 source_type="APP/TASK/report"] ${text}\n`
+    assert.equal(await post('POST', line(0, 'alone')), 200)
+    assert.equal(await post('POST', line(1, 'first') + line(2, 'two\nparts <14> not a header') + line(3, 'ünïcode ✓')), 200)
+    assert.equal(await post('GET', ''), 405)
+    await listener.close()
+    assert.deepEqual(
+      got.map((m) => [(m.timestampMicros ?? 0) % 10_000_000, m.message]),
+      [[1, 'alone'], [1_000_001, 'first'], [2_000_001, 'two\nparts <14> not a header'], [3_000_001, 'ünïcode ✓']],
+    )
+    assert.equal(got[0]!.structuredData['tags@47450']!.source_type, 'APP/TASK/report')
+    assert.equal(listener.stats.badMessages, 0)
   })
 })
 

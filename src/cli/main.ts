@@ -37,8 +37,7 @@ serve
       console.log(`  cf auth admin '${app.adminPassword}'`)
     }
     console.log(`cf-ledger ledger log key: ${app.ledgerVkey}`)
-    if (app.collectDrain?.tcp) console.log(`cf-ledger collect drain listening on ${app.collectDrain.tcp}`)
-    if (app.collectDrain?.tls) console.log(`cf-ledger collect drain listening on ${app.collectDrain.tls}`)
+    for (const address of Object.values(app.collectDrain ?? {})) console.log(`cf-ledger collect drain listening on ${address}`)
     console.log(`cf-ledger listening on ${app.url}`)
     let stopping = false
     const stop = async () => {

@@ -197,7 +197,7 @@ export async function startCollector(deps: CollectorDeps, opts: { loop?: boolean
   const foundations = config.foundations.map((f) => new FoundationCollector(db, f, config, attributor, deps.fingerprint, abort.signal))
   for (const f of foundations) await f.resume()
   const drain =
-    config.drain.tcpPort !== undefined || config.drain.tls ? await startDrainListener(config.drain, (m) => attributor.line(m), logger) : undefined
+    config.drain.tcpPort !== undefined || config.drain.tls || config.drain.https ? await startDrainListener(config.drain, (m) => attributor.line(m), logger) : undefined
   const flushAside = async () => {
     const lines = attributor.takeAside()
     if (!lines.length) return

@@ -23,6 +23,8 @@ export interface DrainListenConfig {
   readonly host: string
   readonly tcpPort: number | undefined
   readonly tls: { readonly port: number; readonly cert: string; readonly key: string } | undefined
+  /** The HTTPS drain listener (`https://`, `https-batch://`), with the TLS listener's certificate. */
+  readonly https?: { readonly port: number; readonly cert: string; readonly key: string } | undefined
 }
 
 export interface CollectConfig {
@@ -90,9 +92,13 @@ export function loadCollectConfig(env: Env = process.env, flag?: string): Collec
   const file = get(S.collectConfig, flag)
   if (!file) return undefined
   const tlsPort = get(S.collectDrainTlsPort)
+  const httpsPort = get(S.collectDrainHttpsPort)
   const cert = get(S.collectDrainTlsCert)
   const key = get(S.collectDrainTlsKey)
-  if (tlsPort !== undefined && (!cert || !key)) throw new Error('CF_LEDGER_COLLECT_DRAIN_TLS_PORT needs CF_LEDGER_COLLECT_DRAIN_TLS_CERT and CF_LEDGER_COLLECT_DRAIN_TLS_KEY')
+  for (const [port, name] of [[tlsPort, S.collectDrainTlsPort.env], [httpsPort, S.collectDrainHttpsPort.env]] as const) {
+    if (port !== undefined && (!cert || !key)) throw new Error(`${name} needs ${S.collectDrainTlsCert.env} and ${S.collectDrainTlsKey.env}`)
+  }
+  const pem = cert && key ? { cert: fs.readFileSync(cert, 'utf8'), key: fs.readFileSync(key, 'utf8') } : undefined
   return {
     foundations: loadFoundations(file, env),
     intervalMs: get(S.collectIntervalMs),
@@ -102,7 +108,8 @@ export function loadCollectConfig(env: Env = process.env, flag?: string): Collec
     drain: {
       host: get(S.collectDrainHost),
       tcpPort: get(S.collectDrainPort),
-      tls: tlsPort === undefined ? undefined : { port: tlsPort, cert: fs.readFileSync(cert!, 'utf8'), key: fs.readFileSync(key!, 'utf8') },
+      tls: tlsPort === undefined ? undefined : { port: tlsPort, ...pem! },
+      https: httpsPort === undefined ? undefined : { port: httpsPort, ...pem! },
     },
   }
 }

@@ -1,15 +1,18 @@
 // The incoming syslog drain (docs/collect.md, "Output"): what an operator binds with
 // `cf create-user-provided-service ledger -l syslog-tls://HOST:PORT` or as an aggregate drain.
-// TCP and TLS, RFC 6587 octet-counted RFC 5424 as Loggregator's syslog agent sends it.
+// TCP and TLS, RFC 6587 octet-counted RFC 5424 as Loggregator's syslog agent sends it; HTTPS,
+// RFC 5424 messages POSTed as text (`https://` one per request, `https-batch://` several).
+import https from 'node:https'
+import type http from 'node:http'
 import net from 'node:net'
 import tls from 'node:tls'
 import type { Logger } from 'pino'
-import { FrameReader, parseRfc5424, SyslogParseError, type SyslogMessage } from '../syslog/parse.ts'
+import { FrameReader, parseRfc5424, splitHttpsBody, SyslogParseError, type SyslogMessage } from '../syslog/parse.ts'
 import type { DrainListenConfig } from './config.ts'
 
 export interface DrainListener {
-  /** `tcp://host:port` and `tls://host:port` actually bound. */
-  readonly addresses: { readonly tcp?: string; readonly tls?: string }
+  /** `tcp://host:port`, `tls://host:port` and `https://host:port` actually bound. */
+  readonly addresses: { readonly tcp?: string; readonly tls?: string; readonly https?: string }
   readonly stats: { connections: number; messages: number; badFrames: number; badMessages: number }
   close(): Promise<void>
 }
@@ -19,24 +22,30 @@ function addressOf(server: net.Server, scheme: string, host: string): string {
   return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${a.port}`
 }
 
+/** The most an HTTPS drain request may carry: Loggregator flushes a batch at 512 KiB. */
+const MAX_HTTPS_BODY = 16 * 1024 * 1024
+
 export async function startDrainListener(cfg: DrainListenConfig, onMessage: (m: SyslogMessage) => void, logger: Logger): Promise<DrainListener> {
   const stats = { connections: 0, messages: 0, badFrames: 0, badMessages: 0 }
   const sockets = new Set<net.Socket>()
-  const handle = (socket: net.Socket) => {
+  const deliver = (text: string) => {
+    stats.messages++
+    try {
+      onMessage(parseRfc5424(text))
+    } catch (err) {
+      if (!(err instanceof SyslogParseError)) throw err
+      if (stats.badMessages++ === 0) logger.warn({ err: err.message }, 'collect drain: a message is not RFC 5424; skipped (counted)')
+    }
+  }
+  const track = (socket: net.Socket) => {
     stats.connections++
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
+  }
+  const handle = (socket: net.Socket) => {
+    track(socket)
     socket.on('error', () => undefined)
     const frames = new FrameReader()
-    const deliver = (text: string) => {
-      stats.messages++
-      try {
-        onMessage(parseRfc5424(text))
-      } catch (err) {
-        if (!(err instanceof SyslogParseError)) throw err
-        if (stats.badMessages++ === 0) logger.warn({ err: err.message }, 'collect drain: a message is not RFC 5424; skipped (counted)')
-      }
-    }
     socket.on('data', (chunk: Buffer) => {
       try {
         frames.push(chunk, deliver)
@@ -54,7 +63,7 @@ export async function startDrainListener(cfg: DrainListenConfig, onMessage: (m: 
       server.once('error', reject)
       server.listen(port, cfg.host, () => resolve())
     })
-  const addresses: { tcp?: string; tls?: string } = {}
+  const addresses: { tcp?: string; tls?: string; https?: string } = {}
   if (cfg.tcpPort !== undefined) {
     const server = net.createServer(handle)
     await listen(server, cfg.tcpPort)
@@ -68,6 +77,14 @@ export async function startDrainListener(cfg: DrainListenConfig, onMessage: (m: 
     servers.push(server)
     addresses.tls = addressOf(server, 'tls', cfg.host)
   }
+  if (cfg.https) {
+    const server = https.createServer({ cert: cfg.https.cert, key: cfg.https.key, keepAliveTimeout: 60_000 }, (req, res) => receivePost(req, res, deliver))
+    server.on('connection', track)
+    server.on('tlsClientError', () => undefined)
+    await listen(server, cfg.https.port)
+    servers.push(server)
+    addresses.https = addressOf(server, 'https', cfg.host)
+  }
   return {
     addresses,
     stats,
@@ -76,4 +93,30 @@ export async function startDrainListener(cfg: DrainListenConfig, onMessage: (m: 
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))))
     },
   }
+}
+
+/** One HTTPS drain request: a POST of RFC 5424 text, answered 200 once its messages are taken. */
+function receivePost(req: http.IncomingMessage, res: http.ServerResponse, deliver: (text: string) => void): void {
+  if (req.method !== 'POST') {
+    res.writeHead(405, { allow: 'POST' }).end()
+    req.resume()
+    return
+  }
+  const chunks: Buffer[] = []
+  let size = 0
+  req.on('data', (c: Buffer) => {
+    size += c.length
+    if (size > MAX_HTTPS_BODY) {
+      res.writeHead(413, { connection: 'close' }).end()
+      req.destroy()
+      return
+    }
+    chunks.push(c)
+  })
+  req.on('end', () => {
+    if (res.headersSent) return
+    for (const message of splitHttpsBody(Buffer.concat(chunks).toString('utf8'))) deliver(message)
+    res.writeHead(200).end()
+  })
+  req.on('error', () => undefined)
 }

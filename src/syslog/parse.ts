@@ -209,3 +209,22 @@ export class FrameReader {
     return this.rest.length
   }
 }
+
+const NEXT_MESSAGE = /\n(?=<\d{1,3}>1 )/g
+
+/**
+ * Splits the body of an HTTPS drain request into its messages: Loggregator's `https://` sends one
+ * message per POST, `https-batch://` several, each ending in LF, with no other framing. A message
+ * starts after an LF that is followed by a syslog header (`<PRI>1 `), so an LF inside a message's
+ * text does not split it.
+ */
+export function splitHttpsBody(body: string): string[] {
+  const out: string[] = []
+  let from = 0
+  for (const m of body.matchAll(NEXT_MESSAGE)) {
+    out.push(body.slice(from, m.index + 1))
+    from = m.index + 1
+  }
+  if (from < body.length) out.push(body.slice(from))
+  return out.filter((s) => s.trim() !== '')
+}
