@@ -21,13 +21,16 @@ export interface IntegrateResult {
   readonly size: number
 }
 
+/** Rows per source per pass: 5,000 integrates about 30% faster than 2,000 (docs/performance.md). */
+const BATCH = 5000
+
 type Leaf = { readonly entry: Buffer; readonly eventSeq: number | null; readonly taskGuid: string | null }
 
 /**
  * Integrates up to `batch` events and `batch` task-run records in one transaction; serialised
  * against other integrators by the log row. Each source is read by its own (xid, id) cursor.
  */
-export async function integrateOnce(db: Db, batch = 2000): Promise<IntegrateResult & { full: boolean }> {
+export async function integrateOnce(db: Db, batch = BATCH): Promise<IntegrateResult & { full: boolean }> {
   return db.transaction().execute(async (tx) => {
     // The horizon first: every transaction below it has finished, whenever the rows are read.
     const horizon = (await sql<{ h: string }>`select pg_snapshot_xmin(pg_current_snapshot())::text as h`.execute(tx)).rows[0]!.h
@@ -61,10 +64,12 @@ export async function integrateOnce(db: Db, batch = 2000): Promise<IntegrateResu
     if (!leaves.length) return { added: 0, size: state.size, full }
     const edge = await readTiles(tx, edgeTiles(state.size))
     const changed = appendLeaves(state.size, edge, leaves.map((l) => leafHash(l.entry)))
-    for (const t of changed) {
-      await sql`insert into ledger_tiles (level, idx, width, hashes) values (${t.level}, ${t.index}, ${t.width}, ${t.bytes})
-        on conflict (level, idx) do update set width = excluded.width, hashes = excluded.hashes`.execute(tx)
-    }
+    // One statement for all changed tiles (about 20 per 5,000 leaves): a round trip each was a
+    // tenth of the pass.
+    await sql`insert into ledger_tiles (level, idx, width, hashes)
+      select * from unnest(${sql.val(changed.map((t) => t.level))}::int[], ${sql.val(changed.map((t) => t.index))}::bigint[],
+        ${sql.val(changed.map((t) => t.width))}::int[], ${sql.val(changed.map((t) => t.bytes))}::bytea[])
+      on conflict (level, idx) do update set width = excluded.width, hashes = excluded.hashes`.execute(tx)
     await sql`insert into ledger_leaves (leaf_index, event_seq, task_guid)
       select * from unnest(${sql.val(leaves.map((_, i) => state.size + i))}::bigint[], ${sql.val(leaves.map((l) => l.eventSeq))}::bigint[],
         ${sql.val(leaves.map((l) => l.taskGuid))}::text[])`.execute(tx)
@@ -76,7 +81,7 @@ export async function integrateOnce(db: Db, batch = 2000): Promise<IntegrateResu
 }
 
 /** Integrates until nothing below the horizon is left. */
-export async function integrateAll(db: Db, batch = 2000): Promise<number> {
+export async function integrateAll(db: Db, batch = BATCH): Promise<number> {
   let total = 0
   for (;;) {
     const r = await integrateOnce(db, batch)
