@@ -11,10 +11,12 @@ import { logState, readTiles } from './log-store.ts'
 import { leafHash } from './merkle.ts'
 import { appendLeaves, edgeTiles } from './tiles.ts'
 
-type EventRow = Omit<EventFields, 'seq' | 'created_at'> & { seq: string | number; created_at: Date | string; xid: string | null }
+type EventRow = Omit<EventFields, 'seq' | 'created_at'> & { seq: string | number; created_at: Date | string; xid_text: string | null }
 
 const EVENT_COLUMNS = sql`seq, guid, created_at, type, actor, actor_type, actor_name, actor_username, actee, actee_type,
-  actee_name, metadata, space_guid, organization_guid, xid::text as xid`
+  actee_name, metadata, space_guid, organization_guid, xid::text as xid_text`
+// Never alias a column as `xid`: ORDER BY xid would then sort the text ("1000" < "999"), the
+// cursor would stop below the first longer xid and the next pass would take rows again.
 
 export interface IntegrateResult {
   readonly added: number
@@ -45,16 +47,16 @@ export async function integrateOnce(db: Db, batch = BATCH): Promise<IntegrateRes
           where (xid, seq) > (${cursor.xid}::xid8, ${cursor.seq}) and xid < ${horizon}::xid8
           order by xid, seq limit ${batch - rows.length}`.execute(tx)
       ).rows
-      if (fresh.length) cursor = { xid: fresh.at(-1)!.xid!, seq: Number(fresh.at(-1)!.seq) }
+      if (fresh.length) cursor = { xid: fresh.at(-1)!.xid_text!, seq: Number(fresh.at(-1)!.seq) }
       rows = [...rows, ...fresh]
     }
     let taskCursor = { xid: state.taskCursorXid, id: state.taskCursorId }
     const runs = (
-      await sql<{ id: string | number; task_guid: string; entry: Buffer | Uint8Array; xid: string }>`
-        select id, task_guid, entry, xid::text as xid from ledger_task_runs
+      await sql<{ id: string | number; task_guid: string; entry: Buffer | Uint8Array; xid_text: string }>`
+        select id, task_guid, entry, xid::text as xid_text from ledger_task_runs
         where (xid, id) > (${taskCursor.xid}::xid8, ${taskCursor.id}) and xid < ${horizon}::xid8 order by xid, id limit ${batch}`.execute(tx)
     ).rows
-    if (runs.length) taskCursor = { xid: runs.at(-1)!.xid, id: Number(runs.at(-1)!.id) }
+    if (runs.length) taskCursor = { xid: runs.at(-1)!.xid_text, id: Number(runs.at(-1)!.id) }
     const leaves: Leaf[] = [
       ...rows.map((r) => ({ entry: eventEntry({ ...r, seq: Number(r.seq), created_at: new Date(r.created_at) }), eventSeq: Number(r.seq), taskGuid: null })),
       // A task run after its own events: they share the transaction that ended the task.
