@@ -20,22 +20,17 @@ import { startCluster } from '../scripts/pg-cluster.ts'
 import { spawnSync } from 'node:child_process'
 import { Api, createUser, expectOk, grant } from '../test/support/client.ts'
 import { freshStore, startServer, type StoreKind } from '../test/support/server.ts'
+import { benchArgs } from './args.ts'
 import { ms, now, summarize, table, type Summary } from './stats.ts'
 
-const args = new Map<string, string>()
-for (let i = 2; i < process.argv.length; i++) {
-  const a = process.argv[i]!.replace(/^--/, '')
-  if (a === '10m') args.set('events', '10000000')
-  else if (a === 'verify') args.set(a, '')
-  else args.set(a, process.argv[++i] ?? '')
-}
-const EVENTS = Number(args.get('events') ?? 1_000_000)
-const STORES = (args.get('stores') ?? 'postgres,embedded').split(',') as StoreKind[]
-const ITERATIONS = Number(args.get('iterations') ?? 100)
+const args = benchArgs({ events: '1000000', '10m': false, stores: 'postgres,embedded', iterations: '100', port: '55700', json: '', verify: false })
+const EVENTS = args.flag('10m') ? 10_000_000 : args.num('events')
+const STORES = args.list('stores') as StoreKind[]
+const ITERATIONS = args.num('iterations')
 const WARMUP = Math.max(5, Math.floor(ITERATIONS / 10))
-const PORT = Number(args.get('port') ?? 55700)
-const JSON_OUT = args.get('json')
-const VERIFY = args.has('verify')
+const PORT = args.num('port')
+const JSON_OUT = args.absent('json') ? undefined : args.str('json')
+const VERIFY = args.flag('verify')
 
 // The seeded world: 100 orgs x 10 spaces x 10 apps, 500 users, events spread over 30 days.
 const ORGS = 100

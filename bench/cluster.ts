@@ -11,11 +11,11 @@ import { Api, createOrgAndSpace, expectOk } from '../test/support/client.ts'
 import { pushApp } from '../test/support/push.ts'
 import { freshStore, startServer, type TestServer } from '../test/support/server.ts'
 import { summarize, table } from './stats.ts'
+import { benchArgs } from './args.ts'
 
-const args = new Map<string, string>()
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '')
-const N = Number(args.get('n') ?? 100)
-const SLOTS = Number(args.get('slots') ?? 4)
+const args = benchArgs({ n: '100', slots: '4' })
+const N = args.num('n')
+const SLOTS = args.num('slots')
 const CLAIMS = 30
 const LINES = 100
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))

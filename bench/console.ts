@@ -12,13 +12,12 @@ import { Api, createOrgAndSpace, expectOk } from '../test/support/client.ts'
 import { pushApp, waitForTask } from '../test/support/push.ts'
 import { ADMIN_PASSWORD, startServer } from '../test/support/server.ts'
 import { ms, now, summarize, table } from './stats.ts'
+import { benchArgs } from './args.ts'
 
-const args = new Map<string, string>()
-for (let i = 2; i < process.argv.length; i += 2)
-  args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '')
-const LINES = Number(args.get('lines') ?? 100_000)
-const RUNS = Number(args.get('runs') ?? 100_000)
-const N = Number(args.get('n') ?? 7)
+const args = benchArgs({ lines: '100000', runs: '100000', n: '7' })
+const LINES = args.num('lines')
+const RUNS = args.num('runs')
+const N = args.num('n')
 
 /** Bytes on the wire (brotli, as a browser asks) for one GET. */
 function wireBytes(url: string): Promise<number> {

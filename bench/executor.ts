@@ -13,12 +13,12 @@ import type { ExecutorListener, TaskExit, TaskLimits } from '../src/executor/exe
 import { LineSplitter, TaskClock } from '../src/executor/line-reader.ts'
 import { LocalExecutor } from '../src/executor/local-executor.ts'
 import { fmt, ms, now, summarize, table } from './stats.ts'
+import { benchArgs } from './args.ts'
 
-const args = new Map<string, string>()
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '')
-const N = Math.min(10_000, Math.max(1, Number(args.get('n') ?? 200)))
-const LINES = Math.min(10_000_000, Math.max(1, Number(args.get('lines') ?? 1_000_000)))
-const MODES = (args.get('modes') ?? 'auto,none').split(',') as Array<'auto' | 'none'>
+const args = benchArgs({ n: '200', lines: '1000000', modes: 'auto,none' })
+const N = Math.min(10_000, Math.max(1, args.num('n')))
+const LINES = Math.min(10_000_000, Math.max(1, args.num('lines')))
+const MODES = args.list('modes') as Array<'auto' | 'none'>
 const WARMUP = 10
 const LIMITS: TaskLimits = { memoryMb: 512, diskMb: 1024, pids: 1024, maxRunSeconds: 0 }
 

@@ -17,13 +17,13 @@ import { startCluster } from '../scripts/pg-cluster.ts'
 import { Api, expectOk } from '../test/support/client.ts'
 import { freshStore, startServer, type StoreKind } from '../test/support/server.ts'
 import { ms, now, summarize, table } from './stats.ts'
+import { benchArgs } from './args.ts'
 
-const args = new Map<string, string>()
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '')
-const N = Number(args.get('n') ?? 200_000)
-const STORES = (args.get('stores') ?? 'postgres,embedded').split(',') as StoreKind[]
-const PORT = Number(args.get('port') ?? 55600)
-const RUNS = Number(args.get('runs') ?? 3)
+const args = benchArgs({ n: '200000', stores: 'postgres,embedded', port: '55600', runs: '3' })
+const N = args.num('n')
+const STORES = args.list('stores') as StoreKind[]
+const PORT = args.num('port')
+const RUNS = args.num('runs')
 if (!(N > 0 && N <= 5_000_000 && RUNS > 0)) throw new Error('--n must be 1..5000000 and --runs > 0')
 
 const median = (xs: readonly number[]) => summarize(xs).p50

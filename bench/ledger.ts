@@ -30,13 +30,13 @@ import { openStore } from '../src/store/store.ts'
 import { startCluster } from '../scripts/pg-cluster.ts'
 import { measureWrites } from './ledger-writes.ts'
 import { ms, now, summarize, table } from './stats.ts'
+import { benchArgs } from './args.ts'
 
-const args = new Map<string, string>()
-for (let i = 2; i < process.argv.length; i++) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[++i] ?? '')
-const EVENTS = Number(args.get('events') ?? 100_000)
-const ITERATIONS = Number(args.get('iterations') ?? 200)
-const PORT = Number(args.get('port') ?? 55710)
-const WRITES_SECONDS = Number(args.get('writes-seconds') ?? 5)
+const args = benchArgs({ events: '100000', iterations: '200', port: '55710', 'writes-seconds': '5' })
+const EVENTS = args.num('events')
+const ITERATIONS = args.num('iterations')
+const PORT = args.num('port')
+const WRITES_SECONDS = args.num('writes-seconds')
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-ledger-bench-ledger-'))
 fs.chmodSync(dir, 0o755) // the cluster runs as the postgres user

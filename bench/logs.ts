@@ -17,15 +17,12 @@ import { rfc5424 } from '../src/logs/syslog.ts'
 import { octetFrame } from '../src/syslog/framing.ts'
 import { openStore, type Db } from '../src/store/store.ts'
 import { startCluster } from '../scripts/pg-cluster.ts'
+import { benchArgs } from './args.ts'
 
-const args = process.argv.slice(2)
-const opt = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 ? args[i + 1]! : fallback
-}
-const LINES = Number(opt('lines', '1000000'))
-const STORES = opt('stores', 'embedded,postgres').split(',')
-const PG_PORT = Number(opt('port', '55800'))
+const args = benchArgs({ lines: '1000000', stores: 'embedded,postgres', port: '55800' })
+const LINES = args.num('lines')
+const STORES = args.list('stores')
+const PG_PORT = args.num('port')
 
 const rate = (n: number, ms: number) => `${Math.round((n / ms) * 1000).toLocaleString('en-US')} lines/s`.padStart(18)
 const row = (label: string, n: number, ms: number) => console.log(`  ${label.padEnd(46)} ${rate(n, ms)}  (${(ms / 1000).toFixed(2)} s)`)

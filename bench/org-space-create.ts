@@ -14,13 +14,13 @@ import { startCluster } from '../scripts/pg-cluster.ts'
 import { Api, expectOk } from '../test/support/client.ts'
 import { freshStore, startServer, type StoreKind } from '../test/support/server.ts'
 import { ms, now, summarize, table, type Summary } from './stats.ts'
+import { benchArgs } from './args.ts'
 
-const args = new Map<string, string>()
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '')
-const N = Number(args.get('n') ?? 500)
-const CONCURRENCY = Number(args.get('concurrency') ?? 16)
-const STORES = (args.get('stores') ?? 'postgres,embedded').split(',') as StoreKind[]
-const PORT = Number(args.get('port') ?? 55500)
+const args = benchArgs({ n: '500', concurrency: '16', stores: 'postgres,embedded', port: '55500' })
+const N = args.num('n')
+const CONCURRENCY = args.num('concurrency')
+const STORES = args.list('stores') as StoreKind[]
+const PORT = args.num('port')
 const WARMUP = 20
 if (!(N > 0 && N <= 100_000 && CONCURRENCY > 0 && CONCURRENCY <= 256)) throw new Error('--n must be 1..100000 and --concurrency 1..256')
 

@@ -11,12 +11,12 @@ import { Api, createOrgAndSpace, expectOk } from '../test/support/client.ts'
 import { pushApp, waitForTask } from '../test/support/push.ts'
 import { startServer, type StoreKind } from '../test/support/server.ts'
 import { ms, now, summarize, table } from './stats.ts'
+import { benchArgs } from './args.ts'
 
-const args = new Map<string, string>()
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '')
-const N = Number(args.get('n') ?? 200)
-const SECONDS = Number(args.get('seconds') ?? 5)
-const STORES = (args.get('stores') ?? 'postgres,embedded').split(',') as StoreKind[]
+const args = benchArgs({ n: '200', seconds: '5', stores: 'postgres,embedded' })
+const N = args.num('n')
+const SECONDS = args.num('seconds')
+const STORES = args.list('stores') as StoreKind[]
 
 async function bareSpawn(n: number) {
   const startLat: number[] = []

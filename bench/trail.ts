@@ -9,12 +9,12 @@ import { Api, createOrgAndSpace, expectOk } from '../test/support/client.ts'
 import { pushApp, waitForTask } from '../test/support/push.ts'
 import { startServer, type StoreKind } from '../test/support/server.ts'
 import { ms, now, summarize, table } from './stats.ts'
+import { benchArgs } from './args.ts'
 
-const args = new Map<string, string>()
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '')
-const LINES = Number(args.get('lines') ?? 100_000)
-const N = Number(args.get('n') ?? 200)
-const STORES = (args.get('stores') ?? 'postgres,embedded').split(',') as StoreKind[]
+const args = benchArgs({ lines: '100000', n: '200', stores: 'postgres,embedded' })
+const LINES = args.num('lines')
+const N = args.num('n')
+const STORES = args.list('stores') as StoreKind[]
 
 async function timeRequests(fn: () => Promise<unknown>, n: number) {
   for (let i = 0; i < 10; i++) await fn()

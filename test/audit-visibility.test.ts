@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { Api, createOrgAndSpace, createUser, expectOk, grant } from './support/client.ts'
+import { CALLER_ROLES, callerWith, type CallerRole } from './support/roles.ts'
 import { startServer, stores, type TestServer } from './support/server.ts'
 
 interface Ev {
@@ -15,46 +16,29 @@ interface Ev {
   organization: { guid: string } | null
 }
 
-const ROLES = [
-  'admin',
-  'admin_read_only',
-  'global_auditor',
-  'org_manager',
-  'org_auditor',
-  'org_billing_manager',
-  'org_user',
-  'space_manager',
-  'space_developer',
-  'space_auditor',
-  'space_supporter',
-  'no_role',
-  'client_no_roles',
-  'client_space_auditor',
-] as const
-type Role = (typeof ROLES)[number]
-
-const FORM = { 'content-type': 'application/x-www-form-urlencoded' }
+/** Every role as a user, and two as clients (a client with no roles, a client that is a space auditor). */
+const CALLERS: readonly { readonly role: CallerRole; readonly as?: 'client' }[] = [...CALLER_ROLES.map((role) => ({ role })), { role: 'none', as: 'client' }, { role: 'space_auditor', as: 'client' }]
+const labelOf = (c: (typeof CALLERS)[number]) => (c.as ? `${c.role} (client)` : c.role)
 
 for (const store of stores()) {
   describe(`audit event visibility [${store}]`, () => {
     let server: TestServer
     let admin: Api
     let orgA: string, spaceA1: string, spaceA2: string, orgB: string, spaceB1: string
-    const callers = new Map<Role, Api>()
+    const callers = new Map<string, Api>()
     let all: Ev[]
 
     /** The role's own rule: which events it may read through v3 (v2 drops supporters). */
-    function visible(role: Role, e: Ev, v2: boolean): boolean {
+    function visible(role: CallerRole, e: Ev, v2: boolean): boolean {
       switch (role) {
         case 'admin':
         case 'admin_read_only':
         case 'global_auditor':
           return true
-        case 'org_auditor':
+        case 'organization_auditor':
           return e.organization?.guid === orgA
         case 'space_developer':
         case 'space_auditor':
-        case 'client_space_auditor':
           return e.space?.guid === spaceA1
         case 'space_supporter':
           return !v2 && e.space?.guid === spaceA1
@@ -76,46 +60,7 @@ for (const store of stores()) {
       expectOk(await admin.patch(`/v3/organizations/${orgB}`, { metadata: { labels: { x: 'y' } } }))
       expectOk(await admin.patch(`/v3/spaces/${spaceA2}`, { name: 'a2-renamed' }))
 
-      for (const role of ROLES) {
-        if (role === 'admin') {
-          callers.set(role, admin)
-          continue
-        }
-        if (role.startsWith('client_')) {
-          const id = `vis-${role}`.replace(/_/g, '-')
-          expectOk(
-            await admin.post('/oauth/clients', {
-              client_id: id,
-              client_secret: 's',
-              authorities: ['cloud_controller.read'],
-              authorized_grant_types: ['client_credentials'],
-            }),
-            201,
-          )
-          if (role === 'client_space_auditor') {
-            // CC's user for a client is the client id (issue #433).
-            expectOk(await admin.post('/v3/users', { guid: id }), 201)
-            await grant(admin, 'organization_user', id, { org: orgA })
-            await grant(admin, 'space_auditor', id, { space: spaceA1 })
-          }
-          const t = expectOk(
-            await admin.request('POST', '/oauth/token', new URLSearchParams({ grant_type: 'client_credentials', client_id: id, client_secret: 's' }).toString(), FORM),
-          )
-          callers.set(role, admin.as(t.body.access_token))
-          continue
-        }
-        const u = await createUser(admin, `vis-${role}`)
-        if (role === 'admin_read_only' || role === 'global_auditor') {
-          expectOk(await admin.post(`/Groups/cloud_controller.${role}/members`, { value: u.guid }), 201)
-        } else if (role.startsWith('org_')) {
-          const type = role === 'org_billing_manager' ? 'organization_billing_manager' : role.replace(/^org_/, 'organization_')
-          await grant(admin, type, u.guid, { org: orgA })
-        } else if (role.startsWith('space_')) {
-          await grant(admin, 'organization_user', u.guid, { org: orgA })
-          await grant(admin, role, u.guid, { space: spaceA1 })
-        }
-        callers.set(role, await admin.login(`vis-${role}`, `pw-vis-${role}`))
-      }
+      for (const c of CALLERS) callers.set(labelOf(c), await callerWith(admin, c.role, { orgGuid: orgA, spaceGuid: spaceA1 }, { as: c.as }))
       all = expectOk(await admin.get('/v3/audit_events?per_page=5000')).body.resources
     })
     after(() => server.stop())
@@ -124,7 +69,7 @@ for (const store of stores()) {
       for (const space of [spaceA1, spaceA2, spaceB1]) assert.ok(all.some((e) => e.space?.guid === space), space)
       for (const org of [orgA, orgB]) assert.ok(all.some((e) => e.organization?.guid === org && e.space === null), org)
       // Each scoped role sees some events and misses others, so the checks below are not vacuous.
-      for (const role of ['org_auditor', 'space_auditor', 'space_supporter'] as const) {
+      for (const role of ['organization_auditor', 'space_auditor', 'space_supporter'] as const) {
         const seen = all.filter((e) => visible(role, e, false)).length
         assert.ok(seen > 0 && seen < all.length, `${role} sees ${seen} of ${all.length}`)
       }
@@ -158,9 +103,10 @@ for (const store of stores()) {
       [`q=${encodeURIComponent(`actee IN ${spaceA1},${spaceB1}`)}`, (e) => e.target.guid === spaceA1 || e.target.guid === spaceB1],
     ]
 
-    for (const role of ROLES) {
-      it(`shows ${role} exactly its events on /v3/audit_events, for every filter`, async () => {
-        const api = callers.get(role)!
+    for (const c of CALLERS) {
+      const role = c.role
+      it(`shows ${labelOf(c)} exactly its events on /v3/audit_events, for every filter`, async () => {
+        const api = callers.get(labelOf(c))!
         const problems: string[] = []
         for (const [query, matches] of v3Filters()) {
           const r = expectOk(await api.get(`/v3/audit_events?per_page=5000&${query}`))
@@ -178,8 +124,8 @@ for (const store of stores()) {
         assert.deepEqual(problems, [])
       })
 
-      it(`shows ${role} exactly its events on /v2/events, for every q`, async () => {
-        const api = callers.get(role)!
+      it(`shows ${labelOf(c)} exactly its events on /v2/events, for every q`, async () => {
+        const api = callers.get(labelOf(c))!
         const problems: string[] = []
         for (const [query, matches] of v2Filters()) {
           const r = expectOk(await api.get(`/v2/events?results-per-page=100&${query}`))

@@ -3,7 +3,7 @@
 // test/clients/python/ drives one scenario through the library's public managers and prints what it
 // saw as JSON (see common.py); the assertions are made here.
 import assert from 'node:assert/strict'
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test'
 import { Api, createOrgAndSpace, createUser, expectOk, grant } from './support/client.ts'
 import { pushApp, waitForTask } from './support/push.ts'
 import { ADMIN_PASSWORD, startServer, stores, type TestServer } from './support/server.ts'
+import { ensureVenv } from './support/venv.ts'
 
 const root = path.resolve(import.meta.dirname, '..')
 const scripts = path.join(root, 'test', 'clients', 'python')
@@ -26,20 +27,7 @@ interface ScriptRun {
   readonly stderr: string
 }
 
-let venvReady = false
-function ensureVenv(): void {
-  if (venvReady) return
-  const r = spawnSync('bash', [path.join(scripts, 'ensure-venv.sh')], {
-    encoding: 'utf8',
-    timeout: 600_000,
-  })
-  if (r.status !== 0) {
-    throw new Error(
-      `could not create .venv-clients (python3 with venv and PyPI are needed):\n${r.stdout}\n${r.stderr}`,
-    )
-  }
-  venvReady = true
-}
+const ensureClientVenv = () => ensureVenv('.venv-clients', 'test/clients/python/requirements.txt')
 
 function runScript(script: string, env: Record<string, string>): Promise<ScriptRun> {
   return new Promise((resolve, reject) => {
@@ -119,7 +107,7 @@ for (const store of stores()) {
       }))
 
     before(async () => {
-      ensureVenv()
+      ensureClientVenv()
       work = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-ledger-py-'))
       server = await startServer(store, { env: { CF_LEDGER_TASK_CANCEL_GRACE_MS: '200' } })
       admin = await new Api(server.url).admin()

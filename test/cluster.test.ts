@@ -15,7 +15,9 @@ import pino from 'pino'
 import { leaseLeader } from '../src/cluster/leader.ts'
 import { openStore } from '../src/store/store.ts'
 
-const LEASE_MS = 1000
+// Short enough to keep the recovery tests quick, long enough that a live server stalled by a
+// loaded CI machine (heartbeats every LEASE_MS / 3) is not taken for a dead one.
+const LEASE_MS = 2500
 const SWEEP_MS = LEASE_MS / 2
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const root = path.resolve(import.meta.dirname, '..')
@@ -88,7 +90,10 @@ for (const store of stores()) {
     it('runs tasks created on one server on all of them', async () => {
       const guids: string[] = []
       for (let i = 0; i < 9; i++) guids.push(await createTask(0, 'sleep 1', `spread-${i}`))
-      for (const g of guids) assert.equal((await waitForTask(apis[1]!, g)).state, 'SUCCEEDED')
+      for (const g of guids) {
+        const t = await waitForTask(apis[1]!, g)
+        assert.equal(t.state, 'SUCCEEDED', `${g}: ${t.result?.failure_reason}`)
+      }
       const ran = await owners(guids)
       const nodes = new Set([...ran.values()].map((r) => nodeOf(r.owner)))
       assert.equal(nodes.size, 3, `ran on ${[...nodes].join(', ')}`)

@@ -158,7 +158,7 @@ class Rsyslog {
       `global(workDirectory="${dir}" maxMessageSize="256k")
 module(load="imtcp" maxSessions="50")
 template(name="raw" type="string" string="%rawmsg%\\n")
-ruleset(name="drain") { action(type="omfile" file="${this.file}" template="raw" flushOnTXEnd="on" asyncWriting="off") }
+ruleset(name="drain" queue.type="LinkedList" queue.workerThreads="1" queue.size="2000000") { action(type="omfile" file="${this.file}" template="raw" flushOnTXEnd="on" asyncWriting="off") }
 input(type="imtcp" address="127.0.0.1" port="${port}" ruleset="drain")
 `,
     )

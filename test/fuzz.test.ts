@@ -2,21 +2,19 @@
 // demand) generates requests from /openapi.json, as admin and as an org auditor, for a bounded
 // time per store. Any 5xx fails the test, and so does any error the server logs as unhandled.
 import assert from 'node:assert/strict'
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { Api, createOrgAndSpace, createUser, grant } from './support/client.ts'
 import { startServer, stores, type TestServer } from './support/server.ts'
+import { ensureVenv } from './support/venv.ts'
 
 const root = path.resolve(import.meta.dirname, '..')
 const schemathesis = path.join(root, '.venv-fuzz', 'bin', 'schemathesis')
 /** Seconds of generation per caller and store; CI time stays bounded (docs/testing.md). */
 const BUDGET_SECONDS = Number(process.env.CF_LEDGER_FUZZ_SECONDS ?? 30)
 
-function ensureVenv(): void {
-  const r = spawnSync('bash', [path.join(root, 'test', 'fuzz', 'ensure-venv.sh')], { encoding: 'utf8', timeout: 600_000 })
-  if (r.status !== 0) throw new Error(`could not create .venv-fuzz (python3 with venv and PyPI are needed):\n${r.stdout}\n${r.stderr}`)
-}
+const ensureFuzzVenv = () => ensureVenv('.venv-fuzz', 'test/fuzz/requirements.txt')
 
 function fuzz(url: string, token: string): Promise<{ code: number | null; output: string }> {
   const args = [
@@ -62,7 +60,7 @@ for (const store of stores()) {
     let admin: Api
     let auditor: Api
     before(async () => {
-      ensureVenv()
+      ensureFuzzVenv()
       server = await startServer(store)
       admin = await new Api(server.url).admin()
       const { orgGuid } = await createOrgAndSpace(admin, 'fuzz-org', 'fuzz-space')

@@ -5,10 +5,11 @@ import crypto from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import { expectOk, type Api } from './support/client.ts'
 import { stores } from './support/server.ts'
-import { callerWith, contextOf, createApp, insertTask, runFakeTask, setTaskState, startHarness, type FakeApp, type Harness } from './support/logs-harness.ts'
+import { CALLER_ROLES, callerWith, GLOBAL_READERS, type CallerRole } from './support/roles.ts'
+import { contextOf, createApp, insertTask, runFakeTask, setTaskState, startHarness, type FakeApp, type Harness } from './support/logs-harness.ts'
 
-const READERS = ['admin', 'admin_read_only', 'global_auditor', 'space_developer', 'space_auditor', 'space_manager', 'space_supporter', 'organization_manager']
-const NON_READERS = ['none', 'organization_user', 'organization_auditor', 'organization_billing_manager']
+const READERS: readonly CallerRole[] = ['admin', 'admin_read_only', 'global_auditor', 'space_developer', 'space_auditor', 'space_manager', 'space_supporter', 'organization_manager']
+const NON_READERS = CALLER_ROLES.filter((r) => !READERS.includes(r))
 
 for (const store of stores()) {
   describe(`log endpoint authorization [${store}]`, () => {
@@ -45,8 +46,7 @@ for (const store of stores()) {
         }),
         201,
       )
-      callers.set('admin', h.admin)
-      for (const role of [...READERS, ...NON_READERS]) if (role !== 'admin') callers.set(role, await callerWith(h.admin, app, role))
+      for (const role of CALLER_ROLES) callers.set(role, await callerWith(h.admin, role, app, { as: GLOBAL_READERS.includes(role) ? 'client' : 'user' }))
     })
     after(() => h.close())
 
@@ -57,7 +57,7 @@ for (const store of stores()) {
         assert.ok(r.body.envelopes.batch.length >= 7)
         const meta = expectOk(await api.get('/api/v1/meta')).body.meta
         assert.ok(meta[app.appGuid], 'own app in meta')
-        const global = ['admin', 'admin_read_only', 'global_auditor'].includes(role)
+        const global = GLOBAL_READERS.includes(role)
         assert.equal(!!meta[other.appGuid], global, 'other apps only for global readers')
         const out = await api.get(`/v3/tasks/${taskGuid}/output`)
         assert.equal(out.status, 200)

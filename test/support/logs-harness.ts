@@ -9,7 +9,7 @@ import type { OutputLine } from '../../src/executor/executor.ts'
 import { nowNs } from '../../src/executor/line-reader.ts'
 import { activePipelines, type LogPipeline } from '../../src/logs/pipeline.ts'
 import type { TaskLogContext } from '../../src/logs/sink.ts'
-import { Api, createOrgAndSpace, createUser, expectOk, grant } from './client.ts'
+import { Api, createOrgAndSpace, expectOk } from './client.ts'
 import { ADMIN_PASSWORD, freshStore, type StoreKind } from './server.ts'
 
 export interface Harness {
@@ -128,23 +128,3 @@ export async function setTaskState(p: LogPipeline, taskGuid: string, state: stri
   await dbOf(p).updateTable('tasks').set({ state, updated_at: new Date() }).where('guid', '=', taskGuid).execute()
 }
 
-/** A user with one role on the app's space or org, or a client with a global read scope. */
-export async function callerWith(admin: Api, app: FakeApp, role: string): Promise<Api> {
-  const id = `${role.replace(/_/g, '-')}-${crypto.randomUUID().slice(0, 6)}`
-  if (role === 'admin_read_only' || role === 'global_auditor') {
-    const authorities = [`cloud_controller.${role}`]
-    expectOk(await admin.post('/oauth/clients', { client_id: id, client_secret: 's3cret', authorities, authorized_grant_types: ['client_credentials'] }), 201)
-    const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: id, client_secret: 's3cret' }).toString()
-    const t = expectOk(await admin.request('POST', '/oauth/token', form, { 'content-type': 'application/x-www-form-urlencoded' }))
-    return admin.as(t.body.access_token)
-  }
-  const { guid, api } = await createUser(admin, id)
-  if (role === 'none') return api
-  if (role.startsWith('organization_')) {
-    await grant(admin, role, guid, { org: app.orgGuid })
-  } else {
-    await grant(admin, 'organization_user', guid, { org: app.orgGuid })
-    await grant(admin, role, guid, { space: app.spaceGuid })
-  }
-  return api
-}

@@ -66,7 +66,8 @@ export class Rsyslog {
   DefaultNetstreamDriverKeyFile="${r.cert.keyFile}")
 module(load="imtcp")
 template(name="raw" type="string" string="%rawmsg%")
-ruleset(name="drain") { action(type="omfile" file="${r.out}" template="raw" asyncWriting="off" flushOnTXEnd="on") }
+# One consumer thread: with the main queue's several workers rsyslog may write batches out of order.
+ruleset(name="drain" queue.type="LinkedList" queue.workerThreads="1" queue.size="2000000") { action(type="omfile" file="${r.out}" template="raw" asyncWriting="off" flushOnTXEnd="on") }
 input(type="imtcp" port="${r.tcpPort}" address="127.0.0.1" ruleset="drain")
 input(type="imtcp" port="${r.tlsPort}" address="127.0.0.1" ruleset="drain" streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="anon")
 `,
