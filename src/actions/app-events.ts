@@ -3,17 +3,6 @@ import type { Actor } from '../auth/principal.ts'
 import type { AppRow } from '../store/schema.ts'
 import type { Db } from '../store/store.ts'
 
-export const PRIVATE_DATA_HIDDEN = '[PRIVATE DATA HIDDEN]'
-
-/** CC's AppEventRepository::CENSORED_FIELDS: replaced by the placeholder wherever present. */
-const CENSORED_APP_FIELDS = ['encrypted_environment_json', 'command', 'environment_json', 'environment_variables', 'docker_credentials']
-
-export function censorAppRequest(request: Record<string, unknown>): Record<string, unknown> {
-  const out = { ...request }
-  for (const k of CENSORED_APP_FIELDS) if (k in out) out[k] = PRIVATE_DATA_HIDDEN
-  return out
-}
-
 /** An event whose actee is the app, scoped to the app's space and org. */
 export function recordAppEvent(
   tx: Db,

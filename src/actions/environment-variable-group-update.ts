@@ -1,6 +1,6 @@
 import { recordEvent } from '../audit/ledger.ts'
 import { PLATFORM_EVENT_TYPES } from '../audit/event-types.ts'
-import { PRIVATE_DATA_HIDDEN } from '../audit/redaction.ts'
+import { environmentVariableGroupEventMetadata } from '../audit/redaction.ts'
 import type { EnvironmentVariableGroupRow } from '../store/schema.ts'
 import type { ActionContext } from './context.ts'
 
@@ -30,7 +30,7 @@ export async function updateEnvironmentVariableGroup(
       type: PLATFORM_EVENT_TYPES.environmentVariableGroupUpdate,
       actor: ctx.actor,
       actee: { guid: current.guid, type: 'environment_variable_group', name },
-      metadata: { request: { var: PRIVATE_DATA_HIDDEN }, keys: Object.keys(patch).sort() },
+      metadata: environmentVariableGroupEventMetadata(patch),
     })
     return row
   })

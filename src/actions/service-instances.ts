@@ -3,11 +3,7 @@
 // `[REDACTED]` in the event; URLs keep their shape with `***:***` as userinfo.
 import { recordEvent } from '../audit/ledger.ts'
 import { SERVICE_EVENT_TYPES } from '../audit/event-types.ts'
-import {
-  obfuscateUrlCredentials,
-  redactServiceInstanceMessage,
-  redactUserProvidedServiceInstanceRequest,
-} from '../audit/redaction.ts'
+import { redactUserProvidedServiceInstanceEvent } from '../audit/redaction.ts'
 import { unprocessable } from '../errors/api-error.ts'
 import { applyMetadata, type MetadataPatch } from '../messages/metadata.ts'
 import type { ServiceInstanceRow, SpaceRow } from '../store/schema.ts'
@@ -24,13 +20,6 @@ export interface UserProvidedMessage {
   readonly route_service_url?: string | null
   readonly tags?: string[]
   readonly metadata?: MetadataPatch
-}
-
-/** The event's `request`: the message as sent, credentials `[REDACTED]`, URL credentials `***`. */
-export function userProvidedAuditRequest(request: Record<string, unknown>): Record<string, unknown> {
-  const out = redactUserProvidedServiceInstanceRequest(redactServiceInstanceMessage(request))
-  for (const k of ['syslog_drain_url', 'route_service_url']) if (typeof out[k] === 'string') out[k] = obfuscateUrlCredentials(out[k])
-  return out
 }
 
 const nameTaken = (name: string) => unprocessable(`The service instance name is taken: ${name}`)
@@ -79,7 +68,7 @@ export async function createUserProvided(
           annotations: JSON.stringify(row.annotations),
         })
         .execute()
-      await recordUpsiEvent(tx, ctx, SERVICE_EVENT_TYPES.userProvidedCreate, row, space.organization_guid, userProvidedAuditRequest(request))
+      await recordUpsiEvent(tx, ctx, SERVICE_EVENT_TYPES.userProvidedCreate, row, space.organization_guid, redactUserProvidedServiceInstanceEvent(request))
     })
   } catch (err) {
     if (isUniqueViolation(err)) throw nameTaken(msg.name)
@@ -122,7 +111,7 @@ export async function updateUserProvided(
         })
         .where('guid', '=', si.guid)
         .execute()
-      await recordUpsiEvent(tx, ctx, SERVICE_EVENT_TYPES.userProvidedUpdate, next, orgGuid, userProvidedAuditRequest(request))
+      await recordUpsiEvent(tx, ctx, SERVICE_EVENT_TYPES.userProvidedUpdate, next, orgGuid, redactUserProvidedServiceInstanceEvent(request))
     })
   } catch (err) {
     if (isUniqueViolation(err)) throw nameTaken(next.name)

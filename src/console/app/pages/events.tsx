@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks'
+import { APP_EVENT_TYPES } from '../../../audit/event-types.ts'
 import { visible, when } from '../format.ts'
 import { href, navigate } from '../router.ts'
 import { api } from '../session.ts'
@@ -30,8 +31,10 @@ function apiPath(q: URLSearchParams): string {
   return `/v3/audit_events?${p}`
 }
 
+const TASK_EVENTS: ReadonlySet<string> = new Set([APP_EVENT_TYPES.taskCreate, APP_EVENT_TYPES.taskCancel, APP_EVENT_TYPES.taskComplete])
+
 function taskGuidOf(e: AuditEvent): string | null {
-  return e.type.startsWith('audit.app.task.') && typeof e.data.task_guid === 'string'
+  return TASK_EVENTS.has(e.type) && typeof e.data.task_guid === 'string'
     ? e.data.task_guid
     : null
 }

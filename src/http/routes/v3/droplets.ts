@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { recordAppEvent } from '../../../actions/app-events.ts'
+import { recordDropletDownload } from '../../../actions/bits-download.ts'
 import { setCurrentDroplet } from '../../../actions/droplet-set-current.ts'
 import { readBlob } from '../../../bits/blobs.ts'
 import { notAuthorized, notFound, unprocessable } from '../../../errors/api-error.ts'
@@ -7,7 +7,8 @@ import { listQuery } from '../../../messages/list-query.ts'
 import { buildDetailsOf, type BuildLifecycle } from '../../../queries/builds.ts'
 import { buildsOfDroplets, findDroplet, listDroplets, type DropletFilters } from '../../../queries/droplets.ts'
 import { findPackage } from '../../../queries/packages.ts'
-import { presentCurrentDropletRelationship, presentDroplet, REDACTED, REDACTED_IN_LISTS } from '../../../presenters/v3/droplet.ts'
+import { PRIVATE_DATA_HIDDEN, PRIVATE_DATA_HIDDEN_IN_LISTS } from '../../../audit/redaction.ts'
+import { presentCurrentDropletRelationship, presentDroplet } from '../../../presenters/v3/droplet.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import type { DropletRow } from '../../../store/schema.ts'
 import type { Db } from '../../../store/store.ts'
@@ -15,7 +16,6 @@ import { ok, type AuthedContext, type Route, route } from '../../route.ts'
 import { visibleApp, requireSpaceDeveloper } from './apps.ts'
 import { actionContext, commonList } from './common.ts'
 
-const DROPLET_DOWNLOAD = 'audit.app.droplet.download'
 
 const listSchema = listQuery({
   filters: ['guids', 'states', 'app_guids', 'space_guids', 'organization_guids'],
@@ -55,7 +55,7 @@ export function dropletRoutes(deps: { readonly db: Db }): Route[] {
 
   async function presentOne(d: DropletRow, ctx: AuthedContext, spaceGuid: string) {
     const lifecycle = (await lifecyclesOf([d])).get(d.guid)!
-    return presentDroplet(d, lifecycle, ctx.baseUrl, ctx.perms.canReadSecretsInSpace(spaceGuid) ? undefined : REDACTED)
+    return presentDroplet(d, lifecycle, ctx.baseUrl, ctx.perms.canReadSecretsInSpace(spaceGuid) ? undefined : PRIVATE_DATA_HIDDEN)
   }
 
   async function listPage(ctx: AuthedContext, q: Record<string, unknown>, filters: DropletFilters) {
@@ -68,7 +68,7 @@ export function dropletRoutes(deps: { readonly db: Db }): Route[] {
       c.order,
     )
     const lifecycles = await lifecyclesOf(page.rows)
-    const resources = page.rows.map((d) => presentDroplet(d, lifecycles.get(d.guid)!, ctx.baseUrl, REDACTED_IN_LISTS))
+    const resources = page.rows.map((d) => presentDroplet(d, lifecycles.get(d.guid)!, ctx.baseUrl, PRIVATE_DATA_HIDDEN_IN_LISTS))
     return ok(presentList(ctx, c.paging, page.total, resources))
   }
 
@@ -193,11 +193,7 @@ export function dropletRoutes(deps: { readonly db: Db }): Route[] {
         if (!ctx.perms.canReadSecretsInSpace(found.space.guid)) throw notAuthorized()
         if (found.droplet.state !== 'STAGED' || !found.droplet.blob_guid) throw unprocessable('Only staged droplets can be downloaded.')
         const data = await readBlob(db, found.droplet.blob_guid)
-        await db.transaction().execute((tx) =>
-          recordAppEvent(tx, found.app, found.space.organization_guid, actionContext(db, ctx).actor, DROPLET_DOWNLOAD, {
-            droplet_guid: found.droplet.guid,
-          }),
-        )
+        await recordDropletDownload(actionContext(db, ctx), found.app, found.space.organization_guid, found.droplet.guid)
         return { status: 200, body: data, headers: { 'content-type': 'application/octet-stream' } }
       },
     }),
