@@ -4,7 +4,7 @@ import { applyMetadata, type MetadataPatch } from '../messages/metadata.ts'
 import type { AppRow, SpaceRow } from '../store/schema.ts'
 import { isUniqueViolation, type Db } from '../store/store.ts'
 import { redactAppRequest } from '../audit/redaction.ts'
-import { recordAppEvent } from './app-events.ts'
+import { recordAppEvent } from './events/app.ts'
 import type { ActionContext } from './context.ts'
 import { newGuid } from '../store/ids.ts'
 

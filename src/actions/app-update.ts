@@ -5,7 +5,7 @@ import type { AppWithSpace } from '../queries/apps.ts'
 import type { AppRow } from '../store/schema.ts'
 import { isUniqueViolation } from '../store/store.ts'
 import { redactAppRequest } from '../audit/redaction.ts'
-import { recordAppEvent } from './app-events.ts'
+import { recordAppEvent } from './events/app.ts'
 import type { ActionContext } from './context.ts'
 import { duplicateAppName } from './app-create.ts'
 

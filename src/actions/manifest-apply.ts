@@ -5,7 +5,7 @@ import type { AppRow, ProcessRow, SpaceRow } from '../store/schema.ts'
 import { isUniqueViolation, type Db } from '../store/store.ts'
 import { defaultProcess, insertApp } from './app-create.ts'
 import { redactAppRequest, redactProcessUpdateRequest } from '../audit/redaction.ts'
-import { recordAppEvent } from './app-events.ts'
+import { recordAppEvent } from './events/app.ts'
 import type { ActionContext } from './context.ts'
 import { newGuid } from '../store/ids.ts'
 

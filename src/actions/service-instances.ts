@@ -1,7 +1,7 @@
 // User-provided service instances: create, update and delete with CC's audit events
 // (ServiceEventRepository#record_user_provided_service_instance_event). Credentials are
 // `[REDACTED]` in the event; URLs keep their shape with `***:***` as userinfo.
-import { recordEvent } from '../audit/ledger.ts'
+import { recordUserProvidedServiceInstanceEvent } from './events/service.ts'
 import { SERVICE_EVENT_TYPES } from '../audit/event-types.ts'
 import { redactUserProvidedServiceInstanceEvent } from '../audit/redaction.ts'
 import { unprocessable } from '../errors/api-error.ts'
@@ -25,14 +25,7 @@ export interface UserProvidedMessage {
 const nameTaken = (name: string) => unprocessable(`The service instance name is taken: ${name}`)
 
 function recordUpsiEvent(tx: Db, ctx: ActionContext, type: string, si: ServiceInstanceRow, orgGuid: string, request: Record<string, unknown>) {
-  return recordEvent(tx, {
-    type,
-    actor: ctx.actor,
-    actee: { guid: si.guid, type: 'user_provided_service_instance', name: si.name },
-    metadata: { request },
-    spaceGuid: si.space_guid,
-    organizationGuid: orgGuid,
-  })
+  return recordUserProvidedServiceInstanceEvent(tx, ctx.actor, si, orgGuid, type, request)
 }
 
 export async function createUserProvided(

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { recordDropletDownload } from '../../../actions/bits-download.ts'
+import { recordDropletDownload } from '../../../actions/events/app.ts'
 import { setCurrentDroplet } from '../../../actions/droplet-set-current.ts'
 import { readBlob } from '../../../bits/blobs.ts'
 import { notAuthorized, notFound, unprocessable } from '../../../errors/api-error.ts'

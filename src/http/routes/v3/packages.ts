@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { createPackage } from '../../../actions/package-create.ts'
 import { uploadPackageBits } from '../../../actions/package-upload.ts'
-import { recordPackageDownload } from '../../../actions/bits-download.ts'
+import { recordPackageDownload } from '../../../actions/events/app.ts'
 import { readBlob } from '../../../bits/blobs.ts'
 import { zipTooLarge } from '../../../bits/errors.ts'
 import type { BitsLimits } from '../../../bits/limits.ts'

@@ -1,10 +1,10 @@
-import { APP_EVENT_TYPES } from '../audit/event-types.ts'
-import type { Actor } from '../auth/principal.ts'
-import type { TaskOutputSummary } from '../logs/sink.ts'
-import type { TaskRow } from '../store/schema.ts'
-import type { Db } from '../store/store.ts'
-import { taskEventMetadata } from '../audit/redaction.ts'
-import { recordAppEvent } from './app-events.ts'
+import { APP_EVENT_TYPES } from '../../audit/event-types.ts'
+import type { Actor } from '../../auth/principal.ts'
+import type { TaskOutputSummary } from '../../logs/sink.ts'
+import type { TaskRow } from '../../store/schema.ts'
+import type { Db } from '../../store/store.ts'
+import { taskEventMetadata } from '../../audit/redaction.ts'
+import { recordAppEvent } from './app.ts'
 
 function appOf(task: TaskRow) {
   return { guid: task.app_guid, name: task.target_names.app, space_guid: task.space_guid }
