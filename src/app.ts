@@ -198,7 +198,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   const routes: Route[] = [
     ...rootRoutes(),
     ...opsRoutes({ db, metrics, access: config.metricsAccess, token: config.metricsToken, authenticate, loadPermissions }),
-    ...uaaRoutes({ db, uaa, tokens, authenticate }),
+    ...uaaRoutes({ uaa, tokens, authenticate }),
     ...organizationRoutes({ db, jobs }),
     ...spaceRoutes({ db, jobs }),
     ...quotaRoutes({ db, jobs }),

@@ -6,6 +6,12 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import crypto from 'node:crypto'
+import os from 'node:os'
+import { cosignerFromSeed } from '../src/ledger/cosignature.ts'
+import { signerFromSeed, skeyOf, vkeyOf } from '../src/ledger/note.ts'
+import { verifyProofFile } from '../src/ledger/verify-proof-cli.ts'
+import { startWitness } from '../src/ledger/witness.ts'
 import { Api, createOrgAndSpace, createUser, expectOk, grant } from './support/client.ts'
 import { withStore } from './support/db.ts'
 import { pushApp, waitForTask } from './support/push.ts'
@@ -14,6 +20,7 @@ import { ADMIN_PASSWORD, startServer, stores, type TestServer } from './support/
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const SHOTS = path.resolve(import.meta.dirname, '..', 'test-artifacts', 'console')
 const FIRST_COMMAND = 'echo first line; sleep 0.2; echo to-stderr >&2; sleep 0.2; echo last line'
+const ORIGIN = 'ledger.test/console'
 const HOSTILE_NAME = '<img src=x onerror=window.pwned=1>'
 // printf: HTML, a colour sequence, a terminal-title escape (OSC … BEL) and a backspace.
 const HOSTILE_COMMAND = String.raw`printf '<script>window.pwned=1</script><b>bold</b>\n\033[31mred\033[0m plain\n\033]0;title\007 and \010 done\n'`
@@ -46,9 +53,23 @@ for (const store of stores()) {
     const tasks: Record<string, string> = {}
     const contexts: BrowserContext[] = []
     const problems: string[] = []
+    const seed = crypto.randomBytes(32)
+    const logVkey = vkeyOf(signerFromSeed(ORIGIN, seed).verifier)
+    const witnessDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-ledger-console-witness-'))
+    let witness: Awaited<ReturnType<typeof startWitness>>
 
     before(async () => {
-      server = await startServer(store, { env: { CF_LEDGER_CHECKPOINT_INTERVAL: '1' } })
+      const logKeys = [signerFromSeed(ORIGIN, seed).verifier]
+      witness = await startWitness({ dir: witnessDir, name: 'witness.test/console', logKeys, host: '127.0.0.1', port: 0 })
+      server = await startServer(store, {
+        env: {
+          CF_LEDGER_CHECKPOINT_INTERVAL: '1',
+          CF_LEDGER_LOG_ORIGIN: ORIGIN,
+          CF_LEDGER_LOG_KEY: skeyOf(ORIGIN, seed),
+          CF_LEDGER_LOG_CHECKPOINT_INTERVAL_MS: '200',
+          CF_LEDGER_WITNESSES: `${witness.vkey}=${witness.url}`,
+        },
+      })
       admin = await new Api(server.url).admin()
       ;({ spaceGuid } = await createOrgAndSpace(admin, 'acme', 'prod'))
       const d = await createUser(admin, 'dana', 'dana-pw')
@@ -78,6 +99,8 @@ for (const store of stores()) {
     after(async () => {
       for (const c of contexts) await c.close()
       await server?.stop()
+      await witness?.close()
+      fs.rmSync(witnessDir, { recursive: true, force: true })
     })
 
     async function signedIn(
@@ -93,7 +116,9 @@ for (const store of stores()) {
       contexts.push(context)
       const page = await context.newPage()
       page.on('console', (m) => {
-        if (m.type() === 'error') problems.push(`${username}: ${m.text()}`)
+        // A proof is 422 until a checkpoint covers the finished task: an answer, not an error.
+        const notYetProvable = /status of 422/.test(m.text()) && m.location().url.endsWith('/proof')
+        if (m.type() === 'error' && !notYetProvable) problems.push(`${username}: ${m.text()}`)
       })
       page.on('pageerror', (e) => problems.push(`${username}: ${e.message}`))
       await page.goto(`${server.url}/console`)
@@ -261,7 +286,11 @@ for (const store of stores()) {
         'SUCCEEDED',
         'audit.app.task.create',
         'audit.app.task.complete',
-        'Verified',
+        'Verified (C2SP tlog-proof)',
+        'inclusion proof',
+        'the page shows the proven task run',
+        'leaf hash recomputed',
+        'trusting the key the server serves',
       ]) {
         assert.ok(text.includes(want), `the task page shows ${want}`)
       }
@@ -365,6 +394,37 @@ for (const store of stores()) {
       await page.waitForSelector('[data-testid=integrity][data-verdict=ok]', { timeout: 15_000 })
     })
 
+    it('checks the tlog-proof under pinned log and witness keys and downloads the .tlog-proof', async () => {
+      const page = await signedIn('audrey', 'audrey-pw')
+      await page.goto(`${server.url}/console#/keys`)
+      for (const vkey of [logVkey, witness.vkey]) {
+        await page.fill('textarea[name=key]', vkey)
+        await page.click('form.card button[type=submit]')
+        await page.waitForSelector(`.keys code:text-is("${vkey.split('+').slice(0, 2).join('+')}")`)
+      }
+      await page.goto(`${server.url}/console#/runs/${tasks.failing}`)
+      await page.waitForSelector('[data-testid=integrity][data-verdict=ok]', { timeout: 15_000 })
+      const text = await page.innerText('[data-testid=integrity]')
+      assert.match(text, /log key: .*is pinned in this browser/)
+      assert.match(text, /cosigned by witness witness\.test\/console: cosignature v1 verifies/)
+      assert.match(text, /checkpoint signature: Ed25519 note signature by ledger\.test\/console/)
+      await shot(page, 'integrity-pinned-1280-light')
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('text=Download .tlog-proof')])
+      assert.equal(download.suggestedFilename(), `task-${tasks.failing}.tlog-proof`)
+      const file = fs.readFileSync((await download.path())!)
+      const proven = verifyProofFile(file, { key: [logVkey], witness: [witness.vkey], task: tasks.failing })
+      assert.equal(proven.entry.exit_status, 3)
+      assert.deepEqual(proven.cosigners, ['witness.test/console'])
+      // A pinned witness that did not cosign turns the check red.
+      await page.goto(`${server.url}/console#/keys`)
+      await page.fill('textarea[name=key]', vkeyOf(cosignerFromSeed('witness.test/other', crypto.randomBytes(32)).verifier))
+      await page.click('form.card button[type=submit]')
+      await page.waitForSelector('.keys code:text-matches("^witness.test/other")')
+      await page.goto(`${server.url}/console#/runs/${tasks.failing}`)
+      await page.waitForSelector('[data-testid=integrity][data-verdict=bad]', { timeout: 15_000 })
+      assert.match(await page.innerText('[data-testid=integrity]'), /witness\.test\/other: this pinned witness did not cosign/)
+    })
+
     it('lists audit events with filters and links task events to their run', async () => {
       const page = await signedIn('admin', ADMIN_PASSWORD, { width: 390, dark: true })
       await page.goto(`${server.url}/console#/events?types=audit.app.task.create`)
@@ -381,6 +441,22 @@ for (const store of stores()) {
         JSON.stringify(types),
       )
       await shot(page, 'events-390-dark')
+      // The actor filter, typed into the form (an extension filter of /v3/audit_events).
+      await page.fill('input[name=actor]', 'dana')
+      await page.click('form.filters button[type=submit]')
+      await page.waitForFunction(() =>
+        document.querySelector('table.events')?.getAttribute('data-query')?.includes('actor=dana'),
+      )
+      const actors = await page.$$eval('table.events tbody tr td:nth-child(3)', (ts) =>
+        ts.map((t) => t.firstChild?.textContent),
+      )
+      const byApi = expectOk(await admin.get('/v3/audit_events?types=audit.app.task.create&actor_usernames=dana')).body
+      const danaGuid = byApi.resources[0].actor.guid
+      assert.ok(actors.length >= 2 && actors.every((a) => a === 'dana@example.com'), JSON.stringify(actors))
+      assert.equal(actors.length, byApi.pagination.total_results)
+      const byGuid = expectOk(await admin.get(`/v3/audit_events?types=audit.app.task.create&actor_guids=${danaGuid}`)).body
+      assert.equal(byGuid.pagination.total_results, actors.length)
+      assert.equal(expectOk(await admin.get('/v3/audit_events?actor_usernames=nobody')).body.pagination.total_results, 0)
       await page.click('table.events tbody tr a:text("Task run →")')
       await page.waitForSelector('.answers')
       assert.match(page.url(), /#\/runs\/[0-9a-f-]{36}$/)
@@ -414,6 +490,7 @@ for (const store of stores()) {
           [tasks.first],
         ),
       )
+      await withStore(server, (q) => q(`update tasks set exit_status = 0 where guid = $1`, [tasks.failing]))
       if (store === 'embedded') server = await server.restart()
       const page = await signedIn('admin', ADMIN_PASSWORD)
       await page.goto(`${server.url}/console#/runs/${tasks.first}`)
@@ -422,6 +499,9 @@ for (const store of stores()) {
       assert.match(text, /NOT verified/)
       assert.match(text, /event was edited/)
       await shot(page, 'integrity-red-1280-light')
+      await page.goto(`${server.url}/console#/runs/${tasks.failing}`)
+      await page.waitForSelector('[data-testid=integrity][data-verdict=bad]', { timeout: 15_000 })
+      assert.match(await page.innerText('[data-testid=integrity]'), /shown exit status differ from the proven entry: the task's row was edited/)
       assert.deepEqual(problems, [], 'no script errors or CSP violations in any page')
     })
   })

@@ -9,7 +9,8 @@ import { cosignerFromSeed } from '../src/ledger/cosignature.ts'
 import { consistencyProof, inclusionProof, leafHash, memoryReader, rootOf, treeRoot, verifyConsistency, type Hash } from '../src/ledger/merkle.ts'
 import { openNote, parseNote, parseSkey, parseVkey, signerFromSeed, signNote, skeyOf, vkeyOf } from '../src/ledger/note.ts'
 import { formatProof, parseProof, verifyProof } from '../src/ledger/proof-file.ts'
-import { eventEntry, eventEntryBody, MAX_ENTRY_BYTES } from '../src/ledger/leaf.ts'
+import { eventEntryBody } from '../src/ledger/entry-format.ts'
+import { eventEntry, MAX_ENTRY_BYTES } from '../src/ledger/leaf.ts'
 import { canonicalJson } from '../src/audit/chain.ts'
 import { appendLeaves, decodeBundle, edgeTiles, encodeBundle, encodeIndex, parseTilePath, tilePath, tileReader, TILE_WIDTH } from '../src/ledger/tiles.ts'
 
@@ -77,7 +78,7 @@ describe('event entries', () => {
       event({ metadata: undefined as unknown, actor_username: undefined as unknown as null }),
       event({ seq: 9_007_199_254_740_991, type: 'audit.space.delete-request' }),
     ]
-    for (const e of cases) assert.equal(eventEntry(e).toString('utf8'), canonicalJson(eventEntryBody(e)))
+    for (const e of cases) assert.equal(eventEntry(e).toString('utf8'), canonicalJson(eventEntryBody({ ...e, created_at: e.created_at.toISOString() })))
     assert.equal(JSON.parse(eventEntry(cases[0]!).toString('utf8')).kind, 'cf-ledger/event@v1')
   })
 

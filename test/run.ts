@@ -1,6 +1,6 @@
 // The test entry point (`npm test`): typecheck, lint, start a real PostgreSQL on loopback, prepare an
 // embedded-store template, then run every test file against both stores with node's test runner,
-// one process per store in parallel.
+// in one process (or one per store side by side), and list the slowest suites at the end.
 import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -53,23 +53,32 @@ const runs = parallel
   ? stores.map((store, i) => ({ label: store, stores: store, files: i === 0 ? files : files.filter(loopsOverStores) }))
   : [{ label: '', stores: env.TEST_STORES, files }]
 
+/** Top-level suites and how long each took, read off the spec reporter's lines as they pass. */
+const suiteTimes: [string, number][] = []
+const TOP_LEVEL = /^[✔✖] (.+) \(([\d.]+)ms\)$/
+
 function runTests(r: (typeof runs)[number]): Promise<number> {
   const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, '--test-reporter=spec', ...r.files], {
     cwd: root,
-    stdio: r.label ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...env, TEST_STORES: r.stores },
   })
-  if (r.label) {
-    // Whole lines, each marked with its store, so the two runs read apart.
-    for (const stream of [child.stdout!, child.stderr!]) {
-      let rest = ''
-      stream.on('data', (d: Buffer) => {
-        const lines = (rest + d.toString()).split('\n')
-        rest = lines.pop()!
-        for (const l of lines) (stream === child.stdout ? process.stdout : process.stderr).write(`[${r.label}] ${l}\n`)
-      })
-      stream.on('end', () => rest && process.stdout.write(`[${r.label}] ${rest}\n`))
+  // Whole lines, each marked with its store when two runs go side by side, so they read apart.
+  const prefix = r.label ? `[${r.label}] ` : ''
+  for (const stream of [child.stdout!, child.stderr!]) {
+    const out = stream === child.stdout ? process.stdout : process.stderr
+    let rest = ''
+    const line = (l: string) => {
+      const m = TOP_LEVEL.exec(l)
+      if (m) suiteTimes.push([m[1]!, Number(m[2])])
+      out.write(`${prefix}${l}\n`)
     }
+    stream.on('data', (d: Buffer) => {
+      const lines = (rest + d.toString()).split('\n')
+      rest = lines.pop()!
+      lines.forEach(line)
+    })
+    stream.on('end', () => rest && line(rest))
   }
   return new Promise((resolve) => child.on('close', (code) => resolve(code ?? 1)))
 }
@@ -80,6 +89,8 @@ try {
   const started = Date.now()
   const codes = await Promise.all(runs.map(runTests))
   for (const [i, r] of runs.entries()) if (r.label) console.log(`== ${r.label}: ${codes[i] === 0 ? 'passed' : `failed (exit ${codes[i]})`}`)
+  console.log('\n== slowest suites (s)')
+  for (const [name, ms] of suiteTimes.sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`${(ms / 1000).toFixed(1).padStart(7)}  ${name}`)
   console.log(`== tests took ${Math.round((Date.now() - started) / 1000)} s`)
   status = codes.every((c) => c === 0) ? 0 : 1
 } finally {

@@ -186,4 +186,35 @@ export class Uaa {
       })
       .execute()
   }
+
+  /** SCIM's user search (at most 500, oldest first), by the filter's userName, origin and id. */
+  searchUsers(f: { username?: string; origin?: string; id?: string }): Promise<UaaUserRow[]> {
+    let q = this.db.selectFrom('uaa_users').selectAll().orderBy('created_at').limit(500)
+    if (f.username !== undefined) q = q.where('username', '=', f.username)
+    if (f.origin !== undefined) q = q.where('origin', '=', f.origin)
+    if (f.id !== undefined) q = q.where('id', '=', f.id)
+    return q.execute()
+  }
+
+  userById(id: string): Promise<UaaUserRow | undefined> {
+    return this.db.selectFrom('uaa_users').selectAll().where('id', '=', id).executeTakeFirst()
+  }
+
+  /** Deletes the user and revokes its refresh tokens, in one transaction. */
+  async deleteUser(id: string): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx.updateTable('refresh_tokens').set({ revoked_at: new Date() }).where('user_id', '=', id).where('revoked_at', 'is', null).execute()
+      await tx.deleteFrom('uaa_users').where('id', '=', id).execute()
+    })
+  }
+
+  /** Grants the group's scope to the user (a no-op when it has it). */
+  async addToGroup(user: UaaUserRow, group: string): Promise<void> {
+    if (user.scopes.includes(group)) return
+    await this.db.updateTable('uaa_users').set({ scopes: [...user.scopes, group], updated_at: new Date() }).where('id', '=', user.id).execute()
+  }
+
+  findClient(clientId: string) {
+    return this.db.selectFrom('oauth_clients').selectAll().where('client_id', '=', clientId).executeTakeFirst()
+  }
 }

@@ -5,39 +5,21 @@
 import crypto from 'node:crypto'
 import { canonicalJson } from '../audit/chain.ts'
 import type { EventFields } from '../audit/chain-format.ts'
-
-export const EVENT_ENTRY_KIND = 'cf-ledger/event@v1'
-
-/** The largest entry an entry bundle can carry (uint16 length prefix). */
-export const MAX_ENTRY_BYTES = 0xffff
+import { EVENT_ENTRY_KIND, eventEntryBody, MAX_ENTRY_BYTES } from './entry-format.ts'
 
 export type { EventFields } from '../audit/chain-format.ts'
+export { EVENT_ENTRY_KIND, MAX_ENTRY_BYTES } from './entry-format.ts'
 
 /**
  * An event as a log entry. An event whose entry would exceed 65,535 bytes carries
  * `metadata_sha256` (hex SHA-256 of the canonical metadata) instead of `metadata`.
  */
 export function eventEntry(e: EventFields): Buffer {
-  const full = Buffer.from(directEntry(e) ?? canonicalJson(eventEntryBody(e)), 'utf8')
+  const created_at = e.created_at.toISOString()
+  const full = Buffer.from(directEntry(e, created_at) ?? canonicalJson(eventEntryBody({ ...e, created_at })), 'utf8')
   if (full.length <= MAX_ENTRY_BYTES) return full
-  const { metadata, ...rest } = eventEntryBody(e)
+  const { metadata, ...rest } = eventEntryBody({ ...e, created_at })
   return Buffer.from(canonicalJson({ ...rest, metadata_sha256: crypto.createHash('sha256').update(canonicalJson(metadata)).digest('hex') }), 'utf8')
-}
-
-/** The entry as an object; its canonicalJson is the entry (before the size limit). */
-export function eventEntryBody(e: EventFields): Record<string, unknown> {
-  return {
-    kind: EVENT_ENTRY_KIND,
-    seq: e.seq,
-    guid: e.guid,
-    created_at: e.created_at.toISOString(),
-    type: e.type,
-    actor: { guid: e.actor, type: e.actor_type, name: e.actor_name, username: e.actor_username },
-    target: { guid: e.actee, type: e.actee_type, name: e.actee_name },
-    metadata: e.metadata,
-    space_guid: e.space_guid,
-    organization_guid: e.organization_guid,
-  }
 }
 
 const str = JSON.stringify
@@ -47,12 +29,12 @@ const str = JSON.stringify
  * sorting the object (the integrator's hot path; about twice as fast). Undefined where
  * canonicalJson would drop a member, so the general path decides those.
  */
-function directEntry(e: EventFields): string | undefined {
+function directEntry(e: EventFields, createdAt: string): string | undefined {
   const fields = [e.actor, e.actor_name, e.actor_type, e.actor_username, e.guid, e.metadata, e.organization_guid, e.space_guid, e.actee, e.actee_name, e.actee_type, e.type]
   if (fields.some((f) => f === undefined)) return undefined
   return (
     `{"actor":{"guid":${str(e.actor)},"name":${str(e.actor_name)},"type":${str(e.actor_type)},"username":${str(e.actor_username)}},` +
-    `"created_at":${str(e.created_at.toISOString())},"guid":${str(e.guid)},"kind":${str(EVENT_ENTRY_KIND)},"metadata":${canonicalJson(e.metadata)},` +
+    `"created_at":${str(createdAt)},"guid":${str(e.guid)},"kind":${str(EVENT_ENTRY_KIND)},"metadata":${canonicalJson(e.metadata)},` +
     `"organization_guid":${str(e.organization_guid)},"seq":${str(e.seq)},"space_guid":${str(e.space_guid)},` +
     `"target":{"guid":${str(e.actee)},"name":${str(e.actee_name)},"type":${str(e.actee_type)}},"type":${str(e.type)}}`
   )

@@ -20,6 +20,13 @@ export const listFilter = scalar
   // The second decoding can make what the text rule refused on the way in (`%2500` → NUL).
   .refine((xs) => xs.every((x) => !textProblem(x)), { message: 'must not contain NUL characters or unpaired surrogates' })
 
+const EXTENSION = 'cf-ledger extension'
+
+/** A query parameter CC does not have: accepted, but not listed among CC's valid parameters. */
+export const extensionParam = <T extends z.ZodType>(schema: T): T => schema.describe(EXTENSION)
+
+export const isExtensionParam = (schema: z.ZodType | undefined): boolean => schema?.description === EXTENSION
+
 export const page = scalar
   .refine((s) => /^\d+$/.test(s) && Number(s) >= 1, { message: 'Page must be a positive integer', abort: true })
   .refine(fitsInt, { message: tooLarge('Page', MAX_DB_INT) })

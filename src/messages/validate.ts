@@ -1,6 +1,6 @@
 import { z, type ZodType } from 'zod'
 import { ApiError, apiError } from '../errors/api-error.ts'
-import { baseKey, bracketKeyError } from './list-query.ts'
+import { baseKey, bracketKeyError, isExtensionParam } from './list-query.ts'
 import { inputProblem } from './text.ts'
 
 function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
@@ -58,7 +58,8 @@ export function parseQuery<T>(schema: ZodType<T>, query: unknown): T {
       const operatorErrors = unknown.keys.map((k) => bracketKeyError(shapeKeys, k))
       const names = [...new Set(unknown.keys.filter((_, i) => !operatorErrors[i]).map(baseKey))]
       if (names.length) {
-        const valid = shapeKeys.filter((k) => !k.includes('[')).map((k) => `'${k}'`)
+        const shape = schema instanceof z.ZodObject ? (schema.shape as Record<string, z.ZodType>) : {}
+        const valid = shapeKeys.filter((k) => !k.includes('[') && !isExtensionParam(shape[k])).map((k) => `'${k}'`)
         throw apiError(
           'BadQueryParameter',
           `Unknown query parameter(s): ${names.map((k) => `'${k}'`).join(', ')}. Valid parameters are: ${valid.join(', ')}`,

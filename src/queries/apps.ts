@@ -67,3 +67,28 @@ export async function detectedProcessTypes(db: Db, appGuids: readonly string[]):
 export function specifiedOrDetectedCommand(p: { command: string | null; type: string }, detected: Record<string, string> | undefined): string | null {
   return p.command ?? detected?.[p.type] ?? null
 }
+
+/** Each app's lifecycle, for presenting builds and droplets (their details fall back to it). */
+export async function appLifecycles(db: Db, appGuids: readonly string[]): Promise<Map<string, AppRow['lifecycle']>> {
+  const unique = [...new Set(appGuids)]
+  const rows = unique.length ? await db.selectFrom('apps').select(['guid', 'lifecycle']).where('guid', 'in', unique).execute() : []
+  return new Map(rows.map((a) => [a.guid, a.lifecycle]))
+}
+
+/** Apps by guid, for a list's `include=app`. */
+export function appsByGuids(db: Db, guids: readonly string[]) {
+  const unique = [...new Set(guids)]
+  return unique.length ? db.selectFrom('apps').selectAll().where('guid', 'in', unique).execute() : Promise.resolve([])
+}
+
+/** The guids among `appGuids` of apps in spaces the caller can read (one query). */
+export async function readableAppGuids(db: Db, perms: Permissions, appGuids: readonly string[]): Promise<Set<string>> {
+  if (!appGuids.length) return new Set()
+  const rows = await db
+    .selectFrom('apps')
+    .innerJoin('spaces', 'spaces.guid', 'apps.space_guid')
+    .select(['apps.guid', 'apps.space_guid', 'spaces.organization_guid'])
+    .where('apps.guid', 'in', [...appGuids])
+    .execute()
+  return new Set(rows.filter((r) => perms.canReadSpace(r.space_guid, r.organization_guid)).map((r) => r.guid))
+}

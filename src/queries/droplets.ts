@@ -61,3 +61,8 @@ export function listDroplets(db: Db, perms: Permissions, f: DropletFilters, pagi
     q = q.where(c)
   return paginate(q, paging, { column: `droplets.${order.column}`, direction: order.direction }, 'droplets.guid')
 }
+
+/** The droplet row alone (the app is known), for an app's current droplet. */
+export function dropletRow(db: Db, guid: string): Promise<DropletRow | undefined> {
+  return db.selectFrom('droplets').selectAll().where('guid', '=', guid).executeTakeFirst()
+}

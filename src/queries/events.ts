@@ -6,7 +6,7 @@ import type { Db } from '../store/store.ts'
 import { timestampConditions, type Page } from './list.ts'
 
 /** Columns the audit-event filters compare as strings. */
-export type EventColumn = 'type' | 'space_guid' | 'organization_guid' | 'actee' | 'guid'
+export type EventColumn = 'type' | 'space_guid' | 'organization_guid' | 'actee' | 'guid' | 'actor' | 'actor_username'
 export type StringOp = '=' | '<' | '<=' | '>' | '>=' | 'in' | 'not in'
 
 /** One string comparison: `type in (…)`, `actee not in (…)`, v2's `type > 'x'`, … */
@@ -78,7 +78,7 @@ function countedParts(f: EventFilter): RawBuilder<SqlBool>[] {
   return [...(f.never ? [FALSE] : []), ...(scope ? [scope] : []), ...f.conditions.filter((c) => COUNTED.has(c.column)).map(conditionSql)]
 }
 
-/** Everything else: actee and guid conditions and the time window. */
+/** Everything else: actee, actor and guid conditions and the time window. */
 function residualParts(f: EventFilter): RawBuilder<SqlBool>[] {
   return [...f.conditions.filter((c) => !COUNTED.has(c.column)).map(conditionSql), ...timeSql(f)]
 }
@@ -203,8 +203,8 @@ function windowPlan(f: EventFilter, cap: number): NonSpanPlan {
   if (selective) return { kind: 'selective', query: full }
   const counted = countedParts(f)
   const inside = sql<{ n: number }>`select count(*) as n from (select 1 from events where ${where} limit ${cap + 1}) m`
-  // Rows the counters include but the residual conditions exclude; actee and created_at are NOT NULL.
-  const outside = and([...counted, sql<SqlBool>`not ${and(residual)}`])
+  // Rows the counters include but the residual conditions exclude (a NULL actor_username is excluded).
+  const outside = and([...counted, sql<SqlBool>`not coalesce(${and(residual)}, false)`])
   const complement = sql<{ n: number }>`select (${countersQuery(f)}) as total,
     (select count(*) from (select 1 from events where ${outside} limit ${cap + 1}) c) as n`
   return { kind: 'window', inside, complement, full }

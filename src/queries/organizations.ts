@@ -16,6 +16,12 @@ export function findOrganization(db: Db, guid: string) {
   return db.selectFrom('organizations').selectAll().where('guid', '=', guid).executeTakeFirst()
 }
 
+/** Organizations by guid, for a list's `include` (the caller already may read the listed resources). */
+export function organizationsByGuids(db: Db, guids: readonly string[]) {
+  const unique = [...new Set(guids)]
+  return unique.length ? db.selectFrom('organizations').selectAll().where('guid', 'in', unique).execute() : Promise.resolve([])
+}
+
 export function listOrganizations(db: Db, scope: Scope, f: OrgFilters, paging: Paging, order: Order) {
   let q = db.selectFrom('organizations').selectAll()
   if (scope !== 'all') q = scope.length ? q.where('guid', 'in', [...scope]) : q.where((eb) => eb.val(false))

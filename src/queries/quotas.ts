@@ -1,5 +1,5 @@
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely'
-import type { Scope } from '../authz/permissions.ts'
+import type { Permissions, Scope } from '../authz/permissions.ts'
 import type { Paging, TimestampOps } from '../messages/list-query.ts'
 import type { Database } from '../store/schema.ts'
 import type { Db } from '../store/store.ts'
@@ -44,6 +44,18 @@ export function listOrganizationQuotas(db: Db, readableOrgs: Scope, f: QuotaFilt
 export type SpaceQuotaVisibility =
   | { readonly all: true }
   | { readonly all: false; readonly managedOrgs: readonly string[]; readonly roleSpaces: readonly string[] }
+
+/** CC's readable_space_quota_guids, as data for the queries. */
+export function spaceQuotaVisibility(perms: Permissions): SpaceQuotaVisibility {
+  if (perms.canReadGlobally) return { all: true }
+  const readable = perms.readableSpaces()
+  return { all: false, managedOrgs: perms.managedOrgs(), roleSpaces: readable.all ? [] : readable.spaces }
+}
+
+/** Whether any org (or space) has the quota applied: it cannot be deleted then. */
+export async function quotaInUse(db: Db, table: 'organizations' | 'spaces', quotaGuid: string): Promise<boolean> {
+  return (await db.selectFrom(table).select('guid').where('quota_guid', '=', quotaGuid).limit(1).executeTakeFirst()) !== undefined
+}
 
 /**
  * CC's SpaceQuotaListFetcher over readable_space_quota_guids: global readers see all; others

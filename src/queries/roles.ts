@@ -56,3 +56,15 @@ export function listRoles(db: Db, perms: Permissions, f: RoleFilters, paging: Pa
     q = q.where(c)
   return paginate(q, paging, order, 'guid')
 }
+
+/** Whether the user holds a role in any space of the org (an org_user role cannot go then). */
+export async function hasSpaceRolesInOrg(db: Db, userGuid: string, orgGuid: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('roles')
+    .select('guid')
+    .where('user_guid', '=', userGuid)
+    .where('organization_guid', '=', orgGuid)
+    .where('space_guid', 'is not', null)
+    .executeTakeFirst()
+  return row !== undefined
+}

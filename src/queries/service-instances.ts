@@ -128,3 +128,9 @@ export function appBindingsWithInstances(db: Db, appGuid: string) {
     .orderBy('service_bindings.guid')
     .execute()
 }
+
+/** Service instances by guid, for a list's `include=service_instance`. */
+export function serviceInstancesByGuids(db: Db, guids: readonly string[]) {
+  const unique = [...new Set(guids)]
+  return unique.length ? db.selectFrom('service_instances').selectAll().where('guid', 'in', unique).execute() : Promise.resolve([])
+}

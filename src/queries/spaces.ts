@@ -17,6 +17,12 @@ export function findSpace(db: Db, guid: string) {
   return db.selectFrom('spaces').selectAll().where('guid', '=', guid).executeTakeFirst()
 }
 
+/** Spaces by guid, for a list's `include` (the caller already may read the listed resources). */
+export function spacesByGuids(db: Db, guids: readonly string[]) {
+  const unique = [...new Set(guids)]
+  return unique.length ? db.selectFrom('spaces').selectAll().where('guid', 'in', unique).execute() : Promise.resolve([])
+}
+
 export function listSpaces(db: Db, perms: Permissions, f: SpaceFilters, paging: Paging, order: Order) {
   let q = db.selectFrom('spaces').selectAll()
   const scope = readableSpaceCondition(perms, 'guid', 'organization_guid')

@@ -45,3 +45,8 @@ export function listTasks(db: Db, perms: Permissions, f: TaskFilters, paging: Pa
     q = q.where(c)
   return paginate(q, paging, { column: `tasks.${order.column}`, direction: order.direction }, 'tasks.guid')
 }
+
+/** A task's state alone (a follower polls it to learn the task ended elsewhere). */
+export async function taskState(db: Db, guid: string): Promise<string | undefined> {
+  return (await db.selectFrom('tasks').select('state').where('guid', '=', guid).executeTakeFirst())?.state
+}

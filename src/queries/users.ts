@@ -112,3 +112,15 @@ export function listUsersWithRoleIn(db: Db, where: { organizationGuid: string } 
     q = q.where(c)
   return paginate(q, paging, { column: `users.${order.column}`, direction: order.direction }, 'users.guid')
 }
+
+/** The UAA username of a user id, if UAA knows it. */
+export async function uaaUsernameOf(db: Db, id: string): Promise<string | undefined> {
+  return (await db.selectFrom('uaa_users').select('username').where('id', '=', id).executeTakeFirst())?.username
+}
+
+/** UAA users with this username (in one origin, when given): CC's lookup by username. */
+export function uaaUsersNamed(db: Db, username: string, origin?: string) {
+  let q = db.selectFrom('uaa_users').select(['id', 'username', 'origin']).where('username', '=', username)
+  if (origin) q = q.where('origin', '=', origin)
+  return q.execute()
+}

@@ -11,6 +11,7 @@ import * as m0008 from './migrations/0008-blob-refs.ts'
 import * as m0009 from './migrations/0009-platform.ts'
 import * as m0010 from './migrations/0010-cluster.ts'
 import * as m0011 from './migrations/0011-ledger-log.ts'
+import * as m0012 from './migrations/0012-events-actor.ts'
 
 interface Migration {
   readonly name: string
@@ -35,6 +36,7 @@ const MIGRATIONS: readonly Versioned[] = [
   { version: 9, migration: m0009 },
   { version: 10, migration: m0010 },
   { version: 11, migration: m0011 },
+  { version: 12, migration: m0012 },
 ]
 
 /** The schema version a fully migrated store has (/readyz). */
@@ -61,4 +63,10 @@ export async function migrate(db: Kysely<Database>): Promise<number> {
     })
   }
   return applied
+}
+
+/** The newest migration applied to this store (0 before the first); throws when the database does not answer. */
+export async function appliedMigrationVersion(db: Kysely<Database>): Promise<number> {
+  const r = await sql<{ v: number | null }>`select max(version) as v from schema_migrations`.execute(db)
+  return Number(r.rows[0]?.v ?? 0)
 }

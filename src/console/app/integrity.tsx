@@ -6,7 +6,7 @@ import type { VerificationResult } from './verify/verifier.ts'
 
 async function runVerifiers(trail: Trail): Promise<VerificationResult | null> {
   for (const v of verifiers) {
-    const r = await v.verify(trail.task.guid, trail.events, pinnedKeys())
+    const r = await v.verify(trail, pinnedKeys())
     if (r) return r
   }
   return null
@@ -19,19 +19,13 @@ export function IntegrityPanel(props: { trail: Trail; version: number }) {
   useEffect(() => {
     runVerifiers(props.trail).then(setResult, (e: Error) => setError(e.message))
   }, [props.trail.task.guid, props.version, pins])
-  const served = result
-    ? (
-        JSON.parse(result.evidence.text) as {
-          public_key?: { key_id: string; spki_der_base64: string } | null
-        }
-      ).public_key
-    : null
-  const pinned = served ? pinnedKeys().some((k) => k.keyId === served.key_id) : false
+  const served = result?.servedKey
+  const pinned = served ? pinnedKeys().some((k) => k.keyId === served.keyId) : false
   function pin() {
     if (!served) return
     savePinnedKeys([
       ...pinnedKeys(),
-      { keyId: served.key_id, spki: served.spki_der_base64, note: `pinned from ${location.host}` },
+      { ...served, note: `${served.note}, pinned from ${location.host}` },
     ])
     setPins((n) => n + 1)
   }
@@ -86,14 +80,15 @@ export function IntegrityPanel(props: { trail: Trail; version: number }) {
                 download(result.evidence.fileName, result.evidence.type, result.evidence.text)
               }
             >
-              Download evidence
+              Download{' '}
+              {result.evidence.fileName.endsWith('.tlog-proof') ? '.tlog-proof' : 'evidence'}
             </button>
             {served && !pinned && (
               <button type="button" onClick={pin}>
-                Pin key {served.key_id}
+                Pin key {served.keyId}
               </button>
             )}
-            {pinned && <span class="muted">key {served!.key_id} pinned</span>}
+            {pinned && <span class="muted">key {served!.keyId} pinned</span>}
           </div>
         </>
       )}

@@ -1,9 +1,8 @@
-import { sql } from 'kysely'
 import type { Principal } from '../../auth/principal.ts'
 import type { Permissions } from '../../authz/permissions.ts'
 import { apiError } from '../../errors/api-error.ts'
 import type { Metrics } from '../../ops/metrics.ts'
-import { LATEST_MIGRATION } from '../../store/migrate.ts'
+import { appliedMigrationVersion, LATEST_MIGRATION } from '../../store/migrate.ts'
 import type { Db } from '../../store/store.ts'
 import type { Route, RouteContext } from '../route.ts'
 import { route } from '../route.ts'
@@ -56,8 +55,7 @@ export function opsRoutes(deps: OpsDeps): Route[] {
       auth: 'none',
       async handler() {
         try {
-          const r = await sql<{ v: number | null }>`select max(version) as v from schema_migrations`.execute(deps.db)
-          if (Number(r.rows[0]?.v ?? 0) < LATEST_MIGRATION) return { status: 503, body: 'migrations pending\n', headers: TEXT }
+          if ((await appliedMigrationVersion(deps.db)) < LATEST_MIGRATION) return { status: 503, body: 'migrations pending\n', headers: TEXT }
           return { status: 200, body: 'ready\n', headers: TEXT }
         } catch {
           return { status: 503, body: 'database unavailable\n', headers: { ...TEXT, 'retry-after': '2' } }

@@ -3,12 +3,10 @@ import type { Principal } from '../../auth/principal.ts'
 import type { TokenService } from '../../auth/tokens.ts'
 import { GRANTABLE_GROUPS, type Uaa } from '../../auth/uaa.ts'
 import { insufficientScope, invalidToken, scimNotFound, UaaError } from '../../auth/uaa-error.ts'
-import type { Db } from '../../store/store.ts'
 import { isUniqueViolation } from '../../store/store.ts'
 import { ok, type Route, type RouteContext, route } from '../route.ts'
 
 export interface UaaRouteDeps {
-  readonly db: Db
   readonly uaa: Uaa
   readonly tokens: TokenService
   authenticate(token: string): Promise<Principal | undefined>
@@ -70,7 +68,7 @@ function scimUser(u: { id: string; username: string; origin: string; email: stri
 }
 
 export function uaaRoutes(deps: UaaRouteDeps): Route[] {
-  const { db, uaa } = deps
+  const { uaa } = deps
   return [
     route({
       method: 'POST',
@@ -174,14 +172,8 @@ export function uaaRoutes(deps: UaaRouteDeps): Route[] {
       async handler(ctx) {
         await requireScope(deps, ctx, ['scim.read', 'scim.write'])
         const filter = typeof (ctx.rawQuery as Record<string, unknown>).filter === 'string' ? String(ctx.rawQuery.filter) : ''
-        let q = db.selectFrom('uaa_users').selectAll().orderBy('created_at').limit(500)
-        if (filter) {
-          const f = parseScimFilter(filter)
-          if (f.username !== undefined) q = q.where('username', '=', f.username)
-          if (f.origin !== undefined) q = q.where('origin', '=', f.origin)
-          if (f.id !== undefined) q = q.where('id', '=', f.id)
-        }
-        const rows = await q.execute()
+        const f = filter ? parseScimFilter(filter) : {}
+        const rows = await uaa.searchUsers({ username: f.username, origin: f.origin, id: f.id })
         return ok({
           resources: rows.map(scimUser),
           startIndex: 1,
@@ -235,12 +227,9 @@ export function uaaRoutes(deps: UaaRouteDeps): Route[] {
       errors: 'uaa',
       async handler(ctx) {
         await requireScope(deps, ctx, ['scim.write'])
-        const user = await db.selectFrom('uaa_users').selectAll().where('id', '=', ctx.params.id!).executeTakeFirst()
+        const user = await uaa.userById(ctx.params.id!)
         if (!user) throw scimNotFound(`User ${ctx.params.id} does not exist`)
-        await db.transaction().execute(async (tx) => {
-          await tx.updateTable('refresh_tokens').set({ revoked_at: new Date() }).where('user_id', '=', user.id).where('revoked_at', 'is', null).execute()
-          await tx.deleteFrom('uaa_users').where('id', '=', user.id).execute()
-        })
+        await uaa.deleteUser(user.id)
         return ok(scimUser(user))
       },
     }),
@@ -272,11 +261,9 @@ export function uaaRoutes(deps: UaaRouteDeps): Route[] {
         if (!(GRANTABLE_GROUPS as readonly string[]).includes(group)) throw scimNotFound(`Group ${group} does not exist`)
         const body = z.object({ value: z.string(), type: z.string().optional(), origin: z.string().optional() }).safeParse(ctx.body)
         if (!body.success) throw new UaaError(400, 'invalid_scim_resource', 'A member needs a value (the user id)')
-        const user = await db.selectFrom('uaa_users').selectAll().where('id', '=', body.data.value).executeTakeFirst()
+        const user = await uaa.userById(body.data.value)
         if (!user) throw scimNotFound(`User ${body.data.value} does not exist`)
-        if (!user.scopes.includes(group)) {
-          await db.updateTable('uaa_users').set({ scopes: [...user.scopes, group], updated_at: new Date() }).where('id', '=', user.id).execute()
-        }
+        await uaa.addToGroup(user, group)
         return ok({ value: user.id, type: 'USER', origin: user.origin }, 201)
       },
     }),
@@ -313,7 +300,7 @@ export function uaaRoutes(deps: UaaRouteDeps): Route[] {
       errors: 'uaa',
       async handler(ctx) {
         await requireScope(deps, ctx, ['clients.read', 'clients.write', 'clients.admin', 'cloud_controller.admin'])
-        const c = await db.selectFrom('oauth_clients').selectAll().where('client_id', '=', ctx.params.clientId!).executeTakeFirst()
+        const c = await uaa.findClient(ctx.params.clientId!)
         if (!c) throw new UaaError(404, 'NoSuchClientException', `No client with requested id: ${ctx.params.clientId}`)
         return ok({ client_id: c.client_id, authorities: c.authorities, authorized_grant_types: c.grant_types, scope: ['uaa.none'] })
       },

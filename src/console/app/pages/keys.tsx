@@ -1,5 +1,7 @@
 import { useState } from 'preact/hooks'
 import { pinnedKeys, savePinnedKeys } from '../verify/index.ts'
+import { hex8, parseVkey } from '../verify/tlog.ts'
+import type { PinnedKey } from '../verify/verifier.ts'
 import { fromBase64, keyIdOf, spkiFromText } from '../verify/webcrypto.ts'
 import { ErrorBox, Field } from '../ui.tsx'
 
@@ -15,12 +17,17 @@ export function KeysPage() {
     const form = e.currentTarget as HTMLFormElement
     const f = new FormData(form)
     try {
-      const spki = spkiFromText(String(f.get('key')))
-      const keyId = await keyIdOf(fromBase64(spki))
-      save([
-        ...keys.filter((k) => k.keyId !== keyId),
-        { keyId, spki, note: String(f.get('note') ?? '') },
-      ])
+      const text = String(f.get('key')).trim()
+      const note = String(f.get('note') ?? '')
+      let key: PinnedKey
+      if (text.includes('-----BEGIN')) {
+        const spki = spkiFromText(text)
+        key = { keyId: await keyIdOf(fromBase64(spki)), spki, note }
+      } else {
+        const v = await parseVkey(text)
+        key = { keyId: `${v.name}+${hex8(v.id)}`, vkey: v.text, note }
+      }
+      save([...keys.filter((k) => k.keyId !== key.keyId), key])
       form.reset()
       setError(undefined)
     } catch (err) {
@@ -29,16 +36,18 @@ export function KeysPage() {
   }
   return (
     <section>
-      <h1>Pinned checkpoint keys</h1>
+      <h1>Pinned keys</h1>
       <p class="muted">
-        Integrity checks trust only these Ed25519 public keys once you pin one. Get the key from the
-        operator out of band (<code>DATA_DIR/checkpoint-keys/&lt;id&gt;.pub.pem</code>). Public keys
-        are not secrets; they stay in this browser.
+        Integrity checks trust only the Ed25519 public keys pinned here once you pin one of a kind:
+        the ledger log's verifier key (<code>origin+id+key</code>, printed by the server at start),
+        witnesses' cosignature keys (each pinned witness must have cosigned) and the audit chain's
+        checkpoint key (PEM, <code>DATA_DIR/checkpoint-keys/&lt;id&gt;.pub.pem</code>). Get them
+        from the operator out of band. Public keys are not secrets; they stay in this browser.
       </p>
       <ul class="keys">
         {keys.map((k) => (
           <li>
-            <code>{k.keyId}</code> {k.note}{' '}
+            <code>{k.keyId}</code> {k.vkey ? 'vkey' : 'PEM'} {k.note}{' '}
             <button type="button" onClick={() => save(keys.filter((x) => x.keyId !== k.keyId))}>
               Remove
             </button>
@@ -49,7 +58,7 @@ export function KeysPage() {
         )}
       </ul>
       <form class="card" onSubmit={add}>
-        <Field label="Public key (PEM)">
+        <Field label="Public key (vkey or PEM)">
           <textarea name="key" rows={4} required />
         </Field>
         <Field label="Note">

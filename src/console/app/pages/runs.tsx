@@ -1,11 +1,19 @@
 import { useState } from 'preact/hooks'
 import { between, duration, short, visible, when } from '../format.ts'
-import { href, navigate } from '../router.ts'
+import {
+  FilterForm,
+  listApiPath,
+  ListTable,
+  SortButton,
+  SpaceOrgFields,
+  TimeRangeFields,
+  useUrlFilters,
+} from '../list-page.tsx'
+import { href } from '../router.ts'
 import { api, authedFetch } from '../session.ts'
-import { HIDDEN, type Named, type Paginated, type TaskSummary } from '../types.ts'
-import { ErrorBox, Field, Pager, StateBadge, useLoad } from '../ui.tsx'
+import { HIDDEN, type Paginated, type TaskSummary } from '../types.ts'
+import { Field, StateBadge, useLoad } from '../ui.tsx'
 
-const PER_PAGE = 50
 /** URL parameter → API filter. */
 const FILTERS: Record<string, string> = {
   actor: 'actor_usernames',
@@ -17,26 +25,7 @@ const FILTERS: Record<string, string> = {
   seq: 'sequence_ids',
 }
 
-export function runsApiPath(q: URLSearchParams): string {
-  const p = new URLSearchParams({
-    per_page: String(PER_PAGE),
-    page: q.get('page') ?? '1',
-    order_by: q.get('order') ?? '-created_at',
-  })
-  for (const [k, api] of Object.entries(FILTERS)) {
-    const v = q.get(k)?.trim()
-    if (v) p.set(api, v)
-  }
-  const from = q.get('from')
-  const to = q.get('to')
-  if (from) p.set('created_ats[gte]', new Date(from).toISOString().replace(/\.\d+Z$/, 'Z'))
-  if (to) p.set('created_ats[lte]', new Date(to).toISOString().replace(/\.\d+Z$/, 'Z'))
-  return `/ledger/v1/tasks?${p}`
-}
-
-function useNames(path: string) {
-  return useLoad(path, async () => (await api<Paginated<Named>>(path)).resources)
-}
+export const runsApiPath = (q: URLSearchParams) => listApiPath('/ledger/v1/tasks', q, FILTERS)
 
 /** The first lines of a task's output: read the stream until five lines arrived, then stop. */
 async function firstLines(guid: string, n = 5): Promise<string[]> {
@@ -139,71 +128,18 @@ export function RunsPage(props: { query: URLSearchParams }) {
   const q = props.query
   const path = runsApiPath(q)
   const list = useLoad(path, () => api<Paginated<TaskSummary>>(path))
-  const spaces = useNames('/v3/spaces?per_page=5000&order_by=name')
-  const orgs = useNames('/v3/organizations?per_page=5000&order_by=name')
-  const set = (changes: Record<string, string | undefined>) => {
-    const next = new URLSearchParams(q)
-    for (const [k, v] of Object.entries(changes)) {
-      if (v) next.set(k, v)
-      else next.delete(k)
-    }
-    if (!('page' in changes)) next.delete('page')
-    navigate(href('runs', next))
-  }
-  function submit(e: Event) {
-    e.preventDefault()
-    const f = new FormData(e.currentTarget as HTMLFormElement)
-    const changes: Record<string, string | undefined> = {}
-    for (const k of [...Object.keys(FILTERS), 'from', 'to'])
-      changes[k] = String(f.get(k) ?? '').trim() || undefined
-    set(changes)
-  }
-  const order = q.get('order') ?? '-created_at'
-  const sortButton = (column: string, label: string) => {
-    const active = order.replace('-', '') === column
-    const desc = order.startsWith('-')
-    return (
-      <button
-        type="button"
-        class="sort"
-        aria-label={`sort by ${label}`}
-        aria-sort={active ? (desc ? 'descending' : 'ascending') : undefined}
-        onClick={() => set({ order: active && desc ? column : `-${column}` })}
-      >
-        {label} {active ? (desc ? '↓' : '↑') : ''}
-      </button>
-    )
-  }
+  const { set, submit } = useUrlFilters('runs', q, FILTERS)
   return (
     <section>
       <h1>Task runs</h1>
-      <form class="filters card" onSubmit={submit} key={q.toString()}>
+      <FilterForm q={q} page="runs" onSubmit={submit}>
         <Field label="Actor (username)">
           <input name="actor" defaultValue={q.get('actor') ?? ''} />
         </Field>
         <Field label="App">
           <input name="app" defaultValue={q.get('app') ?? ''} />
         </Field>
-        <Field label="Space">
-          <select name="space">
-            <option value="">any</option>
-            {spaces.data?.map((s) => (
-              <option value={s.guid} selected={q.get('space') === s.guid}>
-                {visible(s.name)}
-              </option>
-            ))}
-          </select>
-        </Field>
-        <Field label="Org">
-          <select name="org">
-            <option value="">any</option>
-            {orgs.data?.map((o) => (
-              <option value={o.guid} selected={q.get('org') === o.guid}>
-                {visible(o.name)}
-              </option>
-            ))}
-          </select>
-        </Field>
+        <SpaceOrgFields q={q} />
         <Field label="State">
           <select name="state">
             <option value="">any</option>
@@ -212,12 +148,7 @@ export function RunsPage(props: { query: URLSearchParams }) {
             ))}
           </select>
         </Field>
-        <Field label="From">
-          <input name="from" type="datetime-local" step="1" defaultValue={q.get('from') ?? ''} />
-        </Field>
-        <Field label="To">
-          <input name="to" type="datetime-local" step="1" defaultValue={q.get('to') ?? ''} />
-        </Field>
+        <TimeRangeFields q={q} />
         <Field label="Exact command">
           <input
             name="command"
@@ -228,51 +159,30 @@ export function RunsPage(props: { query: URLSearchParams }) {
         <Field label="Sequence id">
           <input name="seq" inputMode="numeric" defaultValue={q.get('seq') ?? ''} />
         </Field>
-        <div class="actions">
-          <button type="submit" class="primary">
-            Search
-          </button>
-          <a class="button" href={href('runs')}>
-            Clear
-          </a>
-        </div>
-      </form>
-      <ErrorBox error={list.error} />
-      <div class="table-wrap">
-        <table
-          class="runs"
-          aria-busy={list.loading}
-          data-query={list.loadedKey === path ? q.toString() : undefined}
-        >
-          <thead>
-            <tr>
-              <th>Task</th>
-              <th>Who</th>
-              <th>Command</th>
-              <th>App / space / org</th>
-              <th>Output</th>
-              <th>State</th>
-              <th>
-                {sortButton('created_at', 'Started')} · {sortButton('updated_at', 'Updated')}
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data?.resources.map((t) => (
-              <Row t={t} key={t.task.guid} />
-            ))}
-          </tbody>
-        </table>
-        {list.data && list.data.resources.length === 0 && <p class="empty">No task runs match.</p>}
-      </div>
-      {list.data && (
-        <Pager
-          page={Number(q.get('page') ?? 1)}
-          perPage={PER_PAGE}
-          total={list.data.pagination.total_results}
-          onPage={(p) => set({ page: String(p) })}
-        />
-      )}
+      </FilterForm>
+      <ListTable
+        name="runs"
+        q={q}
+        path={path}
+        list={list}
+        set={set}
+        empty="No task runs match."
+        head={
+          <>
+            <th>Task</th>
+            <th>Who</th>
+            <th>Command</th>
+            <th>App / space / org</th>
+            <th>Output</th>
+            <th>State</th>
+            <th>
+              <SortButton q={q} set={set} column="created_at" label="Started" /> ·{' '}
+              <SortButton q={q} set={set} column="updated_at" label="Updated" />
+            </th>
+          </>
+        }
+        row={(t) => <Row t={t} key={t.task.guid} />}
+      />
     </section>
   )
 }

@@ -31,7 +31,7 @@ export interface ChainEvidence {
   readonly head: { seq: number; hash: string }
 }
 
-function sameAsShown(f: ChainedFieldsText, s: ShownEvent | undefined): string | null {
+export function sameAsShown(f: ChainedFieldsText, s: ShownEvent | undefined): string | null {
   if (!s) return 'is not among the events shown'
   const diffs: string[] = []
   if (s.type !== f.type) diffs.push('type')
@@ -83,7 +83,10 @@ async function checkEvents(ev: ChainEvidence, shown: readonly ShownEvent[]): Pro
   return checks
 }
 
-async function checkCheckpoint(ev: ChainEvidence, pins: readonly PinnedKey[]): Promise<Check[]> {
+async function checkCheckpoint(
+  ev: ChainEvidence,
+  pins: readonly (PinnedKey & { spki: string })[],
+): Promise<Check[]> {
   const cp = ev.checkpoint
   const newest = Math.max(0, ...ev.events.map((e) => e.fields.seq))
   if (!cp)
@@ -161,7 +164,9 @@ async function checkCheckpoint(ev: ChainEvidence, pins: readonly PinnedKey[]): P
 
 export const chainVerifier: Verifier = {
   name: 'hash chain + signed checkpoint',
-  async verify(taskGuid, shown, pins): Promise<VerificationResult | null> {
+  async verify(trail, pins): Promise<VerificationResult | null> {
+    const taskGuid = trail.task.guid
+    const shown = trail.events
     let ev: ChainEvidence
     try {
       ev = await api<ChainEvidence>(`/ledger/v1/tasks/${encodeURIComponent(taskGuid)}/chain`)
@@ -169,7 +174,8 @@ export const chainVerifier: Verifier = {
       if (err instanceof ApiError && err.status === 404) return null
       throw err
     }
-    const checks = [...(await checkEvents(ev, shown)), ...(await checkCheckpoint(ev, pins))]
+    const spkiPins = pins.filter((p): p is PinnedKey & { spki: string } => !!p.spki)
+    const checks = [...(await checkEvents(ev, shown)), ...(await checkCheckpoint(ev, spkiPins))]
     const hashed = new Set(ev.events.map((e) => e.fields.guid))
     for (const s of shown)
       if (!hashed.has(s.guid))
@@ -183,7 +189,7 @@ export const chainVerifier: Verifier = {
       ok: checks.every((c) => c.ok),
       checks,
       notChecked: [
-        "that the chain is unbroken between these events and the checkpoint: that needs every event in between (other spaces' too); `cf-ledger verify` checks it on the server, and an inclusion proof will check it here",
+        "that the chain is unbroken between these events and the checkpoint: that needs every event in between (other spaces' too); `cf-ledger verify` checks it on the server, and the task's `.tlog-proof` checks it here once the task has finished and a log checkpoint covers it",
         'the output itself: its SHA-256 is recorded in the completion event, which is checked above',
       ],
       evidence: {
@@ -191,6 +197,15 @@ export const chainVerifier: Verifier = {
         type: 'application/json',
         text: JSON.stringify(ev, null, 2),
       },
+      ...(ev.public_key && !pins.some((p) => p.keyId === ev.public_key!.key_id)
+        ? {
+            servedKey: {
+              keyId: ev.public_key.key_id,
+              spki: ev.public_key.spki_der_base64,
+              note: 'checkpoint key',
+            },
+          }
+        : {}),
     }
   },
 }

@@ -1,8 +1,9 @@
 import { chainVerifier } from './chain.ts'
+import { tlogProofVerifier } from './tlog-proof.ts'
 import type { PinnedKey, Verifier } from './verifier.ts'
 
 /** Tried in order; the first that finds evidence for the task decides. Proof formats go first. */
-export const verifiers: readonly Verifier[] = [chainVerifier]
+export const verifiers: readonly Verifier[] = [tlogProofVerifier, chainVerifier]
 
 const PINS = 'cf-ledger-console-pinned-keys'
 

@@ -1,7 +1,8 @@
 // The integrity check the browser runs on a task run (docs/console.md#integrity). A Verifier
 // fetches one kind of evidence from the public API and checks it here with WebCrypto, against the
 // public keys the user pinned. Each proof format is one implementation in this folder, listed in
-// index.ts: today the hash-chain verifier; the C2SP tlog-proof verifier slots in next to it.
+// index.ts: the C2SP tlog-proof verifier, then the hash-chain verifier.
+import type { Trail } from '../types.ts'
 
 export interface Check {
   readonly label: string
@@ -17,6 +18,8 @@ export interface VerificationResult {
   readonly notChecked: readonly string[]
   /** The evidence as fetched, offered as a download. */
   readonly evidence: { readonly fileName: string; readonly type: string; readonly text: string }
+  /** The key the server served and the check trusted because none was pinned: offered for pinning. */
+  readonly servedKey?: PinnedKey
 }
 
 /** The events the page shows, so a verifier can check they are the ones that were hashed. */
@@ -28,19 +31,20 @@ export interface ShownEvent {
   readonly data: unknown
 }
 
+/**
+ * A public key pinned in this browser: an audit-chain checkpoint key (`spki`, SubjectPublicKeyInfo
+ * DER base64; id = the first 16 hex digits of its SHA-256) or a ledger-log or witness key (`vkey`,
+ * the signed-note verifier key `name+id+key`; id = `name+id`).
+ */
 export interface PinnedKey {
   readonly keyId: string
-  /** SubjectPublicKeyInfo DER, base64. */
-  readonly spki: string
+  readonly spki?: string
+  readonly vkey?: string
   readonly note: string
 }
 
 export interface Verifier {
   readonly name: string
-  /** null when this server offers no evidence of this kind for the task (404). */
-  verify(
-    taskGuid: string,
-    shown: readonly ShownEvent[],
-    pins: readonly PinnedKey[],
-  ): Promise<VerificationResult | null>
+  /** null when this server offers no evidence of this kind for the task (yet). */
+  verify(trail: Trail, pins: readonly PinnedKey[]): Promise<VerificationResult | null>
 }

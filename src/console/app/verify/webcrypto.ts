@@ -48,3 +48,34 @@ export function spkiFromText(text: string): string {
   fromBase64(body)
   return body
 }
+
+export function toBase64(bytes: Uint8Array): string {
+  let bin = ''
+  for (const b of bytes) bin += String.fromCharCode(b)
+  return btoa(bin)
+}
+
+export async function sha256(...parts: Uint8Array[]): Promise<Uint8Array<ArrayBuffer>> {
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let at = 0
+  for (const p of parts) {
+    all.set(p, at)
+    at += p.length
+  }
+  return new Uint8Array(await subtle().digest('SHA-256', all))
+}
+
+/** Ed25519 with a raw 32-byte public key (the signed-note key form). */
+export async function ed25519VerifyRaw(
+  publicKey: Uint8Array<ArrayBuffer>,
+  signature: Uint8Array<ArrayBuffer>,
+  message: Uint8Array<ArrayBuffer>,
+): Promise<boolean> {
+  let key: CryptoKey
+  try {
+    key = await subtle().importKey('raw', publicKey, { name: 'Ed25519' }, false, ['verify'])
+  } catch (err) {
+    throw new Error(`this browser cannot verify Ed25519 signatures (${(err as Error).message})`)
+  }
+  return subtle().verify({ name: 'Ed25519' }, key, signature, message)
+}

@@ -1,6 +1,6 @@
 // Shared by the log routes: who may read a source id, and log-cache's error shape.
 import type { Permissions } from '../../../authz/permissions.ts'
-import { findApp } from '../../../queries/apps.ts'
+import { findApp, readableAppGuids } from '../../../queries/apps.ts'
 import type { Db } from '../../../store/store.ts'
 import type { ApiResponse } from '../../route.ts'
 
@@ -17,13 +17,7 @@ export async function canReadSource(db: Db, perms: Permissions, sourceId: string
 /** The readable ones among `sourceIds`, with one query for non-admins. */
 export async function readableSources(db: Db, perms: Permissions, sourceIds: readonly string[]): Promise<Set<string>> {
   if (perms.canReadGlobally || !sourceIds.length) return new Set(perms.canReadGlobally ? sourceIds : [])
-  const rows = await db
-    .selectFrom('apps')
-    .innerJoin('spaces', 'spaces.guid', 'apps.space_guid')
-    .select(['apps.guid', 'apps.space_guid', 'spaces.organization_guid'])
-    .where('apps.guid', 'in', [...sourceIds])
-    .execute()
-  return new Set(rows.filter((r) => perms.canReadSpace(r.space_guid, r.organization_guid)).map((r) => r.guid))
+  return readableAppGuids(db, perms, sourceIds)
 }
 
 /** log-cache answers errors with its own small JSON object, not CC's error envelope. */

@@ -10,6 +10,7 @@ import type { Db } from '../../../store/store.ts'
 import type { LogConfig } from '../../../logs/config.ts'
 import type { Route } from '../../route.ts'
 import { canReadSource, list, logCacheError, parseBool, single } from './common.ts'
+import { taskState } from '../../../queries/tasks.ts'
 import { visibleTask } from '../visible.ts'
 
 const TYPES = ['log', 'counter', 'gauge', 'timer', 'event']
@@ -261,8 +262,8 @@ async function* outputLines(pipeline: LogReader, db: Db, task: TaskRow, format: 
         if (ended || stopped) break
         if (!pipeline.isActive(task.guid)) {
           // Not running here: finished already, or never started (it failed before it ran).
-          const t = await db.selectFrom('tasks').select('state').where('guid', '=', task.guid).executeTakeFirst()
-          if (!t || TERMINAL.has(t.state)) {
+          const state = await taskState(db, task.guid)
+          if (!state || TERMINAL.has(state)) {
             for (const r of live.drain()) if (r !== 'end') emit(r)
             // Ran on another server: everything it wrote is stored before its terminal state.
             for await (const recs of pipeline.readTaskOutput(task.guid, { from: next })) for (const r of recs) emit(r)

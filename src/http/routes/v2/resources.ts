@@ -2,6 +2,7 @@
 // from the same rows and permission scopes as v3, with the v2 envelope, the `q` filters CC
 // supports for them (`:` and ` IN `), `results-per-page`, `page` and `order-direction`. Writes
 // stay v3-only (docs/api-version.md).
+import { webProcessesOf } from '../../../queries/processes.ts'
 import { apiError, type ApiError } from '../../../errors/api-error.ts'
 import type { Paging } from '../../../messages/list-query.ts'
 import { detectedProcessTypes, findApp, listApps } from '../../../queries/apps.ts'
@@ -64,7 +65,7 @@ export function v2ResourceRoutes(deps: { db: Db }): Route[] {
 
   async function appsPage(ctx: AuthedContext, rows: Awaited<ReturnType<typeof listApps>>['rows']) {
     const guids = rows.map((a) => a.guid)
-    const webs = guids.length ? await db.selectFrom('processes').selectAll().where('app_guid', 'in', guids).where('type', '=', 'web').execute() : []
+    const webs = await webProcessesOf(db, guids)
     const detected = await detectedProcessTypes(db, guids)
     return rows.map((a) =>
       presentV2App(

@@ -2,7 +2,7 @@
 // no long-running instances, so the events are TASK_STARTED and TASK_STOPPED.
 import { notAuthorized, notFound } from '../../../errors/api-error.ts'
 import { listQuery } from '../../../messages/list-query.ts'
-import { paginate, timestampConditions } from '../../../queries/list.ts'
+import { findAppUsageEvent, listAppUsageEvents } from '../../../queries/app-usage-events.ts'
 import { timestamp } from '../../../presenters/fields.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import type { AppUsageEventRow } from '../../../store/schema.ts'
@@ -44,15 +44,8 @@ export function appUsageEventRoutes(deps: { db: Db }): Route[] {
         if (!ctx.perms.canReadGlobally) throw notAuthorized()
         const q = ctx.query
         const c = commonList(q)
-        let qb = db.selectFrom('app_usage_events').selectAll()
-        if (q.guids) qb = qb.where('guid', 'in', q.guids)
-        if (q.after_guid) {
-          const after = await db.selectFrom('app_usage_events').select('seq').where('guid', '=', q.after_guid[0]!).executeTakeFirst()
-          if (!after) throw notFound('After guid filter')
-          qb = qb.where('seq', '>', after.seq)
-        }
-        for (const cond of timestampConditions('created_at', c.createdAts)) qb = qb.where(cond)
-        const page = await paginate(qb, c.paging, c.order, 'seq')
+        const page = await listAppUsageEvents(db, { guids: q.guids, afterGuid: q.after_guid?.[0], createdAts: c.createdAts }, c.paging, c.order)
+        if (!page) throw notFound('After guid filter')
         return ok(presentList(ctx, c.paging, page.total, page.rows.map((e) => presentAppUsageEvent(e, ctx.baseUrl))))
       },
     }),
@@ -64,7 +57,7 @@ export function appUsageEventRoutes(deps: { db: Db }): Route[] {
       auth: 'read',
       async handler(ctx) {
         if (!ctx.perms.canReadGlobally) throw notFound('App usage event')
-        const e = await db.selectFrom('app_usage_events').selectAll().where('guid', '=', ctx.params.guid!).executeTakeFirst()
+        const e = await findAppUsageEvent(db, ctx.params.guid!)
         if (!e) throw notFound('App usage event')
         return ok(presentAppUsageEvent(e, ctx.baseUrl))
       },

@@ -4,12 +4,13 @@ import { requestAppDelete } from '../../../actions/app-delete.ts'
 import { APP_EVENT_TYPES } from '../../../audit/event-types.ts'
 import { patchEnvironment, setAppState, updateApp } from '../../../actions/app-update.ts'
 import { recordAppEvent } from '../../../actions/events/app.ts'
-import { notAuthorized, notFound, unprocessable } from '../../../errors/api-error.ts'
+import { notAuthorized, unprocessable } from '../../../errors/api-error.ts'
 import type { JobRunner } from '../../../jobs/runner.ts'
 import { listQuery } from '../../../messages/list-query.ts'
 import { metadataSchema, nameSchema } from '../../../messages/metadata.ts'
-import { findApp, listApps, processesOfApp, type AppWithSpace } from '../../../queries/apps.ts'
-import { findSpace } from '../../../queries/spaces.ts'
+import { listApps, processesOfApp, type AppWithSpace } from '../../../queries/apps.ts'
+import { findSpace, spacesByGuids } from '../../../queries/spaces.ts'
+import { findOrganization, organizationsByGuids } from '../../../queries/organizations.ts'
 import { requireFeature } from '../../../queries/feature-flags.ts'
 import { findEnvironmentVariableGroup } from '../../../queries/platform.ts'
 import { appBindingsWithInstances } from '../../../queries/service-instances.ts'
@@ -21,6 +22,7 @@ import { presentOrganization, presentSpace } from '../../../presenters/v3/organi
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import type { Db } from '../../../store/store.ts'
 import { accepted, ok, type AuthedContext, type Route, route } from '../../route.ts'
+import { visibleApp } from '../visible.ts'
 import { actionContext, commonList, requestOf } from './common.ts'
 
 const listSchema = listQuery({
@@ -60,13 +62,6 @@ export interface AppRouteDeps {
   readonly jobs: JobRunner
 }
 
-/** Loads an app the caller can read (404 otherwise), as every /v3/apps/:guid route starts. */
-export async function visibleApp(db: Db, ctx: AuthedContext, guid = ctx.params.guid!): Promise<AppWithSpace> {
-  const found = await findApp(db, guid)
-  if (!found || !ctx.perms.canReadSpace(found.space.guid, found.space.organization_guid)) throw notFound('App')
-  return found
-}
-
 export function requireSpaceDeveloper(ctx: AuthedContext, target: AppWithSpace): void {
   if (!ctx.perms.canWriteToSpace(target.space.guid)) throw notAuthorized()
 }
@@ -80,12 +75,10 @@ export function appRoutes(deps: AppRouteDeps): Route[] {
   const { db } = deps
   /** `include=space` and `include=space.organization` (which includes the spaces too, as CC). */
   async function includedOf(spaceGuids: readonly string[], include: readonly string[], baseUrl: string) {
-    const guids = [...new Set(spaceGuids)]
-    const spaces = guids.length ? await db.selectFrom('spaces').selectAll().where('guid', 'in', guids).execute() : []
+    const spaces = await spacesByGuids(db, spaceGuids)
     const out: Record<string, unknown[]> = { spaces: spaces.map((s) => presentSpace(s, baseUrl)) }
     if (include.includes('space.organization')) {
-      const orgGuids = [...new Set(spaces.map((s) => s.organization_guid))]
-      const orgs = orgGuids.length ? await db.selectFrom('organizations').selectAll().where('guid', 'in', orgGuids).execute() : []
+      const orgs = await organizationsByGuids(db, spaces.map((s) => s.organization_guid))
       out.organizations = orgs.map((o) => presentOrganization(o, baseUrl))
     }
     return out
@@ -268,7 +261,7 @@ export function appRoutes(deps: AppRouteDeps): Route[] {
         const showSecrets = ctx.perms.canReadSecretsInSpace(target.space.guid)
         await requireFeature(db, 'space_developer_env_var_visibility', ctx.perms)
         const { app, space } = target
-        const org = await db.selectFrom('organizations').select('name').where('guid', '=', space.organization_guid).executeTakeFirstOrThrow()
+        const org = (await findOrganization(db, space.organization_guid))!
         const [running, staging, bindings] = await Promise.all([
           findEnvironmentVariableGroup(db, 'running'),
           findEnvironmentVariableGroup(db, 'staging'),

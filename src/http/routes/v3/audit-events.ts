@@ -1,6 +1,6 @@
 import type { z } from 'zod'
 import { notFound } from '../../../errors/api-error.ts'
-import { listFilter, listQuery, pagingOf, timestampOps } from '../../../messages/list-query.ts'
+import { extensionParam, listFilter, listQuery, pagingOf, timestampOps } from '../../../messages/list-query.ts'
 import { findEvent, inEventScope, listEvents, type EventFilter, type EventOrder, type StringCondition } from '../../../queries/events.ts'
 import { presentAuditEvent } from '../../../presenters/v3/audit-event.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
@@ -16,7 +16,12 @@ const targetGuidsNot = listFilter.refine((xs) => rubyList(xs).length > 0, {
 export const auditEventsQuery = listQuery({
   filters: ['guids', 'types', 'target_guids', 'space_guids', 'organization_guids'],
   orderBy: ['created_at', 'updated_at'],
-  extra: { 'target_guids[not]': targetGuidsNot.optional() },
+  // actor_guids and actor_usernames are extensions (CC has no actor filter; docs/audit-events.md).
+  extra: {
+    'target_guids[not]': targetGuidsNot.optional(),
+    actor_guids: extensionParam(listFilter.optional()),
+    actor_usernames: extensionParam(listFilter.optional()),
+  },
 })
 type AuditEventsQuery = z.infer<typeof auditEventsQuery>
 
@@ -39,6 +44,8 @@ export function auditEventFilter(q: AuditEventsQuery, scope: EventFilter['scope'
   add('actee', 'not in', q['target_guids[not]'] as string[] | undefined)
   add('space_guid', 'in', q.space_guids)
   add('organization_guid', 'in', q.organization_guids)
+  add('actor', 'in', q.actor_guids)
+  add('actor_username', 'in', q.actor_usernames)
   return { scope, conditions, createdAt: [timestampOps(q, 'created_ats'), timestampOps(q, 'updated_ats')] }
 }
 

@@ -3,14 +3,15 @@ import { createBuild } from '../../../actions/build-create.ts'
 import { notFound, unprocessable } from '../../../errors/api-error.ts'
 import { listQuery } from '../../../messages/list-query.ts'
 import { metadataSchema } from '../../../messages/metadata.ts'
+import { appLifecycles } from '../../../queries/apps.ts'
 import { buildDetailsOf, findBuild, listBuilds } from '../../../queries/builds.ts'
 import { findPackage } from '../../../queries/packages.ts'
 import { presentBuild } from '../../../presenters/v3/build.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import type { BuildRow } from '../../../store/schema.ts'
 import type { Db } from '../../../store/store.ts'
+import { visibleApp } from '../visible.ts'
 import { ok, type Route, route } from '../../route.ts'
-import { visibleApp } from './apps.ts'
 import { actionContext, commonList } from './common.ts'
 import { ccInteger, MAX_DB_BIGINT } from '../../../messages/numbers.ts'
 
@@ -38,10 +39,7 @@ export function buildRoutes(deps: { readonly db: Db }): Route[] {
   const { db } = deps
 
   async function present(rows: readonly BuildRow[], baseUrl: string) {
-    const apps = rows.length
-      ? await db.selectFrom('apps').select(['guid', 'lifecycle']).where('guid', 'in', [...new Set(rows.map((b) => b.app_guid))]).execute()
-      : []
-    const lifecycles = new Map(apps.map((a) => [a.guid, a.lifecycle]))
+    const lifecycles = await appLifecycles(db, rows.map((b) => b.app_guid))
     return rows.map((b) => presentBuild(b, buildDetailsOf(b, lifecycles.get(b.app_guid)!), baseUrl))
   }
 

@@ -5,15 +5,17 @@ import { readBlob } from '../../../bits/blobs.ts'
 import { notAuthorized, notFound, unprocessable } from '../../../errors/api-error.ts'
 import { listQuery } from '../../../messages/list-query.ts'
 import { buildDetailsOf, type BuildLifecycle } from '../../../queries/builds.ts'
-import { buildsOfDroplets, findDroplet, listDroplets, type DropletFilters } from '../../../queries/droplets.ts'
+import { appLifecycles } from '../../../queries/apps.ts'
+import { buildsOfDroplets, dropletRow, findDroplet, listDroplets, type DropletFilters } from '../../../queries/droplets.ts'
 import { findPackage } from '../../../queries/packages.ts'
 import { PRIVATE_DATA_HIDDEN, PRIVATE_DATA_HIDDEN_IN_LISTS } from '../../../audit/redaction.ts'
 import { presentCurrentDropletRelationship, presentDroplet } from '../../../presenters/v3/droplet.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import type { DropletRow } from '../../../store/schema.ts'
 import type { Db } from '../../../store/store.ts'
+import { visibleApp } from '../visible.ts'
 import { ok, type AuthedContext, type Route, route } from '../../route.ts'
-import { visibleApp, requireSpaceDeveloper } from './apps.ts'
+import { requireSpaceDeveloper } from './apps.ts'
 import { actionContext, commonList } from './common.ts'
 
 
@@ -40,10 +42,7 @@ export function dropletRoutes(deps: { readonly db: Db }): Route[] {
   /** A droplet's lifecycle is its build's (what it was staged with); the app's when no build made it. */
   async function lifecyclesOf(rows: readonly DropletRow[]): Promise<Map<string, BuildLifecycle>> {
     const builds = await buildsOfDroplets(db, rows.map((d) => d.guid))
-    const apps = rows.length
-      ? await db.selectFrom('apps').select(['guid', 'lifecycle']).where('guid', 'in', [...new Set(rows.map((d) => d.app_guid))]).execute()
-      : []
-    const appLifecycle = new Map(apps.map((a) => [a.guid, a.lifecycle as BuildLifecycle]))
+    const appLifecycle = (await appLifecycles(db, rows.map((d) => d.app_guid))) as Map<string, BuildLifecycle>
     return new Map(
       rows.map((d) => {
         const fallback = appLifecycle.get(d.app_guid)!
@@ -144,7 +143,7 @@ export function dropletRoutes(deps: { readonly db: Db }): Route[] {
       async handler(ctx) {
         const owner = await visibleApp(db, ctx)
         const droplet = owner.app.current_droplet_guid
-          ? await db.selectFrom('droplets').selectAll().where('guid', '=', owner.app.current_droplet_guid).executeTakeFirst()
+          ? await dropletRow(db, owner.app.current_droplet_guid)
           : undefined
         if (!droplet) throw notFound('Droplet')
         return ok(await presentOne(droplet, ctx, owner.space.guid))
@@ -159,7 +158,7 @@ export function dropletRoutes(deps: { readonly db: Db }): Route[] {
       async handler(ctx) {
         const owner = await visibleApp(db, ctx)
         const guid = owner.app.current_droplet_guid
-        const exists = guid && (await db.selectFrom('droplets').select('guid').where('guid', '=', guid).executeTakeFirst())
+        const exists = guid && (await dropletRow(db, guid))
         if (!guid || !exists) throw notFound('Droplet')
         return ok(presentCurrentDropletRelationship(owner.app.guid, guid, ctx.baseUrl))
       },
@@ -176,7 +175,7 @@ export function dropletRoutes(deps: { readonly db: Db }): Route[] {
         if (b.data === null) throw unprocessable('Current droplet cannot be removed. Replace it with a preferable droplet.')
         const owner = await visibleApp(db, ctx)
         requireSpaceDeveloper(ctx, owner)
-        const droplet = await db.selectFrom('droplets').selectAll().where('guid', '=', b.data.guid).executeTakeFirst()
+        const droplet = await dropletRow(db, b.data.guid)
         const app = await setCurrentDroplet(actionContext(db, ctx), owner, droplet)
         return ok(presentCurrentDropletRelationship(app.guid, b.data.guid, ctx.baseUrl))
       },

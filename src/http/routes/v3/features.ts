@@ -6,10 +6,11 @@ import { setAppSsh, setSpaceSsh } from '../../../actions/ssh-features.ts'
 import { notAuthorized, notFound } from '../../../errors/api-error.ts'
 import type { AppRow } from '../../../store/schema.ts'
 import type { Db } from '../../../store/store.ts'
+import { findOrganization } from '../../../queries/organizations.ts'
 import { ok, type Route, route } from '../../route.ts'
 import { actionContext, requireActiveOrg } from './common.ts'
-import { requireSpaceDeveloper, visibleApp } from './apps.ts'
-import { visibleSpace } from '../visible.ts'
+import { requireSpaceDeveloper } from './apps.ts'
+import { visibleApp, visibleSpace } from '../visible.ts'
 
 const APP_FEATURES = ['ssh', 'revisions', 'service-binding-k8s', 'file-based-vcap-services'] as const
 const updateSchema = z.object({ enabled: z.boolean({ error: 'Enabled must be a boolean' }) }).strict()
@@ -117,7 +118,7 @@ export function featureRoutes(deps: { db: Db }): Route[] {
         const space = await visibleSpace(db, ctx)
         if (ctx.params.name !== 'ssh') throw notFound('Feature')
         if (!ctx.perms.canManageSpace(space.guid, space.organization_guid)) throw notAuthorized()
-        const org = await db.selectFrom('organizations').select('suspended').where('guid', '=', space.organization_guid).executeTakeFirstOrThrow()
+        const org = (await findOrganization(db, space.organization_guid))!
         requireActiveOrg(ctx.perms, org)
         const row = await setSpaceSsh(actionContext(db, ctx), space, ctx.body.enabled)
         return ok(presentSpaceSsh(row.allow_ssh))

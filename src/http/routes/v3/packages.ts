@@ -14,8 +14,8 @@ import { findPackage, listPackages, type PackageInApp } from '../../../queries/p
 import { presentPackage } from '../../../presenters/v3/package.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import type { Db } from '../../../store/store.ts'
+import { visibleApp } from '../visible.ts'
 import { ok, type AuthedContext, type Route, route } from '../../route.ts'
-import { visibleApp } from './apps.ts'
 import { actionContext, commonList, requestOf } from './common.ts'
 
 

@@ -6,14 +6,15 @@ import { listQuery, pagingOf } from '../../../messages/list-query.ts'
 import { metadataSchema } from '../../../messages/metadata.ts'
 import { detectedProcessTypes, type AppWithSpace } from '../../../queries/apps.ts'
 import { requireFeature } from '../../../queries/feature-flags.ts'
-import { labelConditions, paginate, readableSpaceCondition, timestampConditions } from '../../../queries/list.ts'
+import { findProcess, findProcessOfApp, listAppProcesses, listProcesses } from '../../../queries/processes.ts'
 import { notRunWarning, presentProcess, presentProcessStats } from '../../../presenters/v3/app.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import type { ProcessRow } from '../../../store/schema.ts'
 import type { Db } from '../../../store/store.ts'
+import { visibleApp } from '../visible.ts'
 import { ok, type ApiResponse, type AuthedContext, type Route, route } from '../../route.ts'
 import { actionContext, commonList, requestOf, emptyListRoute } from './common.ts'
-import { requireSpaceDeveloper, visibleApp } from './apps.ts'
+import { requireSpaceDeveloper } from './apps.ts'
 import { ccInteger, MAX_DB_BIGINT } from '../../../messages/numbers.ts'
 
 const listSchema = listQuery({
@@ -52,7 +53,7 @@ export function processRoutes(deps: { db: Db }): Route[] {
 
   /** `/v3/processes/:guid`: a process of an app the caller can read, else 404 Process. */
   async function byGuid(ctx: AuthedContext): Promise<Located> {
-    const process = await db.selectFrom('processes').selectAll().where('guid', '=', ctx.params.guid!).executeTakeFirst()
+    const process = await findProcess(db, ctx.params.guid!)
     if (!process) throw notFound('Process')
     const owner = await visibleApp(db, ctx, process.app_guid).catch(() => {
       throw notFound('Process')
@@ -62,7 +63,7 @@ export function processRoutes(deps: { db: Db }): Route[] {
   /** `/v3/apps/:guid/processes/:type`: 404 App, then 404 Process, as CC. */
   async function byType(ctx: AuthedContext): Promise<Located> {
     const owner = await visibleApp(db, ctx)
-    const process = await db.selectFrom('processes').selectAll().where('app_guid', '=', owner.app.guid).where('type', '=', ctx.params.type!).executeTakeFirst()
+    const process = await findProcessOfApp(db, owner.app.guid, ctx.params.type!)
     if (!process) throw notFound('Process')
     return { process, owner }
   }
@@ -104,11 +105,8 @@ export function processRoutes(deps: { db: Db }): Route[] {
         const q = ctx.query
         const c = commonList(q)
         const { app, space } = await visibleApp(db, ctx)
-        let qb = db.selectFrom('processes').selectAll().where('app_guid', '=', app.guid)
-        if (q.guids) qb = qb.where('guid', 'in', q.guids)
-        if (q.types) qb = qb.where('type', 'in', q.types)
-        for (const cond of [...labelConditions('labels', c.labels ?? []), ...timestampConditions('created_at', c.createdAts), ...timestampConditions('updated_at', c.updatedAts)]) qb = qb.where(cond)
-        const page = await paginate(qb, c.paging, c.order, 'guid')
+        const filters = { guids: q.guids, types: q.types, labels: c.labels, createdAts: c.createdAts, updatedAts: c.updatedAts }
+        const page = await listAppProcesses(db, app.guid, filters, c.paging, c.order)
         const detected = (await detectedProcessTypes(db, [app.guid])).get(app.guid)
         return ok(presentList(ctx, c.paging, page.total, page.rows.map((p) => presentProcess(p, space.guid, ctx.baseUrl, detected))))
       },
@@ -165,16 +163,17 @@ export function processRoutes(deps: { db: Db }): Route[] {
       async handler(ctx) {
         const q = ctx.query
         const c = commonList(q)
-        let qb = db.selectFrom('processes').innerJoin('apps', 'apps.guid', 'processes.app_guid').innerJoin('spaces', 'spaces.guid', 'apps.space_guid').selectAll('processes').select('apps.space_guid as space_guid')
-        const scope = readableSpaceCondition(ctx.perms, 'apps.space_guid', 'spaces.organization_guid')
-        if (scope) qb = qb.where(scope)
-        if (q.guids) qb = qb.where('processes.guid', 'in', q.guids)
-        if (q.types) qb = qb.where('processes.type', 'in', q.types)
-        if (q.app_guids) qb = qb.where('processes.app_guid', 'in', q.app_guids)
-        if (q.space_guids) qb = qb.where('apps.space_guid', 'in', q.space_guids)
-        if (q.organization_guids) qb = qb.where('spaces.organization_guid', 'in', q.organization_guids)
-        for (const cond of [...labelConditions('processes.labels', c.labels ?? []), ...timestampConditions('processes.created_at', c.createdAts), ...timestampConditions('processes.updated_at', c.updatedAts)]) qb = qb.where(cond)
-        const page = await paginate(qb, c.paging, { column: `processes.${c.order.column}`, direction: c.order.direction }, 'processes.guid')
+        const filters = {
+          guids: q.guids,
+          types: q.types,
+          appGuids: q.app_guids,
+          spaceGuids: q.space_guids,
+          organizationGuids: q.organization_guids,
+          labels: c.labels,
+          createdAts: c.createdAts,
+          updatedAts: c.updatedAts,
+        }
+        const page = await listProcesses(db, ctx.perms, filters, c.paging, c.order)
         const detected = await detectedProcessTypes(db, page.rows.map((p) => p.app_guid))
         return ok(presentList(ctx, c.paging, page.total, page.rows.map((p) => presentProcess(p, p.space_guid, ctx.baseUrl, detected.get(p.app_guid)))))
       },

@@ -7,7 +7,6 @@ import {
   SPACE_QUOTA_APPLIED_TEXT,
   updateSpaceQuota,
 } from '../../../actions/quota-space.ts'
-import type { Permissions } from '../../../authz/permissions.ts'
 import { apiError, notAuthorized, notFound, unprocessable } from '../../../errors/api-error.ts'
 import type { JobRunner } from '../../../jobs/runner.ts'
 import { listQuery } from '../../../messages/list-query.ts'
@@ -20,15 +19,15 @@ import {
   type Parsed,
 } from '../../../messages/quota.ts'
 import { findOrganization } from '../../../queries/organizations.ts'
+import { visibleSpaceQuota } from '../visible.ts'
 import {
-  canSeeSpaceQuota,
   findOrganizationQuota,
-  findSpaceQuota,
   listOrganizationQuotas,
   listSpaceQuotas,
   organizationsByQuota,
+  quotaInUse,
+  spaceQuotaVisibility,
   spacesByQuota,
-  type SpaceQuotaVisibility,
 } from '../../../queries/quotas.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import { presentOrganizationQuota, presentQuotaRelationship, presentSpaceQuota } from '../../../presenters/v3/quota.ts'
@@ -57,13 +56,6 @@ function valid<T>(r: Parsed<T>): T {
   return r.value
 }
 
-/** CC's readable_space_quota_guids, as data for the queries. */
-function spaceQuotaVisibility(perms: Permissions): SpaceQuotaVisibility {
-  if (perms.canReadGlobally) return { all: true }
-  const readable = perms.readableSpaces()
-  return { all: false, managedOrgs: perms.managedOrgs(), roleSpaces: readable.all ? [] : readable.spaces }
-}
-
 export function quotaRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
   const { db } = deps
 
@@ -90,13 +82,8 @@ export function quotaRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
   }
 
   /** CC's space-quota preamble: readable (else 404), then writable by admin or org manager (403), then an active org. */
-  async function visibleSpaceQuota(ctx: AuthedContext): Promise<SpaceQuotaRow> {
-    const quota = await findSpaceQuota(db, ctx.params.guid!)
-    if (!quota || !(await canSeeSpaceQuota(db, spaceQuotaVisibility(ctx.perms), quota))) throw notFound('Space quota')
-    return quota
-  }
   async function writableSpaceQuota(ctx: AuthedContext): Promise<SpaceQuotaRow> {
-    const quota = await visibleSpaceQuota(ctx)
+    const quota = await visibleSpaceQuota(db, ctx)
     if (!ctx.perms.canManageOrg(quota.organization_guid)) throw notAuthorized()
     const org = await findOrganization(db, quota.organization_guid)
     if (org) requireActiveOrg(ctx.perms, org)
@@ -176,8 +163,7 @@ export function quotaRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       async handler(ctx) {
         if (!ctx.perms.isAdmin) throw notAuthorized()
         const quota = await orgQuota(ctx)
-        const inUse = await db.selectFrom('organizations').select('guid').where('quota_guid', '=', quota.guid).limit(1).executeTakeFirst()
-        if (inUse) throw unprocessable(ORG_QUOTA_APPLIED_TEXT)
+        if (await quotaInUse(db, 'organizations', quota.guid)) throw unprocessable(ORG_QUOTA_APPLIED_TEXT)
         const job = await requestOrganizationQuotaDelete(actionContext(db, ctx), quota)
         deps.jobs.start(job)
         return accepted(`${ctx.baseUrl}/v3/jobs/${job}`)
@@ -233,7 +219,7 @@ export function quotaRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       tag: 'Space Quotas',
       auth: 'read',
       async handler(ctx) {
-        const [shown] = await presentSpaceQuotas(ctx, [await visibleSpaceQuota(ctx)])
+        const [shown] = await presentSpaceQuotas(ctx, [await visibleSpaceQuota(db, ctx)])
         return ok(shown)
       },
     }),
@@ -278,8 +264,7 @@ export function quotaRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       auth: 'write',
       async handler(ctx) {
         const quota = await writableSpaceQuota(ctx)
-        const inUse = await db.selectFrom('spaces').select('guid').where('quota_guid', '=', quota.guid).limit(1).executeTakeFirst()
-        if (inUse) throw unprocessable(SPACE_QUOTA_APPLIED_TEXT)
+        if (await quotaInUse(db, 'spaces', quota.guid)) throw unprocessable(SPACE_QUOTA_APPLIED_TEXT)
         const job = await requestSpaceQuotaDelete(actionContext(db, ctx), quota)
         deps.jobs.start(job)
         return accepted(`${ctx.baseUrl}/v3/jobs/${job}`)

@@ -3,19 +3,20 @@ import { requireFeature } from '../../../queries/feature-flags.ts'
 import { createRole } from '../../../actions/role-create.ts'
 import { requestRoleDelete } from '../../../actions/deletes.ts'
 import { ROLE_TYPES, SPACE_ROLE_TYPES } from '../../../authz/permissions.ts'
-import { notAuthorized, notFound, unprocessable } from '../../../errors/api-error.ts'
+import { notAuthorized, unprocessable } from '../../../errors/api-error.ts'
 import type { JobRunner } from '../../../jobs/runner.ts'
 import { listQuery } from '../../../messages/list-query.ts'
-import { findOrganization } from '../../../queries/organizations.ts'
-import { findVisibleRole, listRoles } from '../../../queries/roles.ts'
-import { findSpace } from '../../../queries/spaces.ts'
-import { findVisibleUser, usersByGuid } from '../../../queries/users.ts'
+import { findOrganization, organizationsByGuids } from '../../../queries/organizations.ts'
+import { hasSpaceRolesInOrg, listRoles } from '../../../queries/roles.ts'
+import { findSpace, spacesByGuids } from '../../../queries/spaces.ts'
+import { findVisibleUser, uaaUsernameOf, uaaUsersNamed, usersByGuid } from '../../../queries/users.ts'
 import { presentOrganization, presentSpace } from '../../../presenters/v3/organization.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import { presentRole, presentUser } from '../../../presenters/v3/user.ts'
 import type { RoleRow } from '../../../store/schema.ts'
 import type { Db } from '../../../store/store.ts'
 import { accepted, ok, type AuthedContext, type Route, route } from '../../route.ts'
+import { visibleRole as visibleRoleOf } from '../visible.ts'
 import { actionContext, commonList, requestOf, requireActiveOrg } from './common.ts'
 
 const INCLUDES = ['user', 'space', 'organization'] as const
@@ -54,14 +55,12 @@ export function roleRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       out.users = (await usersByGuid(db, [...new Set(rows.map((r) => r.user_guid))])).map((u) => presentUser(u, baseUrl))
     }
     if (include.includes('space')) {
-      const guids = [...new Set(rows.map((r) => r.space_guid).filter((g): g is string => !!g))]
-      out.spaces = guids.length ? (await db.selectFrom('spaces').selectAll().where('guid', 'in', guids).execute()).map((s) => presentSpace(s, baseUrl)) : []
+      const guids = rows.map((r) => r.space_guid).filter((g): g is string => !!g)
+      out.spaces = (await spacesByGuids(db, guids)).map((s) => presentSpace(s, baseUrl))
     }
     if (include.includes('organization')) {
-      const guids = [...new Set(rows.filter((r) => !r.space_guid).map((r) => r.organization_guid!))]
-      out.organizations = guids.length
-        ? (await db.selectFrom('organizations').selectAll().where('guid', 'in', guids).execute()).map((o) => presentOrganization(o, baseUrl))
-        : []
+      const guids = rows.filter((r) => !r.space_guid).map((r) => r.organization_guid!)
+      out.organizations = (await organizationsByGuids(db, guids)).map((o) => presentOrganization(o, baseUrl))
     }
     return out
   }
@@ -70,15 +69,12 @@ export function roleRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
   async function resolveUser(data: z.infer<typeof userRef>['data'], isSpaceRole: boolean, perms: AuthedContext['perms']) {
     if (data.guid) {
       if (data.username || data.origin) throw unprocessable('Username cannot be specified when identifying user by guid')
-      const uaa = await db.selectFrom('uaa_users').select('username').where('id', '=', data.guid).executeTakeFirst()
-      return { guid: data.guid, username: uaa?.username ?? null }
+      return { guid: data.guid, username: (await uaaUsernameOf(db, data.guid)) ?? null }
     }
     if (!data.username) throw unprocessable('User must have a username or guid specified')
     // CC's lookup_user_guid_in_uaa: naming a user by username needs set_roles_by_username.
     await requireFeature(db, 'set_roles_by_username', perms)
-    let q = db.selectFrom('uaa_users').select(['id', 'username', 'origin']).where('username', '=', data.username)
-    if (data.origin) q = q.where('origin', '=', data.origin)
-    const matches = await q.execute()
+    const matches = await uaaUsersNamed(db, data.username, data.origin)
     if (matches.length > 1) {
       const origins = matches.map((m) => m.origin).sort().join(', ')
       throw unprocessable(`Ambiguous user. User with username '${data.username}' exists in the following origins: ${origins}. Specify an origin to disambiguate.`)
@@ -94,11 +90,7 @@ export function roleRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
     return { guid: matches[0]!.id, username: matches[0]!.username }
   }
 
-  async function visibleRole(ctx: AuthedContext) {
-    const role = await findVisibleRole(db, ctx.perms, ctx.params.guid!)
-    if (!role) throw notFound('Role')
-    return role
-  }
+  const visibleRole = (ctx: AuthedContext) => visibleRoleOf(db, ctx)
 
   return [
     route({
@@ -187,14 +179,7 @@ export function roleRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
         if (!allowed) throw notAuthorized()
         requireActiveOrg(ctx.perms, (await findOrganization(db, role.organization_guid!))!)
         if (role.type === 'organization_user') {
-          const spaceRoles = await db
-            .selectFrom('roles')
-            .select('guid')
-            .where('user_guid', '=', role.user_guid)
-            .where('organization_guid', '=', role.organization_guid)
-            .where('space_guid', 'is not', null)
-            .executeTakeFirst()
-          if (spaceRoles) throw unprocessable('Cannot delete organization_user role while user has roles in spaces in that organization.')
+          if (await hasSpaceRolesInOrg(db, role.user_guid, role.organization_guid!)) throw unprocessable('Cannot delete organization_user role while user has roles in spaces in that organization.')
         }
         const job = await requestRoleDelete(actionContext(db, ctx), role)
         deps.jobs.start(job)

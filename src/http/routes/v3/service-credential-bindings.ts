@@ -2,16 +2,17 @@
 // and `cf unbind-service`. Binding an instance that has a syslog_drain_url starts a drain.
 import { z } from 'zod'
 import { createAppBinding, deleteAppBinding, recordBindingShow } from '../../../actions/service-bindings.ts'
-import { notAuthorized, notFound, unprocessable } from '../../../errors/api-error.ts'
+import { notAuthorized, unprocessable } from '../../../errors/api-error.ts'
 import { listQuery } from '../../../messages/list-query.ts'
 import { metadataSchema } from '../../../messages/metadata.ts'
 import { presentApp } from '../../../presenters/v3/app.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import { presentServiceCredentialBinding, presentServiceInstance } from '../../../presenters/v3/service-instance.ts'
-import { findApp } from '../../../queries/apps.ts'
-import { findBinding, findServiceInstance, listBindings } from '../../../queries/service-instances.ts'
+import { appsByGuids, findApp } from '../../../queries/apps.ts'
+import { findServiceInstance, listBindings, serviceInstancesByGuids } from '../../../queries/service-instances.ts'
 import type { Db } from '../../../store/store.ts'
 import { noContent, ok, type AuthedContext, type Route, route } from '../../route.ts'
+import { visibleBinding } from '../visible.ts'
 import { actionContext, commonList, requestOf } from './common.ts'
 
 const ref = z.object({ data: z.object({ guid: z.string() }) })
@@ -41,12 +42,7 @@ export interface BindingRouteDeps {
 export function serviceCredentialBindingRoutes(deps: BindingRouteDeps): Route[] {
   const { db } = deps
 
-  async function visible(ctx: AuthedContext) {
-    const b = await findBinding(db, ctx.params.guid!)
-    if (!b || !ctx.perms.canReadSpace(b.space_guid, b.organization_guid)) throw notFound('Service credential binding')
-    const { space_guid: spaceGuid, organization_guid: orgGuid, ...row } = b
-    return { binding: row, spaceGuid, orgGuid }
-  }
+  const visible = (ctx: AuthedContext) => visibleBinding(db, ctx)
 
   return [
     route({
@@ -109,13 +105,11 @@ export function serviceCredentialBindingRoutes(deps: BindingRouteDeps): Route[] 
             )
         const included: Record<string, unknown[]> = {}
         if (q.include?.includes('app')) {
-          const guids = [...new Set(page.rows.map((b) => b.app_guid))]
-          const apps = guids.length ? await db.selectFrom('apps').selectAll().where('guid', 'in', guids).execute() : []
+          const apps = await appsByGuids(db, page.rows.map((b) => b.app_guid))
           included.apps = apps.map((a) => presentApp(a, ctx.baseUrl))
         }
         if (q.include?.includes('service_instance')) {
-          const guids = [...new Set(page.rows.map((b) => b.service_instance_guid))]
-          const sis = guids.length ? await db.selectFrom('service_instances').selectAll().where('guid', 'in', guids).execute() : []
+          const sis = await serviceInstancesByGuids(db, page.rows.map((b) => b.service_instance_guid))
           included.service_instances = sis.map((si) => presentServiceInstance(si, ctx.baseUrl))
         }
         const extra = Object.keys(included).length ? { included } : {}
@@ -142,7 +136,7 @@ export function serviceCredentialBindingRoutes(deps: BindingRouteDeps): Route[] 
       async handler(ctx) {
         const { binding, spaceGuid, orgGuid } = await visible(ctx)
         if (!ctx.perms.canReadSecretsInSpace(spaceGuid)) throw notAuthorized()
-        const si = await db.selectFrom('service_instances').selectAll().where('guid', '=', binding.service_instance_guid).executeTakeFirstOrThrow()
+        const si = (await findServiceInstance(db, binding.service_instance_guid))!
         await recordBindingShow(actionContext(db, ctx), binding, spaceGuid, orgGuid)
         return ok({ credentials: si.credentials ?? {}, syslog_drain_url: si.syslog_drain_url, volume_mounts: [] })
       },

@@ -3,17 +3,18 @@
 // `syslog_drain_url` makes every app binding of the instance a syslog drain (docs/logs.md).
 import { z } from 'zod'
 import { createUserProvided, deleteUserProvided, recordCredentialsShow, updateUserProvided } from '../../../actions/service-instances.ts'
-import { notAuthorized, notFound, unprocessable } from '../../../errors/api-error.ts'
+import { notAuthorized, unprocessable } from '../../../errors/api-error.ts'
 import type { DrainPolicy } from '../../../logs/drains/policy.ts'
 import { parseDrainUrl } from '../../../logs/drains/url.ts'
 import { listQuery } from '../../../messages/list-query.ts'
 import { metadataSchema, nameSchema } from '../../../messages/metadata.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import { presentServiceInstance } from '../../../presenters/v3/service-instance.ts'
-import { findServiceInstance, listServiceInstances } from '../../../queries/service-instances.ts'
+import { listServiceInstances } from '../../../queries/service-instances.ts'
 import { findSpace } from '../../../queries/spaces.ts'
 import type { Db } from '../../../store/store.ts'
 import { noContent, ok, type AuthedContext, type Route, route } from '../../route.ts'
+import { visibleServiceInstance } from '../visible.ts'
 import { actionContext, commonList, requestOf } from './common.ts'
 
 const uri = (label: string) =>
@@ -75,12 +76,7 @@ export interface ServiceInstanceRouteDeps {
 export function serviceInstanceRoutes(deps: ServiceInstanceRouteDeps): Route[] {
   const { db } = deps
 
-  async function visible(ctx: AuthedContext) {
-    const si = await findServiceInstance(db, ctx.params.guid!)
-    if (!si || !ctx.perms.canReadSpace(si.space_guid, si.organization_guid)) throw notFound('Service instance')
-    const { organization_guid: orgGuid, ...row } = si
-    return { si: row, orgGuid }
-  }
+  const visible = (ctx: AuthedContext) => visibleServiceInstance(db, ctx)
 
   /** Refuses drain URLs the operator does not allow (blocked ranges, this server). */
   async function checkDrain(url: string | null | undefined): Promise<void> {

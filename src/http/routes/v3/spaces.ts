@@ -6,7 +6,7 @@ import { notAuthorized, unprocessable } from '../../../errors/api-error.ts'
 import type { JobRunner } from '../../../jobs/runner.ts'
 import { listQuery } from '../../../messages/list-query.ts'
 import { metadataSchema, nameSchema } from '../../../messages/metadata.ts'
-import { findOrganization } from '../../../queries/organizations.ts'
+import { findOrganization, organizationsByGuids } from '../../../queries/organizations.ts'
 import { listSpaces } from '../../../queries/spaces.ts'
 import { presentOrganization, presentSpace } from '../../../presenters/v3/organization.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
@@ -36,7 +36,7 @@ export function spaceRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
   const { db } = deps
   async function includedOrgs(guids: readonly string[], baseUrl: string) {
     if (guids.length === 0) return { organizations: [] }
-    const orgs = await db.selectFrom('organizations').selectAll().where('guid', 'in', [...new Set(guids)]).execute()
+    const orgs = await organizationsByGuids(db, guids)
     return { organizations: orgs.map((o) => presentOrganization(o, baseUrl)) }
   }
   return [

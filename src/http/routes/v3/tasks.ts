@@ -1,4 +1,5 @@
 import { cancelTask } from '../../../actions/task-cancel.ts'
+import { updateTaskMetadata } from '../../../actions/metadata-update.ts'
 import { createTask } from '../../../actions/task-create.ts'
 import { requireFeature } from '../../../queries/feature-flags.ts'
 import { actorOf } from '../../../auth/principal.ts'
@@ -15,9 +16,9 @@ import type { TaskRunner } from '../../../tasks/task-runner.ts'
 import type { Fingerprint } from '../../../trail/fingerprint.ts'
 import { ok, type AuthedContext, type Route, route } from '../../route.ts'
 import { actionContext, commonList } from './common.ts'
-import { requireSpaceDeveloper, visibleApp } from './apps.ts'
+import { requireSpaceDeveloper } from './apps.ts'
 import { fitsInt } from '../../../messages/numbers.ts'
-import { visibleTask } from '../visible.ts'
+import { visibleApp, visibleTask } from '../visible.ts'
 
 const STATES = ['PENDING', 'RUNNING', 'SUCCEEDED', 'CANCELING', 'FAILED']
 const states = listFilter.refine((xs) => xs.every((s) => STATES.includes(s)), {
@@ -194,12 +195,7 @@ export function taskRoutes(deps: TaskRouteDeps): Route[] {
         if (!target) throw notFound('Task')
         requireSpaceDeveloper(ctx, target)
         const meta = applyMetadata(task, ctx.body.metadata)
-        const updated = await db
-          .updateTable('tasks')
-          .set({ labels: JSON.stringify(meta.labels), annotations: JSON.stringify(meta.annotations), updated_at: new Date() })
-          .where('guid', '=', task.guid)
-          .returningAll()
-          .executeTakeFirstOrThrow()
+        const updated = await updateTaskMetadata(db, task.guid, meta)
         return ok(presentTask(updated, ctx.baseUrl, true))
       },
     }),

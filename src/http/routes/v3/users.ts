@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { updateUserMetadata } from '../../../actions/metadata-update.ts'
 import { createUser } from '../../../actions/user-create.ts'
 import { requestUserDelete } from '../../../actions/deletes.ts'
 import { notAuthorized, notFound, unprocessable } from '../../../errors/api-error.ts'
@@ -12,6 +13,7 @@ import { presentList } from '../../../presenters/v3/pagination.ts'
 import { presentUser } from '../../../presenters/v3/user.ts'
 import type { Db } from '../../../store/store.ts'
 import { accepted, ok, type AuthedContext, type Route, route } from '../../route.ts'
+import { visibleUser as visibleUserOf } from '../visible.ts'
 import { actionContext, commonList } from './common.ts'
 
 const listSchema = listQuery({ filters: ['guids', 'usernames', 'origins'], orderBy: ['created_at', 'updated_at'], labels: true })
@@ -27,11 +29,7 @@ const updateSchema = z.object({ metadata: metadataSchema.optional() }).strict()
 
 export function userRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
   const { db } = deps
-  async function visibleUser(ctx: AuthedContext) {
-    const user = await findVisibleUser(db, ctx.perms, ctx.params.guid!)
-    if (!user) throw notFound('User')
-    return user
-  }
+  const visibleUser = (ctx: AuthedContext) => visibleUserOf(db, ctx)
   /** `/v3/organizations/:guid/users` and `/v3/spaces/:guid/users`: readers of the org or space see everyone with a role there. */
   const usersIn = (kind: 'organization' | 'space'): Route =>
     route({
@@ -140,11 +138,7 @@ export function userRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
         const user = await visibleUser(ctx)
         if (!ctx.perms.isAdmin) throw notAuthorized()
         const meta = applyMetadata(user, ctx.body.metadata)
-        await db
-          .updateTable('users')
-          .set({ labels: JSON.stringify(meta.labels), annotations: JSON.stringify(meta.annotations), updated_at: new Date() })
-          .where('guid', '=', user.guid)
-          .execute()
+        await updateUserMetadata(db, user.guid, meta)
         return ok(presentUser((await findVisibleUser(db, ctx.perms, user.guid))!, ctx.baseUrl))
       },
     }),
