@@ -41,6 +41,7 @@ import type { Route } from './http/route.ts'
 import { buildHttpServer } from './http/server.ts'
 import { bitsLimitsOf } from './bits/limits.ts'
 import { materializeDroplet } from './bits/droplets.ts'
+import { sweepUploadSpool } from './bits/upload-form.ts'
 import { buildRoutes } from './http/routes/v3/builds.ts'
 import { dropletRoutes } from './http/routes/v3/droplets.ts'
 import { manifestRoutes } from './http/routes/v3/manifests.ts'
@@ -243,12 +244,14 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   ]
   routes.push(openApiRoute(() => routes, VERSION))
 
+  const uploadSpool = path.join(config.dataDir, 'uploads')
+  await sweepUploadSpool(uploadSpool)
   const http = buildHttpServer(routes, {
     logger,
     publicUrl: config.publicUrl,
     authenticate,
     loadPermissions,
-    uploads: { maxFileBytes: config.maxPackageBytes },
+    uploads: { dir: uploadSpool, maxFileBytes: config.maxPackageBytes },
   })
   // A finished write request has committed its audit event: let export streams see it now.
   http.addHook('onResponse', async (req, reply) => {

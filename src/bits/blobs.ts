@@ -1,21 +1,21 @@
-// Package and droplet bits live in the `blobs` table (bytea), so both stores keep them durably
-// and in the same transactions as their rows. Bytes travel as base64 text decoded by the
-// database: the embedded store parses a text parameter an order of magnitude faster than a
-// binary one, and PostgreSQL does not mind. Large values move in chunks both ways.
+// Package and droplet bits live in the database, so both stores keep them durably and in the same
+// transactions as their rows: `blobs` holds a blob's size and sha256, `blob_chunks` its bytes,
+// BLOB_CHUNK_BYTES per row. Bytes are written and read a chunk at a time, so neither this process
+// nor the database ever holds a whole blob. They travel as base64 text decoded by the database:
+// the embedded store parses a text parameter an order of magnitude faster than a binary one, and
+// PostgreSQL does not mind.
 import crypto from 'node:crypto'
+import fsp from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { sql } from 'kysely'
 import yauzl from 'yauzl'
 import { newGuid } from '../store/ids.ts'
 import type { Db } from '../store/store.ts'
 
-/**
- * Bytes per statement when writing: one statement up to the default package limit (appending
- * rewrites the whole value, so fewer is faster); the base64 text stays below V8's string limit.
- */
-const WRITE_CHUNK = 256 * 1024 * 1024
-/** Bytes per query when reading. */
-const READ_CHUNK = 8 * 1024 * 1024
+/** Bytes per `blob_chunks` row; migration 0013 split the older blobs with the same size. */
+export const BLOB_CHUNK_BYTES = 1024 * 1024
+/** Chunks fetched per query when reading in order. */
+const CHUNKS_PER_READ = 1
 
 export interface BlobRef {
   readonly guid: string
@@ -25,44 +25,103 @@ export interface BlobRef {
 
 export const sha256Of = (data: Buffer) => crypto.createHash('sha256').update(data).digest('hex')
 
-/** Stores `data` as a new blob inside the caller's transaction. */
-export async function insertBlob(tx: Db, data: Buffer): Promise<BlobRef> {
-  const ref = { guid: newGuid(), sha256: sha256Of(data), size: data.length }
-  const first = data.subarray(0, WRITE_CHUNK)
-  await sql`insert into blobs (guid, sha256, size, data, created_at)
-    values (${ref.guid}, ${ref.sha256}, ${ref.size}, decode(${first.toString('base64')}, 'base64'), ${new Date()})`.execute(tx)
-  for (let off = WRITE_CHUNK; off < data.length; off += WRITE_CHUNK) {
-    const part = data.subarray(off, off + WRITE_CHUNK)
-    await sql`update blobs set data = data || decode(${part.toString('base64')}, 'base64') where guid = ${ref.guid}`.execute(tx)
+/**
+ * Stores the bytes `chunks` yields as a new blob inside the caller's transaction. Every chunk but
+ * the last must be exactly BLOB_CHUNK_BYTES long (a chunk's offset is its seq times that).
+ */
+async function insertChunks(tx: Db, chunks: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<BlobRef> {
+  const guid = newGuid()
+  const hash = crypto.createHash('sha256')
+  await sql`insert into blobs (guid, sha256, size, created_at) values (${guid}, '', 0, ${new Date()})`.execute(tx)
+  let size = 0
+  let seq = 0
+  let short = false
+  for await (const chunk of chunks) {
+    if (chunk.length === 0) continue
+    if (short || chunk.length > BLOB_CHUNK_BYTES) throw new Error('blob chunks must be BLOB_CHUNK_BYTES long but the last')
+    short = chunk.length < BLOB_CHUNK_BYTES
+    hash.update(chunk)
+    size += chunk.length
+    await sql`insert into blob_chunks (blob_guid, seq, data) values (${guid}, ${seq++}, decode(${chunk.toString('base64')}, 'base64'))`.execute(tx)
   }
-  return ref
+  const sha256 = hash.digest('hex')
+  await sql`update blobs set sha256 = ${sha256}, size = ${size} where guid = ${guid}`.execute(tx)
+  return { guid, sha256, size }
+}
+
+function* slices(data: Buffer): Generator<Buffer> {
+  for (let off = 0; off < data.length; off += BLOB_CHUNK_BYTES) yield data.subarray(off, off + BLOB_CHUNK_BYTES)
+}
+
+/**
+ * Reads a file in BLOB_CHUNK_BYTES pieces into one reused buffer (allocating a fresh megabyte per
+ * chunk left the allocator holding far more than the data): each chunk is valid only until the
+ * consumer asks for the next, which insertChunks honours.
+ */
+async function* fileChunks(file: string): AsyncGenerator<Buffer> {
+  const fh = await fsp.open(file, 'r')
+  const buf = Buffer.allocUnsafe(BLOB_CHUNK_BYTES)
+  try {
+    for (;;) {
+      let filled = 0
+      while (filled < buf.length) {
+        const { bytesRead } = await fh.read(buf, filled, buf.length - filled, null)
+        if (bytesRead === 0) break
+        filled += bytesRead
+      }
+      if (filled > 0) yield buf.subarray(0, filled)
+      if (filled < buf.length) return
+    }
+  } finally {
+    await fh.close()
+  }
+}
+
+/** Stores `data` as a new blob inside the caller's transaction. */
+export function insertBlob(tx: Db, data: Buffer): Promise<BlobRef> {
+  return insertChunks(tx, slices(data))
+}
+
+/** Stores the file's bytes as a new blob inside the caller's transaction, a chunk at a time. */
+export function insertBlobFromFile(tx: Db, file: string): Promise<BlobRef> {
+  return insertChunks(tx, fileChunks(file))
 }
 
 export function findBlob(db: Db, guid: string) {
   return db.selectFrom('blobs').select(['guid', 'sha256', 'size']).where('guid', '=', guid).executeTakeFirst()
 }
 
-/** Yields a blob's bytes in order, a chunk per query. */
+/** Chunks `[first, last]` of a blob, in order. */
+async function chunkRange(db: Db, guid: string, first: number, last: number): Promise<Buffer[]> {
+  const r = await sql<{ seq: number; chunk: string }>`
+    select seq, encode(data, 'base64') as chunk from blob_chunks
+    where blob_guid = ${guid} and seq >= ${first} and seq <= ${last} order by seq`.execute(db)
+  if (r.rows.length !== last - first + 1) throw new Error(`blob ${guid} is missing chunks ${first}..${last}`)
+  return r.rows.map((row) => Buffer.from(row.chunk, 'base64'))
+}
+
+/** Yields a blob's bytes in order, a few chunks per query. */
 export async function* readBlobChunks(db: Db, guid: string): AsyncGenerator<Buffer> {
   const blob = await findBlob(db, guid)
   if (!blob) throw new Error(`blob ${guid} not found`)
-  const size = Number(blob.size)
-  for (let off = 0; off < size; off += READ_CHUNK) {
-    const r = await sql<{ chunk: string }>`
-      select encode(substring(data from ${off + 1} for ${READ_CHUNK}), 'base64') as chunk from blobs where guid = ${guid}`.execute(db)
-    const chunk = r.rows[0]?.chunk
-    if (chunk === undefined) throw new Error(`blob ${guid} vanished while reading`)
-    yield Buffer.from(chunk, 'base64')
+  const count = Math.ceil(Number(blob.size) / BLOB_CHUNK_BYTES)
+  for (let seq = 0; seq < count; seq += CHUNKS_PER_READ) {
+    yield* await chunkRange(db, guid, seq, Math.min(count, seq + CHUNKS_PER_READ) - 1)
   }
+}
+
+/** A blob's bytes as a stream (downloads). */
+export function blobStream(db: Db, guid: string): Readable {
+  return Readable.from(readBlobChunks(db, guid), { objectMode: false })
 }
 
 /** Bytes `[start, end)` of a blob. */
 export async function readBlobRange(db: Db, guid: string, start: number, end: number): Promise<Buffer> {
-  const r = await sql<{ chunk: string }>`
-    select encode(substring(data from ${start + 1} for ${end - start}), 'base64') as chunk from blobs where guid = ${guid}`.execute(db)
-  const chunk = r.rows[0]?.chunk
-  if (chunk === undefined) throw new Error(`blob ${guid} not found`)
-  return Buffer.from(chunk, 'base64')
+  if (end <= start) return Buffer.alloc(0)
+  const first = Math.floor(start / BLOB_CHUNK_BYTES)
+  const chunks = await chunkRange(db, guid, first, Math.floor((end - 1) / BLOB_CHUNK_BYTES))
+  const from = start - first * BLOB_CHUNK_BYTES
+  return Buffer.concat(chunks).subarray(from, from + end - start)
 }
 
 /**
@@ -79,9 +138,10 @@ export class BlobReader extends yauzl.RandomAccessReader {
 
   override _readStreamForRange(start: number, end: number): Readable {
     const { db, guid } = this
+    const step = CHUNKS_PER_READ * BLOB_CHUNK_BYTES
     return Readable.from(
       (async function* () {
-        for (let off = start; off < end; off += READ_CHUNK) yield await readBlobRange(db, guid, off, Math.min(end, off + READ_CHUNK))
+        for (let off = start; off < end; off += step) yield await readBlobRange(db, guid, off, Math.min(end, off + step))
       })(),
     )
   }
@@ -91,6 +151,7 @@ export class BlobReader extends yauzl.RandomAccessReader {
   }
 }
 
+/** A whole blob in memory: for small blobs and tests only. */
 export async function readBlob(db: Db, guid: string): Promise<Buffer> {
   const parts: Buffer[] = []
   for await (const c of readBlobChunks(db, guid)) parts.push(c)

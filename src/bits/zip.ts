@@ -241,10 +241,13 @@ async function withZip<T>(open: () => Promise<yauzl.ZipFile>, fn: (zip: yauzl.Zi
 
 const OPTIONS = { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true } as const
 
-/** Validates a whole package zip held in memory, inflating every entry; returns what it holds. */
-export function scanZip(data: Buffer, limits: ZipLimits): Promise<ZipScan> {
+/**
+ * Validates the whole package zip at `file`, inflating every entry; returns what it holds. yauzl
+ * reads the central directory and then each entry from disk, so memory stays bounded by its buffers.
+ */
+export function scanZipFile(file: string, limits: ZipLimits): Promise<ZipScan> {
   return withZip(
-    () => yauzl.fromBufferPromise(data, OPTIONS),
+    () => yauzl.openPromise(file, OPTIONS),
     (zip) => walk(zip, limits),
   )
 }

@@ -2,7 +2,6 @@ import path from 'node:path'
 import { Command } from 'commander'
 import { loadConfig } from '../config.ts'
 import { addLedgerCommands } from './ledger-commands.ts'
-import { verifyCommand } from './verify.ts'
 import { helpText, read, reader } from '../settings/read.ts'
 import { S } from '../settings/table.ts'
 
@@ -89,6 +88,8 @@ Otherwise it reads a temporary copy of the embedded store in --data-dir; stop th
       console.error(`cf-ledger: ${(err as Error).message}`)
       process.exit(2)
     }
+    // Imported when run, as every command's implementation: `serve` must not carry the others.
+    const { verifyCommand } = await import('./verify.ts')
     const code = await verifyCommand({
       ...settings,
       publicKey: opts.publicKey,

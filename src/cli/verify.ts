@@ -5,7 +5,6 @@ import crypto, { type KeyObject } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
 import { CHECKPOINT_LOG, KEY_FILE, keyIdOf, parsePrivateKey, PUBLIC_KEY_DIR } from '../audit/checkpoints.ts'
 import type { Query, VerifyReport } from '../audit/verify-report.ts'
@@ -64,6 +63,7 @@ async function withQuery<R>(opts: VerifyCommandOptions, fn: (q: Query) => Promis
   try {
     fs.cpSync(dir, copy, { recursive: true })
     fs.rmSync(path.join(copy, 'postmaster.pid'), { force: true })
+    const { PGlite } = await import('@electric-sql/pglite')
     const db = await PGlite.create(copy)
     try {
       return await fn(async <T>(text: string, params?: unknown[]) => (await db.query<T>(text, params)).rows)

@@ -4,7 +4,6 @@
 import crypto from 'node:crypto'
 import path from 'node:path'
 import zlib from 'node:zlib'
-import * as esbuild from 'esbuild'
 
 export interface Asset {
   readonly type: string
@@ -65,6 +64,8 @@ function indexHtml(script: string, style: string): Buffer {
 }
 
 export async function buildConsoleAssets(): Promise<ConsoleAssets> {
+  // esbuild loads with the first /console request, not with the server.
+  const esbuild = await import('esbuild')
   const result = await esbuild.build({
     entryPoints: [path.join(APP_DIR, 'main.tsx')],
     bundle: true,

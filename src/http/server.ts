@@ -6,7 +6,7 @@ import type { Principal } from '../auth/principal.ts'
 import { UaaError } from '../auth/uaa-error.ts'
 import { Permissions } from '../authz/permissions.ts'
 import { ApiError, apiError } from '../errors/api-error.ts'
-import { readMultipartBody } from '../bits/upload-form.ts'
+import { isMultipartBody, readMultipartBody, type UploadSpool } from '../bits/upload-form.ts'
 import { renderV2, renderV3, type RenderedError } from '../errors/render.ts'
 import type { Route, RouteContext } from './route.ts'
 import { checkBodyText, checkPathText, checkQueryText, parseBody, parseQuery } from '../messages/validate.ts'
@@ -18,8 +18,8 @@ export interface HttpDeps {
   readonly publicUrl: string | undefined
   authenticate(token: string): Promise<Principal | undefined>
   loadPermissions(principal: Principal): Promise<Permissions>
-  /** multipart/form-data bodies (package uploads): largest file kept, bytes. */
-  readonly uploads?: { readonly maxFileBytes: number }
+  /** multipart/form-data bodies (package uploads): where files spool, and the largest kept. */
+  readonly uploads?: UploadSpool
 }
 
 /** A request that failed because the database is away is CC's 503 with a retry hint, not a 500. */
@@ -185,9 +185,13 @@ export function buildHttpServer(routes: readonly Route[], deps: HttpDeps): Fasti
           if (route.auth === 'none') {
             res = await route.handler(route.body ? { ...base, body: parseBody(route.body, req.body) } : base)
           } else {
-            const raw = deps.uploads && req.isMultipart() ? await readMultipartBody(req, deps.uploads.maxFileBytes) : req.body
-            const body = route.body ? parseBody(route.body, raw) : raw
-            res = await route.handler({ ...base, body, ...who! })
+            const raw = deps.uploads && req.isMultipart() ? await readMultipartBody(req, deps.uploads) : req.body
+            try {
+              const body = route.body ? parseBody(route.body, raw) : raw
+              res = await route.handler({ ...base, body, ...who! })
+            } finally {
+              if (isMultipartBody(raw)) await raw.dispose()
+            }
           }
           // A raw route (route.raw) that took the reply over (reply.hijack()) writes its own response.
           if (reply.sent) return

@@ -12,6 +12,7 @@ import * as m0009 from './migrations/0009-platform.ts'
 import * as m0010 from './migrations/0010-cluster.ts'
 import * as m0011 from './migrations/0011-ledger-log.ts'
 import * as m0012 from './migrations/0012-events-actor.ts'
+import * as m0013 from './migrations/0013-blob-chunks.ts'
 
 interface Migration {
   readonly name: string
@@ -37,6 +38,7 @@ const MIGRATIONS: readonly Versioned[] = [
   { version: 10, migration: m0010 },
   { version: 11, migration: m0011 },
   { version: 12, migration: m0012 },
+  { version: 13, migration: m0013 },
 ]
 
 /** The schema version a fully migrated store has (/readyz). */

@@ -174,8 +174,14 @@ export interface BlobsTable {
   guid: string
   sha256: string
   size: number
-  data: Buffer
   created_at: Timestamp
+}
+
+/** A blob's bytes, BLOB_CHUNK_BYTES per row (the last one shorter); `seq` counts from 0. */
+export interface BlobChunksTable {
+  blob_guid: string
+  seq: number
+  data: Buffer
 }
 
 export interface PackagesTable {
@@ -423,6 +429,7 @@ export interface Database {
   apps: AppsTable
   processes: ProcessesTable
   blobs: BlobsTable
+  blob_chunks: BlobChunksTable
   packages: PackagesTable
   droplets: DropletsTable
   builds: BuildsTable

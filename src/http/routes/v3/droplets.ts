@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { recordDropletDownload } from '../../../actions/events/app.ts'
 import { setCurrentDroplet } from '../../../actions/droplet-set-current.ts'
-import { readBlob } from '../../../bits/blobs.ts'
+import { blobStream, findBlob } from '../../../bits/blobs.ts'
 import { notAuthorized, notFound, unprocessable } from '../../../errors/api-error.ts'
 import { listQuery } from '../../../messages/list-query.ts'
 import { buildDetailsOf, type BuildLifecycle } from '../../../queries/builds.ts'
@@ -191,9 +191,14 @@ export function dropletRoutes(deps: { readonly db: Db }): Route[] {
         if (!found || !ctx.perms.canReadSpace(found.space.guid, found.space.organization_guid)) throw notFound('Droplet')
         if (!ctx.perms.canReadSecretsInSpace(found.space.guid)) throw notAuthorized()
         if (found.droplet.state !== 'STAGED' || !found.droplet.blob_guid) throw unprocessable('Only staged droplets can be downloaded.')
-        const data = await readBlob(db, found.droplet.blob_guid)
+        const blob = await findBlob(db, found.droplet.blob_guid)
+        if (!blob) throw unprocessable('Only staged droplets can be downloaded.')
         await recordDropletDownload(actionContext(db, ctx), found.app, found.space.organization_guid, found.droplet.guid)
-        return { status: 200, body: data, headers: { 'content-type': 'application/octet-stream' } }
+        return {
+          status: 200,
+          body: blobStream(db, blob.guid),
+          headers: { 'content-type': 'application/octet-stream', 'content-length': String(blob.size) },
+        }
       },
     }),
   ]

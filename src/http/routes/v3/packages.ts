@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { createPackage } from '../../../actions/package-create.ts'
 import { uploadPackageBits } from '../../../actions/package-upload.ts'
 import { recordPackageDownload } from '../../../actions/events/app.ts'
-import { readBlob } from '../../../bits/blobs.ts'
+import { blobStream, findBlob } from '../../../bits/blobs.ts'
 import { zipTooLarge } from '../../../bits/errors.ts'
 import type { BitsLimits } from '../../../bits/limits.ts'
 import { isMultipartBody } from '../../../bits/upload-form.ts'
@@ -170,7 +170,7 @@ export function packageRoutes(deps: PackageRouteDeps): Route[] {
         if (!ctx.perms.canWriteToSpace(target.space.guid)) throw notAuthorized()
         if (target.pkg.type !== 'bits') throw unprocessable('Package type must be bits.')
         if (bits.truncated) throw zipTooLarge(deps.limits.maxPackageBytes)
-        const pkg = await uploadPackageBits(actionContext(db, ctx), target, bits.data, deps.limits)
+        const pkg = await uploadPackageBits(actionContext(db, ctx), target, bits, deps.limits)
         return ok(presentPackage(pkg, ctx.baseUrl))
       },
     }),
@@ -185,9 +185,14 @@ export function packageRoutes(deps: PackageRouteDeps): Route[] {
         if (!ctx.perms.canReadSecretsInSpace(target.space.guid)) throw notAuthorized()
         if (target.pkg.type !== 'bits') throw unprocessable('Package type must be bits.')
         if (target.pkg.state !== 'READY' || !target.pkg.blob_guid) throw unprocessable('Package has no bits to download.')
-        const data = await readBlob(db, target.pkg.blob_guid)
+        const blob = await findBlob(db, target.pkg.blob_guid)
+        if (!blob) throw unprocessable('Package has no bits to download.')
         await recordPackageDownload(actionContext(db, ctx), target.app, target.space.organization_guid, target.pkg.guid)
-        return { status: 200, body: data, headers: { 'content-type': 'application/zip' } }
+        return {
+          status: 200,
+          body: blobStream(db, blob.guid),
+          headers: { 'content-type': 'application/zip', 'content-length': String(blob.size) },
+        }
       },
     }),
   ]
