@@ -14,6 +14,7 @@ const BENCHMARKS: Record<string, { readonly file: string; readonly about: string
   footprint: { file: 'footprint.ts', about: 'idle RSS, start time, RSS after 1,000 tasks and during 6 concurrent 120 MiB uploads vs bare node and PGlite' },
   export: { file: 'export.ts', about: 'NDJSON audit export throughput vs the raw SQL read' },
   ledger: { file: 'ledger.ts', about: 'ledger log: integration, inclusion/consistency proofs, offline proof and verify vs raw SQL and Ed25519' },
+  collect: { file: 'collect.ts', about: 'collector: events/s from a 100k-event foundation vs its own read, drain lines/s vs a raw socket, end-to-trail lag' },
   cluster: { file: 'cluster.ts', about: '100 sleep-1 tasks on 1 vs 3 servers, claim latency, dead-server detection, cross-server log latency' },
 }
 

@@ -61,6 +61,8 @@ import { SyslogForwarder } from './export/forwarder.ts'
 import { keyHistory, LedgerLog, loadLogSigner, originOf } from './ledger/log.ts'
 import { ledgerLogRoutes } from './http/routes/ledger/log.ts'
 import { leadershipFactory } from './cluster/leader.ts'
+import { startCollector } from './collect/collector.ts'
+import { collectedEventRoutes } from './http/routes/ledger/collected.ts'
 import { localBus, postgresBus } from './cluster/bus.ts'
 import { newInstance } from './cluster/config.ts'
 import { EventStreams } from './export/stream.ts'
@@ -78,6 +80,8 @@ export interface RunningApp {
   readonly storeKind: string
   /** The ledger log's verifier key (signed-note vkey text form). */
   readonly ledgerVkey: string
+  /** The incoming syslog drain's addresses when collecting (docs/collect.md). */
+  readonly collectDrain: { readonly tcp?: string; readonly tls?: string } | undefined
   close(): Promise<void>
 }
 
@@ -240,6 +244,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     }),
     ...ledgerChainRoutes({ db, publicKey: (keyId) => checkpointPublicKey(config.dataDir, keyId) }),
     ...ledgerOverviewRoutes({ db }),
+    ...collectedEventRoutes({ db }),
     ...consoleRoutes(),
   ]
   routes.push(openApiRoute(() => routes, VERSION))
@@ -291,6 +296,8 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   )
   pruning.start()
   await runner.start()
+  // Collecting from existing foundations (docs/collect.md): run on one server of a cluster.
+  const collector = config.collect ? await startCollector({ db, config: config.collect, output: logs.store, fingerprint, logger }) : undefined
   // Jobs of a dead server are taken over by the same sweep cadence as its tasks.
   const jobSweep = setInterval(() => void jobs.resumePending().catch(() => undefined), Math.max(100, Math.floor(leaseMs / 2)))
   jobSweep.unref()
@@ -300,7 +307,9 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     adminPassword,
     storeKind: store.kind,
     ledgerVkey: ledgerLog.vkey,
+    collectDrain: collector?.drain?.addresses,
     async close() {
+      await collector?.stop()
       logs.endStreams()
       await eventStreams.close()
       await http.close()

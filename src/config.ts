@@ -4,6 +4,7 @@ import { loadLogConfig, type LogConfig } from './logs/config.ts'
 import { loadAuditSyslogConfig, type AuditSyslogConfig } from './export/config.ts'
 import { loadLedgerConfig, type LedgerConfig } from './ledger/config.ts'
 import { loadClusterConfig, type ClusterConfig } from './cluster/config.ts'
+import { loadCollectConfig, type CollectConfig } from './collect/config.ts'
 import { type Env, reader } from './settings/read.ts'
 import { S } from './settings/table.ts'
 
@@ -64,6 +65,8 @@ export interface Config {
   readonly ledger: LedgerConfig
   /** Many servers on one database: node id, lease (dead-server detection), claim poll, drain (docs/cluster.md). */
   readonly cluster: ClusterConfig
+  /** Foundations to collect from (docs/collect.md); undefined when off (the default). */
+  readonly collect: CollectConfig | undefined
 }
 
 export interface ConfigInput {
@@ -71,6 +74,7 @@ export interface ConfigInput {
   port?: string | number
   dataDir?: string
   publicUrl?: string
+  collect?: string
 }
 
 /** Flags win over environment variables, which win over defaults (the table in settings/table.ts). */
@@ -102,6 +106,7 @@ export function loadConfig(flags: ConfigInput, env: Env = process.env): Config {
     auditSyslog: loadAuditSyslogConfig(env),
     audit: loadAuditConfig(env),
     cluster: loadClusterConfig(env, dataDir),
+    collect: loadCollectConfig(env, flags.collect),
     taskConcurrency: get(S.taskConcurrency),
     taskMaxRunSeconds: get(S.taskMaxRunSeconds),
     taskPidLimit: get(S.taskPidLimit),

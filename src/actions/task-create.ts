@@ -85,6 +85,7 @@ export async function createTask(ctx: TaskCreateContext, target: AppWithSpace, m
       lease_expires_at: null,
       claim_token: 0,
       launched_at: null,
+      foundation: null,
     }
     await tx
       .insertInto('tasks')

@@ -40,6 +40,9 @@ export const APP_EVENT_TYPES = {
   taskComplete: 'audit.app.task.complete',
 } as const
 
+/** Every task event type starts so (CC's and ours; collected foundations may add more). */
+export const TASK_EVENT_PREFIX = 'audit.app.task.'
+
 /** Quota events (CC 2026-01, #4740): organization_quota_event_repository.rb, space_quota_event_repository.rb. */
 export const QUOTA_EVENT_TYPES = {
   organizationQuotaCreate: 'audit.organization_quota.create',
@@ -71,4 +74,10 @@ export const SERVICE_EVENT_TYPES = {
 export const PLATFORM_EVENT_TYPES = {
   featureFlagUpdate: 'audit.feature_flag.update',
   environmentVariableGroupUpdate: 'audit.environment_variable_group.update',
+} as const
+
+/** cf-ledger's own, written by the collector (docs/collect.md). */
+export const COLLECT_EVENT_TYPES = {
+  /** A foundation pruned events the collector had not read yet: the range is named, not hidden. */
+  gap: 'audit.foundation.collect_gap',
 } as const

@@ -108,9 +108,10 @@ export function addLedgerCommands(program: Command): void {
     .option('--since <time>', 'created at or after (RFC 3339, e.g. 2026-11-24T00:00:00Z)')
     .option('--until <time>', 'created before (RFC 3339)')
     .option('--command <command>', 'tasks that ran exactly this command (matched by fingerprint)')
+    .option('--foundation <name>', 'runs collected from this foundation (`local`: this server\'s own tasks)')
     .option('--limit <n>', 'how many, newest first', '50')
     .option('--json', 'print JSON')
-    .action(async (o: { app?: string; actor?: string; state?: string; since?: string; until?: string; command?: string; limit: string; json?: boolean }) => {
+    .action(async (o: { app?: string; actor?: string; state?: string; since?: string; until?: string; command?: string; foundation?: string; limit: string; json?: boolean }) => {
       try {
         const params = new URLSearchParams({ order_by: '-created_at', per_page: o.limit })
         if (o.app) params.set('app_names', o.app)
@@ -119,6 +120,7 @@ export function addLedgerCommands(program: Command): void {
         if (o.since) params.set('created_ats[gte]', o.since)
         if (o.until) params.set('created_ats[lt]', o.until)
         if (o.command) params.set('command', o.command)
+        if (o.foundation) params.set('foundations', o.foundation)
         const page = await apiGet<any>(`/ledger/v1/tasks?${params}`)
         console.log(o.json ? JSON.stringify(page.resources, null, 2) : renderTaskTable(page.resources))
       } catch (err) {

@@ -9,10 +9,10 @@ const program = new Command()
 program.name('cf-ledger').description('A Cloud Foundry-compatible task runner with a tamper-evident audit ledger').version('0.1.0')
 
 const serve = program.command('serve').description('Start the server (embedded PostgreSQL unless DATABASE_URL is set)')
-for (const s of [S.port, S.host, S.dataDir, S.publicUrl]) serve.option(s.flag!, `${s.doc.replace(/`/g, '')} (or ${s.env})`)
+for (const s of [S.port, S.host, S.dataDir, S.publicUrl, S.collectConfig]) serve.option(s.flag!, `${s.doc.replace(/`/g, '')} (or ${s.env})`)
 serve
-  .addHelpText('after', `\nEnvironment (flags win over variables; docs: README.md):\n${helpText(['server', 'auth', 'bits', 'tasks', 'logs', 'drains', 'audit', 'export'])}`)
-  .action(async (opts: { port?: string; host?: string; dataDir?: string; publicUrl?: string }) => {
+  .addHelpText('after', `\nEnvironment (flags win over variables; docs: README.md):\n${helpText(['server', 'auth', 'bits', 'tasks', 'logs', 'drains', 'audit', 'export', 'collect'])}`)
+  .action(async (opts: { port?: string; host?: string; dataDir?: string; publicUrl?: string; collect?: string }) => {
     let config
     try {
       config = loadConfig(opts)
@@ -37,6 +37,8 @@ serve
       console.log(`  cf auth admin '${app.adminPassword}'`)
     }
     console.log(`cf-ledger ledger log key: ${app.ledgerVkey}`)
+    if (app.collectDrain?.tcp) console.log(`cf-ledger collect drain listening on ${app.collectDrain.tcp}`)
+    if (app.collectDrain?.tls) console.log(`cf-ledger collect drain listening on ${app.collectDrain.tls}`)
     console.log(`cf-ledger listening on ${app.url}`)
     let stopping = false
     const stop = async () => {
@@ -170,6 +172,16 @@ program
     const stop = () => void w.close().then(() => process.exit(0))
     process.on('SIGTERM', stop)
     process.on('SIGINT', stop)
+  })
+
+program
+  .command('collect')
+  .description('Check a foundations file and each Cloud Foundry foundation in it before `serve --collect FILE` collects from them. Exit 0 ready, 1 a foundation is not, 2 the file is wrong')
+  .argument('<file>', 'the foundations file: {"foundations": [{"name", "api", "client_id", "client_secret" | "client_secret_env", "ca_file"?, "skip_ssl_validation"?}]}')
+  .addHelpText('after', `\nThe collector runs inside the server (docs/collect.md). Its settings:\n${helpText(['collect'])}`)
+  .action(async (file: string) => {
+    const { collectCheck } = await import('./collect.ts')
+    process.exit(await collectCheck(file))
   })
 
 addLedgerCommands(program)

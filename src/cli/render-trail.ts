@@ -16,6 +16,7 @@ export function renderTrail(t: any): string {
   out.push(
     rows([
       ['task', `${t.task.name} (#${t.task.sequence_id}, ${t.task.guid})`],
+      ['foundation', t.foundation ?? undefined],
       ['state', t.task.state],
       ['failure reason', t.task.failure_reason],
       ['exit status', t.task.exit_status],
@@ -32,7 +33,7 @@ export function renderTrail(t: any): string {
       ['duration', t.timing.duration_ms === null ? null : `${(t.timing.duration_ms / 1000).toFixed(3)} s`],
       ['memory / disk', `${t.resources.requested.memory_in_mb} MB / ${t.resources.requested.disk_in_mb} MB`],
       ['isolation', t.resources.limits.isolation],
-      ['events', (t.events ?? []).map((e: any) => `${e.type}#${e.seq}`).join(', ')],
+      ['events', (t.events ?? []).map((e: any) => (e.seq === undefined ? `${e.type}@${e.created_at}` : `${e.type}#${e.seq}`)).join(', ')],
       ['integrity', t.integrity.verified ? `verified (${t.integrity.events_checked} events)` : `FAILED: ${t.integrity.problem}`],
     ]),
   )
@@ -51,7 +52,8 @@ export function renderTrail(t: any): string {
 
 export function renderTaskTable(resources: any[]): string {
   if (resources.length === 0) return 'No tasks found.'
-  const header = ['guid', 'app', 'id', 'name', 'state', 'actor', 'created']
+  const collected = resources.some((r) => r.foundation)
+  const header = ['guid', 'app', 'id', 'name', 'state', 'actor', 'created', ...(collected ? ['foundation'] : [])]
   const body = resources.map((r) => [
     r.task.guid,
     r.target.app.name,
@@ -60,6 +62,7 @@ export function renderTaskTable(resources: any[]): string {
     r.task.state,
     r.actor.username || r.actor.name || r.actor.guid,
     r.created_at,
+    ...(collected ? [r.foundation ?? 'local'] : []),
   ])
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)))
   const fmt = (row: string[]) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()

@@ -26,7 +26,7 @@ export interface IntegrateResult {
 /** Rows per source per pass: 5,000 integrates about 30% faster than 2,000 (docs/performance.md). */
 const BATCH = 5000
 
-type Leaf = { readonly entry: Buffer; readonly eventSeq: number | null; readonly taskGuid: string | null }
+type Leaf = { readonly entry: Buffer; readonly eventSeq: number | null; readonly taskGuid: string | null; readonly collectedId: number | null }
 
 /**
  * Integrates up to `batch` events and `batch` task-run records in one transaction; serialised
@@ -57,12 +57,21 @@ export async function integrateOnce(db: Db, batch = BATCH): Promise<IntegrateRes
         where (xid, id) > (${taskCursor.xid}::xid8, ${taskCursor.id}) and xid < ${horizon}::xid8 order by xid, id limit ${batch}`.execute(tx)
     ).rows
     if (runs.length) taskCursor = { xid: runs.at(-1)!.xid_text, id: Number(runs.at(-1)!.id) }
+    // Events collected from other foundations (docs/collect.md): entry bytes fixed at insert.
+    let collectedCursor = { xid: state.collectedCursorXid, id: state.collectedCursorId }
+    const collected = (
+      await sql<{ id: string | number; entry: Buffer | Uint8Array; xid_text: string }>`
+        select id, entry, xid::text as xid_text from collected_events
+        where (xid, id) > (${collectedCursor.xid}::xid8, ${collectedCursor.id}) and xid < ${horizon}::xid8 order by xid, id limit ${batch}`.execute(tx)
+    ).rows
+    if (collected.length) collectedCursor = { xid: collected.at(-1)!.xid_text, id: Number(collected.at(-1)!.id) }
     const leaves: Leaf[] = [
-      ...rows.map((r) => ({ entry: eventEntry({ ...r, seq: Number(r.seq), created_at: new Date(r.created_at) }), eventSeq: Number(r.seq), taskGuid: null })),
+      ...rows.map((r) => ({ entry: eventEntry({ ...r, seq: Number(r.seq), created_at: new Date(r.created_at) }), eventSeq: Number(r.seq), taskGuid: null, collectedId: null })),
+      ...collected.map((r) => ({ entry: Buffer.from(r.entry), eventSeq: null, taskGuid: null, collectedId: Number(r.id) })),
       // A task run after its own events: they share the transaction that ended the task.
-      ...runs.map((r) => ({ entry: Buffer.from(r.entry), eventSeq: null, taskGuid: r.task_guid })),
+      ...runs.map((r) => ({ entry: Buffer.from(r.entry), eventSeq: null, taskGuid: r.task_guid, collectedId: null })),
     ]
-    const full = rows.length === batch || runs.length === batch
+    const full = rows.length === batch || runs.length === batch || collected.length === batch
     if (!leaves.length) return { added: 0, size: state.size, full }
     const edge = await readTiles(tx, edgeTiles(state.size))
     const changed = appendLeaves(state.size, edge, leaves.map((l) => leafHash(l.entry)))
@@ -72,12 +81,13 @@ export async function integrateOnce(db: Db, batch = BATCH): Promise<IntegrateRes
       select * from unnest(${sql.val(changed.map((t) => t.level))}::int[], ${sql.val(changed.map((t) => t.index))}::bigint[],
         ${sql.val(changed.map((t) => t.width))}::int[], ${sql.val(changed.map((t) => t.bytes))}::bytea[])
       on conflict (level, idx) do update set width = excluded.width, hashes = excluded.hashes`.execute(tx)
-    await sql`insert into ledger_leaves (leaf_index, event_seq, task_guid)
+    await sql`insert into ledger_leaves (leaf_index, event_seq, task_guid, collected_event_id)
       select * from unnest(${sql.val(leaves.map((_, i) => state.size + i))}::bigint[], ${sql.val(leaves.map((l) => l.eventSeq))}::bigint[],
-        ${sql.val(leaves.map((l) => l.taskGuid))}::text[])`.execute(tx)
+        ${sql.val(leaves.map((l) => l.taskGuid))}::text[], ${sql.val(leaves.map((l) => l.collectedId))}::bigint[])`.execute(tx)
     const size = state.size + leaves.length
     await sql`update ledger_log set size = ${size}, legacy_seq = ${legacySeq}, cursor_xid = ${cursor.xid}::xid8, cursor_seq = ${cursor.seq},
-      task_cursor_xid = ${taskCursor.xid}::xid8, task_cursor_id = ${taskCursor.id} where id = 1`.execute(tx)
+      task_cursor_xid = ${taskCursor.xid}::xid8, task_cursor_id = ${taskCursor.id},
+      collected_cursor_xid = ${collectedCursor.xid}::xid8, collected_cursor_id = ${collectedCursor.id} where id = 1`.execute(tx)
     return { added: leaves.length, size, full }
   })
 }

@@ -65,11 +65,14 @@ export interface LogState {
   readonly cursorSeq: number
   readonly taskCursorXid: string
   readonly taskCursorId: number
+  readonly collectedCursorXid: string
+  readonly collectedCursorId: number
 }
 
 export async function logState(db: Db, forUpdate = false): Promise<LogState> {
-  const r = (await sql<{ size: string | number; legacy_seq: string | number; cursor_xid: string; cursor_seq: string | number; task_cursor_xid: string; task_cursor_id: string | number }>`
-    select size, legacy_seq, cursor_xid::text as cursor_xid, cursor_seq, task_cursor_xid::text as task_cursor_xid, task_cursor_id
+  const r = (await sql<{ size: string | number; legacy_seq: string | number; cursor_xid: string; cursor_seq: string | number; task_cursor_xid: string; task_cursor_id: string | number; collected_cursor_xid: string; collected_cursor_id: string | number }>`
+    select size, legacy_seq, cursor_xid::text as cursor_xid, cursor_seq, task_cursor_xid::text as task_cursor_xid, task_cursor_id,
+      collected_cursor_xid::text as collected_cursor_xid, collected_cursor_id
     from ledger_log where id = 1 ${forUpdate ? sql`for update` : sql``}`.execute(db)).rows[0]!
   return {
     size: Number(r.size),
@@ -78,6 +81,8 @@ export async function logState(db: Db, forUpdate = false): Promise<LogState> {
     cursorSeq: Number(r.cursor_seq),
     taskCursorXid: r.task_cursor_xid,
     taskCursorId: Number(r.task_cursor_id),
+    collectedCursorXid: r.collected_cursor_xid,
+    collectedCursorId: Number(r.collected_cursor_id),
   }
 }
 

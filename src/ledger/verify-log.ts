@@ -57,8 +57,9 @@ export async function verifyLog(q: Query, opts: { lastArchivedSeq: number; logKe
   for (let from = 0; from < size; from += BATCH) {
     const rows = await q<EventFields & { leaf_index: string | number; event_seq: string | number | null; seq: number | string | null; created_at: Date | string; task_entry: Buffer | Uint8Array | null }>(
       `select l.leaf_index, l.event_seq, e.seq, e.guid, e.created_at, e.type, e.actor, e.actor_type, e.actor_name, e.actor_username,
-        e.actee, e.actee_type, e.actee_name, e.metadata, e.space_guid, e.organization_guid, t.entry as task_entry
+        e.actee, e.actee_type, e.actee_name, e.metadata, e.space_guid, e.organization_guid, coalesce(t.entry, c.entry) as task_entry
        from ledger_leaves l left join events e on e.seq = l.event_seq left join ledger_task_runs t on t.task_guid = l.task_guid
+         left join collected_events c on c.id = l.collected_event_id
        where l.leaf_index >= $1 and l.leaf_index < $2 order by l.leaf_index`,
       [from, Math.min(size, from + BATCH)],
     )

@@ -7,6 +7,7 @@ import { leafHash } from './merkle.ts'
 import { parseNote } from './note.ts'
 import { parseProof, verifyProof } from './proof-file.ts'
 import { TASK_RUN_ENTRY_KIND } from './task-leaf.ts'
+import { COLLECTED_TASK_RUN_KIND } from '../collect/entries.ts'
 
 export interface VerifyProofOptions {
   readonly key: readonly string[]
@@ -50,7 +51,7 @@ export function verifyProofFile(bytes: Buffer, opts: VerifyProofOptions): { entr
   const cp = verifyProof(proof, leafHash(proof.extra), { origin, logKeys, witnesses, quorum: opts.quorum })
   if (!logKeys.some((k) => k.name === origin)) throw new Error(`no trusted key for origin ${origin}`)
   const entry = JSON.parse(proof.extra.toString('utf8')) as TaskRun
-  if (entry.kind !== TASK_RUN_ENTRY_KIND) throw new Error(`the proven entry is a ${entry.kind}, not a task run`)
+  if (entry.kind !== TASK_RUN_ENTRY_KIND && entry.kind !== COLLECTED_TASK_RUN_KIND) throw new Error(`the proven entry is a ${entry.kind}, not a task run`)
   if (opts.task && entry.task_guid !== opts.task) throw new Error(`the proof is for task ${entry.task_guid}, not ${opts.task}`)
   return { entry, size: cp.size, cosigners: cp.cosigners.map((c) => c.name) }
 }

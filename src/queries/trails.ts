@@ -15,6 +15,8 @@ export interface TrailFilters {
   readonly sequenceIds?: readonly number[]
   readonly fingerprints?: readonly string[]
   readonly createdAts?: TimestampOps
+  /** Collected runs of these foundations; `local` names this server's own tasks. */
+  readonly foundations?: readonly string[]
 }
 
 /** Any task the caller may read, including tasks of deleted apps (the trail outlives the app). */
@@ -40,6 +42,11 @@ export function searchTrails(db: Db, perms: Permissions, f: TrailFilters, paging
   if (f.states) q = q.where('state', 'in', [...f.states])
   if (f.sequenceIds) q = q.where('sequence_id', 'in', [...f.sequenceIds])
   if (f.fingerprints) q = q.where('command_fingerprint', 'in', [...f.fingerprints])
+  if (f.foundations) {
+    const names = f.foundations.filter((n) => n !== 'local')
+    const local = names.length !== f.foundations.length
+    q = q.where((eb) => eb.or([...(names.length ? [eb('foundation', 'in', names)] : []), ...(local ? [eb('foundation', 'is', null)] : [])]))
+  }
   for (const c of timestampConditions('created_at', f.createdAts ?? {})) q = q.where(c)
   return paginate(q, paging, order, 'guid')
 }

@@ -32,6 +32,7 @@ const GROUP_TITLES: Record<Group, string> = {
   drains: 'Syslog drains',
   audit: 'Audit ledger',
   export: 'Audit export',
+  collect: 'Collecting from Cloud Foundry foundations',
   cli: 'The cf-ledger CLI',
 }
 

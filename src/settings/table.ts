@@ -3,7 +3,7 @@
 // `serve --help` and the README's table are generated from here (`npm run settings-doc`).
 import { type Parser, boolean, duration, integer, list, matching, oneOf, text } from './parse.ts'
 
-export type Group = 'server' | 'auth' | 'bits' | 'tasks' | 'cluster' | 'logs' | 'drains' | 'audit' | 'export' | 'cli'
+export type Group = 'server' | 'auth' | 'bits' | 'tasks' | 'cluster' | 'logs' | 'drains' | 'audit' | 'export' | 'collect' | 'cli'
 
 export interface Setting<T> {
   readonly env: string
@@ -137,6 +137,16 @@ export const S = {
   auditSyslogCa: setting({ env: 'CF_LEDGER_AUDIT_SYSLOG_CA', parser: optionalText, default: undefined, defaultDoc: "Node's CA store", doc: 'PEM CA file trusted for a `tls://` syslog receiver', group: 'export' }),
   auditSyslogHostname: setting({ env: 'CF_LEDGER_AUDIT_SYSLOG_HOSTNAME', parser: optionalText, default: undefined, defaultDoc: '`os.hostname()`', doc: 'HOSTNAME field of the forwarded syslog messages', group: 'export' }),
   // ---- the cf-ledger CLI (login, trail)
+  collectConfig: setting({ env: 'CF_LEDGER_COLLECT_CONFIG', flag: '--collect <file>', parser: optionalText, default: undefined, defaultDoc: 'unset (off)', doc: 'JSON file naming the Cloud Foundry foundations to collect from (API URL, UAA client, CA); `serve` then collects too ([docs/collect.md](docs/collect.md))', group: 'collect' }),
+  collectIntervalMs: setting({ env: 'CF_LEDGER_COLLECT_INTERVAL_MS', parser: duration('ms', { min: 10 }), default: 10_000, doc: 'pause between two collection passes of a foundation (events, tasks)', group: 'collect' }),
+  collectOverlapSeconds: setting({ env: 'CF_LEDGER_COLLECT_OVERLAP_SECONDS', parser: duration('s'), default: 120, doc: 'each pass re-reads events this far before its cursor (CC commits are not in `created_at` order); duplicates are dropped by guid', group: 'collect' }),
+  collectRescanSeconds: setting({ env: 'CF_LEDGER_COLLECT_RESCAN_SECONDS', parser: duration('s', { min: 1 }), default: 3600, doc: "how often every event the foundation still keeps is re-read, to catch events that appear later than the overlap", group: 'collect' }),
+  collectOutputGraceMs: setting({ env: 'CF_LEDGER_COLLECT_OUTPUT_GRACE_MS', parser: duration('ms'), default: 5000, doc: 'after a collected task ended, how long its drain lines are still awaited when no `Exit status` line came', group: 'collect' }),
+  collectDrainPort: setting({ env: 'CF_LEDGER_COLLECT_DRAIN_PORT', parser: integer({ min: 0, max: 65535 }) as Parser<number | undefined>, default: undefined, defaultDoc: 'unset (off)', doc: 'TCP port of the incoming syslog drain (`syslog://`), `0` = any free port', group: 'collect' }),
+  collectDrainTlsPort: setting({ env: 'CF_LEDGER_COLLECT_DRAIN_TLS_PORT', parser: integer({ min: 0, max: 65535 }) as Parser<number | undefined>, default: undefined, defaultDoc: 'unset (off)', doc: 'TLS port of the incoming syslog drain (`syslog-tls://`); needs the two settings below', group: 'collect' }),
+  collectDrainTlsCert: setting({ env: 'CF_LEDGER_COLLECT_DRAIN_TLS_CERT', parser: optionalText, default: undefined, defaultDoc: 'unset', doc: 'PEM certificate file (chain) of the TLS drain listener', group: 'collect' }),
+  collectDrainTlsKey: setting({ env: 'CF_LEDGER_COLLECT_DRAIN_TLS_KEY', parser: optionalText, default: undefined, defaultDoc: 'unset', doc: 'PEM private key file of the TLS drain listener', group: 'collect' }),
+  collectDrainHost: setting({ env: 'CF_LEDGER_COLLECT_DRAIN_HOST', parser: text, default: '0.0.0.0', doc: 'address the drain listeners bind', group: 'collect' }),
   cliHome: setting({ env: 'CF_LEDGER_HOME', parser: optionalText, default: undefined, defaultDoc: '`~/.cf-ledger`', doc: 'where `cf-ledger login` keeps its tokens (`config.json`)', group: 'cli' }),
   cliPassword: setting({ env: 'CF_LEDGER_PASSWORD', parser: optionalText, default: undefined, defaultDoc: 'unset', doc: '`cf-ledger login` password when `-p` is not given', group: 'cli' }),
   cliClientSecret: setting({ env: 'CF_LEDGER_CLIENT_SECRET', parser: optionalText, default: undefined, defaultDoc: 'unset', doc: '`cf-ledger login` client secret when `--client-secret` is not given', group: 'cli' }),

@@ -245,6 +245,22 @@ export interface TargetNames {
   readonly organization: string
 }
 
+/** Migration 14 (docs/collect.md): an audit event read from another foundation, as CC returned it. */
+export interface CollectedEventsTable {
+  id: ColumnType<string | number, never, never>
+  foundation: string
+  guid: string
+  created_at: Timestamp
+  type: string
+  actee: string
+  space_guid: string
+  organization_guid: string
+  task_guid: string | null
+  resource: Json<Record<string, unknown>>
+  entry: Uint8Array
+  collected_at: ColumnType<Date, Date | undefined, never>
+}
+
 export interface TasksTable {
   guid: string
   app_guid: string
@@ -275,6 +291,8 @@ export interface TasksTable {
   lease_expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>
   claim_token: ColumnType<number, number | undefined, number>
   launched_at: ColumnType<Date | null, Date | null | undefined, Date | null>
+  /** Migration 14 (docs/collect.md): the foundation a collected run came from; null for this server's own tasks. */
+  foundation: ColumnType<string | null, string | null | undefined, string | null>
 }
 
 export interface QuotaColumns {
@@ -434,6 +452,7 @@ export interface Database {
   droplets: DropletsTable
   builds: BuildsTable
   tasks: TasksTable
+  collected_events: CollectedEventsTable
   organization_quotas: OrganizationQuotasTable
   space_quotas: SpaceQuotasTable
   ledger_keys: LedgerKeysTable

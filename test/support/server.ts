@@ -42,7 +42,7 @@ export async function freshStore(store: StoreKind): Promise<{ dataDir: string; d
 
 export async function startServer(
   store: StoreKind,
-  opts: { env?: Record<string, string>; dataDir?: string; databaseUrl?: string } = {},
+  opts: { env?: Record<string, string>; dataDir?: string; databaseUrl?: string; port?: number } = {},
 ): Promise<TestServer> {
   const fresh = opts.dataDir ? { dataDir: opts.dataDir, databaseUrl: opts.databaseUrl } : await freshStore(store)
   const env: NodeJS.ProcessEnv = {
@@ -55,7 +55,7 @@ export async function startServer(
   if (fresh.databaseUrl) env.DATABASE_URL = fresh.databaseUrl
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', fresh.dataDir],
+    ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'serve', '--port', String(opts.port ?? 0), '--host', '127.0.0.1', '--data-dir', fresh.dataDir],
     { env, stdio: ['ignore', 'pipe', 'pipe'] },
   )
   let out = ''

@@ -24,8 +24,10 @@ export function presentTrail(p: TrailParts, limits: AppliedLimits, baseUrl: stri
   const started = t.started_at ? new Date(t.started_at) : null
   const finished = t.finished_at ? new Date(t.finished_at) : null
   const complete = p.events.find((e) => e.type === APP_EVENT_TYPES.taskComplete)
-  const summary = (complete?.metadata as { output?: Record<string, unknown> } | undefined)?.output ?? null
+  const summary = p.collected ? p.collected.outputSummary : ((complete?.metadata as { output?: Record<string, unknown> } | undefined)?.output ?? null)
   return {
+    // Where the run happened: null for this server's own tasks, else the collected foundation's name.
+    foundation: t.foundation ?? null,
     task: {
       guid: t.guid,
       sequence_id: t.sequence_id,
@@ -63,7 +65,10 @@ export function presentTrail(p: TrailParts, limits: AppliedLimits, baseUrl: stri
         isolation: limits.isolation,
       },
     },
-    events: p.events.map((e) => presentChainedEvent(e, baseUrl, p.leaves.events.get(Number(e.seq)) ?? null)),
+    events: p.collected
+      ? p.collected.events.map((c) => ({ ...c.event, foundation: p.collected!.foundation, leaf_index: c.leafIndex }))
+      : p.events.map((e) => presentChainedEvent(e, baseUrl, p.leaves.events.get(Number(e.seq)) ?? null)),
+    ...(p.collected ? { collection: { foundation: p.collected.foundation, unattributed_lines: p.collected.unattributed, overlapping_runs: p.collected.overlappingRuns } } : {}),
     output: {
       summary,
       total_lines: p.output.totalLines,

@@ -46,8 +46,9 @@ async function entryBundle(db: Db, index: number, width: number): Promise<Buffer
   const rows = (
     await sql<BundleRow>`
       select e.seq, e.guid, e.created_at, e.type, e.actor, e.actor_type, e.actor_name, e.actor_username, e.actee,
-        e.actee_type, e.actee_name, e.metadata, e.space_guid, e.organization_guid, t.entry as task_entry
+        e.actee_type, e.actee_name, e.metadata, e.space_guid, e.organization_guid, coalesce(t.entry, c.entry) as task_entry
       from ledger_leaves l left join events e on e.seq = l.event_seq left join ledger_task_runs t on t.task_guid = l.task_guid
+        left join collected_events c on c.id = l.collected_event_id
       where l.leaf_index >= ${first} and l.leaf_index < ${first + width} order by l.leaf_index`.execute(db)
   ).rows
   const entries: Buffer[] = []

@@ -29,7 +29,7 @@ const trailQuery = z
   .strict()
 
 const searchQuery = listQuery({
-  filters: ['actor_guids', 'actor_usernames', 'app_guids', 'app_names', 'space_guids', 'organization_guids', 'states', 'command_fingerprints'],
+  filters: ['actor_guids', 'actor_usernames', 'app_guids', 'app_names', 'space_guids', 'organization_guids', 'states', 'command_fingerprints', 'foundations'],
   orderBy: ['created_at', 'updated_at'],
   extra: {
     sequence_ids: listFilter
@@ -51,6 +51,7 @@ export interface LedgerTaskRouteDeps {
 function summary(t: TaskRow & { output_lines: { out_lines: number; err_lines: number } | null }, showCommand: boolean, baseUrl: string) {
   return {
     task: { guid: t.guid, sequence_id: t.sequence_id, name: t.name, state: t.state, failure_reason: t.failure_reason, exit_status: t.exit_status },
+    foundation: t.foundation ?? null,
     actor: t.created_by,
     ...commandView(t, showCommand),
     target: {
@@ -134,6 +135,7 @@ export function ledgerTaskRoutes(deps: LedgerTaskRouteDeps): Route[] {
             sequenceIds: q.sequence_ids as number[] | undefined,
             fingerprints: fingerprints.length ? fingerprints : undefined,
             createdAts: c.createdAts,
+            foundations: q.foundations,
           },
           c.paging,
           c.order,
