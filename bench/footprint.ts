@@ -32,9 +32,14 @@ function rssKb(pid: number): number {
 }
 
 /** Starts a process, waits for `ready` on its stdout; returns it and the milliseconds that took. */
-async function launch(args: string[], ready: RegExp, env: NodeJS.ProcessEnv = process.env): Promise<{ child: ChildProcess; ms: number; out: () => string }> {
+async function launch(
+  args: string[],
+  ready: RegExp,
+  env: NodeJS.ProcessEnv = process.env,
+  command = process.execPath,
+): Promise<{ child: ChildProcess; ms: number; out: () => string }> {
   const t0 = performance.now()
-  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(command, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   child.stdout!.on('data', (d) => (out += d))
   child.stderr!.on('data', (d) => (out += d))
@@ -106,8 +111,10 @@ for (const store of values.stores!.split(',')) {
     const dataDir = path.join(work, `data-${store}`)
     const env = { ...process.env, CF_LEDGER_ADMIN_PASSWORD: 'admin-secret', CF_LEDGER_LOG_LEVEL: 'error', ...(cluster ? { DATABASE_URL: cluster.url } : {}) }
     delete (env as Record<string, unknown>).NODE_OPTIONS
-    const args = ['--max-semi-space-size=2', path.join(root, 'dist/cli/main.js'), 'serve', '--port', '0', '--data-dir', dataDir]
-    const server = await launch(args, /listening on/, env)
+    // As `npm start`: bin/cf-ledger execs node with the runtime flags, so the pid stays the server's.
+    const cli = path.join(root, 'bin', 'cf-ledger')
+    const args = ['serve', '--port', '0', '--data-dir', dataDir]
+    const server = await launch(args, /listening on/, env, cli)
     const url = /listening on (\S+)/.exec(server.out())![1]!
     const idle = await idleRss(server.child)
     const admin = await new Api(url).admin()
@@ -144,6 +151,10 @@ for (const store of values.stores!.split(',')) {
     peak = Math.max(peak, rssKb(server.child.pid!))
     row(`cf-ledger ${store}`, Math.round(server.ms), mib(idle), `${mib(afterTasks)} (+${mib(afterTasks - idle)})`, `${mib(peak)} (+${mib(peak - afterTasks)}; uploads ${[...new Set(statuses)].join('/')})`)
     await stop(server.child)
+    // A restart on the same store, now holding the tasks and packages: every later start.
+    const again = await launch(args, /listening on/, env, cli)
+    row(`cf-ledger ${store}, restarted`, Math.round(again.ms), mib(await idleRss(again.child)), '', '')
+    await stop(again.child)
   } finally {
     cluster?.stop()
   }

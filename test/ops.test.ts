@@ -46,5 +46,16 @@ for (const store of stores()) {
       assert.match(text, /^cf_ledger_drain_buffer\{unit="lines"\} 0$/m)
       expectOk(await admin.get('/metrics'))
     })
+
+    it('refuses a second server on the same embedded store with a clear message, and leaves the first serving', { skip: store !== 'embedded' && 'PostgreSQL is shared by design' }, async () => {
+      const failed = await startServer(store, { dataDir: server.dataDir }).then(
+        () => assert.fail('a second server opened the same embedded store'),
+        (err: Error) => err.message,
+      )
+      assert.match(failed, /exited with 1/)
+      assert.match(failed, /the embedded store in .* is open in another process \(pid \d+\)/)
+      assert.doesNotMatch(failed, /\n\s+at /)
+      expectOk(await admin.get('/v3/organizations'))
+    })
   })
 }

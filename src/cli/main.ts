@@ -22,12 +22,12 @@ serve
     }
     // Loaded here so that `verify` works without the server's modules.
     const { startApp } = await import('../app.ts')
-    const { DatabaseUnreachableError } = await import('../store/store.ts')
+    const { StoreOpenError } = await import('../store/store.ts')
     let app
     try {
       app = await startApp(config)
     } catch (err) {
-      if (!(err instanceof DatabaseUnreachableError)) throw err
+      if (!(err instanceof StoreOpenError)) throw err
       console.error(`cf-ledger: ${err.message}`)
       process.exit(1)
     }

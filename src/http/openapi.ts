@@ -1,18 +1,42 @@
 import { z } from 'zod'
+import { BIGINT_LIMIT, TEXT_PATTERN } from '../messages/text.ts'
 import type { Route } from './route.ts'
 
-/** zod emits JSON Schema 2020-12, which is OpenAPI 3.1's own dialect; the document names it once. */
-function toJsonSchema(schema: z.ZodType): Record<string, unknown> {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>
-  void _dialect
-  return rest
-}
+type Json = Record<string, unknown>
 
 /**
- * The text rule every string obeys (src/messages/text.ts): no NUL, no unpaired surrogate. Written
- * into path parameters, whose schema is otherwise just `string`.
+ * Writes the rules every input obeys (src/messages/text.ts, checked for whole bodies, queries and
+ * paths before any schema) into a schema: strings and record keys without NUL or unpaired
+ * surrogates, numbers within bigint. A node with its own pattern or enum keeps it (those are
+ * narrower already).
  */
-const PATH_TEXT = { type: 'string', minLength: 1, pattern: '^[^\\u0000]*$' }
+function withInputRules(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withInputRules)
+  if (!node || typeof node !== 'object') return node
+  const out: Json = {}
+  for (const [k, v] of Object.entries(node as Json)) out[k] = k === 'enum' || k === 'const' || k === 'default' ? v : withInputRules(v)
+  const fixed = 'enum' in out || 'const' in out
+  const types = Array.isArray(out.type) ? (out.type as unknown[]) : [out.type]
+  if (types.includes('string') && !fixed && out.pattern === undefined) out.pattern = TEXT_PATTERN
+  if ((types.includes('number') || types.includes('integer')) && !fixed) {
+    if (out.maximum === undefined && out.exclusiveMaximum === undefined) out.exclusiveMaximum = BIGINT_LIMIT
+    if (out.minimum === undefined && out.exclusiveMinimum === undefined) out.exclusiveMinimum = -BIGINT_LIMIT
+  }
+  if (out.type === 'object' && out.additionalProperties !== undefined && out.additionalProperties !== false && out.propertyNames === undefined) {
+    out.propertyNames = { type: 'string', pattern: TEXT_PATTERN }
+  }
+  return out
+}
+
+/** zod emits JSON Schema 2020-12, which is OpenAPI 3.1's own dialect; the document names it once. */
+function toJsonSchema(schema: z.ZodType): Json {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Json
+  void _dialect
+  return withInputRules(rest) as Json
+}
+
+/** Path parameters: non-empty text (their schema is otherwise just `string`). */
+const PATH_TEXT = { type: 'string', minLength: 1, pattern: TEXT_PATTERN }
 
 /** An OpenAPI 3 document generated from the same route table and schemas that serve requests. */
 export function openApiDocument(routes: readonly Route[], version: string) {

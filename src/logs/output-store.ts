@@ -1,70 +1,21 @@
 // Durable per-task output. Lines are packed into chunks in memory and written by one background
 // queue, so a task never waits for the database: appending is a buffer copy. Caps (per task,
 // pending memory, total, age) cut what is stored, never what is counted, and every cut is
-// recorded on the task's summary row (task_outputs) so truncation is visible.
-import zlib from 'node:zlib'
+// recorded on the task's summary row (task_outputs) so truncation is visible. The chunk format and
+// a task's writing state are in output-chunks.ts, the readers in output-read.ts.
 import { sql } from 'kysely'
 import type { Logger } from 'pino'
 import type { TaskOutputRow } from '../store/schema.ts'
 import type { Db } from '../store/store.ts'
 import type { LogConfig } from './config.ts'
-import { ChunkBuilder, decodeChunk, HEADER_BYTES, type OutputRecord } from './records.ts'
+import { decodeChunk, HEADER_BYTES, type OutputRecord } from './records.ts'
+import { packChunk, TaskOutputWriter, type FinalSummary, type SealedChunk, type TruncationReason } from './output-chunks.ts'
+import { outputSummary, storedChunksFrom, storedNewestFirst, storedRecords } from './output-read.ts'
+
+/** What begin() hands out, named here for the store's callers. */
+export type { TaskOutputWriter } from './output-chunks.ts'
 import { retryUntilLands } from '../store/retry.ts'
 import { isUniqueViolation } from '../store/store.ts'
-
-/**
- * Stored chunks are raw-deflated (level 1: ~1 ms per MiB; task output shrinks 5–20×) and sent as
- * base64 text decoded by the database: a large bytea parameter costs PGlite far more (~0.4 s per
- * MiB) than the same bytes as base64 text (docs/logs.md).
- */
-export function packChunk(records: Buffer): string {
-  return zlib.deflateRawSync(records, { level: 1 }).toString('base64')
-}
-
-export function unpackChunk(data: Uint8Array): Buffer {
-  return zlib.inflateRawSync(data)
-}
-
-/** Chunk size: big enough for Loggregator's largest line, small enough to write often. */
-const CHUNK_BYTES = 1024 * 1024
-
-export type TruncationReason = 'task_cap' | 'backpressure' | 'total_cap' | 'age' | 'store_error' | 'record_too_large'
-
-interface SealedChunk {
-  readonly seq: number
-  readonly data: Buffer
-  readonly records: number
-  readonly firstRecord: number
-}
-
-/** The writing state of one task's output. */
-export class TaskOutputWriter {
-  nextRecord = 0
-  storedRecords = 0
-  storedBytes = 0
-  truncatedRecords = 0
-  truncatedBytes = 0
-  readonly reasons = new Set<TruncationReason>()
-  seq = 0
-  /** A record was skipped since the last stored one: the next stored record starts a new chunk. */
-  gap = false
-  finished = false
-  readonly builder = new ChunkBuilder(CHUNK_BYTES)
-  readonly pending: SealedChunk[] = []
-
-  constructor(
-    readonly taskGuid: string,
-    readonly appGuid: string,
-  ) {}
-}
-
-export interface FinalSummary {
-  readonly outLines: number
-  readonly errLines: number
-  readonly bytes: number
-  readonly sha256: string
-  readonly droppedLines: number
-}
 
 export class OutputStore {
   private readonly queue: (() => Promise<void>)[] = []
@@ -276,70 +227,20 @@ export class OutputStore {
   }
 
   summary(taskGuid: string): Promise<TaskOutputRow | undefined> {
-    return this.db.selectFrom('task_outputs').selectAll().where('task_guid', '=', taskGuid).executeTakeFirst()
+    return outputSummary(this.db, taskGuid)
   }
 
-  /** Stored records with index ≥ `from`, oldest first, read a few chunks at a time. */
-  async *stored(taskGuid: string, from = 0): AsyncGenerator<OutputRecord[]> {
-    let seq = 0
-    for (;;) {
-      const rows = await this.db
-        .selectFrom('task_output_chunks')
-        .select(['seq', 'first_record', 'records', 'data'])
-        .where('task_guid', '=', taskGuid)
-        .where('seq', '>=', seq)
-        .orderBy('seq')
-        .limit(4)
-        .execute()
-      if (!rows.length) return
-      for (const r of rows) {
-        seq = r.seq + 1
-        if (Number(r.first_record) + r.records <= from) continue
-        const recs = decodeChunk(unpackChunk(r.data), Number(r.first_record))
-        yield from > Number(r.first_record) ? recs.filter((x) => x.index >= from) : recs
-      }
-    }
+  /** Stored records with index ≥ `from`, oldest first (output-read.ts). */
+  stored(taskGuid: string, from = 0): AsyncGenerator<OutputRecord[]> {
+    return storedRecords(this.db, taskGuid, from)
   }
 
-  /** Stored chunks with seq ≥ `fromSeq`, in order, each decoded. */
-  async *chunksFrom(taskGuid: string, fromSeq: number): AsyncGenerator<{ seq: number; records: OutputRecord[] }> {
-    let seq = fromSeq
-    for (;;) {
-      const rows = await this.db
-        .selectFrom('task_output_chunks')
-        .select(['seq', 'first_record', 'data'])
-        .where('task_guid', '=', taskGuid)
-        .where('seq', '>=', seq)
-        .orderBy('seq')
-        .limit(8)
-        .execute()
-      if (!rows.length) return
-      for (const r of rows) {
-        seq = r.seq + 1
-        yield { seq: r.seq, records: decodeChunk(unpackChunk(r.data), Number(r.first_record)) }
-      }
-    }
+  chunksFrom(taskGuid: string, fromSeq: number): AsyncGenerator<{ seq: number; records: OutputRecord[] }> {
+    return storedChunksFrom(this.db, taskGuid, fromSeq)
   }
 
-  /** Stored records, newest chunk first (each chunk's records oldest first), a few chunks at a time. */
-  async *storedNewestFirst(taskGuid: string): AsyncGenerator<OutputRecord[]> {
-    let before: number | undefined
-    for (;;) {
-      let q = this.db
-        .selectFrom('task_output_chunks')
-        .select(['seq', 'first_record', 'records', 'data'])
-        .where('task_guid', '=', taskGuid)
-      if (before !== undefined) q = q.where('seq', '<', before)
-      const rows = await q
-        .orderBy('seq', 'desc')
-        .limit(4)
-        .execute()
-      if (!rows.length) return
-      for (const r of rows) {
-        before = r.seq
-        yield decodeChunk(unpackChunk(r.data), Number(r.first_record))
-      }
-    }
+  storedNewestFirst(taskGuid: string): AsyncGenerator<OutputRecord[]> {
+    return storedNewestFirst(this.db, taskGuid)
   }
 
   /** Records of a running task not yet in the database. */

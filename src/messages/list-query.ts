@@ -1,6 +1,16 @@
 import { z } from 'zod'
 import { fitsInt, MAX_DB_INT, tooLarge } from './numbers.ts'
-import { textProblem } from './text.ts'
+import { TEXT_PATTERN, textProblem } from './text.ts'
+
+// Each refinement below states, in `.meta()`, the JSON Schema of what it accepts, so /openapi.json
+// (src/http/openapi.ts) is as strict as the check: zod cannot see inside a refinement. The schema may
+// be a little narrower than the check (a day of month up to 28), never wider.
+
+/** Escapes `s` for use inside a JSON Schema (ECMA-262) pattern. */
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
+/** A comma-separated list of values matching `item` (a pattern without anchors). */
+const commaList = (item: string) => `^(?:${item})(?:,(?:${item}))*$`
 
 /** Repeated query keys arrive as arrays; CF reads the last value. */
 const scalar = z.preprocess((v) => (Array.isArray(v) ? v[v.length - 1] : v), z.string())
@@ -19,6 +29,8 @@ export const listFilter = scalar
   .transform((s) => s.split(',').map(decodeValue))
   // The second decoding can make what the text rule refused on the way in (`%2500` → NUL).
   .refine((xs) => xs.every((x) => !textProblem(x)), { message: 'must not contain NUL characters or unpaired surrogates' })
+  // The text rule, plus no `%00` that the second decoding would turn into NUL.
+  .meta({ pattern: `^(?!.*%00)${TEXT_PATTERN.slice(1)}` })
 
 const EXTENSION = 'cf-ledger extension'
 
@@ -31,12 +43,14 @@ export const page = scalar
   .refine((s) => /^\d+$/.test(s) && Number(s) >= 1, { message: 'Page must be a positive integer', abort: true })
   .refine(fitsInt, { message: tooLarge('Page', MAX_DB_INT) })
   .transform(Number)
+  .meta({ type: 'integer', minimum: 1, maximum: MAX_DB_INT })
 
 export const perPage = scalar
   .refine((s) => /^\d+$/.test(s) && Number(s) >= 1 && Number(s) <= 5000, {
     message: 'Per page must be between 1 and 5000',
   })
   .transform(Number)
+  .meta({ type: 'integer', minimum: 1, maximum: 5000 })
 
 export function orderBy<const C extends readonly [string, ...string[]]>(columns: C) {
   const allowed = columns.flatMap((c) => [c, `+${c}`, `-${c}`])
@@ -48,10 +62,13 @@ export function orderBy<const C extends readonly [string, ...string[]]>(columns:
       column: s.replace(/^[-+]/, '') as C[number],
       direction: s.startsWith('-') ? ('desc' as const) : ('asc' as const),
     }))
+    .meta({ enum: allowed })
 }
 
 /** CC's opinionated ISO 8601: whole seconds, UTC (`TimestampValidator#opinionated_iso_8601`). */
 const CC_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/
+/** The same as a pattern, limited to dates that always exist. */
+const TIMESTAMP_PATTERN = '[12]\\d{3}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\\d|2[0-8])T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\dZ'
 
 /** Rails' `humanize` of an attribute, as ActiveModel prefixes its messages: `created_ats` → `Created ats`. */
 export function humanize(attr: string): string {
@@ -69,10 +86,12 @@ export function timestampFilters(field: 'created_ats' | 'updated_ats') {
   const times = scalar
     .refine((s) => s.split(',').every(valid), { message: formatMessage })
     .transform((s) => s.split(',').map((t) => new Date(t)))
+    .meta({ pattern: commaList(TIMESTAMP_PATTERN) })
   const one = scalar
     .refine((s) => !s.includes(','), { message: `${humanize(field)} only accepts one value when using a relational operator`, abort: true })
     .refine(valid, { message: formatMessage })
     .transform((s) => [new Date(s)])
+    .meta({ pattern: `^${TIMESTAMP_PATTERN}$` })
   return {
     [field]: times.optional(),
     [`${field}[lt]`]: one.optional(),
@@ -151,6 +170,7 @@ export function listQuery<
       .refine((xs) => xs.every((x) => allowed.includes(x)), {
         message: `Invalid included resource: valid values are ${allowed.map((x) => `'${x}'`).join(', ')}`,
       })
+      .meta({ pattern: commaList(allowed.map(escapeRe).join('|')) })
       .optional()
   }
   return z.object(shape).strict() as unknown as z.ZodType<

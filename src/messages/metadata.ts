@@ -3,6 +3,14 @@ import { z } from 'zod'
 const NAME = /^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/
 const PREFIX = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/
 
+/**
+ * validKey as a JSON Schema pattern for /openapi.json: the prefix limited to three DNS labels of up
+ * to 63 characters (at most 191, within the 253 allowed), so the pattern is never wider than the check.
+ */
+const DNS_LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?'
+const NAME_PATTERN = '[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?'
+const KEY_PATTERN = `^(?:${DNS_LABEL}(?:\\.${DNS_LABEL}){0,2}/)?${NAME_PATTERN}$`
+
 function validKey(key: string): boolean {
   const slash = key.indexOf('/')
   if (slash < 0) return NAME.test(key)
@@ -11,14 +19,15 @@ function validKey(key: string): boolean {
 }
 
 const labels = z.record(
-  z.string().refine(validKey, { message: 'Metadata label key error: key is not a valid label key' }),
+  z.string().refine(validKey, { message: 'Metadata label key error: key is not a valid label key' }).meta({ pattern: KEY_PATTERN }),
   z
     .string()
     .refine((v) => v === '' || NAME.test(v), { message: 'Metadata label value error: value must be 63 characters or less and alphanumeric' })
+    .meta({ pattern: `^(?:${NAME_PATTERN})?$` })
     .nullable(),
 )
 const annotations = z.record(
-  z.string().refine(validKey, { message: 'Metadata annotations key error: key is not a valid annotation key' }),
+  z.string().refine(validKey, { message: 'Metadata annotations key error: key is not a valid annotation key' }).meta({ pattern: KEY_PATTERN }),
   z.string().max(5000, { message: 'Metadata annotations value error: value must be 5000 characters or less' }).nullable(),
 )
 

@@ -5,6 +5,12 @@
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
+/**
+ * textProblem as a JSON Schema pattern, for /openapi.json: no NUL. Unpaired surrogates are left
+ * out: a surrogate range in a pattern made schemathesis (hypothesis) ignore the whole pattern.
+ */
+export const TEXT_PATTERN = '^[^\\u0000]*$'
+
 /** What is wrong with a string, or undefined when it may be stored. */
 export function textProblem(s: string): string | undefined {
   if (s.includes('\u0000')) return 'must not contain NUL characters'
@@ -13,7 +19,7 @@ export function textProblem(s: string): string | undefined {
 }
 
 /** The largest magnitude any stored integer may have (PostgreSQL bigint); doubles at or past it overflow. */
-const BIGINT_LIMIT = 2 ** 63
+export const BIGINT_LIMIT = 2 ** 63
 
 /**
  * Walks a parsed input (keys and values) and returns the first problem as `where problem`, or

@@ -5,6 +5,7 @@ import pg from 'pg'
 import pino, { type Logger } from 'pino'
 import { migrate } from './migrate.ts'
 import { isDatabaseUnavailable } from './outage.ts'
+import { EmbeddedStoreInUseError, lockEmbeddedStore } from './embedded-lock.ts'
 import { PgliteDialect } from './pglite-dialect.ts'
 import type { Database } from './schema.ts'
 
@@ -22,7 +23,9 @@ export interface Store {
 pg.types.setTypeParser(20, (v) => Number(v))
 
 /** Thrown when PostgreSQL cannot be reached at start-up within the configured wait. */
-export class DatabaseUnreachableError extends Error {}
+/** The store cannot be opened: start-up stops with this one-line message. */
+export class StoreOpenError extends Error {}
+export class DatabaseUnreachableError extends StoreOpenError {}
 
 /** `postgres://user:secret@host:5432/db` → `host:5432/db`, for messages that must not show the password. */
 export function databaseLabel(url: string): string {
@@ -111,10 +114,22 @@ export async function openStore(
     const dir = path.join(config.dataDir, 'pg')
     fs.mkdirSync(dir, { recursive: true })
     const settings = [`shared_buffers = ${config.embeddedSharedBuffers ?? '16MB'}`]
+    let unlock: () => void
+    try {
+      unlock = lockEmbeddedStore(dir)
+    } catch (err) {
+      if (err instanceof EmbeddedStoreInUseError) throw new StoreOpenError(err.message)
+      throw err
+    }
     const db = new Kysely<Database>({ dialect: new PgliteDialect({ dataDir: dir, settings }) })
-    store = { db, kind: 'embedded', poolUse: () => ({ inUse: 0, open: 1, waiting: 0 }), close: () => db.destroy() }
+    store = { db, kind: 'embedded', poolUse: () => ({ inUse: 0, open: 1, waiting: 0 }), close: () => db.destroy().finally(unlock) }
   }
-  await migrate(store.db)
+  try {
+    await migrate(store.db)
+  } catch (err) {
+    await store.close().catch(() => undefined)
+    throw err
+  }
   return store
 }
 

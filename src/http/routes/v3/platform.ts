@@ -17,7 +17,7 @@ import { presentList } from '../../../presenters/v3/pagination.ts'
 import { presentBuildpack, presentDomain, presentEnvironmentVariableGroup, presentStack } from '../../../presenters/v3/platform.ts'
 import type { Db } from '../../../store/store.ts'
 import { ok, type AuthedContext, type Route, route } from '../../route.ts'
-import { actionContext, commonList, emptyListRoute } from './common.ts'
+import { actionContext, commonList, emptyListRoute, type CommonList } from './common.ts'
 import { visibleOrg, visibleSpace } from '../visible.ts'
 
 const flagListSchema = listQuery({ filters: [], orderBy: ['name'] })
@@ -136,6 +136,48 @@ export function platformRoutes(deps: { db: Db; authenticate(token: string): Prom
     return group
   }
 
+  /**
+   * The list and the get of one fixed resource (the stack, the buildpack, the shared domain): the
+   * list holds it when `hit` says the filters match it, the get knows only its guid.
+   */
+  function fixed<S extends z.ZodType<Record<string, unknown>>>(spec: {
+    url: string
+    what: string
+    tag: string
+    listSummary: string
+    guid: string
+    query: S
+    hit: (q: z.output<S>, c: CommonList) => boolean
+    present: (since: Date, baseUrl: string) => unknown
+  }): Route[] {
+    return [
+      route({
+        method: 'GET',
+        url: spec.url,
+        summary: spec.listSummary,
+        tag: spec.tag,
+        auth: 'read',
+        query: spec.query,
+        async handler(ctx) {
+          const c = commonList(ctx.query)
+          const all = spec.hit(ctx.query as z.output<S>, c) && !c.labels?.length ? [spec.present(await platformSince(db), ctx.baseUrl)] : []
+          return ok(presentList(ctx, c.paging, all.length, pageOf(all, c.paging)))
+        },
+      }),
+      route({
+        method: 'GET',
+        url: `${spec.url}/:guid`,
+        summary: `Get a ${spec.what.toLowerCase()}`,
+        tag: spec.tag,
+        auth: 'read',
+        async handler(ctx) {
+          if (ctx.params.guid !== spec.guid) throw notFound(spec.what)
+          return ok(spec.present(await platformSince(db), ctx.baseUrl))
+        },
+      }),
+    ]
+  }
+
   return [
     route({
       method: 'GET',
@@ -180,83 +222,36 @@ export function platformRoutes(deps: { db: Db; authenticate(token: string): Prom
         return ok(presentFeatureFlag(updated, ctx.baseUrl))
       },
     }),
-    route({
-      method: 'GET',
+    ...fixed({
       url: '/v3/stacks',
-      summary: 'List stacks (one: cflinuxfs4)',
+      what: 'Stack',
       tag: 'Stacks',
-      auth: 'read',
+      listSummary: 'List stacks (one: cflinuxfs4)',
+      guid: STACK.guid,
       query: stackListSchema,
-      async handler(ctx) {
-        const q = ctx.query
-        const c = commonList(q)
-        const all = matches(q.names, STACK.name) && q.default !== 'false' && !c.labels?.length ? [presentStack(await platformSince(db), ctx.baseUrl)] : []
-        return ok(presentList(ctx, c.paging, all.length, pageOf(all, c.paging)))
-      },
+      hit: (q) => matches(q.names, STACK.name) && q.default !== 'false',
+      present: presentStack,
     }),
-    route({
-      method: 'GET',
-      url: '/v3/stacks/:guid',
-      summary: 'Get a stack',
-      tag: 'Stacks',
-      auth: 'read',
-      async handler(ctx) {
-        if (ctx.params.guid !== STACK.guid) throw notFound('Stack')
-        return ok(presentStack(await platformSince(db), ctx.baseUrl))
-      },
-    }),
-    route({
-      method: 'GET',
+    ...fixed({
       url: '/v3/buildpacks',
-      summary: 'List buildpacks (one: binary_buildpack, what staging does)',
+      what: 'Buildpack',
       tag: 'Buildpacks',
-      auth: 'read',
+      listSummary: 'List buildpacks (one: binary_buildpack, what staging does)',
+      guid: BUILDPACK.guid,
       query: buildpackListSchema,
-      async handler(ctx) {
-        const q = ctx.query
-        const c = commonList(q)
-        const hit = matches(q.names, BUILDPACK.name) && matches(q.stacks, BUILDPACK.stack) && (q.lifecycle ?? 'buildpack') === 'buildpack' && !c.labels?.length
-        const all = hit ? [presentBuildpack(await platformSince(db), ctx.baseUrl)] : []
-        return ok(presentList(ctx, c.paging, all.length, pageOf(all, c.paging)))
-      },
-    }),
-    route({
-      method: 'GET',
-      url: '/v3/buildpacks/:guid',
-      summary: 'Get a buildpack',
-      tag: 'Buildpacks',
-      auth: 'read',
-      async handler(ctx) {
-        if (ctx.params.guid !== BUILDPACK.guid) throw notFound('Buildpack')
-        return ok(presentBuildpack(await platformSince(db), ctx.baseUrl))
-      },
+      hit: (q) => matches(q.names, BUILDPACK.name) && matches(q.stacks, BUILDPACK.stack) && (q.lifecycle ?? 'buildpack') === 'buildpack',
+      present: presentBuildpack,
     }),
     notOffered('/v3/buildpacks', 'a buildpack', 'Buildpacks', 'buildpacks to add: staging runs no buildpack'),
-    route({
-      method: 'GET',
+    ...fixed({
       url: '/v3/domains',
-      summary: 'List domains (one shared domain; no routes exist on it)',
+      what: 'Domain',
       tag: 'Domains',
-      auth: 'read',
+      listSummary: 'List domains (one shared domain; no routes exist on it)',
+      guid: SHARED_DOMAIN.guid,
       query: domainListSchema,
-      async handler(ctx) {
-        const q = ctx.query
-        const c = commonList(q)
-        const hit = matches(q.names, SHARED_DOMAIN.name) && matches(q.guids, SHARED_DOMAIN.guid) && !q.organization_guids && !c.labels?.length
-        const all = hit ? [presentDomain(await platformSince(db), ctx.baseUrl)] : []
-        return ok(presentList(ctx, c.paging, all.length, pageOf(all, c.paging)))
-      },
-    }),
-    route({
-      method: 'GET',
-      url: '/v3/domains/:guid',
-      summary: 'Get a domain',
-      tag: 'Domains',
-      auth: 'read',
-      async handler(ctx) {
-        if (ctx.params.guid !== SHARED_DOMAIN.guid) throw notFound('Domain')
-        return ok(presentDomain(await platformSince(db), ctx.baseUrl))
-      },
+      hit: (q) => matches(q.names, SHARED_DOMAIN.name) && matches(q.guids, SHARED_DOMAIN.guid) && !q.organization_guids,
+      present: presentDomain,
     }),
     notOffered('/v3/domains', 'a domain', 'Domains', 'private or shared domains to add: it routes no traffic'),
     route({
