@@ -7,8 +7,11 @@
 //   - consistency proof from size N to N + 1,000 (the core of an incremental `verify --remote`),
 //     generated and verified, vs the same tile read;
 //   - offline verification of a .tlog-proof (parse, Ed25519, inclusion), vs a bare Ed25519 verify;
-//   - the ledger-log part of `cf-ledger verify` over all leaves, vs reading the same rows.
-//   node --import tsx bench/ledger.ts [--events 100000] [--iterations 200] [--port 55710]
+//   - the ledger-log part of `cf-ledger verify` over all leaves, vs reading the same rows;
+//   - through real servers (bench/ledger-writes.ts): task creations/s at 16 callers on one server
+//     and on three, vs the raw SQL of the same transaction with and without the ledger head's row
+//     lock, and commit → first signed checkpoint covering the event, p50/p99.
+//   node --import tsx bench/ledger.ts [--events 100000] [--iterations 200] [--writes-seconds 5] [--port 55710]
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -25,13 +28,15 @@ import { formatProof, parseProof, verifyProof } from '../src/ledger/proof-file.t
 import { verifyLog } from '../src/ledger/verify-log.ts'
 import { openStore } from '../src/store/store.ts'
 import { startCluster } from '../scripts/pg-cluster.ts'
+import { measureWrites } from './ledger-writes.ts'
 import { ms, now, summarize, table } from './stats.ts'
 import { benchArgs } from './args.ts'
 
-const args = benchArgs({ events: '100000', iterations: '200', port: '55710' })
+const args = benchArgs({ events: '100000', iterations: '200', port: '55710', 'writes-seconds': '5' })
 const EVENTS = args.num('events')
 const ITERATIONS = args.num('iterations')
 const PORT = args.num('port')
+const WRITES_SECONDS = args.num('writes-seconds')
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-ledger-bench-ledger-'))
 fs.chmodSync(dir, 0o755) // the cluster runs as the postgres user
@@ -130,6 +135,25 @@ try {
     ],
   )
   await store.close()
+
+  if (WRITES_SECONDS > 0) {
+    process.env.TEST_DATABASE_URL = cluster.url
+    const w = await measureWrites(WRITES_SECONDS)
+    const { one, three } = w.commitToCheckpoint
+    console.log(`\nledger writes, PostgreSQL: task creations with their audit events, ${WRITES_SECONDS} s per phase, 16 callers (one app each)`)
+    table(
+      ['measure', 'value', 'baseline', 'baseline value', 'ratio'],
+      [
+        ['creations/s, one server', w.oneServer, 'raw SQL with the head lock, /s', w.rawLocked, w.oneServer / w.rawLocked],
+        ['creations/s, three servers', w.threeServers, 'creations/s, one server', w.oneServer, w.threeServers / w.oneServer],
+        ['raw SQL with the head lock, /s', w.rawLocked, 'raw SQL without it, /s', w.rawUnlocked, w.rawLocked / w.rawUnlocked],
+        ['commit → checkpoint p50 ms, one server', one.p50, 'checkpoint interval ms', 1000, one.p50 / 1000],
+        ['commit → checkpoint p99 ms, one server', one.p99, 'checkpoint interval ms', 1000, one.p99 / 1000],
+        ['commit → checkpoint p50 ms, three servers', three.p50, 'checkpoint interval ms', 1000, three.p50 / 1000],
+        ['commit → checkpoint p99 ms, three servers', three.p99, 'checkpoint interval ms', 1000, three.p99 / 1000],
+      ],
+    )
+  }
 } finally {
   cluster.stop()
   fs.rmSync(dir, { recursive: true, force: true })

@@ -1,11 +1,14 @@
 // Unit tests of the write-time redaction helpers (src/audit/redaction.ts): one per redacted field,
 // with CC's exact placeholders. They need no server, so they run once whatever TEST_STORES says.
 import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import path from 'node:path'
 import { describe, it } from 'node:test'
 import {
   APP_CENSORED_FIELDS,
   censorKeys,
   dashboardClientMetadata,
+  environmentVariableGroupEventMetadata,
   obfuscateUrlCredentials,
   PRIVATE_DATA_HIDDEN,
   redactAppEnvironmentVariablesRequest,
@@ -19,6 +22,7 @@ import {
   redactProcessUpdateRequest,
   redactServiceInstanceMessage,
   redactServiceInstanceRequest,
+  redactUserProvidedServiceInstanceEvent,
   redactUserProvidedServiceInstanceRequest,
   redactV2BrokerRequest,
   redactV3BrokerRequest,
@@ -125,6 +129,31 @@ describe('audit redaction helpers', () => {
       version: 1,
       applications: [{ ...app, env: PRIVATE_DATA_HIDDEN, 'cnb-credentials': PRIVATE_DATA_HIDDEN }, { name: 'b' }],
     })
+    // CC tests the values for truth (Ruby): an explicit null stays null.
+    assert.deepEqual(redactManifestApplication({ name: 'a', env: null }), { name: 'a', env: null })
+    assert.deepEqual(redactManifestApplication({ name: 'a', env: {} }), { name: 'a', env: PRIVATE_DATA_HIDDEN })
+  })
+
+  it('user-provided service instance events: credentials redacted, URL credentials obfuscated', () => {
+    assert.deepEqual(
+      redactUserProvidedServiceInstanceEvent({ name: 'u', credentials: { p: 'x' }, syslog_drain_url: 'syslog://u:p@h:514', route_service_url: 'https://h/r' }),
+      { name: 'u', credentials: REDACTED, syslog_drain_url: `syslog://${REDACTED_CREDENTIAL}:${REDACTED_CREDENTIAL}@h:514`, route_service_url: 'https://h/r' },
+    )
+  })
+
+  it('environment variable group events keep only the keys', () => {
+    assert.deepEqual(environmentVariableGroupEventMetadata({ B: 'secret', A: 'x' }), { request: { var: PRIVATE_DATA_HIDDEN }, keys: ['A', 'B'] })
+  })
+
+  it('is the only place in src/ that writes a placeholder, as event-types.ts is for type strings and the recorders for appends', () => {
+    const root = path.join(import.meta.dirname, '..', 'src')
+    const files = (fs.readdirSync(root, { recursive: true }) as string[]).filter((f) => /\.tsx?$/.test(f))
+    const offenders = (re: RegExp, home: (f: string) => boolean) =>
+      files.filter((f) => !home(f) && fs.readFileSync(path.join(root, f), 'utf8').split('\n').some((line) => !/^\s*(\/\/|\*)/.test(line) && re.test(line)))
+    assert.deepEqual(offenders(/['"]\[(PRIVATE DATA HIDDEN|REDACTED)|['"]\*\*\*['"]/, (f) => f === path.join('audit', 'redaction.ts')), [])
+    assert.deepEqual(offenders(/['"]audit\.[a-z_]+\.[a-z_.-]+['"]/, (f) => f === path.join('audit', 'event-types.ts')), [])
+    const recorder = (f: string) => f.startsWith(path.join('actions', 'events') + path.sep) || f === path.join('audit', 'ledger.ts')
+    assert.deepEqual(offenders(/\brecordEvent\(/, recorder), [])
   })
 
   it('never mutates its input', () => {

@@ -9,6 +9,9 @@ import { cosignerFromSeed } from '../src/ledger/cosignature.ts'
 import { consistencyProof, inclusionProof, leafHash, memoryReader, rootOf, treeRoot, verifyConsistency, type Hash } from '../src/ledger/merkle.ts'
 import { openNote, parseNote, parseSkey, parseVkey, signerFromSeed, signNote, skeyOf, vkeyOf } from '../src/ledger/note.ts'
 import { formatProof, parseProof, verifyProof } from '../src/ledger/proof-file.ts'
+import { eventEntryBody } from '../src/ledger/entry-format.ts'
+import { eventEntry, MAX_ENTRY_BYTES } from '../src/ledger/leaf.ts'
+import { canonicalJson } from '../src/audit/chain.ts'
 import { appendLeaves, decodeBundle, edgeTiles, encodeBundle, encodeIndex, parseTilePath, tilePath, tileReader, TILE_WIDTH } from '../src/ledger/tiles.ts'
 
 // golang.org/x/mod sumdb/note/note_test.go
@@ -57,6 +60,34 @@ describe('signed notes', () => {
     for (const bad of ['no signatures\n', `${PETER_TEXT}\n`, `${PETER_TEXT}\n— PeterNeumann\n`, `${PETER_TEXT}\n— Bad Name x08g=\n`, PETER_NOTE.slice(0, -1), `a\u0007b\n${PETER_NOTE}`]) {
       assert.throws(() => openNote(bad, [peter]), Error, JSON.stringify(bad))
     }
+  })
+})
+
+describe('event entries', () => {
+  const event = (over: Partial<Parameters<typeof eventEntry>[0]> = {}): Parameters<typeof eventEntry>[0] => ({
+    seq: 42, guid: crypto.randomUUID(), created_at: new Date('2026-12-01T15:00:00.123Z'), type: 'audit.app.update',
+    actor: 'u-1', actor_type: 'user', actor_name: 'admin', actor_username: 'admin', actee: 'a-1', actee_type: 'app', actee_name: 'my-app',
+    metadata: { request: { name: 'x' } }, space_guid: 's-1', organization_guid: 'o-1', ...over,
+  })
+
+  it('is the canonical JSON of the entry object, whatever the fields hold', () => {
+    const cases = [
+      event(),
+      event({ actor_name: null, actor_username: null, metadata: {} }),
+      event({ actee_name: 'ü "quoted" \u2028 \n', metadata: { 'é': 1, Z: [null, true, 1.5, { b: 2, a: '😀' }], a: { '': 0 } } }),
+      event({ metadata: undefined as unknown, actor_username: undefined as unknown as null }),
+      event({ seq: 9_007_199_254_740_991, type: 'audit.space.delete-request' }),
+    ]
+    for (const e of cases) assert.equal(eventEntry(e).toString('utf8'), canonicalJson(eventEntryBody({ ...e, created_at: e.created_at.toISOString() })))
+    assert.equal(JSON.parse(eventEntry(cases[0]!).toString('utf8')).kind, 'cf-ledger/event@v1')
+  })
+
+  it('replaces metadata by its SHA-256 when the entry would not fit a bundle', () => {
+    const big = eventEntry(event({ metadata: { blob: 'x'.repeat(MAX_ENTRY_BYTES) } }))
+    const parsed = JSON.parse(big.toString('utf8')) as Record<string, unknown>
+    assert.ok(big.length <= MAX_ENTRY_BYTES)
+    assert.equal(parsed.metadata, undefined)
+    assert.equal(parsed.metadata_sha256, crypto.createHash('sha256').update(canonicalJson({ blob: 'x'.repeat(MAX_ENTRY_BYTES) })).digest('hex'))
   })
 })
 

@@ -146,5 +146,28 @@ for (const store of stores()) {
         await b.end()
       }
     })
+
+    it('keeps numeric xid order where xids get a digit longer (…999 → …1000)', async (t) => {
+      const q = async <T>(text: string) => (await s.db.executeQuery(CompiledQuery.raw(text))).rows as T[]
+      const xidNow = async () => BigInt((await q<{ x: string }>('select pg_current_xact_id()::text as x'))[0]!.x)
+      const start = await xidNow()
+      const boundary = 10n ** BigInt(start.toString().length)
+      if (boundary - start > 200_000n) return t.skip(`xid ${start} is too far below ${boundary} to reach it quickly`)
+      // Each exception block is a subtransaction with its own xid from the same counter.
+      await q('create temp table xid_burn (i int)')
+      await q(`do $$ begin for i in 1..${boundary - start - 20n} loop begin insert into xid_burn values (i); exception when others then null; end; end loop; end $$`)
+      await integrateAll(s.db)
+      const before = (await logState(s.db)).size
+      const xids: bigint[] = []
+      for (let seq = 7001; xids.length < 40 && (xids.at(-1) ?? 0n) < boundary + 3n; seq++) {
+        await insertEvents(s.db, seq, 1)
+        xids.push(BigInt((await q<{ x: string }>(`select xid::text as x from events where seq = ${seq}`))[0]!.x))
+      }
+      assert.ok(xids[0]! < boundary && xids.at(-1)! >= boundary, `events straddle ${boundary}: ${xids.join(' ')}`)
+      assert.equal(await integrateAll(s.db), xids.length)
+      assert.equal(await integrateAll(s.db), 0, 'nothing twice')
+      const tail = (await leaves(s.db)).slice(before).map((l) => l.seq)
+      assert.deepEqual(tail, xids.map((_, i) => 7001 + i), 'leaves in xid order, numerically')
+    })
   })
 }

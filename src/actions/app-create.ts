@@ -3,7 +3,8 @@ import { unprocessable } from '../errors/api-error.ts'
 import { applyMetadata, type MetadataPatch } from '../messages/metadata.ts'
 import type { AppRow, SpaceRow } from '../store/schema.ts'
 import { isUniqueViolation, type Db } from '../store/store.ts'
-import { censorAppRequest, recordAppEvent } from './app-events.ts'
+import { redactAppRequest } from '../audit/redaction.ts'
+import { recordAppEvent } from './events/app.ts'
 import type { ActionContext } from './context.ts'
 import { newGuid } from '../store/ids.ts'
 
@@ -82,7 +83,7 @@ export async function insertApp(
     })
     .execute()
   await insertDefaultProcesses(tx, row.guid, now)
-  await recordAppEvent(tx, row, space.organization_guid, ctx.actor, APP_EVENT_TYPES.create, { request: censorAppRequest(request) })
+  await recordAppEvent(tx, row, space.organization_guid, ctx.actor, APP_EVENT_TYPES.create, { request: redactAppRequest(request) })
   return row
 }
 

@@ -3,10 +3,10 @@ import type { Actor } from '../auth/principal.ts'
 import { insertJob } from '../jobs/jobs.ts'
 import type { AppWithSpace } from '../queries/apps.ts'
 import type { Db } from '../store/store.ts'
-import { recordAppEvent } from './app-events.ts'
+import { recordAppEvent } from './events/app.ts'
 import { deleteBindingInTx } from './service-bindings.ts'
 import type { ActionContext } from './context.ts'
-import { recordTaskCancel } from './task-events.ts'
+import { recordTaskCancel } from './events/task.ts'
 
 /** `DELETE /v3/apps/:guid`: the delete request is recorded now and done by an `app.delete` job. */
 export async function requestAppDelete(ctx: ActionContext, target: AppWithSpace): Promise<string> {

@@ -4,7 +4,8 @@ import { applyMetadata, type MetadataPatch } from '../messages/metadata.ts'
 import type { AppWithSpace } from '../queries/apps.ts'
 import type { AppRow } from '../store/schema.ts'
 import { isUniqueViolation } from '../store/store.ts'
-import { censorAppRequest, recordAppEvent } from './app-events.ts'
+import { redactAppRequest } from '../audit/redaction.ts'
+import { recordAppEvent } from './events/app.ts'
 import type { ActionContext } from './context.ts'
 import { duplicateAppName } from './app-create.ts'
 
@@ -49,7 +50,7 @@ export function updateApp(ctx: ActionContext, target: AppWithSpace, msg: AppUpda
       ? { type: 'buildpack', data: { buildpacks: [...(msg.buildpacks ?? app.lifecycle.data.buildpacks)], stack: msg.stack ?? app.lifecycle.data.stack } }
       : app.lifecycle
   return saveApp(ctx, target, { name: msg.name ?? app.name, lifecycle, ...applyMetadata(app, msg.metadata) }, APP_EVENT_TYPES.update, {
-    request: censorAppRequest(request),
+    request: redactAppRequest(request),
   })
 }
 
@@ -61,7 +62,7 @@ export function patchEnvironment(ctx: ActionContext, target: AppWithSpace, vars:
     else env[k] = v
   }
   return saveApp(ctx, target, { environment_variables: env }, APP_EVENT_TYPES.update, {
-    request: censorAppRequest({ environment_variables: vars }),
+    request: redactAppRequest({ environment_variables: vars }),
   })
 }
 

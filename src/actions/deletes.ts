@@ -1,4 +1,6 @@
-import { recordEvent } from '../audit/ledger.ts'
+import { recordOrganizationEvent } from './events/organization.ts'
+import { recordRoleEvent } from './events/role.ts'
+import { recordSpaceEvent } from './events/space.ts'
 import { EVENT_TYPES, roleEventType } from '../audit/event-types.ts'
 import type { Actor } from '../auth/principal.ts'
 import { insertJob } from '../jobs/jobs.ts'
@@ -17,13 +19,7 @@ export type SpaceCascade = (tx: Db, spaceGuid: string, actor: Actor, afterCommit
 export async function requestOrganizationDelete(ctx: ActionContext, org: OrganizationRow): Promise<string> {
   return ctx.db.transaction().execute(async (tx) => {
     const job = await insertJob(tx, { operation: 'organization.delete', resourceType: 'organization', resourceGuid: org.guid, actor: ctx.actor })
-    await recordEvent(tx, {
-      type: EVENT_TYPES.organizationDeleteRequest,
-      actor: ctx.actor,
-      actee: { guid: org.guid, type: 'organization', name: org.name },
-      metadata: { request: { recursive: true } },
-      organizationGuid: org.guid,
-    })
+    await recordOrganizationEvent(tx, ctx.actor, org, EVENT_TYPES.organizationDeleteRequest, { request: { recursive: true } })
     return job
   })
 }
@@ -31,14 +27,7 @@ export async function requestOrganizationDelete(ctx: ActionContext, org: Organiz
 export async function requestSpaceDelete(ctx: ActionContext, space: SpaceRow): Promise<string> {
   return ctx.db.transaction().execute(async (tx) => {
     const job = await insertJob(tx, { operation: 'space.delete', resourceType: 'space', resourceGuid: space.guid, actor: ctx.actor })
-    await recordEvent(tx, {
-      type: EVENT_TYPES.spaceDeleteRequest,
-      actor: ctx.actor,
-      actee: { guid: space.guid, type: 'space', name: space.name },
-      metadata: { request: { recursive: true } },
-      spaceGuid: space.guid,
-      organizationGuid: space.organization_guid,
-    })
+    await recordSpaceEvent(tx, ctx.actor, space, EVENT_TYPES.spaceDeleteRequest, { request: { recursive: true } })
     return job
   })
 }
@@ -63,12 +52,8 @@ async function deleteRoleWithEvent(tx: Db, role: RoleRow, actor: Actor) {
     tx.selectFrom('uaa_users').select('username').where('id', '=', role.user_guid).executeTakeFirst(),
   ])
   await tx.deleteFrom('roles').where('guid', '=', role.guid).execute()
-  await recordEvent(tx, {
-    type: roleEventType(role.type, 'remove'),
-    actor,
-    actee: { guid: role.user_guid, type: 'user', name: user?.username ?? '' },
-    metadata: { request: {} },
-    spaceGuid: role.space_guid ?? undefined,
+  await recordRoleEvent(tx, actor, { guid: role.user_guid, username: user?.username }, roleEventType(role.type, 'remove'), { request: {} }, {
+    spaceGuid: role.space_guid,
     organizationGuid: space?.organization_guid ?? role.organization_guid ?? '',
   })
 }

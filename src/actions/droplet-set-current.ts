@@ -4,7 +4,7 @@ import type { AppWithSpace } from '../queries/apps.ts'
 import type { AppRow, DropletRow } from '../store/schema.ts'
 import type { Db } from '../store/store.ts'
 import { defaultProcess } from './app-create.ts'
-import { recordAppEvent } from './app-events.ts'
+import { recordAppEvent } from './events/app.ts'
 import type { ActionContext } from './context.ts'
 
 /**

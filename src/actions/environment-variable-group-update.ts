@@ -1,6 +1,6 @@
-import { recordEvent } from '../audit/ledger.ts'
+import { recordPlatformEvent } from './events/platform.ts'
 import { PLATFORM_EVENT_TYPES } from '../audit/event-types.ts'
-import { PRIVATE_DATA_HIDDEN } from '../audit/redaction.ts'
+import { environmentVariableGroupEventMetadata } from '../audit/redaction.ts'
 import type { EnvironmentVariableGroupRow } from '../store/schema.ts'
 import type { ActionContext } from './context.ts'
 
@@ -26,12 +26,8 @@ export async function updateEnvironmentVariableGroup(
       .where('name', '=', name)
       .returningAll()
       .executeTakeFirstOrThrow()
-    await recordEvent(tx, {
-      type: PLATFORM_EVENT_TYPES.environmentVariableGroupUpdate,
-      actor: ctx.actor,
-      actee: { guid: current.guid, type: 'environment_variable_group', name },
-      metadata: { request: { var: PRIVATE_DATA_HIDDEN }, keys: Object.keys(patch).sort() },
-    })
+    const actee = { guid: current.guid, type: 'environment_variable_group', name } as const
+    await recordPlatformEvent(tx, ctx.actor, actee, PLATFORM_EVENT_TYPES.environmentVariableGroupUpdate, environmentVariableGroupEventMetadata(patch))
     return row
   })
 }

@@ -1,4 +1,4 @@
-import { recordEvent } from '../audit/ledger.ts'
+import { recordPlatformEvent } from './events/platform.ts'
 import { PLATFORM_EVENT_TYPES } from '../audit/event-types.ts'
 import { findFeatureFlag, type FeatureFlag, type FeatureFlagName } from '../queries/feature-flags.ts'
 import type { ActionContext } from './context.ts'
@@ -20,12 +20,7 @@ export async function updateFeatureFlag(ctx: ActionContext, flag: FeatureFlag, m
       .values({ name: flag.name, enabled, error_message: errorMessage, updated_at: now })
       .onConflict((oc) => oc.column('name').doUpdateSet({ enabled, error_message: errorMessage, updated_at: now }))
       .execute()
-    await recordEvent(tx, {
-      type: PLATFORM_EVENT_TYPES.featureFlagUpdate,
-      actor: ctx.actor,
-      actee: { guid: flag.name, type: 'feature_flag', name: flag.name },
-      metadata: { request: { ...msg } },
-    })
+    await recordPlatformEvent(tx, ctx.actor, { guid: flag.name, type: 'feature_flag', name: flag.name }, PLATFORM_EVENT_TYPES.featureFlagUpdate, { request: { ...msg } })
   })
   return (await findFeatureFlag(ctx.db, flag.name as FeatureFlagName))!
 }

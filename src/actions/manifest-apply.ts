@@ -4,7 +4,8 @@ import { auditManifestYaml, type AppManifest, type ManifestProcess, type ParsedM
 import type { AppRow, ProcessRow, SpaceRow } from '../store/schema.ts'
 import { isUniqueViolation, type Db } from '../store/store.ts'
 import { defaultProcess, insertApp } from './app-create.ts'
-import { censorAppRequest, PRIVATE_DATA_HIDDEN, recordAppEvent } from './app-events.ts'
+import { redactAppRequest, redactProcessUpdateRequest } from '../audit/redaction.ts'
+import { recordAppEvent } from './events/app.ts'
 import type { ActionContext } from './context.ts'
 import { newGuid } from '../store/ids.ts'
 
@@ -73,7 +74,7 @@ async function updateProcess(tx: Db, ctx: ActionContext, t: Target, p: ManifestP
     })
     .where('guid', '=', process.guid)
     .execute()
-  const request = { ...p.updateRequest, ...('command' in p.updateRequest ? { command: PRIVATE_DATA_HIDDEN } : {}) }
+  const request = redactProcessUpdateRequest(p.updateRequest)
   await event(tx, ctx, t, APP_EVENT_TYPES.processUpdate, { process_guid: process.guid, process_type: process.type, request, ...MANIFEST_TRIGGERED })
 }
 
@@ -127,7 +128,7 @@ async function applyToApp(tx: Db, ctx: ActionContext, t0: Target, m: AppManifest
     updateRequest.lifecycle = { data: { ...(m.buildpacks ? { buildpacks: m.buildpacks } : {}), ...(m.stack ? { stack: m.stack } : {}) } }
   }
   if (m.metadata) updateRequest.metadata = m.metadata
-  await event(tx, ctx, t, APP_EVENT_TYPES.update, { request: censorAppRequest(updateRequest), ...MANIFEST_TRIGGERED })
+  await event(tx, ctx, t, APP_EVENT_TYPES.update, { request: redactAppRequest(updateRequest), ...MANIFEST_TRIGGERED })
 
   if (m.env) {
     const env = { ...updated.environment_variables, ...m.env }
@@ -136,7 +137,7 @@ async function applyToApp(tx: Db, ctx: ActionContext, t0: Target, m: AppManifest
       .set({ environment_variables: JSON.stringify(env), updated_at: new Date() })
       .where('guid', '=', app.guid)
       .execute()
-    await event(tx, ctx, t, APP_EVENT_TYPES.update, { request: censorAppRequest({ environment_variables: m.env }), ...MANIFEST_TRIGGERED })
+    await event(tx, ctx, t, APP_EVENT_TYPES.update, { request: redactAppRequest({ environment_variables: m.env }), ...MANIFEST_TRIGGERED })
   }
 }
 

@@ -1,4 +1,5 @@
-import { recordEvent } from '../audit/ledger.ts'
+import { recordOrganizationEvent } from './events/organization.ts'
+import { recordRoleEvent } from './events/role.ts'
 import { EVENT_TYPES, roleEventType } from '../audit/event-types.ts'
 import { unprocessable } from '../errors/api-error.ts'
 import { applyMetadata, type MetadataPatch } from '../messages/metadata.ts'
@@ -42,24 +43,13 @@ export async function createOrganization(
         .insertInto('organizations')
         .values({ ...row, labels: JSON.stringify(row.labels), annotations: JSON.stringify(row.annotations) })
         .execute()
-      await recordEvent(tx, {
-        type: EVENT_TYPES.organizationCreate,
-        actor: ctx.actor,
-        actee: { guid: row.guid, type: 'organization', name: row.name },
-        metadata: { request },
-        organizationGuid: row.guid,
-      })
+      await recordOrganizationEvent(tx, ctx.actor, row, EVENT_TYPES.organizationCreate, { request })
       if (owner) {
         await ensureUser(tx, owner.guid)
         for (const type of ['organization_user', 'organization_manager']) {
           await tx.insertInto('roles').values({ guid: newGuid(), type, user_guid: owner.guid, organization_guid: row.guid, space_guid: null, created_at: now, updated_at: now }).execute()
-          await recordEvent(tx, {
-            type: roleEventType(type, 'add'),
-            actor: ctx.actor,
-            actee: { guid: owner.guid, type: 'user', name: owner.username },
-            metadata: { request: { type, relationships: { user: { data: { guid: owner.guid } }, organization: { data: { guid: row.guid } } } } },
-            organizationGuid: row.guid,
-          })
+          const request = { type, relationships: { user: { data: { guid: owner.guid } }, organization: { data: { guid: row.guid } } } }
+          await recordRoleEvent(tx, ctx.actor, owner, roleEventType(type, 'add'), { request }, { organizationGuid: row.guid })
         }
       }
     })

@@ -1,4 +1,4 @@
-import { recordEvent } from '../audit/ledger.ts'
+import { recordOrganizationEvent } from './events/organization.ts'
 import { EVENT_TYPES } from '../audit/event-types.ts'
 import { unprocessable } from '../errors/api-error.ts'
 import { applyMetadata, type MetadataPatch } from '../messages/metadata.ts'
@@ -39,13 +39,7 @@ export async function updateOrganization(
         })
         .where('guid', '=', org.guid)
         .execute()
-      await recordEvent(tx, {
-        type: EVENT_TYPES.organizationUpdate,
-        actor: ctx.actor,
-        actee: { guid: org.guid, type: 'organization', name: updated.name },
-        metadata: { request },
-        organizationGuid: org.guid,
-      })
+      await recordOrganizationEvent(tx, ctx.actor, { guid: org.guid, name: updated.name }, EVENT_TYPES.organizationUpdate, { request })
     })
   } catch (err) {
     if (isUniqueViolation(err)) throw unprocessable(`Organization name '${msg.name}' is already taken.`)

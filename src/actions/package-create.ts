@@ -2,7 +2,7 @@ import { APP_EVENT_TYPES } from '../audit/event-types.ts'
 import { applyMetadata, type MetadataPatch } from '../messages/metadata.ts'
 import type { AppWithSpace } from '../queries/apps.ts'
 import type { PackageRow } from '../store/schema.ts'
-import { recordAppEvent } from './app-events.ts'
+import { recordAppEvent } from './events/app.ts'
 import type { ActionContext } from './context.ts'
 import { newGuid } from '../store/ids.ts'
 

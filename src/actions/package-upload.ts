@@ -6,7 +6,7 @@ import { scanZipFile } from '../bits/zip.ts'
 import { apiError } from '../errors/api-error.ts'
 import type { PackageInApp } from '../queries/packages.ts'
 import type { PackageRow } from '../store/schema.ts'
-import { recordAppEvent } from './app-events.ts'
+import { recordAppEvent } from './events/app.ts'
 import type { ActionContext } from './context.ts'
 import { PACKAGE_STATES } from './package-create.ts'
 

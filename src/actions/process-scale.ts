@@ -1,7 +1,7 @@
 import { APP_EVENT_TYPES } from '../audit/event-types.ts'
 import type { AppWithSpace } from '../queries/apps.ts'
 import type { ProcessRow } from '../store/schema.ts'
-import { recordAppEvent } from './app-events.ts'
+import { recordAppEvent } from './events/app.ts'
 import type { ActionContext } from './context.ts'
 
 export interface ProcessScaleMessage {

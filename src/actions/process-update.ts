@@ -3,7 +3,7 @@ import { redactProcessUpdateRequest } from '../audit/redaction.ts'
 import { applyMetadata, type MetadataPatch } from '../messages/metadata.ts'
 import type { AppWithSpace } from '../queries/apps.ts'
 import type { ProcessRow } from '../store/schema.ts'
-import { recordAppEvent } from './app-events.ts'
+import { recordAppEvent } from './events/app.ts'
 import type { ActionContext } from './context.ts'
 
 export interface ProcessUpdateMessage {

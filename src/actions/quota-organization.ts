@@ -1,4 +1,4 @@
-import { recordEvent } from '../audit/ledger.ts'
+import { recordOrganizationQuotaEvent } from './events/quota.ts'
 import { QUOTA_EVENT_TYPES } from '../audit/event-types.ts'
 import type { Actor } from '../auth/principal.ts'
 import { notFound, unprocessable } from '../errors/api-error.ts'
@@ -10,7 +10,6 @@ import type { ActionContext } from './context.ts'
 import { newGuid } from '../store/ids.ts'
 import { checkReservedPorts, limitColumns, limitsLogRate, unlimitedLogRateHolders, unlimitedLogRateOnUpdate } from './quota-limits.ts'
 
-const actee = (q: { guid: string; name: string }) => ({ guid: q.guid, type: 'organization_quota', name: q.name })
 const nameTaken = (name: string | undefined) => unprocessable(`Organization Quota '${name}' already exists.`)
 
 /** Points the given orgs at the quota. */
@@ -29,13 +28,7 @@ async function pointOrgs(tx: Db, quota: { guid: string }, orgs: readonly { guid:
  */
 async function recordApplies(tx: Db, actor: Actor, quota: { guid: string; name: string }, orgs: readonly { guid: string; name: string }[]) {
   for (const org of orgs) {
-    await recordEvent(tx, {
-      type: QUOTA_EVENT_TYPES.organizationQuotaApply,
-      actor,
-      actee: actee(quota),
-      metadata: { organization_guid: org.guid, organization_name: org.name },
-      organizationGuid: org.guid,
-    })
+    await recordOrganizationQuotaEvent(tx, actor, quota, QUOTA_EVENT_TYPES.organizationQuotaApply, { organization_guid: org.guid, organization_name: org.name }, { organizationGuid: org.guid })
   }
 }
 
@@ -70,12 +63,7 @@ export async function createOrganizationQuota(
       await tx.insertInto('organization_quotas').values(row).execute()
       const orgs = await existingOrgs(tx, msg.organizationGuids, ', or you do not have access to them.')
       await pointOrgs(tx, row, orgs)
-      await recordEvent(tx, {
-        type: QUOTA_EVENT_TYPES.organizationQuotaCreate,
-        actor: ctx.actor,
-        actee: actee(row),
-        metadata: { request },
-      })
+      await recordOrganizationQuotaEvent(tx, ctx.actor, row, QUOTA_EVENT_TYPES.organizationQuotaCreate, { request })
       // CC records only the create here; the ledger also says which orgs got the quota.
       await recordApplies(tx, ctx.actor, row, orgs)
     })
@@ -113,12 +101,7 @@ export async function updateOrganizationQuota(
         .set({ ...cols, name, updated_at: new Date() })
         .where('guid', '=', quota.guid)
         .execute()
-      await recordEvent(tx, {
-        type: QUOTA_EVENT_TYPES.organizationQuotaUpdate,
-        actor: ctx.actor,
-        actee: actee({ guid: quota.guid, name }),
-        metadata: { request },
-      })
+      await recordOrganizationQuotaEvent(tx, ctx.actor, { guid: quota.guid, name }, QUOTA_EVENT_TYPES.organizationQuotaUpdate, { request })
     })
   } catch (err) {
     if (isUniqueViolation(err)) throw nameTaken(msg.name)
@@ -166,5 +149,5 @@ export async function deleteOrganizationQuota(tx: Db, guid: string, actor: Actor
   const inUse = await tx.selectFrom('organizations').select('guid').where('quota_guid', '=', guid).limit(1).executeTakeFirst()
   if (inUse) throw unprocessable(ORG_QUOTA_APPLIED_TEXT)
   await tx.deleteFrom('organization_quotas').where('guid', '=', guid).execute()
-  await recordEvent(tx, { type: QUOTA_EVENT_TYPES.organizationQuotaDelete, actor, actee: actee(quota), metadata: {} })
+  await recordOrganizationQuotaEvent(tx, actor, quota, QUOTA_EVENT_TYPES.organizationQuotaDelete, {})
 }

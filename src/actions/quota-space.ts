@@ -1,4 +1,4 @@
-import { recordEvent } from '../audit/ledger.ts'
+import { recordSpaceQuotaEvent } from './events/quota.ts'
 import { QUOTA_EVENT_TYPES } from '../audit/event-types.ts'
 import type { Actor } from '../auth/principal.ts'
 import { notFound, unprocessable } from '../errors/api-error.ts'
@@ -10,7 +10,6 @@ import type { ActionContext } from './context.ts'
 import { newGuid } from '../store/ids.ts'
 import { checkReservedPorts, limitColumns, limitsLogRate, unlimitedLogRateHolders, unlimitedLogRateOnUpdate } from './quota-limits.ts'
 
-const actee = (q: { guid: string; name: string }) => ({ guid: q.guid, type: 'space_quota', name: q.name })
 const nameTaken = (name: string | undefined) => unprocessable(`Space Quota '${name}' already exists.`)
 
 interface SpaceRef {
@@ -33,14 +32,7 @@ async function pointSpaces(tx: Db, quotaGuid: string | null, spaces: readonly Sp
  */
 async function recordSpaceEvents(tx: Db, type: string, actor: Actor, quota: { guid: string; name: string; organization_guid: string }, spaces: readonly SpaceRef[]) {
   for (const space of spaces) {
-    await recordEvent(tx, {
-      type,
-      actor,
-      actee: actee(quota),
-      metadata: { space_guid: space.guid, space_name: space.name },
-      spaceGuid: space.guid,
-      organizationGuid: quota.organization_guid,
-    })
+    await recordSpaceQuotaEvent(tx, actor, quota, type, { space_guid: space.guid, space_name: space.name }, { spaceGuid: space.guid, organizationGuid: quota.organization_guid })
   }
 }
 
@@ -80,13 +72,7 @@ export async function createSpaceQuota(
         spaces = msg.spaceGuids.map((g) => found.find((s) => s.guid === g)!)
       }
       await pointSpaces(tx, row.guid, spaces)
-      await recordEvent(tx, {
-        type: QUOTA_EVENT_TYPES.spaceQuotaCreate,
-        actor: ctx.actor,
-        actee: actee(row),
-        metadata: { request },
-        organizationGuid: org.guid,
-      })
+      await recordSpaceQuotaEvent(tx, ctx.actor, row, QUOTA_EVENT_TYPES.spaceQuotaCreate, { request }, { organizationGuid: org.guid })
       // CC records only the create here; the ledger also says which spaces got the quota.
       await recordSpaceEvents(tx, QUOTA_EVENT_TYPES.spaceQuotaApply, ctx.actor, row, spaces)
     })
@@ -124,13 +110,7 @@ export async function updateSpaceQuota(
         .set({ ...cols, name, updated_at: new Date() })
         .where('guid', '=', quota.guid)
         .execute()
-      await recordEvent(tx, {
-        type: QUOTA_EVENT_TYPES.spaceQuotaUpdate,
-        actor: ctx.actor,
-        actee: actee({ guid: quota.guid, name }),
-        metadata: { request },
-        organizationGuid: quota.organization_guid,
-      })
+      await recordSpaceQuotaEvent(tx, ctx.actor, { guid: quota.guid, name }, QUOTA_EVENT_TYPES.spaceQuotaUpdate, { request }, { organizationGuid: quota.organization_guid })
     })
   } catch (err) {
     if (isUniqueViolation(err)) throw nameTaken(msg.name)
@@ -203,11 +183,5 @@ export async function deleteSpaceQuota(tx: Db, guid: string, actor: Actor): Prom
   const inUse = await tx.selectFrom('spaces').select('guid').where('quota_guid', '=', guid).limit(1).executeTakeFirst()
   if (inUse) throw unprocessable(SPACE_QUOTA_APPLIED_TEXT)
   await tx.deleteFrom('space_quotas').where('guid', '=', guid).execute()
-  await recordEvent(tx, {
-    type: QUOTA_EVENT_TYPES.spaceQuotaDelete,
-    actor,
-    actee: actee(quota),
-    metadata: {},
-    organizationGuid: quota.organization_guid,
-  })
+  await recordSpaceQuotaEvent(tx, actor, quota, QUOTA_EVENT_TYPES.spaceQuotaDelete, {}, { organizationGuid: quota.organization_guid })
 }

@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import { recordEvent } from '../audit/ledger.ts'
+import { recordRoleEvent } from './events/role.ts'
 import { roleEventType } from '../audit/event-types.ts'
 import { SPACE_ROLE_TYPES } from '../authz/permissions.ts'
 import { unprocessable } from '../errors/api-error.ts'
@@ -55,14 +55,7 @@ export async function createRole(ctx: ActionContext, t: RoleTarget, request: Rec
         }
       }
       await tx.insertInto('roles').values(row).execute()
-      await recordEvent(tx, {
-        type: roleEventType(t.type, 'add'),
-        actor: ctx.actor,
-        actee: { guid: t.user.guid, type: 'user', name: t.user.username ?? '' },
-        metadata: { request },
-        spaceGuid: row.space_guid ?? undefined,
-        organizationGuid: t.organization.guid,
-      })
+      await recordRoleEvent(tx, ctx.actor, t.user, roleEventType(t.type, 'add'), { request }, { spaceGuid: row.space_guid, organizationGuid: t.organization.guid })
     })
   } catch (err) {
     if (isUniqueViolation(err)) throw unprocessable(duplicate)

@@ -1,6 +1,6 @@
 // App credential bindings (type `app`) of user-provided instances, with CC's
 // ServiceBindingEventRepository events. A binding to an instance with a syslog_drain_url is a drain.
-import { recordEvent } from '../audit/ledger.ts'
+import { recordServiceBindingEvent } from './events/service.ts'
 import { SERVICE_EVENT_TYPES } from '../audit/event-types.ts'
 import { redactBindingRequest } from '../audit/redaction.ts'
 import { unprocessable } from '../errors/api-error.ts'
@@ -12,14 +12,7 @@ import type { ActionContext } from './context.ts'
 import { newGuid } from '../store/ids.ts'
 
 function recordBindingEvent(tx: Db, ctx: ActionContext, type: string, b: ServiceBindingRow, spaceGuid: string, orgGuid: string, request: Record<string, unknown>) {
-  return recordEvent(tx, {
-    type,
-    actor: ctx.actor,
-    actee: { guid: b.guid, type: 'service_binding', name: b.name ?? '' },
-    metadata: { request },
-    spaceGuid,
-    organizationGuid: orgGuid,
-  })
+  return recordServiceBindingEvent(tx, ctx.actor, b, { spaceGuid, organizationGuid: orgGuid }, type, request)
 }
 
 export async function createAppBinding(

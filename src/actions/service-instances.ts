@@ -1,13 +1,9 @@
 // User-provided service instances: create, update and delete with CC's audit events
 // (ServiceEventRepository#record_user_provided_service_instance_event). Credentials are
 // `[REDACTED]` in the event; URLs keep their shape with `***:***` as userinfo.
-import { recordEvent } from '../audit/ledger.ts'
+import { recordUserProvidedServiceInstanceEvent } from './events/service.ts'
 import { SERVICE_EVENT_TYPES } from '../audit/event-types.ts'
-import {
-  obfuscateUrlCredentials,
-  redactServiceInstanceMessage,
-  redactUserProvidedServiceInstanceRequest,
-} from '../audit/redaction.ts'
+import { redactUserProvidedServiceInstanceEvent } from '../audit/redaction.ts'
 import { unprocessable } from '../errors/api-error.ts'
 import { applyMetadata, type MetadataPatch } from '../messages/metadata.ts'
 import type { ServiceInstanceRow, SpaceRow } from '../store/schema.ts'
@@ -26,24 +22,10 @@ export interface UserProvidedMessage {
   readonly metadata?: MetadataPatch
 }
 
-/** The event's `request`: the message as sent, credentials `[REDACTED]`, URL credentials `***`. */
-export function userProvidedAuditRequest(request: Record<string, unknown>): Record<string, unknown> {
-  const out = redactUserProvidedServiceInstanceRequest(redactServiceInstanceMessage(request))
-  for (const k of ['syslog_drain_url', 'route_service_url']) if (typeof out[k] === 'string') out[k] = obfuscateUrlCredentials(out[k])
-  return out
-}
-
 const nameTaken = (name: string) => unprocessable(`The service instance name is taken: ${name}`)
 
 function recordUpsiEvent(tx: Db, ctx: ActionContext, type: string, si: ServiceInstanceRow, orgGuid: string, request: Record<string, unknown>) {
-  return recordEvent(tx, {
-    type,
-    actor: ctx.actor,
-    actee: { guid: si.guid, type: 'user_provided_service_instance', name: si.name },
-    metadata: { request },
-    spaceGuid: si.space_guid,
-    organizationGuid: orgGuid,
-  })
+  return recordUserProvidedServiceInstanceEvent(tx, ctx.actor, si, orgGuid, type, request)
 }
 
 export async function createUserProvided(
@@ -79,7 +61,7 @@ export async function createUserProvided(
           annotations: JSON.stringify(row.annotations),
         })
         .execute()
-      await recordUpsiEvent(tx, ctx, SERVICE_EVENT_TYPES.userProvidedCreate, row, space.organization_guid, userProvidedAuditRequest(request))
+      await recordUpsiEvent(tx, ctx, SERVICE_EVENT_TYPES.userProvidedCreate, row, space.organization_guid, redactUserProvidedServiceInstanceEvent(request))
     })
   } catch (err) {
     if (isUniqueViolation(err)) throw nameTaken(msg.name)
@@ -122,7 +104,7 @@ export async function updateUserProvided(
         })
         .where('guid', '=', si.guid)
         .execute()
-      await recordUpsiEvent(tx, ctx, SERVICE_EVENT_TYPES.userProvidedUpdate, next, orgGuid, userProvidedAuditRequest(request))
+      await recordUpsiEvent(tx, ctx, SERVICE_EVENT_TYPES.userProvidedUpdate, next, orgGuid, redactUserProvidedServiceInstanceEvent(request))
     })
   } catch (err) {
     if (isUniqueViolation(err)) throw nameTaken(next.name)

@@ -1,4 +1,4 @@
-import { recordEvent } from '../audit/ledger.ts'
+import { recordSpaceEvent } from './events/space.ts'
 import { EVENT_TYPES } from '../audit/event-types.ts'
 import { unprocessable } from '../errors/api-error.ts'
 import { applyMetadata, type MetadataPatch } from '../messages/metadata.ts'
@@ -35,14 +35,7 @@ export async function createSpace(
         .insertInto('spaces')
         .values({ ...row, labels: JSON.stringify(row.labels), annotations: JSON.stringify(row.annotations) })
         .execute()
-      await recordEvent(tx, {
-        type: EVENT_TYPES.spaceCreate,
-        actor: ctx.actor,
-        actee: { guid: row.guid, type: 'space', name: row.name },
-        metadata: { request },
-        spaceGuid: row.guid,
-        organizationGuid: row.organization_guid,
-      })
+      await recordSpaceEvent(tx, ctx.actor, row, EVENT_TYPES.spaceCreate, { request })
     })
   } catch (err) {
     if (isUniqueViolation(err)) throw unprocessable('Name must be unique per organization')

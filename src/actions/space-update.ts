@@ -1,4 +1,4 @@
-import { recordEvent } from '../audit/ledger.ts'
+import { recordSpaceEvent } from './events/space.ts'
 import { EVENT_TYPES } from '../audit/event-types.ts'
 import { unprocessable } from '../errors/api-error.ts'
 import { applyMetadata, type MetadataPatch } from '../messages/metadata.ts'
@@ -30,14 +30,7 @@ export async function updateSpace(
         })
         .where('guid', '=', space.guid)
         .execute()
-      await recordEvent(tx, {
-        type: EVENT_TYPES.spaceUpdate,
-        actor: ctx.actor,
-        actee: { guid: space.guid, type: 'space', name: updated.name },
-        metadata: { request },
-        spaceGuid: space.guid,
-        organizationGuid: space.organization_guid,
-      })
+      await recordSpaceEvent(tx, ctx.actor, { ...space, name: updated.name }, EVENT_TYPES.spaceUpdate, { request })
     })
   } catch (err) {
     if (isUniqueViolation(err)) throw unprocessable('Name must be unique per organization')

@@ -1,7 +1,7 @@
 import { unprocessable } from '../errors/api-error.ts'
 import type { TaskRow } from '../store/schema.ts'
 import type { ActionContext } from './context.ts'
-import { recordTaskCancel } from './task-events.ts'
+import { recordTaskCancel } from './events/task.ts'
 
 /**
  * CC's TaskCancel: CANCELING and `audit.app.task.cancel` in one transaction; the caller then asks

@@ -10,7 +10,7 @@ import { PROCESS_DEFAULTS } from './app-create.ts'
 import type { Fingerprint } from '../trail/fingerprint.ts'
 import type { ActionContext } from './context.ts'
 import { checkTaskQuotas } from './task-quotas.ts'
-import { recordTaskCreate } from './task-events.ts'
+import { recordTaskCreate } from './events/task.ts'
 
 export interface TaskCreateContext extends ActionContext {
   readonly creator: TaskCreator

@@ -28,6 +28,7 @@ export const APP_EVENT_TYPES = {
   processScale: 'audit.app.process.scale',
   packageCreate: 'audit.app.package.create',
   packageUpload: 'audit.app.package.upload',
+  packageDownload: 'audit.app.package.download',
   buildCreate: 'audit.app.build.create',
   buildStaged: 'audit.app.build.staged',
   dropletCreate: 'audit.app.droplet.create',
@@ -35,7 +36,12 @@ export const APP_EVENT_TYPES = {
   dropletDownload: 'audit.app.droplet.download',
   taskCreate: 'audit.app.task.create',
   taskCancel: 'audit.app.task.cancel',
+  /** Ours (docs/task-trail.md): recorded when a task reaches SUCCEEDED or FAILED. */
+  taskComplete: 'audit.app.task.complete',
 } as const
+
+/** Every task event type starts so (CC's and ours; collected foundations may add more). */
+export const TASK_EVENT_PREFIX = 'audit.app.task.'
 
 /** Quota events (CC 2026-01, #4740): organization_quota_event_repository.rb, space_quota_event_repository.rb. */
 export const QUOTA_EVENT_TYPES = {

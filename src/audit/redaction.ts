@@ -4,6 +4,8 @@
 
 /** Censorship::PRIVATE_DATA_HIDDEN_BRACKETS: env values, commands, credentials, parameters. */
 export const PRIVATE_DATA_HIDDEN = '[PRIVATE DATA HIDDEN]'
+/** Censorship::PRIVATE_DATA_HIDDEN_LIST: what list endpoints show instead of a secret (droplets' process_types). */
+export const PRIVATE_DATA_HIDDEN_IN_LISTS = '[PRIVATE DATA HIDDEN IN LISTS]'
 /** Censorship::REDACTED_BRACKETS: UPSI credentials, v2 broker auth_password, dashboard secrets. */
 export const REDACTED = '[REDACTED]'
 /** Censorship::REDACTED_CREDENTIAL: the user and password of a URL, a docker password. */
@@ -88,6 +90,16 @@ export function redactUserProvidedServiceInstanceRequest(request: Json): Json {
 }
 
 /**
+ * The `request` of a user-provided service instance event: the message as sent, credentials
+ * `[REDACTED]`, the drain and route service URLs' credentials `***`.
+ */
+export function redactUserProvidedServiceInstanceEvent(request: Json): Json {
+  const out = redactUserProvidedServiceInstanceRequest(redactServiceInstanceMessage(request))
+  for (const k of ['syslog_drain_url', 'route_service_url']) if (typeof out[k] === 'string') out[k] = obfuscateUrlCredentials(out[k])
+  return out
+}
+
+/**
  * v3 service instance messages' audit hash: `credentials` (UPSI) and `parameters` (managed)
  * become `[PRIVATE DATA HIDDEN]` before the repositories see them.
  */
@@ -117,6 +129,14 @@ export function dashboardClientMetadata(client: { secret?: unknown; redirect_uri
   return { secret: REDACTED, redirect_uri: client.redirect_uri }
 }
 
+/**
+ * audit.environment_variable_group.update (ours): the values are never recorded, only which keys
+ * the request set.
+ */
+export function environmentVariableGroupEventMetadata(patch: Json): Json {
+  return { request: { var: PRIVATE_DATA_HIDDEN }, keys: Object.keys(patch).sort() }
+}
+
 /** audit.app.package.create for docker packages: `data.password` becomes `***`. */
 export function redactPackageRequest(request: Json): Json {
   const data = request.data
@@ -126,10 +146,13 @@ export function redactPackageRequest(request: Json): Json {
 
 /**
  * AppManifestMessage#audit_hash for audit.app.apply_manifest: per application, `env` and
- * `cnb-credentials` hidden. Commands, routes, services and docker usernames stay, as in CC.
+ * `cnb-credentials` hidden when set (Ruby-truthy: an explicit null or false stays). Commands,
+ * routes, services and docker usernames stay, as in CC.
  */
 export function redactManifestApplication(app: Json): Json {
-  return censorKeys(app, ['env', 'cnb-credentials'])
+  const out: Json = { ...app }
+  for (const k of ['env', 'cnb-credentials']) if (out[k] !== undefined && out[k] !== null && out[k] !== false) out[k] = PRIVATE_DATA_HIDDEN
+  return out
 }
 
 /** A whole manifest (`{applications: [...]}`), each application redacted. */

@@ -1,5 +1,6 @@
 // `cf-ledger collect FILE`: checks a foundations file and each foundation before the server
 // collects from it (docs/collect.md): API root links, a token for the client, what it may read.
+import { PRIVATE_DATA_HIDDEN } from '../audit/redaction.ts'
 import { CcClient } from '../collect/cc-client.ts'
 import { loadFoundations } from '../collect/config.ts'
 
@@ -27,7 +28,7 @@ export async function collectCheck(file: string): Promise<number> {
       // The list leaves commands out (as CC does); the task itself shows whether this client may read them.
       const first = tasks.resources[0]
       const task = first ? await client.get<Record<string, unknown>>(`/v3/tasks/${first.guid as string}`) : undefined
-      const commands = task === undefined ? 'no task yet to tell' : typeof task.command === 'string' && task.command !== '[PRIVATE DATA HIDDEN]' ? 'yes' : 'no (give the client cloud_controller.admin_read_only)'
+      const commands = task === undefined ? 'no task yet to tell' : typeof task.command === 'string' && task.command !== PRIVATE_DATA_HIDDEN ? 'yes' : 'no (give the client cloud_controller.admin_read_only)'
       console.log(`${f.name}: ready`)
       console.log(`  api:        ${ep.api}`)
       console.log(`  uaa:        ${ep.uaa}`)

@@ -4,8 +4,8 @@
 // tasks list by updated_at, open ones refreshed until they end, ended ones recorded.
 import { sql } from 'kysely'
 import type { Logger } from 'pino'
-import { recordEvent } from '../audit/ledger.ts'
-import { COLLECT_EVENT_TYPES } from '../audit/event-types.ts'
+import { recordFoundationEvent } from '../actions/events/foundation.ts'
+import { COLLECT_EVENT_TYPES, TASK_EVENT_PREFIX } from '../audit/event-types.ts'
 import type { OutputStore } from '../logs/output-store.ts'
 import type { Db } from '../store/store.ts'
 import type { Fingerprint } from '../trail/fingerprint.ts'
@@ -76,11 +76,12 @@ export class FoundationCollector {
     const gap = { from: after.toISOString(), to: new Date(oldest.created_at).toISOString() }
     await this.db.transaction().execute(async (tx) => {
       await advanceCursor(tx, this.foundation.name, { eventsAfter: new Date(oldest.created_at) })
-      await recordEvent(tx, {
-        type: COLLECT_EVENT_TYPES.gap,
-        actor: COLLECTOR_ACTOR,
-        actee: { guid: this.foundation.name, type: 'foundation', name: this.foundation.name },
-        metadata: { foundation: this.foundation.name, api: this.foundation.api, missing_from: gap.from, missing_to: gap.to, reason: 'the foundation no longer keeps events this old (collector outage longer than its retention)' },
+      await recordFoundationEvent(tx, COLLECTOR_ACTOR, this.foundation.name, COLLECT_EVENT_TYPES.gap, {
+        foundation: this.foundation.name,
+        api: this.foundation.api,
+        missing_from: gap.from,
+        missing_to: gap.to,
+        reason: 'the foundation no longer keeps events this old (collector outage longer than its retention)',
       })
     })
     return gap
@@ -97,7 +98,7 @@ export class FoundationCollector {
     const eventsRead = await this.readAll<CcAuditEvent>(`/v3/audit_events?order_by=created_at&per_page=5000${from}`, async (events) => {
       const inserted = await storeEventPage(this.db, name, events)
       added += inserted.length
-      for (const e of inserted) if (e.taskGuid && e.type.startsWith('audit.app.task.')) taskGuids.add(e.taskGuid)
+      for (const e of inserted) if (e.taskGuid && e.type.startsWith(TASK_EVENT_PREFIX)) taskGuids.add(e.taskGuid)
     })
     if (rescan) await advanceCursor(this.db, name, { rescannedAt: new Date(now) })
 

@@ -3,7 +3,8 @@
 // `Exit status` line came, or the grace time passed), together with its run record in the ledger:
 // the completion as observed (state, reason, the best completion time known).
 import { sql } from 'kysely'
-import { PRIVATE_DATA_HIDDEN } from '../actions/app-events.ts'
+import { APP_EVENT_TYPES } from '../audit/event-types.ts'
+import { PRIVATE_DATA_HIDDEN } from '../audit/redaction.ts'
 import { canonicalJson } from '../audit/chain.ts'
 import { leafHash } from '../ledger/merkle.ts'
 import type { TaskCreator } from '../store/schema.ts'
@@ -110,7 +111,7 @@ const micros = (us: number | null) => (us === null ? null : new Date(Math.floor(
  */
 export async function recordRun(db: Db, client: CcClient, fingerprint: Fingerprint, foundation: string, task: CcTask, output: CollectedOutput): Promise<void> {
   const events = await collectedTaskEvents(db, foundation, task.guid)
-  const create = events.find((e) => e.resource.type === 'audit.app.task.create')?.resource
+  const create = events.find((e) => e.resource.type === APP_EVENT_TYPES.taskCreate)?.resource
   const appGuid = task.relationships.app.data.guid
   const names = await namesOf(client, appGuid, create)
   // A client without secret-reading scope (global auditor) gets no command, or CC's placeholder.

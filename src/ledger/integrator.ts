@@ -11,15 +11,20 @@ import { logState, readTiles } from './log-store.ts'
 import { leafHash } from './merkle.ts'
 import { appendLeaves, edgeTiles } from './tiles.ts'
 
-type EventRow = Omit<EventFields, 'seq' | 'created_at'> & { seq: string | number; created_at: Date | string; xid: string | null }
+type EventRow = Omit<EventFields, 'seq' | 'created_at'> & { seq: string | number; created_at: Date | string; xid_text: string | null }
 
 const EVENT_COLUMNS = sql`seq, guid, created_at, type, actor, actor_type, actor_name, actor_username, actee, actee_type,
-  actee_name, metadata, space_guid, organization_guid, xid::text as xid`
+  actee_name, metadata, space_guid, organization_guid, xid::text as xid_text`
+// Never alias a column as `xid`: ORDER BY xid would then sort the text ("1000" < "999"), the
+// cursor would stop below the first longer xid and the next pass would take rows again.
 
 export interface IntegrateResult {
   readonly added: number
   readonly size: number
 }
+
+/** Rows per source per pass: 5,000 integrates about 30% faster than 2,000 (docs/performance.md). */
+const BATCH = 5000
 
 type Leaf = { readonly entry: Buffer; readonly eventSeq: number | null; readonly taskGuid: string | null; readonly collectedId: number | null }
 
@@ -27,7 +32,7 @@ type Leaf = { readonly entry: Buffer; readonly eventSeq: number | null; readonly
  * Integrates up to `batch` events and `batch` task-run records in one transaction; serialised
  * against other integrators by the log row. Each source is read by its own (xid, id) cursor.
  */
-export async function integrateOnce(db: Db, batch = 2000): Promise<IntegrateResult & { full: boolean }> {
+export async function integrateOnce(db: Db, batch = BATCH): Promise<IntegrateResult & { full: boolean }> {
   return db.transaction().execute(async (tx) => {
     // The horizon first: every transaction below it has finished, whenever the rows are read.
     const horizon = (await sql<{ h: string }>`select pg_snapshot_xmin(pg_current_snapshot())::text as h`.execute(tx)).rows[0]!.h
@@ -42,24 +47,24 @@ export async function integrateOnce(db: Db, batch = 2000): Promise<IntegrateResu
           where (xid, seq) > (${cursor.xid}::xid8, ${cursor.seq}) and xid < ${horizon}::xid8
           order by xid, seq limit ${batch - rows.length}`.execute(tx)
       ).rows
-      if (fresh.length) cursor = { xid: fresh.at(-1)!.xid!, seq: Number(fresh.at(-1)!.seq) }
+      if (fresh.length) cursor = { xid: fresh.at(-1)!.xid_text!, seq: Number(fresh.at(-1)!.seq) }
       rows = [...rows, ...fresh]
     }
     let taskCursor = { xid: state.taskCursorXid, id: state.taskCursorId }
     const runs = (
-      await sql<{ id: string | number; task_guid: string; entry: Buffer | Uint8Array; xid: string }>`
-        select id, task_guid, entry, xid::text as xid from ledger_task_runs
+      await sql<{ id: string | number; task_guid: string; entry: Buffer | Uint8Array; xid_text: string }>`
+        select id, task_guid, entry, xid::text as xid_text from ledger_task_runs
         where (xid, id) > (${taskCursor.xid}::xid8, ${taskCursor.id}) and xid < ${horizon}::xid8 order by xid, id limit ${batch}`.execute(tx)
     ).rows
-    if (runs.length) taskCursor = { xid: runs.at(-1)!.xid, id: Number(runs.at(-1)!.id) }
+    if (runs.length) taskCursor = { xid: runs.at(-1)!.xid_text, id: Number(runs.at(-1)!.id) }
     // Events collected from other foundations (docs/collect.md): entry bytes fixed at insert.
     let collectedCursor = { xid: state.collectedCursorXid, id: state.collectedCursorId }
     const collected = (
-      await sql<{ id: string | number; entry: Buffer | Uint8Array; xid: string }>`
-        select id, entry, xid::text as xid from collected_events
+      await sql<{ id: string | number; entry: Buffer | Uint8Array; xid_text: string }>`
+        select id, entry, xid::text as xid_text from collected_events
         where (xid, id) > (${collectedCursor.xid}::xid8, ${collectedCursor.id}) and xid < ${horizon}::xid8 order by xid, id limit ${batch}`.execute(tx)
     ).rows
-    if (collected.length) collectedCursor = { xid: collected.at(-1)!.xid, id: Number(collected.at(-1)!.id) }
+    if (collected.length) collectedCursor = { xid: collected.at(-1)!.xid_text, id: Number(collected.at(-1)!.id) }
     const leaves: Leaf[] = [
       ...rows.map((r) => ({ entry: eventEntry({ ...r, seq: Number(r.seq), created_at: new Date(r.created_at) }), eventSeq: Number(r.seq), taskGuid: null, collectedId: null })),
       ...collected.map((r) => ({ entry: Buffer.from(r.entry), eventSeq: null, taskGuid: null, collectedId: Number(r.id) })),
@@ -70,10 +75,12 @@ export async function integrateOnce(db: Db, batch = 2000): Promise<IntegrateResu
     if (!leaves.length) return { added: 0, size: state.size, full }
     const edge = await readTiles(tx, edgeTiles(state.size))
     const changed = appendLeaves(state.size, edge, leaves.map((l) => leafHash(l.entry)))
-    for (const t of changed) {
-      await sql`insert into ledger_tiles (level, idx, width, hashes) values (${t.level}, ${t.index}, ${t.width}, ${t.bytes})
-        on conflict (level, idx) do update set width = excluded.width, hashes = excluded.hashes`.execute(tx)
-    }
+    // One statement for all changed tiles (about 20 per 5,000 leaves): a round trip each was a
+    // tenth of the pass.
+    await sql`insert into ledger_tiles (level, idx, width, hashes)
+      select * from unnest(${sql.val(changed.map((t) => t.level))}::int[], ${sql.val(changed.map((t) => t.index))}::bigint[],
+        ${sql.val(changed.map((t) => t.width))}::int[], ${sql.val(changed.map((t) => t.bytes))}::bytea[])
+      on conflict (level, idx) do update set width = excluded.width, hashes = excluded.hashes`.execute(tx)
     await sql`insert into ledger_leaves (leaf_index, event_seq, task_guid, collected_event_id)
       select * from unnest(${sql.val(leaves.map((_, i) => state.size + i))}::bigint[], ${sql.val(leaves.map((l) => l.eventSeq))}::bigint[],
         ${sql.val(leaves.map((l) => l.taskGuid))}::text[], ${sql.val(leaves.map((l) => l.collectedId))}::bigint[])`.execute(tx)
@@ -86,7 +93,7 @@ export async function integrateOnce(db: Db, batch = 2000): Promise<IntegrateResu
 }
 
 /** Integrates until nothing below the horizon is left. */
-export async function integrateAll(db: Db, batch = 2000): Promise<number> {
+export async function integrateAll(db: Db, batch = BATCH): Promise<number> {
   let total = 0
   for (;;) {
     const r = await integrateOnce(db, batch)

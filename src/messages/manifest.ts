@@ -5,7 +5,7 @@
 import YAML from 'yaml'
 import { checkBodyText } from './validate.ts'
 import { apiError, unprocessable, type ApiError } from '../errors/api-error.ts'
-import { PRIVATE_DATA_HIDDEN } from '../actions/app-events.ts'
+import { redactManifestApplication } from '../audit/redaction.ts'
 import { metadataSchema, type MetadataPatch } from './metadata.ts'
 import { exceedsMax, MAX_DB_BIGINT, MAX_DB_INT, tooLarge } from './numbers.ts'
 
@@ -331,8 +331,5 @@ function manifestErrors(errors: readonly string[]): ApiError {
 
 /** The YAML CC records in `audit.app.apply_manifest`: this app only, with `env` and `cnb-credentials` hidden. */
 export function auditManifestYaml(app: AppManifest): string {
-  const hash: Record<string, unknown> = { ...app.original }
-  if (hash.env) hash.env = PRIVATE_DATA_HIDDEN
-  if (hash['cnb-credentials']) hash['cnb-credentials'] = PRIVATE_DATA_HIDDEN
-  return `---\n${YAML.stringify({ applications: [hash] }, { indentSeq: false })}`
+  return `---\n${YAML.stringify({ applications: [redactManifestApplication(app.original)] }, { indentSeq: false })}`
 }

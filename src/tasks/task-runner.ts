@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import { recordTaskComplete } from '../actions/task-events.ts'
+import { recordTaskComplete } from '../actions/events/task.ts'
 import { recordTaskRun } from '../ledger/task-leaf.ts'
 import type { ClusterBus } from '../cluster/bus.ts'
 import type { Instance } from '../cluster/config.ts'

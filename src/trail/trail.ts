@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import type { Permissions } from '../authz/permissions.ts'
-import { PRIVATE_DATA_HIDDEN } from '../actions/app-events.ts'
+import { PRIVATE_DATA_HIDDEN } from '../audit/redaction.ts'
 import type { EventRow, TaskRow } from '../store/schema.ts'
 import type { Db } from '../store/store.ts'
 import { collectedTaskEvents } from '../collect/store.ts'

@@ -80,5 +80,6 @@ export interface Trail {
   integrity: { verified: boolean; events_checked: number; problem: string | null }
 }
 
-export const HIDDEN = '[PRIVATE DATA HIDDEN]'
+// The placeholder the server writes for a command the caller may not see (one home: src/audit/redaction.ts).
+export { PRIVATE_DATA_HIDDEN as HIDDEN } from '../../audit/redaction.ts'
 export const TERMINAL = new Set(['SUCCEEDED', 'FAILED'])

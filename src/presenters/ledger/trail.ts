@@ -1,3 +1,4 @@
+import { APP_EVENT_TYPES } from '../../audit/event-types.ts'
 import type { EventRow } from '../../store/schema.ts'
 import { commandView, type AppliedLimits, type TrailParts } from '../../trail/trail.ts'
 import { presentAuditEvent } from '../v3/audit-event.ts'
@@ -22,7 +23,7 @@ export function presentTrail(p: TrailParts, limits: AppliedLimits, baseUrl: stri
   const t = p.task
   const started = t.started_at ? new Date(t.started_at) : null
   const finished = t.finished_at ? new Date(t.finished_at) : null
-  const complete = p.events.find((e) => e.type === 'audit.app.task.complete')
+  const complete = p.events.find((e) => e.type === APP_EVENT_TYPES.taskComplete)
   const summary = p.collected ? p.collected.outputSummary : ((complete?.metadata as { output?: Record<string, unknown> } | undefined)?.output ?? null)
   return {
     // Where the run happened: null for this server's own tasks, else the collected foundation's name.

@@ -2,8 +2,6 @@ import type { BuildLifecycle } from '../../queries/builds.ts'
 import type { DropletRow } from '../../store/schema.ts'
 import { metadataOf, timestamp } from '../fields.ts'
 
-export const REDACTED = '[PRIVATE DATA HIDDEN]'
-export const REDACTED_IN_LISTS = '[PRIVATE DATA HIDDEN IN LISTS]'
 
 /**
  * CC's DropletPresenter. `process_types` and `execution_metadata` are secrets: shown to those who

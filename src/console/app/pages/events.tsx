@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks'
+import { APP_EVENT_TYPES } from '../../../audit/event-types.ts'
 import { visible, when } from '../format.ts'
 import {
   FilterForm,
@@ -22,8 +23,10 @@ const FILTERS: Record<string, string> = {
   org: 'organization_guids',
 }
 
+const TASK_EVENTS: ReadonlySet<string> = new Set([APP_EVENT_TYPES.taskCreate, APP_EVENT_TYPES.taskCancel, APP_EVENT_TYPES.taskComplete])
+
 function taskGuidOf(e: AuditEvent): string | null {
-  return e.type.startsWith('audit.app.task.') && typeof e.data.task_guid === 'string'
+  return TASK_EVENTS.has(e.type) && typeof e.data.task_guid === 'string'
     ? e.data.task_guid
     : null
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { recordDropletDownload } from '../../../actions/droplet-download.ts'
+import { recordDropletDownload } from '../../../actions/events/app.ts'
 import { setCurrentDroplet } from '../../../actions/droplet-set-current.ts'
 import { blobStream, findBlob } from '../../../bits/blobs.ts'
 import { notAuthorized, notFound, unprocessable } from '../../../errors/api-error.ts'
@@ -8,7 +8,8 @@ import { buildDetailsOf, type BuildLifecycle } from '../../../queries/builds.ts'
 import { appLifecycles } from '../../../queries/apps.ts'
 import { buildsOfDroplets, dropletRow, findDroplet, listDroplets, type DropletFilters } from '../../../queries/droplets.ts'
 import { findPackage } from '../../../queries/packages.ts'
-import { presentCurrentDropletRelationship, presentDroplet, REDACTED, REDACTED_IN_LISTS } from '../../../presenters/v3/droplet.ts'
+import { PRIVATE_DATA_HIDDEN, PRIVATE_DATA_HIDDEN_IN_LISTS } from '../../../audit/redaction.ts'
+import { presentCurrentDropletRelationship, presentDroplet } from '../../../presenters/v3/droplet.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import type { DropletRow } from '../../../store/schema.ts'
 import type { Db } from '../../../store/store.ts'
@@ -53,7 +54,7 @@ export function dropletRoutes(deps: { readonly db: Db }): Route[] {
 
   async function presentOne(d: DropletRow, ctx: AuthedContext, spaceGuid: string) {
     const lifecycle = (await lifecyclesOf([d])).get(d.guid)!
-    return presentDroplet(d, lifecycle, ctx.baseUrl, ctx.perms.canReadSecretsInSpace(spaceGuid) ? undefined : REDACTED)
+    return presentDroplet(d, lifecycle, ctx.baseUrl, ctx.perms.canReadSecretsInSpace(spaceGuid) ? undefined : PRIVATE_DATA_HIDDEN)
   }
 
   async function listPage(ctx: AuthedContext, q: Record<string, unknown>, filters: DropletFilters) {
@@ -66,7 +67,7 @@ export function dropletRoutes(deps: { readonly db: Db }): Route[] {
       c.order,
     )
     const lifecycles = await lifecyclesOf(page.rows)
-    const resources = page.rows.map((d) => presentDroplet(d, lifecycles.get(d.guid)!, ctx.baseUrl, REDACTED_IN_LISTS))
+    const resources = page.rows.map((d) => presentDroplet(d, lifecycles.get(d.guid)!, ctx.baseUrl, PRIVATE_DATA_HIDDEN_IN_LISTS))
     return ok(presentList(ctx, c.paging, page.total, resources))
   }
 
@@ -192,7 +193,7 @@ export function dropletRoutes(deps: { readonly db: Db }): Route[] {
         if (found.droplet.state !== 'STAGED' || !found.droplet.blob_guid) throw unprocessable('Only staged droplets can be downloaded.')
         const blob = await findBlob(db, found.droplet.blob_guid)
         if (!blob) throw unprocessable('Only staged droplets can be downloaded.')
-        await recordDropletDownload(actionContext(db, ctx), found)
+        await recordDropletDownload(actionContext(db, ctx), found.app, found.space.organization_guid, found.droplet.guid)
         return {
           status: 200,
           body: blobStream(db, blob.guid),

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { createPackage } from '../../../actions/package-create.ts'
 import { uploadPackageBits } from '../../../actions/package-upload.ts'
-import { recordAppEvent } from '../../../actions/app-events.ts'
+import { recordPackageDownload } from '../../../actions/events/app.ts'
 import { blobStream, findBlob } from '../../../bits/blobs.ts'
 import { zipTooLarge } from '../../../bits/errors.ts'
 import type { BitsLimits } from '../../../bits/limits.ts'
@@ -18,7 +18,6 @@ import { visibleApp } from '../visible.ts'
 import { ok, type AuthedContext, type Route, route } from '../../route.ts'
 import { actionContext, commonList, requestOf } from './common.ts'
 
-const PACKAGE_DOWNLOAD = 'audit.app.package.download'
 
 const listSchema = listQuery({
   filters: ['guids', 'states', 'types', 'app_guids', 'space_guids', 'organization_guids'],
@@ -188,11 +187,7 @@ export function packageRoutes(deps: PackageRouteDeps): Route[] {
         if (target.pkg.state !== 'READY' || !target.pkg.blob_guid) throw unprocessable('Package has no bits to download.')
         const blob = await findBlob(db, target.pkg.blob_guid)
         if (!blob) throw unprocessable('Package has no bits to download.')
-        await db.transaction().execute((tx) =>
-          recordAppEvent(tx, target.app, target.space.organization_guid, actionContext(db, ctx).actor, PACKAGE_DOWNLOAD, {
-            package_guid: target.pkg.guid,
-          }),
-        )
+        await recordPackageDownload(actionContext(db, ctx), target.app, target.space.organization_guid, target.pkg.guid)
         return {
           status: 200,
           body: blobStream(db, blob.guid),

@@ -1,0 +1,169 @@
+// The write side of the ledger, through real servers on one PostgreSQL (part of `npm run bench --
+// ledger`): task creations per second with their audit events at 16 callers, through one server
+// and through three, next to the raw SQL of the same transaction measured in the same run (with
+// the ledger head's row lock, as the server writes it today, and without it); and the latency
+// from a creation's commit (its 202) to the first signed checkpoint that covers its event.
+import crypto from 'node:crypto'
+import pg from 'pg'
+import { Api, createOrgAndSpace, expectOk } from '../test/support/client.ts'
+import { pushApp } from '../test/support/push.ts'
+import { freshStore, startServer, type TestServer } from '../test/support/server.ts'
+import { summarize, type Summary } from './stats.ts'
+
+const CALLERS = 16
+const POOL = 10 // the server's pool size
+
+export interface WriteResults {
+  readonly oneServer: number
+  readonly threeServers: number
+  readonly rawLocked: number
+  readonly rawUnlocked: number
+  readonly commitToCheckpoint: { readonly one: Summary; readonly three: Summary }
+}
+
+/** Watches the log's checkpoint and remembers when each size was first seen. */
+function watchCheckpoints(api: Api): { stop(): Promise<void>; firstCovering(leaf: number): number | undefined } {
+  const seen: { size: number; at: number }[] = []
+  let stopped = false
+  const loop = (async () => {
+    while (!stopped) {
+      const r = await api.get('/ledger/v1/log/checkpoint')
+      const size = r.status === 200 ? Number(String(r.body).split('\n')[1]) : NaN
+      if (Number.isFinite(size) && size > (seen.at(-1)?.size ?? 0)) seen.push({ size, at: Date.now() })
+      await new Promise((res) => setTimeout(res, 10))
+    }
+  })()
+  return {
+    stop: async () => {
+      stopped = true
+      await loop
+    },
+    firstCovering: (leaf) => seen.find((s) => s.size > leaf)?.at,
+  }
+}
+
+/** Creates tasks for `seconds` with 16 callers spread over `apis`, each caller on its own app (the app row lock is per app). */
+async function createFor(apis: readonly Api[], apps: readonly string[], seconds: number): Promise<{ count: number; acked: Map<string, number> }> {
+  const acked = new Map<string, number>()
+  const deadline = Date.now() + seconds * 1000
+  await Promise.all(
+    Array.from({ length: CALLERS }, async (_, i) => {
+      const api = apis[i % apis.length]!
+      while (Date.now() < deadline) {
+        const r = expectOk(await api.post(`/v3/apps/${apps[i]}/tasks`, { command: 'true' }), 202)
+        acked.set(r.body.guid as string, Date.now())
+      }
+    }),
+  )
+  return { count: acked.size, acked }
+}
+
+/** For each acknowledged task, ack → first checkpoint covering its create event's leaf. */
+async function latencies(db: pg.Client, acked: Map<string, number>, watch: ReturnType<typeof watchCheckpoints>): Promise<Summary> {
+  const rows = (
+    await db.query<{ task_guid: string; leaf_index: string }>(
+      `select e.metadata->>'task_guid' as task_guid, l.leaf_index from events e join ledger_leaves l on l.event_seq = e.seq
+       where e.type = 'audit.app.task.create' and e.metadata->>'task_guid' = any($1)`,
+      [[...acked.keys()]],
+    )
+  ).rows
+  const out: number[] = []
+  for (const r of rows) {
+    const at = watch.firstCovering(Number(r.leaf_index))
+    if (at !== undefined) out.push(at - acked.get(r.task_guid)!)
+  }
+  if (out.length < acked.size) console.log(`  (${acked.size - out.length} of ${acked.size} creations not yet covered by a checkpoint seen)`)
+  return summarize(out)
+}
+
+/** The server's task-creation transaction as raw SQL: app row lock, task insert, event (chained under the head lock, or not). */
+async function rawSql(url: string, seconds: number, headLock: boolean): Promise<number> {
+  const setup = new pg.Client({ connectionString: url })
+  await setup.connect()
+  await setup.query(`create table if not exists bench_apps (id int primary key, max_seq int not null);
+    insert into bench_apps select g, 0 from generate_series(0, ${CALLERS - 1}) g on conflict do nothing;
+    create table if not exists bench_tasks (guid text primary key, app int, sequence_id int, command text, state text, created_at timestamptz);
+    create sequence if not exists bench_events_seq;
+    create table if not exists bench_events (seq bigint primary key, guid text, type text, metadata jsonb, prev_hash text, hash text);
+    create table if not exists bench_head (id int primary key, seq bigint, hash text);
+    insert into bench_head values (1, (select coalesce(max(seq), 0) from bench_events), '') on conflict (id) do update set seq = excluded.seq`)
+  await setup.end()
+  const pool = new pg.Pool({ connectionString: url, max: POOL })
+  const deadline = Date.now() + seconds * 1000
+  let count = 0
+  await Promise.all(
+    Array.from({ length: CALLERS }, async (_, app) => {
+      while (Date.now() < deadline) {
+        const c = await pool.connect()
+        try {
+          await c.query('begin')
+          const seqId = Number((await c.query('select max_seq from bench_apps where id = $1 for update', [app])).rows[0].max_seq) + 1
+          await c.query('update bench_apps set max_seq = $1 where id = $2', [seqId, app])
+          const guid = crypto.randomUUID()
+          await c.query(`insert into bench_tasks values ($1, $2, $3, 'true', 'PENDING', now())`, [guid, app, seqId])
+          const metadata = JSON.stringify({ task_guid: guid })
+          if (headLock) {
+            const head = (await c.query('select seq, hash from bench_head where id = 1 for update')).rows[0]
+            const seq = Number(head.seq) + 1
+            const hash = crypto.createHash('sha256').update(head.hash).update('\n').update(metadata).digest('hex')
+            await c.query(`insert into bench_events values ($1, $2, 'audit.app.task.create', $3, $4, $5)`, [seq, crypto.randomUUID(), metadata, head.hash, hash])
+            await c.query('update bench_head set seq = $1, hash = $2 where id = 1', [seq, hash])
+          } else {
+            await c.query(`insert into bench_events values (nextval('bench_events_seq') + 1000000000, $1, 'audit.app.task.create', $2, null, null)`, [crypto.randomUUID(), metadata])
+          }
+          await c.query('commit')
+          count++
+        } finally {
+          c.release()
+        }
+      }
+    }),
+  )
+  await pool.end()
+  return count / seconds
+}
+
+/** Needs TEST_DATABASE_URL (a PostgreSQL cluster's admin URL) set. */
+export async function measureWrites(seconds: number): Promise<WriteResults> {
+  const fresh = await freshStore('postgres')
+  const env = { CF_LEDGER_TASK_CONCURRENCY: '1', CF_LEDGER_TASK_SANDBOX: 'none' }
+  const servers: TestServer[] = []
+  const start = async (i: number) => (servers[i] = await startServer('postgres', { env: { ...env, CF_LEDGER_NODE_ID: `bench-${i}` }, databaseUrl: fresh.databaseUrl, dataDir: `${fresh.dataDir}-${i}` }))
+  const db = new pg.Client({ connectionString: fresh.databaseUrl })
+  try {
+    await start(0)
+    await db.connect()
+    const admin = await new Api(servers[0]!.url).admin()
+    const { spaceGuid } = await createOrgAndSpace(admin, 'bench', 'bench')
+    const apps: string[] = []
+    for (let i = 0; i < CALLERS; i++) apps.push(await pushApp(admin, spaceGuid, `bench-${i}`))
+    await createFor([admin], apps, 1) // warm up
+
+    const watchOne = watchCheckpoints(admin)
+    const one = await createFor([admin], apps, seconds)
+    await new Promise((r) => setTimeout(r, 2500)) // the last creations' checkpoint
+    await watchOne.stop()
+    const latencyOne = await latencies(db, one.acked, watchOne)
+
+    await Promise.all([start(1), start(2)])
+    const apis = await Promise.all(servers.map((s) => new Api(s.url).admin()))
+    const watchThree = watchCheckpoints(apis[0]!)
+    const three = await createFor(apis, apps, seconds)
+    await new Promise((r) => setTimeout(r, 2500))
+    await watchThree.stop()
+    const latencyThree = await latencies(db, three.acked, watchThree)
+
+    const rawLocked = await rawSql(fresh.databaseUrl!, seconds, true)
+    const rawUnlocked = await rawSql(fresh.databaseUrl!, seconds, false)
+    return {
+      oneServer: one.count / seconds,
+      threeServers: three.count / seconds,
+      rawLocked,
+      rawUnlocked,
+      commitToCheckpoint: { one: latencyOne, three: latencyThree },
+    }
+  } finally {
+    await db.end().catch(() => {})
+    await Promise.all(servers.map((s) => s.stop()))
+  }
+}

@@ -1,0 +1,37 @@
+import { APP_EVENT_TYPES } from '../../audit/event-types.ts'
+import { recordEvent } from '../../audit/ledger.ts'
+import type { Actor } from '../../auth/principal.ts'
+import type { AppRow } from '../../store/schema.ts'
+import type { Db } from '../../store/store.ts'
+import type { ActionContext } from '../context.ts'
+
+type App = Pick<AppRow, 'guid' | 'name' | 'space_guid'>
+
+/** An event whose actee is the app, scoped to the app's space and org (CC's AppEventRepository). */
+export function recordAppEvent(
+  tx: Db,
+  app: App,
+  orgGuid: string,
+  actor: Actor,
+  type: string,
+  metadata: Record<string, unknown>,
+) {
+  return recordEvent(tx, {
+    type,
+    actor,
+    actee: { guid: app.guid, type: 'app', name: app.name },
+    metadata,
+    spaceGuid: app.space_guid,
+    organizationGuid: orgGuid,
+  })
+}
+
+/** A droplet download is recorded (`audit.app.droplet.download`) before its bits are sent. */
+export async function recordDropletDownload(ctx: ActionContext, app: App, orgGuid: string, dropletGuid: string): Promise<void> {
+  await ctx.db.transaction().execute((tx) => recordAppEvent(tx, app, orgGuid, ctx.actor, APP_EVENT_TYPES.dropletDownload, { droplet_guid: dropletGuid }))
+}
+
+/** A package download is recorded (`audit.app.package.download`) before its bits are sent. */
+export async function recordPackageDownload(ctx: ActionContext, app: App, orgGuid: string, packageGuid: string): Promise<void> {
+  await ctx.db.transaction().execute((tx) => recordAppEvent(tx, app, orgGuid, ctx.actor, APP_EVENT_TYPES.packageDownload, { package_guid: packageGuid }))
+}
