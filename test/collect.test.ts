@@ -223,12 +223,26 @@ for (const store of stores()) {
       assert.match(shown, new RegExp(`foundation: +${FOUNDATION}`))
     })
 
-    it('collects every event exactly once across restarts, a late event, and names a pruned range as a gap', async () => {
+    it('collects every event exactly once across a foundation outage and collector restarts, a late event, and names a pruned range as a gap', async () => {
       expectOk(await src.post('/v3/spaces', { name: 'staging', relationships: { organization: { data: { guid: (await src.get(`/v3/spaces/${spaceGuid}`)).body.relationships.organization.data.guid } } } }), 201)
       const want = await allSourceEventGuids(src)
       await until('every event', async () => (await collectedGuids()).length >= want.length, 30_000)
       let got = await collectedGuids()
       assert.deepEqual([...got].sort(), [...want].sort())
+
+      // Foundation down while the collector runs: its passes fail and back off; once the
+      // foundation is back, what it wrote meanwhile and after is collected, nothing twice.
+      await source.stop()
+      await new Promise((r) => setTimeout(r, 2000))
+      source = await source.restart()
+      src = await new Api(source.url).admin()
+      const orgGuid = (await src.get(`/v3/spaces/${spaceGuid}`)).body.relationships.organization.data.guid
+      expectOk(await src.post('/v3/spaces', { name: 'after-outage', relationships: { organization: { data: { guid: orgGuid } } } }), 201)
+      const wantAfterOutage = await allSourceEventGuids(src)
+      await until('the events written after the outage', async () => (await collectedGuids()).length >= wantAfterOutage.length, 60_000)
+      got = await collectedGuids()
+      assert.equal(got.length, new Set(got).size)
+      assert.deepEqual([...got].sort(), [...wantAfterOutage].sort())
 
       // Collector down; the foundation gets an event committed late, dated an hour back.
       await collector.stop()

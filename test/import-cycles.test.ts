@@ -1,4 +1,4 @@
-// No import cycle in src/ (docs/architecture.md), type-only imports and re-exports included: every
+// No import cycle in src/ (docs/architecture.md), type-only imports and re-exports included, and no SQL in src/http/: every
 // relative import of every source file is read with TypeScript's own pre-processor and the import
 // graph's strongly connected components are found (Tarjan). No server; runs in well under a second.
 import assert from 'node:assert/strict'
@@ -73,4 +73,14 @@ it('src/ has no import cycle', () => {
   const graph = new Map(files.map((f) => [f, importsOf(f)]))
   const rel = (f: string) => path.relative(SRC, f)
   assert.deepEqual(cycles(graph).map((c) => c.map(rel)), [])
+})
+
+// The layering rule beside it (docs/architecture.md, "What HTTP may do with SQL").
+const OWN_SQL = /\.(selectFrom|updateTable|insertInto|deleteFrom|transaction)\(|\bsql(<[^>]*>)?`|from 'kysely'/
+
+it('src/http/ builds no SQL of its own', () => {
+  const http = sourceFiles(path.join(SRC, 'http'))
+  assert.ok(http.length > 30, `read ${http.length} files`)
+  const offenders = http.filter((f) => OWN_SQL.test(fs.readFileSync(f, 'utf8'))).map((f) => path.relative(SRC, f))
+  assert.deepEqual(offenders, [])
 })

@@ -129,6 +129,12 @@ export async function leafOfTask(db: Db, taskGuid: string): Promise<number | und
   return r ? Number(r.leaf_index) : undefined
 }
 
+/** A finished task run's ledger entry (its leaf is the hash of it), if it has one yet. */
+export async function storedTaskRunEntry(db: Db, taskGuid: string): Promise<Buffer | undefined> {
+  const row = (await sql<{ entry: Buffer | Uint8Array }>`select entry from ledger_task_runs where task_guid = ${taskGuid}`.execute(db)).rows[0]
+  return row ? Buffer.from(row.entry) : undefined
+}
+
 export async function leafHashAt(db: Db, index: number): Promise<Hash> {
   const [h] = await dbNodeReader(db)([{ level: 0, index }])
   return h!

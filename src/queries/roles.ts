@@ -68,3 +68,8 @@ export async function hasSpaceRolesInOrg(db: Db, userGuid: string, orgGuid: stri
     .executeTakeFirst()
   return row !== undefined
 }
+
+/** The role grants a user's permissions are built from (authz/permissions.ts). */
+export function roleGrantsOf(db: Db, userGuid: string) {
+  return db.selectFrom('roles').select(['type', 'organization_guid', 'space_guid']).where('user_guid', '=', userGuid).execute()
+}

@@ -6,6 +6,7 @@ import type { SyslogForwarder } from '../../../export/forwarder.ts'
 import type { EventStreams } from '../../../export/stream.ts'
 import type { Db } from '../../../store/store.ts'
 import { ok, type AuthedContext, type Route, route } from '../../route.ts'
+import { roleGrantsOf } from '../../../queries/roles.ts'
 
 const streamQuery = z
   .object({
@@ -52,8 +53,7 @@ function tokenExpiry(ctx: AuthedContext): number | undefined {
 function scopeOf(db: Db, ctx: AuthedContext): () => Promise<EventScope> {
   if (ctx.perms.canReadGlobally) return async () => ({ all: true })
   return async () => {
-    const grants = await db.selectFrom('roles').select(['type', 'organization_guid', 'space_guid']).where('user_guid', '=', ctx.principal.guid).execute()
-    return new Permissions(ctx.principal, grants).eventScopeV3()
+    return new Permissions(ctx.principal, await roleGrantsOf(db, ctx.principal.guid)).eventScopeV3()
   }
 }
 

@@ -1,12 +1,12 @@
 // The ledger log, read like any tiled transparency log (c2sp.org/tlog-tiles) under
 // /ledger/v1/log, plus proof endpoints (docs/ledger.md). Hashes are for any authenticated
 // caller; entry bundles, which hold events, only for global readers.
-import { sql } from 'kysely'
 import { z } from 'zod'
 import { badQuery, notAuthorized, notFound, unprocessable } from '../../../errors/api-error.ts'
+import { entryBundle } from '../../../ledger/entry-bundles.ts'
 import { eventEntry } from '../../../ledger/leaf.ts'
 import { checkpointAt, cosignedNote, latestCheckpoint, leafHashAt, leafOfEvent, proveConsistency, proveInclusion, readTile, type StoredCheckpoint } from '../../../ledger/log-store.ts'
-import { encodeBundle, parseTilePath, tileWidthAt, TILE_WIDTH } from '../../../ledger/tiles.ts'
+import { parseTilePath, tileWidthAt } from '../../../ledger/tiles.ts'
 import { findEvent, inEventScope } from '../../../queries/events.ts'
 import type { Db } from '../../../store/store.ts'
 import { ok, type ApiResponse, type Route } from '../../route.ts'
@@ -34,31 +34,6 @@ async function requireCheckpoint(db: Db, treeSize: number | undefined): Promise<
 }
 
 const b64 = (hs: readonly Buffer[]) => hs.map((h) => h.toString('base64'))
-
-type BundleRow = Omit<Parameters<typeof eventEntry>[0], 'seq' | 'created_at'> & {
-  seq: number | string | null
-  created_at: Date | string
-  task_entry: Buffer | Uint8Array | null
-}
-
-async function entryBundle(db: Db, index: number, width: number): Promise<Buffer | undefined> {
-  const first = index * TILE_WIDTH
-  const rows = (
-    await sql<BundleRow>`
-      select e.seq, e.guid, e.created_at, e.type, e.actor, e.actor_type, e.actor_name, e.actor_username, e.actee,
-        e.actee_type, e.actee_name, e.metadata, e.space_guid, e.organization_guid, coalesce(t.entry, c.entry) as task_entry
-      from ledger_leaves l left join events e on e.seq = l.event_seq left join ledger_task_runs t on t.task_guid = l.task_guid
-        left join collected_events c on c.id = l.collected_event_id
-      where l.leaf_index >= ${first} and l.leaf_index < ${first + width} order by l.leaf_index`.execute(db)
-  ).rows
-  const entries: Buffer[] = []
-  for (const r of rows) {
-    if (r.task_entry) entries.push(Buffer.from(r.task_entry))
-    else if (r.seq !== null) entries.push(eventEntry({ ...r, seq: Number(r.seq), created_at: new Date(r.created_at) }))
-    else return undefined // the event was pruned by retention: the bundle can no longer be served whole
-  }
-  return entries.length === width ? encodeBundle(entries) : undefined
-}
 
 export function ledgerLogRoutes({ db, vkey, keyHistory }: LedgerLogRouteDeps): Route[] {
   return [

@@ -9,8 +9,7 @@ import type { TaskRow } from '../../../store/schema.ts'
 import type { Db } from '../../../store/store.ts'
 import type { Fingerprint } from '../../../trail/fingerprint.ts'
 import { commandView, loadTrail, type AppliedLimits, type TaskOutputReader } from '../../../trail/trail.ts'
-import { sql } from 'kysely'
-import { cosignedNote, latestCheckpoint, leafOfTask, proveInclusion } from '../../../ledger/log-store.ts'
+import { cosignedNote, latestCheckpoint, leafOfTask, proveInclusion, storedTaskRunEntry } from '../../../ledger/log-store.ts'
 import { formatProof } from '../../../ledger/proof-file.ts'
 import { unprocessable } from '../../../errors/api-error.ts'
 import { ok, type ApiResponse, type AuthedContext, type Route, route } from '../../route.ts'
@@ -83,12 +82,12 @@ export function ledgerTaskRoutes(deps: LedgerTaskRouteDeps): Route[] {
       auth: 'read',
       async handler(ctx): Promise<ApiResponse> {
         const task = await visible(ctx)
-        const run = (await sql<{ entry: Buffer | Uint8Array }>`select entry from ledger_task_runs where task_guid = ${task.guid}`.execute(db)).rows[0]
-        if (!run) throw unprocessable(`Task ${task.guid} has not finished`)
+        const entry = await storedTaskRunEntry(db, task.guid)
+        if (!entry) throw unprocessable(`Task ${task.guid} has not finished`)
         const [index, cp] = await Promise.all([leafOfTask(db, task.guid), latestCheckpoint(db)])
         if (index === undefined || !cp || index >= cp.size) throw unprocessable(`Task ${task.guid} is not yet covered by a signed checkpoint`)
         // The extra line carries the task-run entry itself: its hash is the leaf, so it cannot be altered.
-        const body = formatProof({ extra: Buffer.from(run.entry), index, proof: await proveInclusion(db, index, cp.size), checkpoint: cosignedNote(cp) })
+        const body = formatProof({ extra: entry, index, proof: await proveInclusion(db, index, cp.size), checkpoint: cosignedNote(cp) })
         return {
           status: 200,
           body,
