@@ -5,12 +5,14 @@ import type { OrganizationRow, SpaceQuotaRow, SpaceRow, TaskRow } from '../store
 import type { Db } from '../store/store.ts'
 import { findApp, type AppWithSpace } from './apps.ts'
 import { findOrganization } from './organizations.ts'
+import { findPackage, type PackageInApp } from './packages.ts'
 import { findVisibleRole } from './roles.ts'
 import { findBinding, findServiceInstance } from './service-instances.ts'
 import { findVisibleUser, type UserView } from './users.ts'
 import { canSeeSpaceQuota, findSpaceQuota, spaceQuotaVisibility } from './quotas.ts'
 import { findSpace } from './spaces.ts'
 import { findTask } from './tasks.ts'
+import { findTaskForTrail } from './trails.ts'
 
 export async function fetchOrganization(db: Db, perms: Permissions, guid: string): Promise<OrganizationRow | undefined> {
   const org = await findOrganization(db, guid)
@@ -34,6 +36,17 @@ export async function fetchTask(db: Db, perms: Permissions, guid: string): Promi
 export async function fetchApp(db: Db, perms: Permissions, guid: string): Promise<AppWithSpace | undefined> {
   const found = await findApp(db, guid)
   return found && perms.canReadSpace(found.space.guid, found.space.organization_guid) ? found : undefined
+}
+
+export async function fetchPackage(db: Db, perms: Permissions, guid: string): Promise<PackageInApp | undefined> {
+  const found = await findPackage(db, guid)
+  return found && perms.canReadSpace(found.space.guid, found.space.organization_guid) ? found : undefined
+}
+
+/** A task with what its trail record needs (local or collected), if the caller may read its space. */
+export async function fetchTrailTask(db: Db, perms: Permissions, guid: string) {
+  const task = await findTaskForTrail(db, guid)
+  return task && perms.canReadSpace(task.space_guid, task.organization_guid) ? task : undefined
 }
 
 /** CC's space-quota visibility: admins and global readers, the org's managers, and members of a space it applies to. */

@@ -2,7 +2,8 @@
 // missing or the caller may not read it.
 import { notFound } from '../../errors/api-error.ts'
 import type { AppWithSpace } from '../../queries/apps.ts'
-import { fetchApp, fetchBinding, fetchOrganization, fetchRole, fetchServiceInstance, fetchSpace, fetchSpaceQuota, fetchTask, fetchUser } from '../../queries/fetchers.ts'
+import { fetchApp, fetchBinding, fetchOrganization, fetchPackage, fetchRole, fetchServiceInstance, fetchSpace, fetchSpaceQuota, fetchTask, fetchTrailTask, fetchUser } from '../../queries/fetchers.ts'
+import type { PackageInApp } from '../../queries/packages.ts'
 import type { UserView } from '../../queries/users.ts'
 import type { OrganizationRow, SpaceQuotaRow, SpaceRow, TaskRow } from '../../store/schema.ts'
 import type { Db } from '../../store/store.ts'
@@ -25,6 +26,11 @@ export const visibleTask = async (db: Db, ctx: AuthedContext, guid = ctx.params.
 /** The app with its space, as every /v3/apps/:guid route starts. */
 export const visibleApp = async (db: Db, ctx: AuthedContext, guid = ctx.params.guid!): Promise<AppWithSpace> =>
   found(await fetchApp(db, ctx.perms, guid), 'App')
+
+export const visiblePackage = async (db: Db, ctx: AuthedContext, guid = ctx.params.guid!): Promise<PackageInApp> =>
+  found(await fetchPackage(db, ctx.perms, guid), 'Package')
+
+export const visibleTrailTask = async (db: Db, ctx: AuthedContext, guid = ctx.params.guid!) => found(await fetchTrailTask(db, ctx.perms, guid), 'Task')
 
 export const visibleSpaceQuota = async (db: Db, ctx: AuthedContext, guid = ctx.params.guid!): Promise<SpaceQuotaRow> =>
   found(await fetchSpaceQuota(db, ctx.perms, guid), 'Space quota')

@@ -1,7 +1,6 @@
 import { z } from 'zod'
-import { notFound } from '../../../errors/api-error.ts'
 import { listFilter, listQuery } from '../../../messages/list-query.ts'
-import { findTaskForTrail, searchTrails } from '../../../queries/trails.ts'
+import { searchTrails } from '../../../queries/trails.ts'
 import { timestamp } from '../../../presenters/fields.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import { presentTrail } from '../../../presenters/ledger/trail.ts'
@@ -15,6 +14,7 @@ import { unprocessable } from '../../../errors/api-error.ts'
 import { ok, type ApiResponse, type AuthedContext, type Route, route } from '../../route.ts'
 import { commonList } from '../v3/common.ts'
 import { fitsInt } from '../../../messages/numbers.ts'
+import { visibleTrailTask } from '../visible.ts'
 
 const trailQuery = z
   .object({
@@ -68,11 +68,7 @@ function summary(t: TaskRow & { output_lines: { out_lines: number; err_lines: nu
 
 export function ledgerTaskRoutes(deps: LedgerTaskRouteDeps): Route[] {
   const { db } = deps
-  async function visible(ctx: AuthedContext): Promise<TaskRow> {
-    const task = await findTaskForTrail(db, ctx.params.guid!)
-    if (!task || !ctx.perms.canReadSpace(task.space_guid, task.organization_guid)) throw notFound('Task')
-    return task
-  }
+  const visible = (ctx: AuthedContext) => visibleTrailTask(db, ctx)
   return [
     route({
       method: 'GET',

@@ -6,17 +6,18 @@ import { blobStream, findBlob } from '../../../bits/blobs.ts'
 import { zipTooLarge } from '../../../bits/errors.ts'
 import type { BitsLimits } from '../../../bits/limits.ts'
 import { isMultipartBody } from '../../../bits/upload-form.ts'
-import { notAuthorized, notFound, unprocessable } from '../../../errors/api-error.ts'
+import { notAuthorized, unprocessable } from '../../../errors/api-error.ts'
 import { listQuery } from '../../../messages/list-query.ts'
 import { metadataSchema } from '../../../messages/metadata.ts'
 import { findApp } from '../../../queries/apps.ts'
-import { findPackage, listPackages, type PackageInApp } from '../../../queries/packages.ts'
+import { listPackages } from '../../../queries/packages.ts'
 import { presentPackage } from '../../../presenters/v3/package.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import type { Db } from '../../../store/store.ts'
 import { visibleApp } from '../visible.ts'
 import { ok, type AuthedContext, type Route, route } from '../../route.ts'
 import { actionContext, commonList, requestOf } from './common.ts'
+import { visiblePackage as visiblePackageOf } from '../visible.ts'
 
 
 const listSchema = listQuery({
@@ -70,11 +71,7 @@ function uploadOf(body: unknown) {
 export function packageRoutes(deps: PackageRouteDeps): Route[] {
   const { db } = deps
 
-  async function visiblePackage(ctx: AuthedContext): Promise<PackageInApp> {
-    const found = await findPackage(db, ctx.params.guid!)
-    if (!found || !ctx.perms.canReadSpace(found.space.guid, found.space.organization_guid)) throw notFound('Package')
-    return found
-  }
+  const visiblePackage = (ctx: AuthedContext) => visiblePackageOf(db, ctx)
 
   return [
     route({
