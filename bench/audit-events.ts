@@ -11,7 +11,6 @@ import os from 'node:os'
 import path from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
-import { eventHash, GENESIS_HASH } from '../src/audit/chain.ts'
 import { loadCheckpointKey, signCheckpoint, appendCheckpointLog } from '../src/audit/checkpoints.ts'
 import type { EventScope } from '../src/authz/permissions.ts'
 import { countEventsHow, runListQueries, type EventFilter, type EventOrder } from '../src/queries/events.ts'
@@ -21,6 +20,7 @@ import { spawnSync } from 'node:child_process'
 import { Api, createUser, expectOk, grant } from '../test/support/client.ts'
 import { freshStore, startServer, type StoreKind } from '../test/support/server.ts'
 import { benchArgs } from './args.ts'
+import { seedChainedEvents, UNNEST_EVENTS } from './seed-events.ts'
 import { ms, now, summarize, table, type Summary } from './stats.ts'
 
 const args = benchArgs({ events: '1000000', '10m': false, stores: 'postgres,embedded', iterations: '100', port: '55700', json: '', verify: false })
@@ -85,20 +85,13 @@ interface Seeded {
   readonly head: { seq: number; hash: string }
 }
 
-const COLUMNS = 'seq, guid, created_at, type, actor, actor_type, actor_name, actor_username, actee, actee_type, actee_name, metadata, space_guid, organization_guid, prev_hash, hash'
-const UNNEST = `insert into events (${COLUMNS}) select * from unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[],
-  $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::jsonb[], $13::text[], $14::text[], $15::text[], $16::text[])`
-
-/** Generates the events with their hash chain and inserts them in batches through `insert`. */
+/** Generates the events (their mix over 30 days) and seeds them, hash chain included. */
 async function seedEvents(n: number, insert: (columns: unknown[][]) => Promise<void>): Promise<Seeded> {
   const rand = prng(42)
   const end = Date.now() - 60_000
   const start = end - SPAN_MS
   const total = KINDS.reduce((a, [w]) => a + w, 0)
-  let prev = GENESIS_HASH
-  const batch = 5000
-  let cols: unknown[][] = Array.from({ length: 16 }, () => [])
-  for (let seq = 1; seq <= n; seq++) {
+  const make = (seq: number) => {
     let pick = rand() * total
     const kind = KINDS.find(([w]) => (pick -= w) < 0) ?? KINDS[0]!
     const org = Math.floor(rand() * ORGS)
@@ -113,7 +106,7 @@ async function seedEvents(n: number, insert: (columns: unknown[][]) => Promise<v
       actor: userGuid(user),
       actor_type: 'user',
       actor_name: `user-${user}@example.com`,
-      actor_username: `user-${user}`,
+      actor_username: `user-${user}` as string | null,
       actee: appGuid(app),
       actee_type: 'app',
       actee_name: `app-${app}`,
@@ -129,17 +122,10 @@ async function seedEvents(n: number, insert: (columns: unknown[][]) => Promise<v
     }
     if (kind[2] === 'crash') Object.assign(e, { actor: appGuid(app), actor_type: 'app', actor_name: `app-${app}`, actor_username: null, metadata: { index: 0, exit_status: 137, reason: 'CRASHED' } })
     if (kind[1] === 'audit.app.task.create') e.metadata = { task_guid: crypto.randomUUID(), request: { name: 'migrate', memory_in_mb: 256, command: '[PRIVATE DATA HIDDEN]' } }
-    const hash = eventHash(prev, e)
-    const row = [e.seq, e.guid, e.created_at.toISOString(), e.type, e.actor, e.actor_type, e.actor_name, e.actor_username, e.actee, e.actee_type, e.actee_name, JSON.stringify(e.metadata), e.space_guid, e.organization_guid, prev, hash]
-    row.forEach((v, i) => cols[i]!.push(v))
-    prev = hash
-    if (seq % batch === 0 || seq === n) {
-      await insert(cols)
-      cols = Array.from({ length: 16 }, () => [])
-      if (seq % 100_000 === 0) process.stdout.write(`  ${seq} events\r`)
-    }
+    return e
   }
-  return { first: new Date(start), last: new Date(start + Math.floor(((n - 1) * SPAN_MS) / n)), head: { seq: n, hash: prev } }
+  const head = await seedChainedEvents(n, make, insert, { progress: (seq) => seq % 100_000 === 0 && process.stdout.write(`  ${seq} events\r`) })
+  return { first: new Date(start), last: new Date(start + Math.floor(((n - 1) * SPAN_MS) / n)), head }
 }
 
 /** The orgs and spaces the events name, as rows, so roles can be granted in them. */
@@ -192,7 +178,7 @@ async function seed(store: StoreKind): Promise<{ dataDir: string; databaseUrl?: 
     const exec = (text: string, params?: unknown[]) => c.query(text, params)
     await seedWorld(exec)
     const indexes = await dropSecondaryIndexes((t) => c.query(t))
-    seeded = await seedEvents(EVENTS, async (cols) => void (await c.query(UNNEST, cols)))
+    seeded = await seedEvents(EVENTS, async (cols) => void (await c.query(UNNEST_EVENTS, cols)))
     for (const def of indexes) await c.query(def)
     await finishSeed(exec, seeded, fresh.dataDir)
     bytes = (await c.query(`select pg_size_pretty(pg_total_relation_size('events')) as s`)).rows[0].s
@@ -202,7 +188,7 @@ async function seed(store: StoreKind): Promise<{ dataDir: string; databaseUrl?: 
     const exec = (text: string, params?: unknown[]) => (params ? db.query(text, params) : db.exec(text))
     await seedWorld(exec)
     const indexes = await dropSecondaryIndexes((t) => db.query<Record<string, unknown>>(t))
-    seeded = await seedEvents(EVENTS, async (cols) => void (await db.query(UNNEST, cols)))
+    seeded = await seedEvents(EVENTS, async (cols) => void (await db.query(UNNEST_EVENTS, cols)))
     for (const def of indexes) await db.exec(def)
     await finishSeed(exec, seeded, fresh.dataDir)
     bytes = ((await db.query<{ s: string }>(`select pg_size_pretty(pg_total_relation_size('events')) as s`)).rows[0]!.s)

@@ -7,9 +7,8 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
-import { sql } from 'kysely'
+import { CompiledQuery, sql } from 'kysely'
 import pg from 'pg'
-import { eventHash, GENESIS_HASH } from '../src/audit/chain.ts'
 import { eventJson } from '../src/export/present.ts'
 import type { ExportRow } from '../src/export/events.ts'
 import { openStore, type Db } from '../src/store/store.ts'
@@ -18,6 +17,7 @@ import { Api, expectOk } from '../test/support/client.ts'
 import { freshStore, startServer, type StoreKind } from '../test/support/server.ts'
 import { ms, now, summarize, table } from './stats.ts'
 import { benchArgs } from './args.ts'
+import { seedChainedEvents, UNNEST_EVENTS } from './seed-events.ts'
 
 const args = benchArgs({ n: '200000', stores: 'postgres,embedded', port: '55600', runs: '3' })
 const N = args.num('n')
@@ -29,21 +29,15 @@ if (!(N > 0 && N <= 5_000_000 && RUNS > 0)) throw new Error('--n must be 1..5000
 const median = (xs: readonly number[]) => summarize(xs).p50
 
 // ---------------------------------------------------------------------------------------------
-// Seeding: the rows recordEvent writes (src/audit/ledger.ts), hash chain included, inserted in
-// multi-row statements so 200k events take seconds rather than minutes.
+// Seeding (bench/seed-events.ts): a mix of task, app, space and role events in 20 orgs and 100 spaces.
 
-const SEED_BATCH = 1000
-
-function seedRows(fromSeq: number, count: number, prevHash: string, orgs: readonly string[], spaces: readonly string[]) {
-  const rows: unknown[][] = []
-  let prev = prevHash
-  const t0 = Date.now() - N * 10
-  for (let i = 0; i < count; i++) {
-    const seq = fromSeq + i
+async function seed(db: Db, n: number): Promise<void> {
+  const orgs = Array.from({ length: 20 }, () => crypto.randomUUID())
+  const spaces = Array.from({ length: 100 }, () => crypto.randomUUID())
+  const t0 = Date.now() - n * 10
+  const make = (seq: number) => {
     const k = seq % 10
-    const spaceGuid = k < 6 ? spaces[seq % spaces.length]! : ''
-    const orgGuid = k < 9 ? orgs[seq % orgs.length]! : ''
-    const e = {
+    return {
       seq,
       guid: crypto.randomUUID(),
       created_at: new Date(t0 + seq * 10),
@@ -56,30 +50,12 @@ function seedRows(fromSeq: number, count: number, prevHash: string, orgs: readon
       actee_type: 'app',
       actee_name: `app-${seq % 997}`,
       metadata: { request: { name: `app-${seq % 997}`, command: '[PRIVATE DATA HIDDEN]', memory_in_mb: 256, metadata: { labels: { team: 'payments' } } }, task_guid: crypto.randomUUID() },
-      space_guid: spaceGuid,
-      organization_guid: orgGuid,
+      space_guid: k < 6 ? spaces[seq % spaces.length]! : '',
+      organization_guid: k < 9 ? orgs[seq % orgs.length]! : '',
     }
-    const hash = eventHash(prev, e)
-    rows.push([e.seq, e.guid, e.created_at, e.type, e.actor, e.actor_type, e.actor_name, e.actor_username, e.actee, e.actee_type, e.actee_name,
-      JSON.stringify(e.metadata), e.space_guid, e.organization_guid, prev, hash])
-    prev = hash
   }
-  return { rows, last: prev }
-}
-
-async function seed(db: Db, n: number): Promise<void> {
-  const orgs = Array.from({ length: 20 }, () => crypto.randomUUID())
-  const spaces = Array.from({ length: 100 }, () => crypto.randomUUID())
-  let prev = GENESIS_HASH
-  for (let from = 1; from <= n; from += SEED_BATCH) {
-    const count = Math.min(SEED_BATCH, n - from + 1)
-    const { rows, last } = seedRows(from, count, prev, orgs, spaces)
-    const values = rows.map((r) => sql`(${sql.join(r.map((v, i) => (i === 11 ? sql`${v}::jsonb` : sql`${v}`)))})`)
-    await sql`insert into events (seq, guid, created_at, type, actor, actor_type, actor_name, actor_username, actee, actee_type, actee_name,
-      metadata, space_guid, organization_guid, prev_hash, hash) values ${sql.join(values)}`.execute(db)
-    prev = last
-  }
-  await sql`update ledger_head set seq = ${n}, hash = ${prev} where id = 1`.execute(db)
+  const head = await seedChainedEvents(n, make, (cols) => db.executeQuery(CompiledQuery.raw(UNNEST_EVENTS, cols)))
+  await sql`update ledger_head set seq = ${head.seq}, hash = ${head.hash} where id = 1`.execute(db)
 }
 
 // ---------------------------------------------------------------------------------------------
