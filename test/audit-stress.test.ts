@@ -1,6 +1,6 @@
 // Audit events written by concurrent requests (on PostgreSQL by two server processes on one
 // database): the chain has no gap, fork or duplicate, the counters agree, and verify passes.
-// AUDIT_STRESS_EVENTS overrides the count (default 25000 on PostgreSQL, 5000 embedded, whose
+// AUDIT_STRESS_EVENTS overrides the count (default 10000 on PostgreSQL, 3000 embedded, whose
 // single-connection store serialises every request anyway; AUDIT_STRESS_EVENTS=100000 is the 100k run).
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
@@ -10,7 +10,7 @@ import { Api, expectOk } from './support/client.ts'
 import { freshStore, startServer, stores, type TestServer } from './support/server.ts'
 
 for (const store of stores()) {
-  const total = Number(process.env.AUDIT_STRESS_EVENTS ?? (store === 'postgres' ? 25_000 : 5_000))
+  const total = Number(process.env.AUDIT_STRESS_EVENTS ?? (store === 'postgres' ? 10_000 : 3_000))
   describe(`audit ledger under concurrent writers [${store}]`, () => {
     const servers: TestServer[] = []
     after(async () => {
