@@ -429,13 +429,14 @@ describe('collect attribution', () => {
 })
 
 // CC's own response shapes (cloud_controller_ng request specs and API docs, as in
-// /v3/audit_events and /v3/tasks/:guid), served by a recorded foundation: a task event, an event
-// with null space and org, a FAILED task with Diego's prefixed failure reason, a 429 first.
+// /v3/audit_events and /v3/tasks/:guid), served by a recorded foundation: the seed's task event
+// (../shared/seeds: its v2 record as v3 renders it, same guids, actor and request), an event with
+// null space and org, the task FAILED with Diego's prefixed failure reason, a 429 first.
 describe('collect against recorded CC responses', () => {
-  const APP = '1cb006ee-fb05-47e1-b541-c34179ddc446'
-  const TASK = 'd5cc22ec-99a3-4e6a-af91-a44b4ab7b6fa'
-  const SPACE = '6755b19d-c543-4e0c-a4b3-cd6e7c9c68a3'
-  const ORG = '9b1f1c7e-2d3f-4c1a-8a51-0e6f3f3a7c11'
+  const APP = '66b21180-1b32-43ba-a239-0f8bff9d4330'
+  const TASK = 'b825a12d-6c0a-4b07-a454-23642638d6fc'
+  const SPACE = 'f654f75d-51d9-43d5-b4fd-4db9f395490b'
+  const ORG = '64fcd439-7345-4d79-bcd9-1c2cb2f5a0df'
   let base = ''
   const recorded: Record<string, (q: URLSearchParams) => unknown> = {
     '/': () => ({ links: { self: { href: base }, uaa: { href: `${base}/uaa` }, login: { href: `${base}/login` }, log_cache: { href: `${base}/logcache` } } }),
@@ -444,15 +445,15 @@ describe('collect against recorded CC responses', () => {
       resources: (q.get('per_page') === '1' ? [0] : [0, 1]).map((i) =>
         i === 0
           ? {
-              guid: 'a595fe2f-01ff-4965-a50c-290258ab8582', created_at: '2026-01-01T12:00:00Z', updated_at: '2026-01-01T12:00:00Z', type: 'audit.app.task.create',
-              actor: { guid: 'd144abe3-3d7b-40d4-b63f-2584798d3ee5', type: 'user', name: 'user@example.com' },
-              target: { guid: APP, type: 'app', name: 'my_app' },
-              data: { task_guid: TASK, request: { name: 'migrate', memory_in_mb: 1234, command: '[PRIVATE DATA HIDDEN]' } },
+              guid: '3fb2b2ad-48f9-4c19-b12b-ff714c8c3397', created_at: '2021-03-04T18:27:58Z', updated_at: '2021-03-04T18:27:58Z', type: 'audit.app.task.create',
+              actor: { guid: '265b747a-e0f9-4448-93f4-ac2284d4811f', type: 'user', name: 'system_services' },
+              target: { guid: APP, type: 'app', name: 'mytask' },
+              data: { task_guid: TASK, request: { name: 'mytask', memory_in_mb: 1024, command: '[PRIVATE DATA HIDDEN]' } },
               space: { guid: SPACE }, organization: { guid: ORG },
-              links: { self: { href: `${base}/v3/audit_events/a595fe2f-01ff-4965-a50c-290258ab8582` } },
+              links: { self: { href: `${base}/v3/audit_events/3fb2b2ad-48f9-4c19-b12b-ff714c8c3397` } },
             }
           : {
-              guid: 'b7e1a3c2-5f4d-4e8b-9c1a-2d3e4f5a6b7c', created_at: '2026-01-01T12:00:01Z', updated_at: '2026-01-01T12:00:01Z', type: 'blob.remove_orphan',
+              guid: 'b7e1a3c2-5f4d-4e8b-9c1a-2d3e4f5a6b7c', created_at: '2021-03-04T18:28:01Z', updated_at: '2021-03-04T18:28:01Z', type: 'blob.remove_orphan',
               actor: { guid: 'system', type: 'system', name: 'system' }, target: { guid: 'dir/key', type: 'blob', name: '' }, data: {}, space: null, organization: null,
               links: { self: { href: `${base}/v3/audit_events/b7e1a3c2-5f4d-4e8b-9c1a-2d3e4f5a6b7c` } },
             },
@@ -460,13 +461,13 @@ describe('collect against recorded CC responses', () => {
     }),
     '/v3/tasks': () => ({ pagination: { total_results: 0, total_pages: 1, next: null }, resources: [] }),
     [`/v3/tasks/${TASK}`]: () => ({
-      guid: TASK, sequence_id: 1, name: 'migrate', command: 'rake db:migrate', state: 'FAILED', memory_in_mb: 1234, disk_in_mb: 1024, log_rate_limit_in_bytes_per_second: -1,
-      result: { failure_reason: 'APP/TASK/migrate: Exited with status 1' }, droplet_guid: '740ebd2b-162b-469a-bd72-3edb96fabd9a',
+      guid: TASK, sequence_id: 1, name: 'mytask', command: 'rake db:migrate', state: 'FAILED', memory_in_mb: 1024, disk_in_mb: 1024, log_rate_limit_in_bytes_per_second: -1,
+      result: { failure_reason: 'APP/TASK/mytask: Exited with status 1' }, droplet_guid: '740ebd2b-162b-469a-bd72-3edb96fabd9a',
       relationships: { app: { data: { guid: APP } } }, metadata: { labels: {}, annotations: {} },
-      created_at: '2026-01-01T12:00:00Z', updated_at: '2026-01-01T12:00:07Z',
+      created_at: '2021-03-04T18:27:58Z', updated_at: '2021-03-04T18:28:05Z',
       links: { self: { href: `${base}/v3/tasks/${TASK}` } },
     }),
-    [`/v3/apps/${APP}`]: () => ({ guid: APP, name: 'my_app', relationships: { space: { data: { guid: SPACE } } } }),
+    [`/v3/apps/${APP}`]: () => ({ guid: APP, name: 'mytask', relationships: { space: { data: { guid: SPACE } } } }),
     [`/v3/spaces/${SPACE}`]: () => ({ guid: SPACE, name: 'dev', relationships: { organization: { data: { guid: ORG } } } }),
     [`/v3/organizations/${ORG}`]: () => ({ guid: ORG, name: 'acme' }),
   }
@@ -510,12 +511,13 @@ describe('collect against recorded CC responses', () => {
       const task = (await sql<any>`select * from tasks where guid = ${TASK}`.execute(store.db)).rows[0]
       assert.equal(task.foundation, 'cc-docs')
       assert.equal(task.state, 'FAILED')
-      assert.equal(task.failure_reason, 'APP/TASK/migrate: Exited with status 1')
+      assert.equal(task.failure_reason, 'APP/TASK/mytask: Exited with status 1')
       assert.equal(task.command, 'rake db:migrate')
       assert.equal(task.exit_status, null)
-      assert.equal(new Date(task.finished_at).toISOString(), '2026-01-01T12:00:07.000Z')
-      assert.deepEqual(task.target_names, { app: 'my_app', space: 'dev', organization: 'acme' })
-      assert.equal(task.created_by.name, 'user@example.com')
+      assert.equal(new Date(task.finished_at).toISOString(), '2021-03-04T18:28:05.000Z')
+      assert.deepEqual(task.target_names, { app: 'mytask', space: 'dev', organization: 'acme' })
+      assert.equal(task.created_by.name, 'system_services')
+      assert.equal(task.memory_in_mb, 1024)
       const run = (await sql<{ entry: Uint8Array }>`select entry from ledger_task_runs where task_guid = ${TASK}`.execute(store.db)).rows[0]!
       const entry = JSON.parse(Buffer.from(run.entry).toString('utf8'))
       assert.equal(entry.kind, 'cf-ledger/collected-task-run@v1')
