@@ -14,6 +14,7 @@ import { pushApp, waitForTask } from './support/push.ts'
 import pino from 'pino'
 import { leaseLeader } from '../src/cluster/leader.ts'
 import { openStore } from '../src/store/store.ts'
+import { until } from './support/wait.ts'
 
 // Short enough to keep the recovery tests quick, long enough that a live server stalled by a
 // loaded CI machine (heartbeats every LEASE_MS / 3) is not taken for a dead one.
@@ -22,16 +23,6 @@ const SWEEP_MS = LEASE_MS / 2
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const root = path.resolve(import.meta.dirname, '..')
 const CF = fs.existsSync('/usr/local/bin/cf') ? '/usr/local/bin/cf' : undefined
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await fn()
-    if (v) return v
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(everyMs)
-  }
-}
 
 for (const store of stores()) {
   describe(`cluster: three servers on one database [${store}]`, { skip: store === 'embedded' ? 'the embedded store is opened by one server only' : false }, () => {

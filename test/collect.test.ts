@@ -31,6 +31,7 @@ import { withStore } from './support/db.ts'
 import { selfSignedCert } from './support/logs-receivers.ts'
 import { pushApp, waitForTask } from './support/push.ts'
 import { ADMIN_PASSWORD, freshStore, startServer, stores, type TestServer } from './support/server.ts'
+import { until } from './support/wait.ts'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -44,16 +45,6 @@ async function freePort(): Promise<number> {
   const port = (s.address() as net.AddressInfo).port
   await new Promise((r) => s.close(r))
   return port
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await probe()
-    if (v) return v
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 200))
-  }
 }
 
 async function allSourceEventGuids(api: Api): Promise<string[]> {

@@ -11,6 +11,7 @@ import { loadLogConfig } from '../src/logs/config.ts'
 import { DrainPolicy } from '../src/logs/drains/policy.ts'
 import { Drain } from '../src/logs/drains/drain.ts'
 import type { Envelope } from '../src/logs/envelope.ts'
+import { until } from './support/wait.ts'
 
 type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -55,16 +56,6 @@ async function drainStats(h: Harness, binding: string): Promise<Json> {
   return expectOk(await h.admin.get('/api/v1/drains')).body.drains.find((d: Json) => d.binding_guid === binding)
 }
 
-async function until<T>(what: string, f: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await f()
-    if (v) return v
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
-
 const SPECIAL = ['plain line', 'say "hi" [x] \\ done', 'nul\u0000byte', 'ünïcødé ✓', 'already newline\n']
 
 for (const store of stores()) {
@@ -97,7 +88,7 @@ for (const store of stores()) {
           return `${Buffer.byteLength(m)} ${m}`
         })
         const want = Buffer.from(expected.join(''))
-        await until('the frames', () => raw.data.length >= want.length)
+        await until('the frames', () => raw.data.length >= want.length, 20_000)
         assert.equal(raw.data.toString('utf8'), want.toString('utf8'))
         // One frame written out literally, to pin the format itself.
         const e = envs[2]!
@@ -138,7 +129,7 @@ for (const store of stores()) {
         for (let i = 0; i < 20; i++) h.pipeline.sink.taskOutput(ctx, line(`https line ${i}`))
         const msgs = (await envelopes(h, app.appGuid)).map(expectedMessage)
         assert.equal(msgs.length, 22)
-        await until('all posts', () => recv.posts.filter((p) => p.path === '/single?token=1').length >= 22 && recv.posts.filter((p) => p.path === '/batch').map((p) => p.body).join('').length >= msgs.join('').length)
+        await until('all posts', () => recv.posts.filter((p) => p.path === '/single?token=1').length >= 22 && recv.posts.filter((p) => p.path === '/batch').map((p) => p.body).join('').length >= msgs.join('').length, 20_000)
         const single = recv.posts.filter((p) => p.path === '/single?token=1')
         assert.deepEqual(single.map((p) => p.body), msgs)
         assert.equal(single[0]!.contentType, 'text/plain')
@@ -162,7 +153,7 @@ for (const store of stores()) {
       await new Promise((r) => setTimeout(r, 200))
       const lines = Array.from({ length: 800 }, (_, i) => `outage ${app.appGuid} ${i}`)
       for (const t of lines) h.pipeline.sink.taskOutput(ctx, line(t))
-      await until('a failed connection attempt', async () => (await drainStats(h, binding)).last_error)
+      await until('a failed connection attempt', async () => (await drainStats(h, binding)).last_error, 20_000)
       assert.equal((await drainStats(h, binding)).dropped, 0)
       await rs.resume()
       const text = await rs.waitFor((x) => x.includes(`] ${lines.at(-1)}\n`))
@@ -186,6 +177,7 @@ for (const store of stores()) {
       for (const t of lines) h.pipeline.sink.taskOutput(ctx, line(t))
       const lost = await until('the drop notice', async () =>
         (await envelopes(h, app.appGuid, true)).find((e) => e.tags.source_type === 'LGR' && decodePayload(e).includes('messages lost')),
+        20_000,
       )
       assert.equal(lost.log.type, 'ERR')
       assert.equal(lost.instance_id, '0')
@@ -207,7 +199,7 @@ for (const store of stores()) {
         const { binding } = await bindDrain(h.admin, app, `syslog://127.0.0.1:${raw.port}`)
         const ctx = contextOf(app, { name: 'u' })
         h.pipeline.sink.taskOutput(ctx, line('bound'))
-        await until('bound line', () => raw.data.includes('bound\n'))
+        await until('bound line', () => raw.data.includes('bound\n'), 20_000)
         expectOk(await h.admin.delete(`/v3/service_credential_bindings/${binding}`), 204)
         h.pipeline.sink.taskOutput(ctx, line('after unbind'))
         await new Promise((r) => setTimeout(r, 300))

@@ -12,21 +12,12 @@ import { after, before, describe, it } from 'node:test'
 import { Api, createOrgAndSpace, createUser, expectOk, grant } from './support/client.ts'
 import { readEvents, withStore } from './support/db.ts'
 import { startServer, stores, type TestServer } from './support/server.ts'
+import { until } from './support/wait.ts'
 
 type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const tmpRoot = () => process.env.CF_LEDGER_TEST_TMP ?? os.tmpdir()
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await fn()
-    if (v) return v
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(everyMs)
-  }
-}
 
 async function freePort(): Promise<number> {
   const srv = net.createServer()
@@ -582,7 +573,7 @@ for (const store of stores()) {
       const statuses = await until('a leader', async () => {
         const all = await Promise.all(apis.map((a) => syslogStatus(a)))
         return all.some((x) => x.leader) ? all : undefined
-      })
+      }, 60_000, 100)
       assert.deepEqual(statuses.map((s) => s.leader).sort(), [false, true], 'exactly one leader')
       const leader = statuses.findIndex((s) => s.leader)
       const s = await waitDelivered(apis[leader]!, 'delivery by the leader')
