@@ -4,6 +4,7 @@
 import crypto from 'node:crypto'
 import { sql } from 'kysely'
 import type { Logger } from 'pino'
+import { foldEventCounts } from '../audit/event-counts.ts'
 import type { Leadership } from '../cluster/leader.ts'
 import type { Db } from '../store/store.ts'
 import { checkpointText } from './checkpoint.ts'
@@ -81,10 +82,11 @@ export class LedgerLog {
     return vkeyOf(this.o.signer.verifier)
   }
 
-  /** One pass: integrate everything committed, then sign if due. Returns the new checkpoint, if any. */
+  /** One pass: integrate everything committed, fold the event counters, then sign if due. Returns the new checkpoint, if any. */
   async pass(force = false): Promise<StoredCheckpoint | undefined> {
     if (!(await this.o.leadership.ensure())) return undefined
     await integrateAll(this.o.db)
+    await foldEventCounts(this.o.db)
     if (!force && Date.now() - this.lastSigned < this.o.config.checkpointIntervalMs) return undefined
     const cp = await signCheckpoint(this.o.db, this.o.signer, this.o.origin)
     if (!cp) return undefined

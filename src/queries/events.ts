@@ -112,17 +112,17 @@ export function pageQuery(f: EventFilter, paging: Paging, order: EventOrder): Ra
  * How `total_results` is counted (docs/audit-events.md, "Counting"). Exact in every case, and
  * without scanning the table for the common filters:
  *
- * - no actee/guid/time condition: a sum over `event_counts` (or the one-row `event_totals`);
+ * - no actee/guid/time condition: a sum over the counters (`event_counts`, or the one-row
+ *   `event_totals`) and the deltas not yet folded into them (src/audit/event-counts.ts);
  * - a positive actee or guid condition: count(*) through that index (selective by nature);
- * - a time window and nothing else, for a global reader: a difference of seqs (spanPlan);
+ * - a time window and nothing else, for a global reader: the whole minutes inside it from
+ *   `event_minutes` (and its deltas), the partial minutes at its ends by index (minutesPlan);
  * - otherwise (time windows, `target_guids[not]`, v2 actee comparisons): count the matches with
  *   a cap; past the cap count the complement with a cap and subtract it from the counters; only
  *   when both sides are large does it count the matches in full.
  */
 export type CountPlan =
-  | { readonly kind: 'counters'; readonly query: RawBuilder<{ n: number | string }> }
-  | { readonly kind: 'span'; readonly query: RawBuilder<Record<string, number | string | null>>; readonly intervals: readonly Interval[]; readonly fallback: NonSpanPlan }
-  | { readonly kind: 'selective'; readonly query: RawBuilder<{ n: number | string }> }
+  | { readonly kind: 'counters' | 'minutes' | 'selective'; readonly query: RawBuilder<{ n: number | string }> }
   | {
       readonly kind: 'window'
       readonly inside: RawBuilder<{ n: number | string }>
@@ -132,11 +132,13 @@ export type CountPlan =
 
 function countersQuery(f: EventFilter): RawBuilder<{ n: number | string }> {
   const counted = countedParts(f)
-  if (!counted.length) return sql<{ n: number }>`select coalesce((select n from event_totals where id = 1), 0) as n`
-  return sql<{ n: number }>`select coalesce(sum(n), 0) as n from event_counts where ${and(counted)}`
+  if (!counted.length) {
+    return sql<{ n: number }>`select coalesce((select n from event_totals where id = 1), 0) + (select coalesce(sum(n), 0) from event_count_deltas) as n`
+  }
+  const where = and(counted)
+  return sql<{ n: number }>`select (select coalesce(sum(n), 0) from event_counts where ${where})
+    + (select coalesce(sum(n), 0) from event_count_deltas where ${where}) as n`
 }
-
-type NonSpanPlan = Exclude<CountPlan, { kind: 'span' }>
 
 /** A half-open time interval [from, to) in epoch milliseconds; ±Infinity for open ends. */
 export type Interval = readonly [number, number]
@@ -171,30 +173,44 @@ export function timeIntervals(list: readonly TimestampOps[]): Interval[] {
   return union(acc)
 }
 
-/**
- * A time window over all events (a global reader, no other filter): since created_at never
- * decreases along seq, the events at or after an instant are a suffix of the seq order, so the
- * window's size is a difference of seqs found by index probes, provided the table's seqs are
- * contiguous (rows = max - min + 1, which the counters tell in O(1)).
- */
-function spanPlan(f: EventFilter, fallback: NonSpanPlan): CountPlan | undefined {
+const MINUTE_MS = 60_000
+
+/** Events with from <= created_at < to, by the created_at index (a part of one minute at most). */
+function rowsBetween(from: number, to: number): RawBuilder<number> {
+  return sql<number>`(select count(*) from events where created_at >= ${new Date(from)} and created_at < ${new Date(to)})`
+}
+
+/** Events in the whole minutes [from, to) (epoch minutes; null for an open end): folded and pending. */
+function wholeMinutes(from: number | null, to: number | null): RawBuilder<number> {
+  const where = and([...(from === null ? [] : [sql<SqlBool>`minute >= ${from}`]), ...(to === null ? [] : [sql<SqlBool>`minute < ${to}`])])
+  return sql<number>`(select coalesce(sum(n), 0) from event_minutes where ${where}) + (select coalesce(sum(n), 0) from event_count_deltas where ${where})`
+}
+
+/** One interval's count: whole minutes from the counters, the partial minutes at its ends by index. */
+function intervalCount([a, b]: Interval): RawBuilder<number>[] {
+  const first = Number.isFinite(a) ? Math.ceil(a / MINUTE_MS) : null
+  const last = Number.isFinite(b) ? Math.floor(b / MINUTE_MS) : null
+  if (first !== null && last !== null && first >= last) return [rowsBetween(a, b)]
+  return [
+    wholeMinutes(first, last),
+    ...(first !== null && first * MINUTE_MS > a ? [rowsBetween(a, first * MINUTE_MS)] : []),
+    ...(last !== null && last * MINUTE_MS < b ? [rowsBetween(last * MINUTE_MS, b)] : []),
+  ]
+}
+
+/** A time window over all events (a global reader, no other filter), counted per minute. */
+function minutesPlan(f: EventFilter): CountPlan | undefined {
   if (!f.scope.all || f.never || f.conditions.length || !f.createdAt.some((o) => Object.keys(o).length)) return undefined
-  const intervals = timeIntervals(f.createdAt)
-  const bounds = [...new Set(intervals.flat().filter(Number.isFinite))]
-  const probes = bounds.map(
-    (b, i) => sql`(select seq from events where created_at >= ${new Date(b)} order by created_at, seq limit 1) as ${sql.ref(`b${i}`)}`,
-  )
-  const query = sql<Record<string, number | string | null>>`select (select n from event_totals where id = 1) as total,
-    (select min(seq) from events) as lo, (select max(seq) from events) as hi${sql.join(probes.map((p) => sql`, ${p}`), sql``)}`
-  return { kind: 'span', query, intervals, fallback }
+  const parts = timeIntervals(f.createdAt).flatMap(intervalCount)
+  const query = parts.length ? sql<{ n: number }>`select ${sql.join(parts, sql` + `)} as n` : sql<{ n: number }>`select 0 as n`
+  return { kind: 'minutes', query }
 }
 
 export function countPlan(f: EventFilter, cap = COUNT_CAP): CountPlan {
-  const window = windowPlan(f, cap)
-  return spanPlan(f, window) ?? window
+  return minutesPlan(f) ?? windowPlan(f, cap)
 }
 
-function windowPlan(f: EventFilter, cap: number): NonSpanPlan {
+function windowPlan(f: EventFilter, cap: number): CountPlan {
   const residual = residualParts(f)
   if (!residual.length) return { kind: 'counters', query: countersQuery(f) }
   const where = whereSql(f)
@@ -217,25 +233,7 @@ async function one(db: Db, q: RawBuilder<{ n: number | string }>): Promise<numbe
 
 /** The exact number of events the filter matches, and which way it was counted. */
 export async function countEventsHow(db: Db, f: EventFilter, cap = COUNT_CAP): Promise<{ n: number; how: string }> {
-  let plan = countPlan(f, cap)
-  if (plan.kind === 'span') {
-    const r = (await plan.query.execute(db)).rows[0]!
-    const total = Number(r.total ?? 0)
-    const lo = Number(r.lo)
-    const hi = Number(r.hi)
-    if (total === 0) return { n: 0, how: 'span' }
-    if (hi - lo + 1 === total) {
-      const bounds = [...new Set(plan.intervals.flat().filter(Number.isFinite))]
-      const first = (t: number) => {
-        if (t === -Infinity) return lo
-        if (t === Infinity) return hi + 1
-        const v = r[`b${bounds.indexOf(t)}`]
-        return v === null || v === undefined ? hi + 1 : Number(v)
-      }
-      return { n: plan.intervals.reduce((n, [a, b]) => n + (first(b) - first(a)), 0), how: 'span' }
-    }
-    plan = plan.fallback
-  }
+  const plan = countPlan(f, cap)
   if (plan.kind !== 'window') return { n: await one(db, plan.query), how: plan.kind }
   const inside = await one(db, plan.inside)
   if (inside <= cap) return { n: inside, how: 'window-inside' }

@@ -14,6 +14,7 @@ import * as m0011 from './migrations/0011-ledger-log.ts'
 import * as m0012 from './migrations/0012-events-actor.ts'
 import * as m0013 from './migrations/0013-blob-chunks.ts'
 import * as m0014 from './migrations/0014-collect.ts'
+import * as m0015 from './migrations/0015-event-count-deltas.ts'
 
 interface Migration {
   readonly name: string
@@ -41,6 +42,7 @@ const MIGRATIONS: readonly Versioned[] = [
   { version: 12, migration: m0012 },
   { version: 13, migration: m0013 },
   { version: 14, migration: m0014 },
+  { version: 15, migration: m0015 },
 ]
 
 /** The schema version a fully migrated store has (/readyz). */
