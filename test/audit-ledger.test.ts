@@ -1,13 +1,15 @@
 // Tamper evidence: signed checkpoints and `cf-ledger verify`. A baseline ledger is written through
 // the API, then copies of it are corrupted each way (edit, delete, insert, reorder, a consistent
 // re-hash, a cut tail, a forged or removed checkpoint) and verify must name the first bad event.
+// Each corruption and its check run inside one transaction that is rolled back, through one
+// connection to the stopped baseline; the `verify` command itself runs on the untouched ledger.
 import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import { before, describe, it } from 'node:test'
+import { after, before, describe, it } from 'node:test'
 import { eventHash } from '../src/audit/chain.ts'
-import { cloneStore, onStore, rows, runVerify, runVerifyText, type Q, type Row } from './support/audit.ts'
+import { onStore, openStore, rows, runVerify, runVerifyText, verifyThrough, type Q, type Row } from './support/audit.ts'
 import { Api, createOrgAndSpace, createUser, expectOk, grant } from './support/client.ts'
 import { startServer, stores } from './support/server.ts'
 
@@ -15,7 +17,9 @@ for (const store of stores()) {
   describe(`audit ledger tamper evidence [${store}]`, () => {
     let baseline: { dataDir: string; databaseUrl?: string }
     let events: Row[]
+    let open: Awaited<ReturnType<typeof openStore>> | undefined
     const K = 5 // the event each corruption starts at
+    after(() => open?.close())
 
     before(async () => {
       const server = await startServer(store, { env: { CF_LEDGER_CHECKPOINT_INTERVAL: '1' } })
@@ -55,16 +59,23 @@ for (const store of stores()) {
       assert.match(text.out, /^cf-ledger verify: OK: 0 archived events in 0 segment\(s\), \d+ events in the table \(seq 1\.\.\d+\), \d+ signed checkpoint\(s\)/)
     })
 
+    /** The report on the baseline with `corrupt` applied, which is then rolled back. */
+    async function verifiedAfter(corrupt: (q: Q) => Promise<unknown>, publicKey?: string[]) {
+      open ??= await openStore(baseline) // after the first case, which runs the command on the closed store
+      const { q } = open
+      await q('begin')
+      try {
+        await corrupt(q)
+        return await verifyThrough(q, baseline.dataDir, publicKey)
+      } finally {
+        await q('rollback')
+      }
+    }
+
     async function tampered(sqlOrFn: string | ((q: Q) => Promise<void>)) {
-      const copy = await cloneStore(store, baseline)
-      await onStore(copy, async (q) => {
-        if (typeof sqlOrFn === 'string') await q(sqlOrFn)
-        else await sqlOrFn(q)
-      })
-      const r = await runVerify(copy)
-      assert.equal(r.code, 1, r.out)
-      assert.equal(r.report!.ok, false)
-      return r.report!.problems[0]!
+      const report = await verifiedAfter((q) => (typeof sqlOrFn === 'string' ? q(sqlOrFn) : sqlOrFn(q)))
+      assert.equal(report.ok, false, JSON.stringify(report))
+      return report.problems[0]!
     }
 
     it('names an edited event', async () => {
@@ -170,10 +181,11 @@ for (const store of stores()) {
       const other = crypto.generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' })
       const keyFile = path.join(baseline.dataDir, '..', `other-${crypto.randomUUID()}.pub.pem`)
       fs.writeFileSync(keyFile, other)
-      const copy = await cloneStore(store, baseline)
-      const r = await runVerify(copy, ['--public-key', keyFile])
-      assert.equal(r.code, 1)
-      assert.match(r.report!.problems[0]!.message, /not trusted/)
+      const report = await verifiedAfter(async () => {}, [keyFile])
+      assert.equal(report.ok, false)
+      assert.match(report.problems[0]!.message, /not trusted/)
+      const untouched = await verifiedAfter(async () => {})
+      assert.equal(untouched.ok, true, JSON.stringify(untouched.problems))
     })
 
     it('refuses to open an embedded store that is in use, and reports a missing store', async () => {

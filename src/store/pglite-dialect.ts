@@ -15,12 +15,15 @@ import {
   type Kysely,
   type QueryResult,
 } from 'kysely'
+import { copyTemplate } from './pglite-template.ts'
 
 export interface EmbeddedOptions {
   readonly dataDir: string
   /** PostgreSQL settings for the embedded server (`shared_buffers = 16MB`, …). */
   readonly settings: readonly string[]
 }
+
+const isEmpty = (dir: string) => !fs.existsSync(dir) || fs.readdirSync(dir).length === 0
 
 /** Built (dist/*.js) the worker is plain JavaScript; from source (tsx) it registers tsx itself. */
 const fromSource = import.meta.url.endsWith('.ts')
@@ -74,9 +77,10 @@ class WorkerClient {
   }
 
   static async start(options: EmbeddedOptions): Promise<WorkerClient> {
-    // A fresh data directory is created by a process of its own: initdb leaves hundreds of MB
-    // behind that only the end of a process gives back to the OS (docs/operations.md, sizing).
-    if (!fs.existsSync(path.join(options.dataDir, 'PG_VERSION'))) {
+    // A fresh data directory is a copy of the build's template; without one, it is created by a
+    // process of its own: initdb leaves hundreds of MB behind that only the end of a process gives
+    // back to the OS (docs/operations.md, sizing).
+    if (!fs.existsSync(path.join(options.dataDir, 'PG_VERSION')) && !(isEmpty(options.dataDir) && copyTemplate(options.dataDir))) {
       const entry = fileURLToPath(workerEntry())
       await promisify(execFile)(process.execPath, [...process.execArgv, entry, '--initdb', options.dataDir, JSON.stringify(options.settings)])
     }

@@ -1,5 +1,6 @@
 // Hosts the embedded PostgreSQL (PGlite) on its own thread so a long query never blocks the
 // HTTP event loop. The main thread talks to it through PgliteDriver.
+import fs from 'node:fs'
 import v8 from 'node:v8'
 import { parentPort, workerData } from 'node:worker_threads'
 
@@ -10,9 +11,18 @@ const { PGlite } = await import('@electric-sql/pglite')
 
 // `node pglite-worker.js --initdb DIR SETTINGS`: creates a fresh data directory in a process of its
 // own, so that initdb's few hundred MB go back to the OS when it exits (pglite-dialect.ts).
-if (process.argv[2] === '--initdb') {
-  const fresh = await PGlite.create(process.argv[3]!, { postgresqlconf: JSON.parse(process.argv[4]!) as string[] })
+// `node pglite-worker.js --template DIR`: the build's empty template (pglite-template.ts), made
+// anew under a temporary name and renamed into place.
+if (process.argv[2] === '--initdb' || process.argv[2] === '--template') {
+  const template = process.argv[2] === '--template'
+  const dir = template ? `${process.argv[3]!}.partial` : process.argv[3]!
+  if (template) fs.rmSync(dir, { recursive: true, force: true })
+  const fresh = await PGlite.create(dir, { postgresqlconf: template ? [] : (JSON.parse(process.argv[4]!) as string[]) })
   await fresh.close()
+  if (template) {
+    fs.rmSync(process.argv[3]!, { recursive: true, force: true })
+    fs.renameSync(dir, process.argv[3]!)
+  }
   process.exit(0)
 }
 

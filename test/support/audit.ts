@@ -5,6 +5,10 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
+import { CHECKPOINT_LOG } from '../../src/audit/checkpoints.ts'
+import type { Query, VerifyReport } from '../../src/audit/verify-report.ts'
+import { verifyLedger } from '../../src/audit/verify.ts'
+import { trustedKeys } from '../../src/cli/verify.ts'
 import type { EventRow } from './db.ts'
 import { freshStore, type StoreKind } from './server.ts'
 
@@ -38,23 +42,39 @@ export async function runVerify(
 
 export type Q = (text: string, params?: unknown[]) => Promise<Record<string, unknown>[]>
 
-/** SQL on a stopped server's store (embedded) or on its database (PostgreSQL). */
-export async function onStore<R>(store: { dataDir: string; databaseUrl?: string }, fn: (q: Q) => Promise<R>): Promise<R> {
+/** A connection to a stopped server's store (embedded) or to its database (PostgreSQL). */
+export async function openStore(store: { dataDir: string; databaseUrl?: string }): Promise<{ q: Q; close: () => Promise<void> }> {
   if (store.databaseUrl) {
     const c = new pg.Client({ connectionString: store.databaseUrl })
     await c.connect()
-    try {
-      return await fn(async (t, p) => (await c.query(t, p)).rows)
-    } finally {
-      await c.end()
-    }
+    return { q: async (t, p) => (await c.query(t, p)).rows, close: () => c.end() }
   }
   const db = await PGlite.create(path.join(store.dataDir, 'pg'))
+  return { q: async (t, p) => (await db.query<Record<string, unknown>>(t, p)).rows, close: () => db.close() }
+}
+
+/** SQL on a stopped server's store (embedded) or on its database (PostgreSQL). */
+export async function onStore<R>(store: { dataDir: string; databaseUrl?: string }, fn: (q: Q) => Promise<R>): Promise<R> {
+  const { q, close } = await openStore(store)
   try {
-    return await fn(async (t, p) => (await db.query<Record<string, unknown>>(t, p)).rows)
+    return await fn(q)
   } finally {
-    await db.close()
+    await close()
   }
+}
+
+/**
+ * `cf-ledger verify`'s check, in this process, through an open connection: with the keys and the
+ * checkpoint copy the command would read from `dataDir` (or only `publicKey` files, as its flag).
+ * The tamper tests corrupt and verify inside one rolled-back transaction, so no case copies a store
+ * or starts a process; the command itself is run by the cases that test it (runVerify).
+ */
+export function verifyThrough(q: Q, dataDir: string, publicKey?: string[]): Promise<VerifyReport> {
+  return verifyLedger(q as Query, {
+    archiveDir: path.join(dataDir, 'archive'),
+    trustedKeys: trustedKeys({ dataDir, publicKey }),
+    checkpointLog: path.join(dataDir, CHECKPOINT_LOG),
+  })
 }
 
 /** A copy of a stopped store: the data directory, and for PostgreSQL a database cloned from a template. */

@@ -1,0 +1,29 @@
+// The embedded store's starting point: an empty, initdb'd PGlite data directory that the build
+// makes once (`npm run build` → dist/pglite-template). A new store copies it (~40 MB of files,
+// well under a second) instead of running initdb, which took 4.5–12 s and peaked near 670 MiB
+// (docs/operations.md, "Build and start"). It holds no cf-ledger schema or data: every store
+// still runs its own migrations, so nothing (guids, timestamps, keys) is shared between stores.
+import fs from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** From source (src/store) or built (dist/store, dist/bundle), the template is dist/pglite-template. */
+export function templateDir(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url))
+  return import.meta.url.endsWith('.ts') ? path.resolve(here, '..', '..', 'dist', 'pglite-template') : path.resolve(here, '..', 'pglite-template')
+}
+
+/**
+ * Fills an absent or empty `dataDir` from the template; false when there is no template (a checkout
+ * that was never built), and the caller runs initdb. The copy lands under a temporary name and is
+ * renamed into place, so a crash mid-copy never leaves a half data directory that looks whole.
+ */
+export function copyTemplate(dataDir: string, template = templateDir()): boolean {
+  if (!fs.existsSync(path.join(template, 'PG_VERSION'))) return false
+  const partial = `${dataDir}.partial-${process.pid}`
+  fs.rmSync(partial, { recursive: true, force: true })
+  fs.cpSync(template, partial, { recursive: true })
+  if (fs.existsSync(dataDir)) fs.rmdirSync(dataDir) // empty (checked by the caller): rename needs it gone
+  fs.renameSync(partial, dataDir)
+  return true
+}
