@@ -63,7 +63,7 @@ export interface AuthedRoute extends RouteBase {
 export type Route = PublicRoute | AuthedRoute
 
 /** What a schema lets through: its output type; without a schema, whatever was sent. */
-type Input<S> = S extends ZodType ? z.output<S> : unknown
+export type Input<S> = S extends ZodType ? z.output<S> : unknown
 
 type RouteDefinition<QS, BS> = Omit<RouteBase, 'query' | 'body'> & { readonly query?: QS; readonly body?: BS } & (
     | { readonly auth: 'none'; handler(ctx: RouteContext<Input<QS>, Input<BS>>): Promise<ApiResponse> }

@@ -16,7 +16,7 @@ import { presentFeatureFlag } from '../../../presenters/v3/feature-flag.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import { presentBuildpack, presentDomain, presentEnvironmentVariableGroup, presentStack } from '../../../presenters/v3/platform.ts'
 import type { Db } from '../../../store/store.ts'
-import { ok, type AuthedContext, type Route, route } from '../../route.ts'
+import { ok, type AuthedContext, type Input, type Route, route } from '../../route.ts'
 import { actionContext, commonList, emptyListRoute, type CommonList } from './common.ts'
 import { visibleOrg, visibleSpace } from '../visible.ts'
 
@@ -147,7 +147,7 @@ export function platformRoutes(deps: { db: Db; authenticate(token: string): Prom
     listSummary: string
     guid: string
     query: S
-    hit: (q: z.output<S>, c: CommonList) => boolean
+    hit: (q: Input<S>, c: CommonList) => boolean
     present: (since: Date, baseUrl: string) => unknown
   }): Route[] {
     return [
@@ -160,7 +160,7 @@ export function platformRoutes(deps: { db: Db; authenticate(token: string): Prom
         query: spec.query,
         async handler(ctx) {
           const c = commonList(ctx.query)
-          const all = spec.hit(ctx.query as z.output<S>, c) && !c.labels?.length ? [spec.present(await platformSince(db), ctx.baseUrl)] : []
+          const all = spec.hit(ctx.query, c) && !c.labels?.length ? [spec.present(await platformSince(db), ctx.baseUrl)] : []
           return ok(presentList(ctx, c.paging, all.length, pageOf(all, c.paging)))
         },
       }),
