@@ -9,7 +9,7 @@ import { checkpointAt, cosignedNote, latestCheckpoint, leafHashAt, leafOfEvent, 
 import { parseTilePath, tileWidthAt } from '../../../ledger/tiles.ts'
 import { findEvent, inEventScope } from '../../../queries/events.ts'
 import type { Db } from '../../../store/store.ts'
-import { ok, type ApiResponse, type Route } from '../../route.ts'
+import { ok, route, type ApiResponse, type Route } from '../../route.ts'
 
 const TEXT = { 'content-type': 'text/plain; charset=utf-8' }
 const IMMUTABLE = { 'content-type': 'application/octet-stream', 'cache-control': 'private, max-age=31536000, immutable' }
@@ -91,7 +91,7 @@ export function ledgerLogRoutes({ db, vkey, keyHistory }: LedgerLogRouteDeps): R
         return { status: 200, body: tile.hashes.subarray(0, p.width * 32), headers: IMMUTABLE }
       },
     },
-    {
+    route({
       method: 'GET',
       url: '/ledger/v1/log/consistency',
       summary: 'A consistency proof between two checkpointed tree sizes (RFC 9162 §2.1.4)',
@@ -99,7 +99,7 @@ export function ledgerLogRoutes({ db, vkey, keyHistory }: LedgerLogRouteDeps): R
       auth: 'read',
       query: consistencyQuery,
       async handler(ctx) {
-        const q = ctx.query as z.infer<typeof consistencyQuery>
+        const q = ctx.query
         const second = await requireCheckpoint(db, q.second)
         if (q.first < 1 || q.first > second.size) throw badQuery(`first must be between 1 and ${second.size}`)
         const first = await checkpointAt(db, q.first)
@@ -111,8 +111,8 @@ export function ledgerLogRoutes({ db, vkey, keyHistory }: LedgerLogRouteDeps): R
           proof: b64(await proveConsistency(db, q.first, second.size)),
         })
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       url: '/ledger/v1/events/:guid/inclusion',
       summary: "An audit event's leaf and its inclusion proof at a checkpoint (RFC 9162 §2.1.3)",
@@ -120,7 +120,7 @@ export function ledgerLogRoutes({ db, vkey, keyHistory }: LedgerLogRouteDeps): R
       auth: 'read',
       query: inclusionQuery,
       async handler(ctx) {
-        const q = ctx.query as z.infer<typeof inclusionQuery>
+        const q = ctx.query
         const event = await findEvent(db, ctx.params.guid!)
         if (!event || !inEventScope(ctx.perms.eventScopeV3(), event)) throw notFound('Event')
         const cp = await requireCheckpoint(db, q.tree_size)
@@ -137,6 +137,6 @@ export function ledgerLogRoutes({ db, vkey, keyHistory }: LedgerLogRouteDeps): R
           checkpoint: cosignedNote(cp),
         })
       },
-    },
+    }),
   ]
 }
