@@ -190,6 +190,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     origin: ledgerOrigin,
     leadership: leadership('integrator'),
     logger,
+    onIntegrated: () => ledgerWatch.nudge(),
   })
   // Drains live in the database; every server ships its own tasks' lines, so all reload (docs/cluster.md).
   const drainsChanged = async () => {
@@ -258,10 +259,8 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     loadPermissions,
     uploads: { dir: uploadSpool, maxFileBytes: config.maxPackageBytes },
   })
-  // A finished write request has committed its audit event: let export streams see it now.
   http.addHook('onResponse', async (req, reply) => {
     metrics.observeRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
-    if (req.method !== 'GET' && req.method !== 'HEAD' && reply.statusCode < 400) ledgerWatch.nudge()
   })
   await http.listen({ host: config.host, port: config.port })
   const address = http.server.address()

@@ -1,13 +1,13 @@
-// Ships every audit event, in sequence order, to a syslog receiver as one RFC 5424 message
-// (CC's `log_audit_events`, made reliable): the last delivered seq is kept in export_cursors and
-// advanced only after the receiver confirmed a batch (syslog.ts), so a server restart or a
+// Ships every audit event, in ledger log order, to a syslog receiver as one RFC 5424 message
+// (CC's `log_audit_events`, made reliable): the log position delivered is kept in export_cursors
+// and advanced only after the receiver confirmed a batch (syslog.ts), so a server restart or a
 // receiver outage loses nothing; a batch whose confirmation was lost is sent again
 // (at-least-once; docs/export.md).
 import { sql } from 'kysely'
 import type { Logger } from 'pino'
 import type { Db } from '../store/store.ts'
 import type { AuditSyslogConfig } from './config.ts'
-import { eventsAfter, type ExportRow } from './events.ts'
+import { leavesAfter, type ExportRow } from './events.ts'
 import type { Leadership } from '../cluster/leader.ts'
 import { octetCounted } from '../syslog/framing.ts'
 import { syslogMessage } from './present.ts'
@@ -44,7 +44,7 @@ export interface ForwarderStatus {
   readonly enabled: true
   readonly url: string
   readonly leader: boolean
-  /** Last seq the receiver confirmed (persisted). */
+  /** The log position the receiver has confirmed every event up to (persisted). */
   readonly cursor: number | null
   readonly delivered_since_start: number
   readonly batches_since_start: number
@@ -58,13 +58,14 @@ export interface ForwarderStatus {
 }
 
 export async function readCursor(db: Db, name: string): Promise<number> {
-  await sql`insert into export_cursors (name, seq, updated_at) values (${name}, 0, now()) on conflict (name) do nothing`.execute(db)
-  const r = await sql<{ seq: number | string }>`select seq from export_cursors where name = ${name}`.execute(db)
-  return Number(r.rows[0]?.seq ?? 0)
+  await sql`insert into export_cursors (name, seq, position, updated_at) values (${name}, 0, 0, now()) on conflict (name) do nothing`.execute(db)
+  const r = await sql<{ position: number | string }>`select position from export_cursors where name = ${name}`.execute(db)
+  return Number(r.rows[0]?.position ?? 0)
 }
 
-async function saveCursor(db: Db, name: string, seq: number): Promise<void> {
-  await sql`update export_cursors set seq = ${seq}, updated_at = now() where name = ${name} and seq < ${seq}`.execute(db)
+/** `seq` keeps the largest event seq delivered, for an operator reading the table; `position` is the cursor. */
+async function saveCursor(db: Db, name: string, position: number, seq: number): Promise<void> {
+  await sql`update export_cursors set position = ${position}, seq = greatest(seq, ${seq}), updated_at = now() where name = ${name} and position < ${position}`.execute(db)
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -170,31 +171,36 @@ export class SyslogForwarder {
           this.term = term
         }
         const cursor = this.cursor
-        const rows = await eventsAfter(this.db, cursor, this.opts.batchEvents)
-        if (!rows.length) {
+        const leaves = await leavesAfter(this.db, cursor, this.opts.batchEvents)
+        if (!leaves.length) {
           await this.watch.waitBeyond(cursor, 5000, signal)
           continue
         }
-        if (rows[0]!.seq !== cursor + 1) {
-          const gap = rows[0]!.seq - cursor - 1
-          this.skipped += gap
+        const rows = leaves.flatMap((l) => (l.event ? [l.event] : []))
+        // The batch's events, or all of them when they fit; leaves that are not events move the cursor only.
+        const { payload, count } = rows.length ? this.frame(rows) : { payload: Buffer.alloc(0), count: 0 }
+        const last = count === rows.length ? leaves.at(-1)!.position : rows[count - 1]!.position
+        const pruned = leaves.filter((l) => l.pruned && l.position <= last)
+        if (pruned.length) {
+          this.skipped += pruned.length
           this.logger.error(
-            { from: cursor + 1, to: rows[0]!.seq - 1 },
-            `audit syslog forwarder: ${gap} events were pruned before they could be forwarded (they are in the ledger archives)`,
+            { from: pruned[0]!.position, to: pruned.at(-1)!.position },
+            `audit syslog forwarder: ${pruned.length} events were pruned before they could be forwarded (they are in the ledger archives)`,
           )
         }
-        const { payload, count } = this.frame(rows)
-        const last = rows[count - 1]!.seq
-        await deliverBatch(this.config, payload, {
-          timeoutMs: this.opts.timeoutMs + Math.ceil(payload.length / (1024 * 1024)) * 1000,
-          settleMs: this.opts.settleMs,
-          signal: this.abort.signal,
-        })
+        if (count) {
+          await deliverBatch(this.config, payload, {
+            timeoutMs: this.opts.timeoutMs + Math.ceil(payload.length / (1024 * 1024)) * 1000,
+            settleMs: this.opts.settleMs,
+            signal: this.abort.signal,
+          })
+        }
+        const maxSeq = Math.max(0, ...rows.slice(0, count).map((r) => r.seq))
         // Delivered: the cursor must land, or the batch would be shipped again.
-        await retryUntilLands('the audit syslog cursor', () => saveCursor(this.db, SYSLOG_CURSOR, last), { logger: this.logger, signal })
+        await retryUntilLands('the audit syslog cursor', () => saveCursor(this.db, SYSLOG_CURSOR, last, maxSeq), { logger: this.logger, signal })
         this.cursor = last
         this.delivered += count
-        this.batches++
+        if (count) this.batches++
         this.lastDelivery = new Date()
         this.retryAt = null
         backoff = this.opts.backoffMinMs

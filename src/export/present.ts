@@ -5,12 +5,12 @@ import { sdValue } from '../syslog/framing.ts'
 import type { ExportRow } from './events.ts'
 
 /**
- * One event as JSON: `seq`, the v3 audit event exactly as /v3/audit_events presents it
+ * One event as JSON: its log `position` (the exporters' cursor) and `seq`, the v3 audit event exactly as /v3/audit_events presents it
  * (presentAuditEvent), then `prev_hash` and `hash`. `links` is present when a base URL is known
  * (the HTTP stream) and left out otherwise (syslog, as CC's `log_audit_events` does).
  */
 export function eventJson(r: ExportRow, baseUrl?: string): string {
-  const body: Record<string, unknown> = { seq: r.seq, ...presentAuditEvent(r, baseUrl ?? ''), prev_hash: r.prev_hash, hash: r.hash }
+  const body: Record<string, unknown> = { position: r.position, seq: r.seq, ...presentAuditEvent(r, baseUrl ?? ''), prev_hash: r.prev_hash, hash: r.hash }
   if (baseUrl === undefined) delete body.links
   return JSON.stringify(body)
 }
@@ -28,10 +28,10 @@ export function syslogHostname(name = os.hostname()): string {
 
 /**
  * One RFC 5424 message for an event, ending in LF:
- * `<110>1 TIMESTAMP HOSTNAME cf-ledger - audit [audit@47450 seq="…" guid="…" type="…"] JSON\n`.
+ * `<110>1 TIMESTAMP HOSTNAME cf-ledger - audit [audit@47450 seq="…" position="…" guid="…" type="…"] JSON\n`.
  * TIMESTAMP is the event's own time with milliseconds, so a replayed event keeps its time.
  */
 export function syslogMessage(r: ExportRow, hostname: string): string {
-  const sd = `[${SYSLOG_SD_ID} seq="${r.seq}" guid="${sdValue(r.guid)}" type="${sdValue(r.type)}"]`
+  const sd = `[${SYSLOG_SD_ID} seq="${r.seq}" position="${r.position}" guid="${sdValue(r.guid)}" type="${sdValue(r.type)}"]`
   return `<${SYSLOG_PRI}>1 ${r.created_at.toISOString()} ${hostname} cf-ledger - audit ${sd} ${eventJson(r)}\n`
 }

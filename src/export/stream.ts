@@ -1,22 +1,27 @@
-// GET /ledger/v1/events/stream: audit events as NDJSON in sequence order, then live (docs/export.md).
+// GET /ledger/v1/events/stream: audit events as NDJSON in ledger log order, then live (docs/export.md).
 import type { ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import type { EventScope } from '../authz/permissions.ts'
 import type { Db } from '../store/store.ts'
-import { eventsAfter, ledgerHead, scopedEventsBetween, type ExportRow } from './events.ts'
+import { leavesAfter, logSize, scopedEventsBetween, type ExportLeaf, type ExportRow } from './events.ts'
 import { eventJson } from './present.ts'
 import type { LedgerWatch } from './watch.ts'
+import { checkpointAtOrBelow, cosignedNote } from '../ledger/log-store.ts'
 
 /** Rows per query while catching up. */
 export const STREAM_BATCH = 1000
-/** A scoped stream reads at most this many sequence numbers per query, visible or not. */
+/** A scoped stream reads at most this many log positions per query, visible or not. */
 const SCOPED_WINDOW = 10_000
+/** How often a follower with checkpoints=true looks for the checkpoint that covers what it sent. */
+const CHECKPOINT_POLL_MS = 500
 
 export interface StreamRequest {
-  /** The consumer's cursor: the last seq it has; the stream starts at the next visible event. */
+  /** The consumer's cursor: the last position it has; the stream starts at the next visible event. */
   readonly after: number
   /** Keep following new events (default) or end once caught up. */
   readonly follow: boolean
+  /** Also write each newer signed log checkpoint the stream has passed, as a `{"checkpoint": …}` line. */
+  readonly checkpoints: boolean
   /** A blank line is written after this long without output. */
   readonly heartbeatMs: number
   readonly baseUrl: string
@@ -30,6 +35,7 @@ class Session {
   private readonly abort = new AbortController()
   private stopped = false
   private lastWrite = Date.now()
+  private lastCheckpoint = 0
   readonly done: Promise<void>
 
   constructor(
@@ -77,41 +83,54 @@ class Session {
     await this.write(chunk)
   }
 
+  /**
+   * After the events up to `cursor`: the newest checkpoint they are covered by, when it is newer
+   * than the last one written. A SIEM that keeps these holds signed tree heads for the events it
+   * holds, and can ask for their inclusion proofs later (docs/export.md).
+   */
+  private async writeCheckpoint(cursor: number): Promise<void> {
+    const cp = await checkpointAtOrBelow(this.db, cursor)
+    if (!cp || cp.size <= this.lastCheckpoint) return
+    this.lastCheckpoint = cp.size
+    await this.write(`${JSON.stringify({ checkpoint: { size: cp.size, root: cp.root.toString('base64'), note: cosignedNote(cp) } })}\n`)
+  }
+
   /** Reads ahead; a read abandoned because the consumer left must not become an unhandled rejection. */
-  private readAhead(after: number): Promise<ExportRow[]> {
-    const p = eventsAfter(this.db, after, STREAM_BATCH)
+  private readAhead(after: number): Promise<ExportLeaf[]> {
+    const p = leavesAfter(this.db, after, STREAM_BATCH)
     p.catch(() => undefined)
     return p
   }
 
-  /** Catch-up for global readers: consecutive seqs, next batch read while this one is written. */
+  /** Catch-up for global readers: consecutive leaves, next batch read while this one is written. */
   private async refillAll(cursor: number): Promise<{ cursor: number; end?: string }> {
     let next = this.readAhead(cursor)
     while (!this.stopped) {
-      const rows = await next
-      if (!rows.length) return { cursor }
-      const last = rows[rows.length - 1]!
-      // seq has no holes (recordEvent takes head + 1 under a lock); a hole means rows were pruned
-      // under the reader, and skipping them silently would break the gap-free promise.
-      if (rows[0]!.seq !== cursor + 1 || last.seq !== cursor + rows.length) {
-        return { cursor, end: `events after ${cursor} are no longer contiguous (pruned while streaming)` }
+      const leaves = await next
+      if (!leaves.length) return { cursor }
+      const last = leaves[leaves.length - 1]!
+      // Leaves have no holes; an event missing from its leaf was pruned under the reader, and
+      // skipping it silently would break the gap-free promise.
+      const pruned = leaves.find((l) => l.pruned)
+      if (leaves[0]!.position !== cursor + 1 || last.position !== cursor + leaves.length || pruned) {
+        return { cursor, end: `events after position ${cursor} are no longer held (pruned while streaming)` }
       }
-      if (rows.length === STREAM_BATCH) next = this.readAhead(last.seq)
-      await this.writeRows(rows)
-      cursor = last.seq
-      if (rows.length < STREAM_BATCH) return { cursor }
+      if (leaves.length === STREAM_BATCH) next = this.readAhead(last.position)
+      await this.writeRows(leaves.flatMap((l) => (l.event ? [l.event] : [])))
+      cursor = last.position
+      if (leaves.length < STREAM_BATCH) return { cursor }
     }
     return { cursor }
   }
 
-  /** Catch-up for scoped readers: windows of seqs up to the head, only visible rows written. */
+  /** Catch-up for scoped readers: windows of positions up to the log's size, only visible rows written. */
   private async refillScoped(cursor: number, scope: EventScope): Promise<number> {
-    const head = await ledgerHead(this.db)
+    const head = await logSize(this.db)
     while (!this.stopped && cursor < head) {
       const upTo = Math.min(head, cursor + SCOPED_WINDOW)
       const rows = await scopedEventsBetween(this.db, cursor, upTo, scope, STREAM_BATCH)
       if (rows.length) await this.writeRows(rows)
-      cursor = rows.length === STREAM_BATCH ? rows[rows.length - 1]!.seq : upTo
+      cursor = rows.length === STREAM_BATCH ? rows[rows.length - 1]!.position : upTo
     }
     return cursor
   }
@@ -132,15 +151,19 @@ class Session {
         } else {
           cursor = await this.refillScoped(cursor, scope)
         }
+        if (req.checkpoints) await this.writeCheckpoint(cursor)
         if (!req.follow || this.stopped) break
         for (;;) {
           const now = Date.now()
           if (req.expiresAt !== undefined && now >= req.expiresAt) return this.stop()
           const heartbeatAt = this.lastWrite + req.heartbeatMs
           const until = Math.min(heartbeatAt, req.expiresAt ?? Infinity)
-          const head = await this.watch.waitBeyond(cursor, until - now, this.abort.signal)
+          // Checkpoints are signed after the leaves they cover: look for the one still due now and then.
+          const checkpointDue = req.checkpoints && this.lastCheckpoint < cursor
+          const head = await this.watch.waitBeyond(cursor, checkpointDue ? Math.min(until - now, CHECKPOINT_POLL_MS) : until - now, this.abort.signal)
           if (this.stopped) break
           if (head !== undefined) break
+          if (checkpointDue) await this.writeCheckpoint(cursor)
           if (Date.now() >= heartbeatAt) await this.write('\n')
         }
       }

@@ -1,10 +1,10 @@
-// Tells exporters when the ledger grows. One poller per process reads the ledger head (a
+// Tells exporters when the ledger log grows. One poller per process reads the log's size (a
 // one-row primary-key lookup) while anyone is waiting, so N followers cost one query per tick,
 // and it sees events written by other server processes sharing the database as well. A write in
 // this process can nudge it to look at once instead of at the next tick.
 import type { Logger } from 'pino'
 import type { Db } from '../store/store.ts'
-import { ledgerHead } from './events.ts'
+import { logSize } from './events.ts'
 
 interface Waiter {
   readonly beyond: number
@@ -26,10 +26,10 @@ export class LedgerWatch {
   ) {}
 
   /**
-   * Resolves with the head once it is beyond `seq`, or with undefined after `timeoutMs` or when
-   * `signal` aborts or the watch closes; never rejects.
+   * Resolves with the log's size once it is beyond `position`, or with undefined after `timeoutMs`
+   * or when `signal` aborts or the watch closes; never rejects.
    */
-  waitBeyond(seq: number, timeoutMs: number, signal?: AbortSignal): Promise<number | undefined> {
+  waitBeyond(position: number, timeoutMs: number, signal?: AbortSignal): Promise<number | undefined> {
     if (this.closed || signal?.aborted) return Promise.resolve(undefined)
     return new Promise((resolve) => {
       let timeout: NodeJS.Timeout | undefined = undefined
@@ -40,7 +40,7 @@ export class LedgerWatch {
         resolve(head)
       }
       const onAbort = () => done(undefined)
-      const waiter: Waiter = { beyond: seq, resolve: done }
+      const waiter: Waiter = { beyond: position, resolve: done }
       timeout = setTimeout(() => done(undefined), Math.max(0, timeoutMs))
       signal?.addEventListener('abort', onAbort, { once: true })
       this.waiters.add(waiter)
@@ -69,10 +69,10 @@ export class LedgerWatch {
     this.timer = undefined
     this.polling = true
     try {
-      this.head = await ledgerHead(this.db)
+      this.head = await logSize(this.db)
       for (const w of [...this.waiters]) if (this.head > w.beyond) w.resolve(this.head)
     } catch (err) {
-      if (!this.closed) this.logger.warn({ err }, 'audit export: reading the ledger head failed')
+      if (!this.closed) this.logger.warn({ err }, 'audit export: reading the ledger log size failed')
     } finally {
       this.polling = false
       if (this.again) {

@@ -115,6 +115,12 @@ export async function checkpointAt(db: Db, size: number): Promise<StoredCheckpoi
   return r && toCheckpoint(r)
 }
 
+/** The newest checkpoint whose tree is no larger than `size` (what a reader at that position can check). */
+export async function checkpointAtOrBelow(db: Db, size: number): Promise<StoredCheckpoint | undefined> {
+  const r = (await sql<CheckpointRow>`select size, root, note, vkey, signed_at, cosignatures from ledger_log_checkpoints where size <= ${size} order by size desc limit 1`.execute(db)).rows[0]
+  return r && toCheckpoint(r)
+}
+
 /** The checkpoint note with its cosignature lines appended: what clients and proof files carry. */
 export const cosignedNote = (c: StoredCheckpoint): string => c.note + c.cosignatures
 

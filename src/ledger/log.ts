@@ -68,6 +68,8 @@ export interface LedgerLogOptions {
   readonly origin: string
   readonly leadership: Leadership
   readonly logger: Logger
+  /** Called after a pass that appended leaves (the exporters look at once instead of at their next poll). */
+  readonly onIntegrated?: () => void
 }
 
 export class LedgerLog {
@@ -85,7 +87,7 @@ export class LedgerLog {
   /** One pass: integrate everything committed, fold the event counters, then sign if due. Returns the new checkpoint, if any. */
   async pass(force = false): Promise<StoredCheckpoint | undefined> {
     if (!(await this.o.leadership.ensure())) return undefined
-    await integrateAll(this.o.db)
+    if ((await integrateAll(this.o.db)) > 0) this.o.onIntegrated?.()
     await foldEventCounts(this.o.db)
     if (!force && Date.now() - this.lastSigned < this.o.config.checkpointIntervalMs) return undefined
     const cp = await signCheckpoint(this.o.db, this.o.signer, this.o.origin)

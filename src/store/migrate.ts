@@ -15,6 +15,7 @@ import * as m0012 from './migrations/0012-events-actor.ts'
 import * as m0013 from './migrations/0013-blob-chunks.ts'
 import * as m0014 from './migrations/0014-collect.ts'
 import * as m0015 from './migrations/0015-event-count-deltas.ts'
+import * as m0016 from './migrations/0016-export-positions.ts'
 
 interface Migration {
   readonly name: string
@@ -43,6 +44,7 @@ const MIGRATIONS: readonly Versioned[] = [
   { version: 13, migration: m0013 },
   { version: 14, migration: m0014 },
   { version: 15, migration: m0015 },
+  { version: 16, migration: m0016 },
 ]
 
 /** The schema version a fully migrated store has (/readyz). */

@@ -36,7 +36,10 @@ export interface LedgerKeysTable {
 /** Last delivered (receiver-confirmed) seq per audit-event exporter (docs/export.md). */
 export interface ExportCursorsTable {
   name: string
+  /** The largest event seq delivered (for reading only; `position` is the cursor). */
   seq: ColumnType<number, number, number>
+  /** The ledger log position delivered up to (migration 0016). */
+  position: ColumnType<number, number, number>
   updated_at: Timestamp
 }
 

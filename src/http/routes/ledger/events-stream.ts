@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { Permissions, type EventScope } from '../../../authz/permissions.ts'
 import { apiError, badQuery } from '../../../errors/api-error.ts'
-import { ledgerHead, prunedGap } from '../../../export/events.ts'
+import { logSize, positionAfterSeq, prunedGap } from '../../../export/events.ts'
 import type { SyslogForwarder } from '../../../export/forwarder.ts'
 import type { EventStreams } from '../../../export/stream.ts'
 import type { Db } from '../../../store/store.ts'
@@ -12,10 +12,16 @@ const streamQuery = z
   .object({
     after: z
       .string()
-      .regex(/^\d{1,15}$/, { message: 'must be a non-negative integer: the last sequence number the consumer has (0 for the beginning)' })
+      .regex(/^\d{1,15}$/, { message: 'must be a non-negative integer: the last log position the consumer has (0 for the beginning)' })
+      .transform(Number)
+      .optional(),
+    after_seq: z
+      .string()
+      .regex(/^\d{1,15}$/, { message: 'must be a non-negative integer: the last event seq a consumer from before positions has' })
       .transform(Number)
       .optional(),
     follow: z.enum(['true', 'false'], { message: "must be 'true' or 'false'" }).optional(),
+    checkpoints: z.enum(['true', 'false'], { message: "must be 'true' or 'false'" }).optional(),
     heartbeat: z
       .string()
       .regex(/^\d+$/, { message: 'must be an integer number of seconds between 1 and 300' })
@@ -24,6 +30,7 @@ const streamQuery = z
       .optional(),
   })
   .strict()
+  .refine((q) => q.after === undefined || q.after_seq === undefined, { message: 'give after or after_seq, not both', path: ['after_seq'] })
 
 export const DEFAULT_HEARTBEAT_SECONDS = 15
 
@@ -63,16 +70,16 @@ export function eventStreamRoutes(deps: EventStreamRouteDeps): Route[] {
     route({
       method: 'GET',
       url: '/ledger/v1/events/stream',
-      summary: 'Audit events as NDJSON in sequence order after a cursor, then live; resumable (extension, docs/export.md)',
+      summary: 'Audit events as NDJSON in ledger log order after a position, then live; resumable (extension, docs/export.md)',
       tag: 'Ledger',
       auth: 'read',
       query: streamQuery,
       raw: true,
       async handler(ctx) {
         const q = ctx.query
-        const after = q.after ?? 0
-        const head = await ledgerHead(db)
-        if (after > head) throw badQuery(`after ${after} is beyond the last event of this ledger (${head})`)
+        const head = await logSize(db)
+        if (q.after !== undefined && q.after > head) throw badQuery(`after ${q.after} is beyond the last position of this ledger's log (${head})`)
+        const after = q.after_seq !== undefined ? await positionAfterSeq(db, q.after_seq) : (q.after ?? 0)
         const gap = await prunedGap(db, after, head)
         if (gap) throw badQuery(gap)
         const reply = ctx.reply!
@@ -83,6 +90,7 @@ export function eventStreamRoutes(deps: EventStreamRouteDeps): Route[] {
           {
             after,
             follow: q.follow !== 'false',
+            checkpoints: q.checkpoints === 'true',
             heartbeatMs: (q.heartbeat ?? DEFAULT_HEARTBEAT_SECONDS) * 1000,
             baseUrl: ctx.baseUrl,
             scope: scopeOf(db, ctx),
@@ -100,7 +108,7 @@ export function eventStreamRoutes(deps: EventStreamRouteDeps): Route[] {
       auth: 'read',
       async handler(ctx) {
         if (!ctx.perms.canReadGlobally) throw apiError('NotAuthorized')
-        const head = await ledgerHead(db)
+        const head = await logSize(db)
         if (!deps.forwarder) return ok({ enabled: false, head })
         const s = deps.forwarder.status()
         return ok({ ...s, head, lag: s.cursor === null ? null : head - s.cursor })
