@@ -27,7 +27,7 @@ interface Versioned {
   readonly migration: Migration
 }
 
-/** Forward-only, in order; each migration runs in its own transaction with its bookkeeping row. */
+/** Forward-only, in order; the pending ones run in one transaction, each with its bookkeeping row. */
 const MIGRATIONS: readonly Versioned[] = [
   { version: 1, migration: m0001 },
   { version: 2, migration: m0002 },
@@ -58,19 +58,22 @@ export async function migrate(db: Kysely<Database>): Promise<number> {
     await sql`create table if not exists schema_migrations (
       version int primary key, name text not null, applied_at timestamptz not null default now())`.execute(tx)
   })
-  let applied = 0
-  for (const { version, migration } of MIGRATIONS) {
-    await db.transaction().execute(async (tx) => {
-      // Serialises concurrent starters against one PostgreSQL database.
-      await sql`select pg_advisory_xact_lock(424242)`.execute(tx)
-      const done = await tx.selectFrom('schema_migrations').select('version').where('version', '=', version).executeTakeFirst()
-      if (done) return
+  // All pending migrations in one transaction: a new store takes one commit instead of one per
+  // migration (on the embedded store each commit is a WAL flush through the WASM file system), and
+  // an upgrade lands whole or not at all.
+  return db.transaction().execute(async (tx) => {
+    // Serialises concurrent starters against one PostgreSQL database.
+    await sql`select pg_advisory_xact_lock(424242)`.execute(tx)
+    const done = new Set((await tx.selectFrom('schema_migrations').select('version').execute()).map((r) => r.version))
+    let applied = 0
+    for (const { version, migration } of MIGRATIONS) {
+      if (done.has(version)) continue
       await migration.up(tx as unknown as Kysely<unknown>)
       await tx.insertInto('schema_migrations').values({ version, name: migration.name }).execute()
       applied++
-    })
-  }
-  return applied
+    }
+    return applied
+  })
 }
 
 /** The newest migration applied to this store (0 before the first); throws when the database does not answer. */
