@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { Api, createOrgAndSpace, createUser, expectOk } from './support/client.ts'
+import { until } from './support/wait.ts'
 import { startServer, stores, type TestServer } from './support/server.ts'
 
 const SCRAPE_TOKEN = 'scrape-secret-0123456789'
@@ -39,6 +40,11 @@ for (const store of stores()) {
       assert.match(text, /^cf_ledger_database_up 1$/m)
       assert.match(text, /^cf_ledger_tasks\{state="RUNNING"\} 0$/m)
       assert.match(text, /^cf_ledger_audit_events_appended [1-9]\d*$/m)
+      // The integrator makes the events leaves within a pass; the gauge follows the log's size.
+      const scrape = async () => (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${SCRAPE_TOKEN}` } })).text()
+      const leaves = await until('the log leaves gauge', async () => Number(/^cf_ledger_ledger_log_leaves (\d+)$/m.exec(await scrape())?.[1] ?? 0) || undefined, 10_000, 100)
+      const size = Number(expectOk(await admin.get('/ledger/v1/export/syslog')).body.head)
+      assert.ok(leaves >= 1 && leaves <= size, `gauge ${leaves}, log size ${size}`)
       for (const name of ['cf_ledger_task_queue_depth', 'cf_ledger_task_output_stored_bytes', 'cf_ledger_task_output_dropped_bytes', 'cf_ledger_drain_dropped_lines', 'cf_ledger_ledger_checkpoint_age_seconds', 'cf_ledger_process_resident_memory_bytes']) {
         assert.match(text, new RegExp(`^${name} `, 'm'), name)
       }

@@ -20,10 +20,12 @@ export interface Metrics {
 const TASK_STATES = ['PENDING', 'RUNNING', 'CANCELING', 'SUCCEEDED', 'FAILED'] as const
 
 async function ledgerFacts(db: Db) {
-  const r = await sql<{ tasks: Record<string, number> | null; seq: number | null; checkpoint: Date | null }>`
+  const r = await sql<{ tasks: Record<string, number> | null; seq: number | null; checkpoint: Date | null; leaves: number | string | null; logCheckpoint: Date | null }>`
     select (select jsonb_object_agg(state, n) from (select state, count(*)::int as n from tasks group by state) s) as tasks,
            (select seq from ledger_head where id = 1) as seq,
-           (select max(signed_at) from ledger_checkpoints) as checkpoint`.execute(db)
+           (select max(signed_at) from ledger_checkpoints) as checkpoint,
+           (select size from ledger_log where id = 1) as leaves,
+           (select signed_at from ledger_log_checkpoints order by size desc limit 1) as "logCheckpoint"`.execute(db)
   return r.rows[0]!
 }
 
@@ -45,6 +47,8 @@ export function createMetrics(src: MetricSources): Metrics {
   const queue = new client.Gauge({ name: 'cf_ledger_task_queue_depth', help: 'Tasks waiting for a free slot (PENDING)', ...reg })
   const events = new client.Gauge({ name: 'cf_ledger_audit_events_appended', help: 'Audit events appended to the ledger (its head sequence number)', ...reg })
   const checkpointAge = new client.Gauge({ name: 'cf_ledger_ledger_checkpoint_age_seconds', help: 'Seconds since the newest signed ledger checkpoint', ...reg })
+  const leaves = new client.Gauge({ name: 'cf_ledger_ledger_log_leaves', help: 'Leaves of the ledger log (its size: integrated events and task-run records)', ...reg })
+  const logCheckpointAge = new client.Gauge({ name: 'cf_ledger_ledger_log_checkpoint_age_seconds', help: 'Seconds since the newest signed ledger log checkpoint (C2SP signed note)', ...reg })
   new client.Gauge({
     name: 'cf_ledger_task_output_stored_bytes',
     help: 'Task output bytes held in the store',
@@ -108,6 +112,8 @@ export function createMetrics(src: MetricSources): Metrics {
       queue.set(f.tasks?.PENDING ?? 0)
       events.set(Number(f.seq ?? 0))
       if (f.checkpoint) checkpointAge.set((Date.now() - new Date(f.checkpoint).getTime()) / 1000)
+      leaves.set(Number(f.leaves ?? 0))
+      if (f.logCheckpoint) logCheckpointAge.set((Date.now() - new Date(f.logCheckpoint).getTime()) / 1000)
       up.set(1)
     } catch {
       // During an outage the in-process values are still worth scraping.
