@@ -28,15 +28,13 @@ const COLUMNS = sql.raw(`l.leaf_index, l.event_seq, e.seq, e.guid, e.created_at,
 function toLeaf(r: Record<string, unknown>): ExportLeaf {
   const position = Number(r.leaf_index) + 1
   if (r.seq === null || r.seq === undefined) return { position, event: undefined, pruned: r.event_seq !== null && r.event_seq !== undefined }
-  // node-postgres parses bigint to number (store.ts); PGlite may hand back a bigint or a string.
-  const event = { ...r }
+  const event: Record<string, unknown> = { ...r, position }
   delete event.leaf_index
   delete event.event_seq
-  return {
-    position,
-    pruned: false,
-    event: { ...event, seq: Number(r.seq), position, created_at: r.created_at instanceof Date ? r.created_at : new Date(r.created_at as string) } as unknown as ExportRow,
-  }
+  // node-postgres parses bigint to number (store.ts); PGlite may hand back a bigint or a string.
+  event.seq = Number(r.seq)
+  if (!(r.created_at instanceof Date)) event.created_at = new Date(r.created_at as string)
+  return { position, pruned: false, event: event as unknown as ExportRow }
 }
 
 /** The log's size: the position of its last leaf (0 for an empty log). */
@@ -58,10 +56,12 @@ export async function leavesAfter(db: Db, position: number, limit: number): Prom
  * bound keeps a sparse scope from scanning the whole log in one query.
  */
 export async function scopedEventsBetween(db: Db, after: number, upTo: number, scope: EventScope, limit: number): Promise<ExportRow[]> {
-  const parts = []
-  if (scope.all) parts.push(sql`true`)
-  else if (scope.spaces.length) parts.push(sql`e.space_guid in (${sql.join(scope.spaces)})`)
-  if (!scope.all && scope.orgs.length) parts.push(sql`e.organization_guid in (${sql.join(scope.orgs)})`)
+  const parts = scope.all
+    ? [sql`true`]
+    : [
+        ...(scope.spaces.length ? [sql`e.space_guid in (${sql.join(scope.spaces)})`] : []),
+        ...(scope.orgs.length ? [sql`e.organization_guid in (${sql.join(scope.orgs)})`] : []),
+      ]
   if (!parts.length) return []
   const r = await sql<Record<string, unknown>>`
     select ${COLUMNS} from ledger_leaves l join events e on e.seq = l.event_seq

@@ -1,7 +1,8 @@
 // Tells exporters when the ledger log grows. One poller per process reads the log's size (a
 // one-row primary-key lookup) while anyone is waiting, so N followers cost one query per tick,
-// and it sees events written by other server processes sharing the database as well. A write in
-// this process can nudge it to look at once instead of at the next tick.
+// and it sees events written by other server processes sharing the database as well. An
+// integrator pass in this process that appended leaves nudges it to look at once instead of at
+// the next tick.
 import type { Logger } from 'pino'
 import type { Db } from '../store/store.ts'
 import { logSize } from './events.ts'
@@ -48,7 +49,7 @@ export class LedgerWatch {
     })
   }
 
-  /** Something may have been appended just now (a write request finished): look at once. */
+  /** Leaves may have been appended just now (an integrator pass in this process): look at once. */
   nudge(): void {
     if (this.closed || !this.waiters.size) return
     if (this.polling) {

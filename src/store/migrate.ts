@@ -51,19 +51,15 @@ const MIGRATIONS: readonly Versioned[] = [
 export const LATEST_MIGRATION = MIGRATIONS.at(-1)!.version
 
 export async function migrate(db: Kysely<Database>): Promise<number> {
-  // Under the same lock as the migrations: servers starting together on a new database would
-  // otherwise race on `create table if not exists` (it is not atomic in PostgreSQL).
-  await db.transaction().execute(async (tx) => {
-    await sql`select pg_advisory_xact_lock(424242)`.execute(tx)
-    await sql`create table if not exists schema_migrations (
-      version int primary key, name text not null, applied_at timestamptz not null default now())`.execute(tx)
-  })
   // All pending migrations in one transaction: a new store takes one commit instead of one per
   // migration (on the embedded store each commit is a WAL flush through the WASM file system), and
   // an upgrade lands whole or not at all.
   return db.transaction().execute(async (tx) => {
-    // Serialises concurrent starters against one PostgreSQL database.
+    // Serialises concurrent starters against one PostgreSQL database; without it servers starting
+    // together on a new database would also race on `create table if not exists` (not atomic).
     await sql`select pg_advisory_xact_lock(424242)`.execute(tx)
+    await sql`create table if not exists schema_migrations (
+      version int primary key, name text not null, applied_at timestamptz not null default now())`.execute(tx)
     const done = new Set((await tx.selectFrom('schema_migrations').select('version').execute()).map((r) => r.version))
     let applied = 0
     for (const { version, migration } of MIGRATIONS) {

@@ -13,16 +13,18 @@ const { PGlite } = await import('@electric-sql/pglite')
 // own, so that initdb's few hundred MB go back to the OS when it exits (pglite-dialect.ts).
 // `node pglite-worker.js --template DIR`: the build's empty template (pglite-template.ts), made
 // anew under a temporary name and renamed into place.
-if (process.argv[2] === '--initdb' || process.argv[2] === '--template') {
-  const template = process.argv[2] === '--template'
-  const dir = template ? `${process.argv[3]!}.partial` : process.argv[3]!
-  if (template) fs.rmSync(dir, { recursive: true, force: true })
-  const fresh = await PGlite.create(dir, { postgresqlconf: template ? [] : (JSON.parse(process.argv[4]!) as string[]) })
-  await fresh.close()
-  if (template) {
-    fs.rmSync(process.argv[3]!, { recursive: true, force: true })
-    fs.renameSync(dir, process.argv[3]!)
-  }
+const initdb = async (dir: string, settings: string[]) => (await PGlite.create(dir, { postgresqlconf: settings })).close()
+if (process.argv[2] === '--initdb') {
+  await initdb(process.argv[3]!, JSON.parse(process.argv[4]!) as string[])
+  process.exit(0)
+}
+if (process.argv[2] === '--template') {
+  const target = process.argv[3]!
+  const partial = `${target}.partial`
+  fs.rmSync(partial, { recursive: true, force: true })
+  await initdb(partial, [])
+  fs.rmSync(target, { recursive: true, force: true })
+  fs.renameSync(partial, target)
   process.exit(0)
 }
 
