@@ -8,7 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import pg from 'pg'
-import { ADMIN_PASSWORD, freshStore, startServer, stores, type TestServer } from './support/server.ts'
+import { ADMIN_PASSWORD, CLI, freshStore, startServer, stores, type TestServer } from './support/server.ts'
 import { Api, createOrgAndSpace, expectOk } from './support/client.ts'
 import { pushApp, waitForTask } from './support/push.ts'
 import pino from 'pino'
@@ -21,7 +21,6 @@ import { until } from './support/wait.ts'
 const LEASE_MS = 2500
 const SWEEP_MS = LEASE_MS / 2
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-const root = path.resolve(import.meta.dirname, '..')
 const CF = fs.existsSync('/usr/local/bin/cf') ? '/usr/local/bin/cf' : undefined
 
 for (const store of stores()) {
@@ -256,7 +255,7 @@ for (const store of stores()) {
       await sleep(1200)
       const verify = (dataDir: string) =>
         new Promise<{ code: number | null; out: string }>((resolve) => {
-          const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'verify', '--data-dir', dataDir], {
+          const child = spawn(CLI, ['verify', '--data-dir', dataDir], {
             env: { ...process.env, DATABASE_URL: databaseUrl, CF_LEDGER_ARCHIVE_DIR: env.CF_LEDGER_ARCHIVE_DIR },
           })
           let out = ''

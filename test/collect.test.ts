@@ -30,14 +30,13 @@ import { Api, createOrgAndSpace, expectOk } from './support/client.ts'
 import { withStore } from './support/db.ts'
 import { selfSignedCert } from './support/logs-receivers.ts'
 import { pushApp, waitForTask } from './support/push.ts'
-import { ADMIN_PASSWORD, freshStore, startServer, stores, type TestServer } from './support/server.ts'
+import { ADMIN_PASSWORD, CLI, freshStore, startServer, stores, type TestServer } from './support/server.ts'
 import { until } from './support/wait.ts'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 const FOUNDATION = 'src-lab'
 const run = promisify(execFile)
-const CLI = path.resolve(import.meta.dirname, '..', 'bin', 'cf-ledger')
 
 async function freePort(): Promise<number> {
   const s = net.createServer()

@@ -11,10 +11,9 @@ import { promisify } from 'node:util'
 import { verifyProofFile } from '../src/ledger/verify-proof-cli.ts'
 import { Api, createOrgAndSpace, createUser, expectOk, grant } from './support/client.ts'
 import { pushApp, waitForTask } from './support/push.ts'
-import { startServer, stores, type TestServer } from './support/server.ts'
+import { CLI, startServer, stores, type TestServer } from './support/server.ts'
 
 const run = promisify(execFile)
-const CLI = path.resolve(import.meta.dirname, '..', 'bin', 'cf-ledger')
 
 for (const store of stores()) {
   describe(`task run proofs [${store}]`, () => {

@@ -15,9 +15,8 @@ import { parseVkey, signerFromSeed, signNote, skeyOf, vkeyOf } from '../src/ledg
 import { addCheckpointBody } from '../src/ledger/witness-client.ts'
 import { Api } from './support/client.ts'
 import { withStore } from './support/db.ts'
-import { startServer, stores, type TestServer } from './support/server.ts'
+import { CLI, startServer, stores, type TestServer } from './support/server.ts'
 
-const CLI = path.resolve(import.meta.dirname, '..', 'bin', 'cf-ledger')
 const ORIGIN = 'ledger.test/witnessed'
 
 async function startWitnessCli(dir: string, logVkey: string): Promise<{ url: string; vkey: string; child: ChildProcess }> {

@@ -8,10 +8,9 @@ import { after, before, describe, it } from 'node:test'
 import { promisify } from 'node:util'
 import { Api, createOrgAndSpace, createUser, expectOk, grant } from './support/client.ts'
 import { pushApp, waitForTask } from './support/push.ts'
-import { startServer, stores, type TestServer } from './support/server.ts'
+import { CLI, startServer, stores, type TestServer } from './support/server.ts'
 
 const run = promisify(execFile)
-const CLI = path.resolve(import.meta.dirname, '..', 'bin', 'cf-ledger')
 
 for (const store of stores()) {
   describe(`task trail [${store}]`, () => {

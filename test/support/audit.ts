@@ -10,9 +10,8 @@ import type { Query, VerifyReport } from '../../src/audit/verify-report.ts'
 import { verifyLedger } from '../../src/audit/verify.ts'
 import { trustedKeys } from '../../src/cli/verify.ts'
 import type { EventRow } from './db.ts'
-import { freshStore, type StoreKind } from './server.ts'
+import { CLI, freshStore, type StoreKind } from './server.ts'
 
-const root = path.resolve(import.meta.dirname, '..', '..')
 
 /** Runs `cf-ledger verify` as an operator would. */
 export async function runVerify(
@@ -22,7 +21,7 @@ export async function runVerify(
   const env: NodeJS.ProcessEnv = { ...process.env }
   delete env.DATABASE_URL
   if (store.databaseUrl) env.DATABASE_URL = store.databaseUrl
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'verify', '--data-dir', store.dataDir, '--json', ...args], {
+  const child = spawn(CLI, ['verify', '--data-dir', store.dataDir, '--json', ...args], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -113,7 +112,7 @@ export async function runVerifyText(store: { dataDir: string; databaseUrl?: stri
   const env: NodeJS.ProcessEnv = { ...process.env }
   delete env.DATABASE_URL
   if (store.databaseUrl) env.DATABASE_URL = store.databaseUrl
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'verify', '--data-dir', store.dataDir], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(CLI, ['verify', '--data-dir', store.dataDir], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   child.stdout.on('data', (d) => (out += d))
   child.stderr.on('data', (d) => (out += d))

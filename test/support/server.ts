@@ -13,6 +13,8 @@ export function stores(): StoreKind[] {
 
 export const ADMIN_PASSWORD = 'admin-secret'
 const root = path.resolve(import.meta.dirname, '..', '..')
+/** The product's command, as an operator runs it: the bundle `test/run.ts` builds before the tests. */
+export const CLI = path.join(root, 'bin', 'cf-ledger')
 
 export interface TestServer {
   readonly url: string
@@ -53,11 +55,7 @@ export async function startServer(
   }
   delete env.DATABASE_URL
   if (fresh.databaseUrl) env.DATABASE_URL = fresh.databaseUrl
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'serve', '--port', String(opts.port ?? 0), '--host', '127.0.0.1', '--data-dir', fresh.dataDir],
-    { env, stdio: ['ignore', 'pipe', 'pipe'] },
-  )
+  const child = spawn(CLI, ['serve', '--port', String(opts.port ?? 0), '--host', '127.0.0.1', '--data-dir', fresh.dataDir], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   child.stdout!.on('data', (d) => (out += d))
   child.stderr!.on('data', (d) => (out += d))
