@@ -12,7 +12,7 @@ import { ensureVenv } from './support/venv.ts'
 const root = path.resolve(import.meta.dirname, '..')
 const schemathesis = path.join(root, '.venv-fuzz', 'bin', 'schemathesis')
 /** Seconds of generation per caller and store; CI time stays bounded (docs/testing.md). */
-const BUDGET_SECONDS = Number(process.env.CF_LEDGER_FUZZ_SECONDS ?? 30)
+const BUDGET_SECONDS = Number(process.env.CF_LEDGER_FUZZ_SECONDS ?? 20)
 
 const ensureFuzzVenv = () => ensureVenv('.venv-fuzz', 'test/fuzz/requirements.txt')
 

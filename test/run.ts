@@ -41,12 +41,19 @@ if (process.env.TEST_DATABASE_URL) {
 }
 env.TEST_STORES = process.env.TEST_STORES ?? 'postgres,embedded'
 
+// The files that take longest, longest first, so no long file starts last and runs alone while
+// the other slot idles (seconds for both stores in the run of 2026-12-02: docs/testing.md).
+const LONGEST = ['fuzz', 'export', 'console', 'cf-cli', 'collect', 'audit-stress', 'cluster', 'audit-events']
+const rank = (f: string) => {
+  const i = LONGEST.indexOf(f.replace(/\.test\.ts$/, ''))
+  return i < 0 ? LONGEST.length : i
+}
 const files = only.length
   ? only
   : fs
       .readdirSync(path.join(root, 'test'))
       .filter((f) => f.endsWith('.test.ts'))
-      .sort()
+      .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
       .map((f) => path.join('test', f))
 // One test process for both stores; TEST_PARALLEL_STORES=1 runs one process per store side by side
 // (faster, but the same file then starts its receivers and servers in both at once: see testing.md).

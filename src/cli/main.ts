@@ -183,6 +183,15 @@ program
     process.exit(await collectCheck(file))
   })
 
+program
+  .command('build-template', { hidden: true })
+  .description("The build's embedded-store template (npm run template): a migrated data directory new stores copy")
+  .argument('<dir>')
+  .action(async (dir: string) => {
+    const { buildTemplate } = await import('../store/template-schema.ts')
+    await buildTemplate(path.resolve(dir))
+  })
+
 addLedgerCommands(program)
 
 await program.parseAsync()

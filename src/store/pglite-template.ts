@@ -1,8 +1,8 @@
-// The embedded store's starting point: an empty, initdb'd PGlite data directory that the build
-// makes once (`npm run build` → dist/pglite-template). A new store copies it (~40 MB of files,
-// well under a second) instead of running initdb, which took 4.5–12 s and peaked near 670 MiB
-// (docs/operations.md, "Build and start"). It holds no cf-ledger schema or data: every store
-// still runs its own migrations, so nothing (guids, timestamps, keys) is shared between stores.
+// The embedded store's starting point: an initdb'd and migrated PGlite data directory that the
+// build makes once (`npm run build` → dist/pglite-template, template-schema.ts). A new store copies
+// it (~40 MB of files, well under a second) instead of running initdb, which took 4.5–12 s and
+// peaked near 670 MiB, and the migrations (docs/operations.md, "Sizing"). Its few per-store rows
+// are claimed with fresh guids and times at the first open; keys live outside it, in the data dir.
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'

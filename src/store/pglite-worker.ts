@@ -1,6 +1,5 @@
 // Hosts the embedded PostgreSQL (PGlite) on its own thread so a long query never blocks the
 // HTTP event loop. The main thread talks to it through PgliteDriver.
-import fs from 'node:fs'
 import v8 from 'node:v8'
 import { parentPort, workerData } from 'node:worker_threads'
 
@@ -11,20 +10,9 @@ const { PGlite } = await import('@electric-sql/pglite')
 
 // `node pglite-worker.js --initdb DIR SETTINGS`: creates a fresh data directory in a process of its
 // own, so that initdb's few hundred MB go back to the OS when it exits (pglite-dialect.ts).
-// `node pglite-worker.js --template DIR`: the build's empty template (pglite-template.ts), made
-// anew under a temporary name and renamed into place.
 const initdb = async (dir: string, settings: string[]) => (await PGlite.create(dir, { postgresqlconf: settings })).close()
 if (process.argv[2] === '--initdb') {
   await initdb(process.argv[3]!, JSON.parse(process.argv[4]!) as string[])
-  process.exit(0)
-}
-if (process.argv[2] === '--template') {
-  const target = process.argv[3]!
-  const partial = `${target}.partial`
-  fs.rmSync(partial, { recursive: true, force: true })
-  await initdb(partial, [])
-  fs.rmSync(target, { recursive: true, force: true })
-  fs.renameSync(partial, target)
   process.exit(0)
 }
 

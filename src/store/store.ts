@@ -4,6 +4,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
 import pino, { type Logger } from 'pino'
 import { migrate } from './migrate.ts'
+import { claimTemplateRows } from './template-schema.ts'
 import { isDatabaseUnavailable } from './outage.ts'
 import { EmbeddedStoreInUseError, lockEmbeddedStore } from './embedded-lock.ts'
 import { PgliteDialect } from './pglite-dialect.ts'
@@ -126,6 +127,7 @@ export async function openStore(
   }
   try {
     await migrate(store.db)
+    await claimTemplateRows(store.db)
   } catch (err) {
     await store.close().catch(() => undefined)
     throw err
