@@ -49,7 +49,8 @@ for (const store of stores()) {
     }
 
     before(async () => {
-      const fresh = await freshStore('postgres')
+      // An empty database: the three servers start together and race on its migrations.
+      const fresh = await freshStore('postgres', { empty: true })
       databaseUrl = fresh.databaseUrl!
       const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-ledger-cluster-'))
       fs.chmodSync(shared, 0o777)

@@ -6,6 +6,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { freePort, startCluster } from '../scripts/pg-cluster.ts'
+import { createMigratedTemplate } from './support/pg-template.ts'
 
 const root = path.resolve(import.meta.dirname, '..')
 const step = (name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) => {
@@ -40,6 +41,7 @@ if (process.env.TEST_DATABASE_URL) {
   env.TEST_DATABASE_URL = cluster.url
 }
 env.TEST_STORES = process.env.TEST_STORES ?? 'postgres,embedded'
+if (env.TEST_DATABASE_URL && env.TEST_STORES.includes('postgres')) env.TEST_TEMPLATE_DATABASE = await createMigratedTemplate(env.TEST_DATABASE_URL)
 
 // The files that take longest, longest first, so no long file starts last and runs alone while
 // the other slot idles (seconds for both stores in the run of 2026-12-02: docs/testing.md).

@@ -17,13 +17,18 @@ export async function buildTemplate(target: string): Promise<void> {
   const db = new Kysely<Database>({ dialect: new PgliteDialect({ dataDir: partial, settings: [], template: false }) })
   try {
     await migrate(db)
-    await sql`update environment_variable_groups set guid = ${MARK} || name`.execute(db)
-    await sql`update export_cursors set updated_at = 'epoch'`.execute(db)
+    await markAsTemplate(db)
   } finally {
     await db.destroy()
   }
   fs.rmSync(target, { recursive: true, force: true })
   fs.renameSync(partial, target)
+}
+
+/** Marks the per-store rows of a migrated database that new stores will be copied from. */
+export async function markAsTemplate(db: Kysely<Database>): Promise<void> {
+  await sql`update environment_variable_groups set guid = ${MARK} || name`.execute(db)
+  await sql`update export_cursors set updated_at = 'epoch'`.execute(db)
 }
 
 /** Gives a store copied from the template its own guids and times; a no-op on every later open. */

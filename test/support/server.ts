@@ -27,8 +27,12 @@ export interface TestServer {
   restart(): Promise<TestServer>
 }
 
-/** A fresh database (PostgreSQL) or data directory (embedded) per server. */
-export async function freshStore(store: StoreKind): Promise<{ dataDir: string; databaseUrl?: string }> {
+/**
+ * A fresh database (PostgreSQL) or data directory (embedded) per server. Both start migrated, from
+ * a template (test/run.ts's database, the build's data directory) unless `empty` asks for a
+ * PostgreSQL database the server must migrate itself.
+ */
+export async function freshStore(store: StoreKind, opts: { empty?: boolean } = {}): Promise<{ dataDir: string; databaseUrl?: string }> {
   const tmp = process.env.CF_LEDGER_TEST_TMP ?? fs.mkdtempSync('/tmp/cf-ledger-')
   const dataDir = path.join(tmp, `data-${crypto.randomUUID().slice(0, 8)}`)
   if (store === 'embedded') return { dataDir }
@@ -37,7 +41,8 @@ export async function freshStore(store: StoreKind): Promise<{ dataDir: string; d
   const name = `t_${crypto.randomUUID().replace(/-/g, '').slice(0, 16)}`
   const client = new pg.Client({ connectionString: base })
   await client.connect()
-  await client.query(`create database ${name}`)
+  const template = opts.empty ? undefined : process.env.TEST_TEMPLATE_DATABASE
+  await client.query(`create database ${name}${template ? ` template ${template}` : ''}`)
   await client.end()
   return { dataDir, databaseUrl: base.replace(/\/[^/]*$/, `/${name}`) }
 }
