@@ -45,8 +45,11 @@ export function openApiDocument(routes: readonly Route[], version: string) {
     const path = r.url.replace(/:(\w+)/g, '{$1}')
     const params = [...r.url.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: PATH_TEXT as { type: string } }))
     if (r.query) {
-      const props = (toJsonSchema(r.query).properties ?? {}) as Record<string, unknown>
-      for (const [name, schema] of Object.entries(props)) params.push({ name, in: 'query', required: false, schema: schema as { type: string } })
+      const query = toJsonSchema(r.query)
+      const required = (query.required ?? []) as string[]
+      for (const [name, schema] of Object.entries((query.properties ?? {}) as Record<string, unknown>)) {
+        params.push({ name, in: 'query', required: required.includes(name), schema: schema as { type: string } })
+      }
     }
     const op: Record<string, unknown> = {
       summary: r.summary,
