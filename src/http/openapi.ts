@@ -58,10 +58,8 @@ export function openApiDocument(routes: readonly Route[], version: string) {
       responses: { default: { description: 'See the Cloud Foundry v3 API documentation for the response shape' } },
     }
     if (r.auth !== 'none') op.security = [{ bearer: [] }]
-    if (r.body) {
-      const type = r.url === '/oauth/token' ? 'application/x-www-form-urlencoded' : 'application/json'
-      op.requestBody = { required: true, content: { [type]: { schema: toJsonSchema(r.body) } } }
-    }
+    const body = r.documentedBody ?? r.body
+    if (body) op.requestBody = { required: true, content: { [r.bodyType ?? 'application/json']: { schema: toJsonSchema(body) } } }
     paths[path] = { ...paths[path], [r.method.toLowerCase()]: op }
   }
   return {
