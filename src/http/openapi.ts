@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { BIGINT_LIMIT, TEXT_PATTERN } from '../messages/text.ts'
+import { TEXT_PATTERN } from '../messages/text.ts'
 import type { Route } from './route.ts'
 
 type Json = Record<string, unknown>
@@ -7,25 +7,62 @@ type Json = Record<string, unknown>
 /**
  * Writes the rules every input obeys (src/messages/text.ts, checked for whole bodies, queries and
  * paths before any schema) into a schema: strings and record keys without NUL or unpaired
- * surrogates, numbers within bigint. A node with its own pattern or enum keeps it (those are
+ * surrogates, numbers within 2^53, values typed `unknown` as JSON under those rules. A node with its own pattern or enum keeps it (those are
  * narrower already).
  */
 function withInputRules(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(withInputRules)
   if (!node || typeof node !== 'object') return node
+  if (isAnything(node)) return jsonValue(JSON_DEPTH)
   const out: Json = {}
-  for (const [k, v] of Object.entries(node as Json)) out[k] = k === 'enum' || k === 'const' || k === 'default' ? v : withInputRules(v)
+  for (const [k, v] of Object.entries(node as Json)) {
+    if (k === 'enum' || k === 'const' || k === 'default' || k === 'required') out[k] = v
+    // Maps of named schemas, not schemas themselves.
+    else if (k === 'properties' || k === '$defs') out[k] = Object.fromEntries(Object.entries(v as Json).map(([n, s]) => [n, withInputRules(s)]))
+    else out[k] = withInputRules(v)
+  }
   const fixed = 'enum' in out || 'const' in out
   const types = Array.isArray(out.type) ? (out.type as unknown[]) : [out.type]
   if (types.includes('string') && !fixed && out.pattern === undefined) out.pattern = TEXT_PATTERN
   if ((types.includes('number') || types.includes('integer')) && !fixed) {
-    if (out.maximum === undefined && out.exclusiveMaximum === undefined) out.exclusiveMaximum = BIGINT_LIMIT
-    if (out.minimum === undefined && out.exclusiveMinimum === undefined) out.exclusiveMinimum = -BIGINT_LIMIT
+    if (out.maximum === undefined && out.exclusiveMaximum === undefined) out.maximum = SAFE
+    if (out.minimum === undefined && out.exclusiveMinimum === undefined) out.minimum = -SAFE
   }
-  if (out.type === 'object' && out.additionalProperties !== undefined && out.additionalProperties !== false && out.propertyNames === undefined) {
-    out.propertyNames = { type: 'string', pattern: TEXT_PATTERN }
+  if (out.type === 'object' && out.additionalProperties !== false) {
+    // Keys a schema does not name are still checked by the text rule, before the schema strips them.
+    out.propertyNames ??= { type: 'string', pattern: TEXT_PATTERN }
+    if (isAnything(out.additionalProperties)) out.additionalProperties = jsonValue(JSON_DEPTH)
   }
   return out
+}
+
+/**
+ * The bound of a number the rule checks (it refuses 2^63 and past), kept to 2^53: a larger integer
+ * is rounded when parsed and may land on 2^63. Narrower than the rule, never wider.
+ */
+const SAFE = Number.MAX_SAFE_INTEGER
+
+const isAnything = (node: unknown) => node === undefined || node === true || (!!node && typeof node === 'object' && Object.keys(node).length === 0)
+
+/** How deep a value typed `unknown` is described; deeper values are scalars (the schema may be narrower). */
+const JSON_DEPTH = 2
+/** A JSON value under the text rule, for a value typed `unknown`. */
+function jsonValue(depth: number): Json {
+  const scalars: Json[] = [
+    { type: 'null' },
+    { type: 'boolean' },
+    { type: 'number', minimum: -SAFE, maximum: SAFE },
+    { type: 'string', pattern: TEXT_PATTERN },
+  ]
+  if (depth === 0) return { anyOf: scalars }
+  const inner = jsonValue(depth - 1)
+  return {
+    anyOf: [
+      ...scalars,
+      { type: 'array', items: inner },
+      { type: 'object', propertyNames: { type: 'string', pattern: TEXT_PATTERN }, additionalProperties: inner },
+    ],
+  }
 }
 
 /** zod emits JSON Schema 2020-12, which is OpenAPI 3.1's own dialect; the document names it once. */
@@ -45,8 +82,11 @@ export function openApiDocument(routes: readonly Route[], version: string) {
     const path = r.url.replace(/:(\w+)/g, '{$1}')
     const params = [...r.url.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: PATH_TEXT as { type: string } }))
     if (r.query) {
-      const props = (toJsonSchema(r.query).properties ?? {}) as Record<string, unknown>
-      for (const [name, schema] of Object.entries(props)) params.push({ name, in: 'query', required: false, schema: schema as { type: string } })
+      const query = toJsonSchema(r.query)
+      const required = (query.required ?? []) as string[]
+      for (const [name, schema] of Object.entries((query.properties ?? {}) as Record<string, unknown>)) {
+        params.push({ name, in: 'query', required: required.includes(name), schema: schema as { type: string } })
+      }
     }
     const op: Record<string, unknown> = {
       summary: r.summary,
@@ -55,10 +95,8 @@ export function openApiDocument(routes: readonly Route[], version: string) {
       responses: { default: { description: 'See the Cloud Foundry v3 API documentation for the response shape' } },
     }
     if (r.auth !== 'none') op.security = [{ bearer: [] }]
-    if (r.body) {
-      const type = r.url === '/oauth/token' ? 'application/x-www-form-urlencoded' : 'application/json'
-      op.requestBody = { required: true, content: { [type]: { schema: toJsonSchema(r.body) } } }
-    }
+    const body = r.documentedBody ?? r.body
+    if (body) op.requestBody = { required: true, content: { [r.bodyType ?? 'application/json']: { schema: toJsonSchema(body) } } }
     paths[path] = { ...paths[path], [r.method.toLowerCase()]: op }
   }
   return {

@@ -43,6 +43,13 @@ interface RouteBase {
   readonly tag: string
   readonly query?: ZodType
   readonly body?: ZodType
+  /** The body's media type in /openapi.json; JSON unless said. */
+  readonly bodyType?: 'application/x-www-form-urlencoded' | 'application/x-yaml'
+  /**
+   * The body as /openapi.json states it, for a route that checks its body in the handler (a YAML
+   * manifest, a SCIM resource, the token grants): no wider than what the handler accepts.
+   */
+  readonly documentedBody?: ZodType
   /** Errors render as CC v3 (default), CC v2, or UAA's OAuth shape. */
   readonly errors?: 'v3' | 'v2' | 'uaa'
   /** The handler gets the fastify reply in `ctx.reply` (streaming responses). */

@@ -15,6 +15,14 @@ const PATTERNS: readonly [RegExp, (m: RegExpMatchArray) => Requirement][] = [
   [new RegExp(`^(${KEY})$`), (m) => ({ op: 'exists', key: m[1]! })],
 ]
 
+const REQUIREMENT = `(?:${KEY} *(?:==|=|!=) *${VALUE}|${KEY} +(?:in|notin) +\\( *${VALUE}(?: *, *${VALUE})* *\\)|!?${KEY})`
+
+/**
+ * What parseLabelSelector accepts, as a JSON Schema pattern for /openapi.json; narrower than the
+ * parser (spaces only where it allows any whitespace).
+ */
+export const LABEL_SELECTOR_PATTERN = `^ *${REQUIREMENT} *(?:, *${REQUIREMENT} *)*$`
+
 function splitValues(s: string): string[] {
   return s.split(',').map((v) => v.trim())
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { LABEL_SELECTOR_PATTERN } from './label-selector.ts'
 import { fitsInt, MAX_DB_INT, tooLarge } from './numbers.ts'
 import { TEXT_PATTERN, textProblem } from './text.ts'
 
@@ -10,7 +11,7 @@ import { TEXT_PATTERN, textProblem } from './text.ts'
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
 /** A comma-separated list of values matching `item` (a pattern without anchors). */
-const commaList = (item: string) => `^(?:${item})(?:,(?:${item}))*$`
+export const commaList = (item: string) => `^(?:${item})(?:,(?:${item}))*$`
 
 /** Repeated query keys arrive as arrays; CF reads the last value. */
 const scalar = z.preprocess((v) => (Array.isArray(v) ? v[v.length - 1] : v), z.string())
@@ -120,7 +121,17 @@ export function baseKey(key: string): string {
   return key.replace(/\[[^\]]*\]$/, '')
 }
 
-export const labelSelector = scalar
+/** `sequence_ids=1,2`: integers that fit an int column (nine digits always do). */
+export const sequenceIds = listFilter
+  .refine((xs) => xs.every(fitsInt), { message: 'Sequence ids must be integers' })
+  .transform((xs) => xs.map(Number))
+  .meta({ pattern: commaList('[0-9]{1,9}') })
+
+/** Parsed (and refused) by the list handlers (label-selector.ts); the pattern says what that accepts. */
+export const labelSelector = scalar.meta({ pattern: LABEL_SELECTOR_PATTERN })
+
+/** The pattern of an `include` parameter: a comma-separated list of the allowed resources. */
+export const includePattern = (allowed: readonly string[]) => commaList(allowed.map(escapeRe).join('|'))
 
 export const pagingShape = { page: page.optional(), per_page: perPage.optional() }
 
@@ -170,7 +181,7 @@ export function listQuery<
       .refine((xs) => xs.every((x) => allowed.includes(x)), {
         message: `Invalid included resource: valid values are ${allowed.map((x) => `'${x}'`).join(', ')}`,
       })
-      .meta({ pattern: commaList(allowed.map(escapeRe).join('|')) })
+      .meta({ pattern: includePattern(allowed) })
       .optional()
   }
   return z.object(shape).strict() as unknown as z.ZodType<

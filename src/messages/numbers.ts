@@ -30,6 +30,12 @@ export function ccInteger(label: string, range: { min: number; exclusiveMin?: bo
       else if (exceedsMax(v, max)) issue(tooLarge(label, max))
     })
     .transform((v) => v as number)
+    .meta({
+      type: 'integer',
+      [range.exclusiveMin ? 'exclusiveMinimum' : 'minimum']: range.min,
+      // A bigint maximum (2^63 - 1) is stated as 2^53: larger integers round when parsed (openapi.ts).
+      maximum: typeof max === 'bigint' ? Number.MAX_SAFE_INTEGER : max,
+    })
 }
 
 /** A digits-only query value that fits an int column (sequence ids, page numbers). */

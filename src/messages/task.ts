@@ -29,6 +29,7 @@ export const taskCreateSchema = z
         else if (exceedsMax(v, MAX_DB_BIGINT)) ctx.addIssue({ code: 'custom', message: tooLarge('Log rate limit in bytes per second', MAX_DB_BIGINT) })
       })
       .transform((v) => v as number)
+      .meta({ type: 'integer', minimum: -1, maximum: Number.MAX_SAFE_INTEGER })
       .optional(),
     droplet_guid: z.string().regex(GUID, { message: 'Droplet guid must be a valid guid' }).optional(),
     template: z

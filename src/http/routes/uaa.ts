@@ -40,6 +40,33 @@ const tokenForm = z.object({
   refresh_token: z.string().optional(),
 })
 
+/**
+ * The grants as /openapi.json states them: each with the fields its case below requires (UAA
+ * answers a missing grant type or field with 400, which the all-optional form leaves to the handler).
+ */
+const tokenFormDocument = z.discriminatedUnion('grant_type', [
+  z.object({ grant_type: z.literal('password'), username: z.string().min(1), password: z.string(), client_id: z.string().min(1).optional() }),
+  z.object({ grant_type: z.literal('client_credentials'), client_id: z.string().min(1).optional(), client_secret: z.string().optional() }),
+  z.object({ grant_type: z.literal('refresh_token'), refresh_token: z.string().min(1), client_id: z.string().optional() }),
+])
+
+// The SCIM and client bodies are checked in their handlers, after the token's scope (UAA's order).
+const scimUserBody = z.object({
+  userName: z.string().min(1).max(255),
+  password: z.string().optional(),
+  origin: z.string().optional(),
+  name: z.object({ familyName: z.string().optional(), givenName: z.string().optional() }).optional(),
+  emails: z.array(z.object({ value: z.string(), primary: z.boolean().optional() })).optional(),
+})
+const memberBody = z.object({ value: z.string(), type: z.string().optional(), origin: z.string().optional() })
+const clientBody = z.object({
+  client_id: z.string().min(1).max(255),
+  client_secret: z.string().min(1),
+  authorities: z.array(z.string()).optional(),
+  scope: z.array(z.string()).optional(),
+  authorized_grant_types: z.array(z.string()).optional(),
+})
+
 /** `userName eq "x"` and `origin eq "y"` joined with `and`: the SCIM filters cf sends. */
 function parseScimFilter(filter: string): Record<string, string> {
   const out: Record<string, string> = {}
@@ -78,6 +105,8 @@ export function uaaRoutes(deps: UaaRouteDeps): Route[] {
       auth: 'none',
       errors: 'uaa',
       body: tokenForm,
+      bodyType: 'application/x-www-form-urlencoded',
+      documentedBody: tokenFormDocument,
       async handler(ctx) {
         const form = ctx.body
         const basic = basicAuth(ctx)
@@ -190,16 +219,10 @@ export function uaaRoutes(deps: UaaRouteDeps): Route[] {
       tag: 'UAA',
       auth: 'none',
       errors: 'uaa',
+      documentedBody: scimUserBody,
       async handler(ctx) {
         await requireScope(deps, ctx, ['scim.write', 'scim.create'])
-        const schema = z.object({
-          userName: z.string().min(1).max(255),
-          password: z.string().optional(),
-          origin: z.string().optional(),
-          name: z.object({ familyName: z.string().optional(), givenName: z.string().optional() }).optional(),
-          emails: z.array(z.object({ value: z.string(), primary: z.boolean().optional() })).optional(),
-        })
-        const r = schema.safeParse(ctx.body)
+        const r = scimUserBody.safeParse(ctx.body)
         if (!r.success) throw new UaaError(400, 'invalid_scim_resource', r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '))
         const b = r.data
         try {
@@ -255,11 +278,12 @@ export function uaaRoutes(deps: UaaRouteDeps): Route[] {
       tag: 'UAA',
       auth: 'none',
       errors: 'uaa',
+      documentedBody: memberBody,
       async handler(ctx) {
         await requireScope(deps, ctx, ['scim.write'])
         const group = ctx.params.groupId!
         if (!(GRANTABLE_GROUPS as readonly string[]).includes(group)) throw scimNotFound(`Group ${group} does not exist`)
-        const body = z.object({ value: z.string(), type: z.string().optional(), origin: z.string().optional() }).safeParse(ctx.body)
+        const body = memberBody.safeParse(ctx.body)
         if (!body.success) throw new UaaError(400, 'invalid_scim_resource', 'A member needs a value (the user id)')
         const user = await uaa.userById(body.data.value)
         if (!user) throw scimNotFound(`User ${body.data.value} does not exist`)
@@ -274,16 +298,10 @@ export function uaaRoutes(deps: UaaRouteDeps): Route[] {
       tag: 'UAA',
       auth: 'none',
       errors: 'uaa',
+      documentedBody: clientBody,
       async handler(ctx) {
         await requireScope(deps, ctx, ['clients.write', 'clients.admin'])
-        const schema = z.object({
-          client_id: z.string().min(1).max(255),
-          client_secret: z.string().min(1),
-          authorities: z.array(z.string()).optional(),
-          scope: z.array(z.string()).optional(),
-          authorized_grant_types: z.array(z.string()).optional(),
-        })
-        const r = schema.safeParse(ctx.body)
+        const r = clientBody.safeParse(ctx.body)
         if (!r.success) throw new UaaError(400, 'invalid_client', r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '))
         const authorities = r.data.authorities ?? ['uaa.none']
         const grantTypes = r.data.authorized_grant_types ?? ['client_credentials']

@@ -16,7 +16,7 @@ const IMMUTABLE = { 'content-type': 'application/octet-stream', 'cache-control':
 
 const size = z
   .string()
-  .regex(/^(0|[1-9]\d{0,15})$/, { message: 'must be a non-negative integer tree size' })
+  .regex(/^(0|[1-9][0-9]{0,15})$/, { message: 'must be a non-negative integer tree size' })
   .transform(Number)
 const inclusionQuery = z.object({ tree_size: size.optional() }).strict()
 const consistencyQuery = z.object({ first: size, second: size.optional() }).strict()

@@ -15,6 +15,7 @@ const overviewQuery = z
       .regex(/^\d+$/, { message: 'days must be an integer between 1 and 366' })
       .transform(Number)
       .refine((n) => n >= 1 && n <= 366, { message: 'days must be an integer between 1 and 366' })
+      .meta({ type: 'integer', minimum: 1, maximum: 366 })
       .optional(),
   })
   .strict()

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { listFilter, listQuery } from '../../../messages/list-query.ts'
+import { listQuery, sequenceIds } from '../../../messages/list-query.ts'
 import { searchTrails } from '../../../queries/trails.ts'
 import { timestamp } from '../../../presenters/fields.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
@@ -13,7 +13,6 @@ import { formatProof } from '../../../ledger/proof-file.ts'
 import { unprocessable } from '../../../errors/api-error.ts'
 import { ok, type ApiResponse, type AuthedContext, type Route, route } from '../../route.ts'
 import { commonList } from '../v3/common.ts'
-import { fitsInt } from '../../../messages/numbers.ts'
 import { visibleTrailTask } from '../visible.ts'
 
 const trailQuery = z
@@ -23,6 +22,7 @@ const trailQuery = z
       .regex(/^\d+$/, { message: 'output_lines must be an integer between 0 and 10000' })
       .transform(Number)
       .refine((n) => n <= 10000, { message: 'output_lines must be an integer between 0 and 10000' })
+      .meta({ type: 'integer', minimum: 0, maximum: 10000 })
       .optional(),
   })
   .strict()
@@ -31,10 +31,7 @@ const searchQuery = listQuery({
   filters: ['actor_guids', 'actor_usernames', 'app_guids', 'app_names', 'space_guids', 'organization_guids', 'states', 'command_fingerprints', 'foundations'],
   orderBy: ['created_at', 'updated_at'],
   extra: {
-    sequence_ids: listFilter
-      .refine((xs) => xs.every(fitsInt), { message: 'Sequence ids must be integers' })
-      .transform((xs) => xs.map(Number))
-      .optional(),
+    sequence_ids: sequenceIds.optional(),
     command: z.string().optional(),
   },
 })

@@ -6,7 +6,7 @@ import { patchEnvironment, setAppState, updateApp } from '../../../actions/app-u
 import { recordAppEvent } from '../../../actions/events/app.ts'
 import { notAuthorized, unprocessable } from '../../../errors/api-error.ts'
 import type { JobRunner } from '../../../jobs/runner.ts'
-import { listQuery } from '../../../messages/list-query.ts'
+import { includePattern, listQuery } from '../../../messages/list-query.ts'
 import { metadataSchema, nameSchema } from '../../../messages/metadata.ts'
 import { listApps, processesOfApp, type AppWithSpace } from '../../../queries/apps.ts'
 import { findSpace, spacesByGuids } from '../../../queries/spaces.ts'
@@ -38,6 +38,7 @@ const showSchema = z
       .string()
       .transform((x) => x.split(','))
       .refine((xs) => xs.every((x) => x === 'space' || x === 'space.organization'), { message: "Invalid included resource: valid values are 'space', 'space.organization'" })
+      .meta({ pattern: includePattern(['space', 'space.organization']) })
       .optional(),
   })
   .strict()

@@ -5,12 +5,13 @@ import { findEvent, inEventScope, listEvents, type EventFilter, type EventOrder,
 import { presentAuditEvent } from '../../../presenters/v3/audit-event.ts'
 import { presentList } from '../../../presenters/v3/pagination.ts'
 import type { Db } from '../../../store/store.ts'
+import { TEXT_PATTERN } from '../../../messages/text.ts'
 import { ok, type Route, route } from '../../route.ts'
 
 /** `target_guids[not]=g1,g2` (CC's TargetGuidsValidator); an empty list is an invalid operator. */
 const targetGuidsNot = listFilter.refine((xs) => rubyList(xs).length > 0, {
   message: 'Target guids target_guids has an invalid operator',
-})
+}).meta({ pattern: `^(?!,*$)(?!.*%00)${TEXT_PATTERN.slice(1)}` })
 
 // CC's EventsListMessage: the allowed keys, in the order its error message lists them.
 export const auditEventsQuery = listQuery({

@@ -2,6 +2,7 @@ import { applyManifest } from '../../../actions/manifest-apply.ts'
 import { diffManifest } from '../../../actions/manifest-diff.ts'
 import { apiError, notAuthorized, notFound } from '../../../errors/api-error.ts'
 import { parseManifest } from '../../../messages/manifest.ts'
+import { manifestDocument } from '../../../messages/manifest-document.ts'
 import { findSpace } from '../../../queries/spaces.ts'
 import type { Db } from '../../../store/store.ts'
 import { accepted, ok, type AuthedContext, type Route, route } from '../../route.ts'
@@ -30,6 +31,8 @@ export function manifestRoutes(deps: { readonly db: Db }): Route[] {
       summary: 'Apply a manifest (application/x-yaml): creates or updates apps; 202 + a job already COMPLETE',
       tag: 'Manifests',
       auth: 'write',
+      bodyType: 'application/x-yaml',
+      documentedBody: manifestDocument,
       async handler(ctx) {
         const space = await writableSpace(db, ctx)
         const manifest = parseManifest(manifestText(ctx.body))
@@ -43,6 +46,8 @@ export function manifestRoutes(deps: { readonly db: Db }): Route[] {
       summary: "Diff a manifest (application/x-yaml) against the space's apps",
       tag: 'Manifests',
       auth: 'write',
+      bodyType: 'application/x-yaml',
+      documentedBody: manifestDocument,
       async handler(ctx) {
         const space = await writableSpace(db, ctx)
         const manifest = parseManifest(manifestText(ctx.body))

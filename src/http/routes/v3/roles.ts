@@ -5,7 +5,7 @@ import { requestRoleDelete } from '../../../actions/deletes.ts'
 import { ROLE_TYPES, SPACE_ROLE_TYPES } from '../../../authz/permissions.ts'
 import { notAuthorized, unprocessable } from '../../../errors/api-error.ts'
 import type { JobRunner } from '../../../jobs/runner.ts'
-import { listQuery } from '../../../messages/list-query.ts'
+import { includePattern, listQuery } from '../../../messages/list-query.ts'
 import { findOrganization, organizationsByGuids } from '../../../queries/organizations.ts'
 import { hasSpaceRolesInOrg, listRoles } from '../../../queries/roles.ts'
 import { findSpace, spacesByGuids } from '../../../queries/spaces.ts'
@@ -32,6 +32,7 @@ const showSchema = z
       .refine((s) => s.split(',').every((x) => (INCLUDES as readonly string[]).includes(x)), {
         message: "Invalid included resource: valid values are 'user', 'space', 'organization'",
       })
+      .meta({ pattern: includePattern(INCLUDES) })
       .optional(),
   })
   .strict()

@@ -4,7 +4,7 @@ import { createTask } from '../../../actions/task-create.ts'
 import { requireFeature } from '../../../queries/feature-flags.ts'
 import { actorOf } from '../../../auth/principal.ts'
 import { notAuthorized, notFound } from '../../../errors/api-error.ts'
-import { listQuery, listFilter } from '../../../messages/list-query.ts'
+import { commaList, listQuery, listFilter, sequenceIds } from '../../../messages/list-query.ts'
 import { applyMetadata } from '../../../messages/metadata.ts'
 import { taskCreateSchema, taskUpdateSchema } from '../../../messages/task.ts'
 import { findApp } from '../../../queries/apps.ts'
@@ -17,16 +17,12 @@ import type { Fingerprint } from '../../../trail/fingerprint.ts'
 import { ok, type AuthedContext, type Route, route } from '../../route.ts'
 import { actionContext, commonList } from './common.ts'
 import { requireSpaceDeveloper } from './apps.ts'
-import { fitsInt } from '../../../messages/numbers.ts'
 import { visibleApp, visibleTask } from '../visible.ts'
 
 const STATES = ['PENDING', 'RUNNING', 'SUCCEEDED', 'CANCELING', 'FAILED']
 const states = listFilter.refine((xs) => xs.every((s) => STATES.includes(s)), {
   message: `States must be one of ${STATES.map((s) => `'${s}'`).join(', ')}`,
-})
-const sequenceIds = listFilter
-  .refine((xs) => xs.every(fitsInt), { message: 'Sequence ids must be integers' })
-  .transform((xs) => xs.map(Number))
+}).meta({ pattern: commaList(STATES.join('|')) })
 const globalList = listQuery({
   filters: ['guids', 'names', 'app_guids', 'space_guids', 'organization_guids'],
   orderBy: ['created_at', 'updated_at'],
