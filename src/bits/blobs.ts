@@ -1,16 +1,17 @@
 // Package and droplet bits live in the database, so both stores keep them durably and in the same
 // transactions as their rows: `blobs` holds a blob's size and sha256, `blob_chunks` its bytes,
 // BLOB_CHUNK_BYTES per row. Bytes are written and read a chunk at a time, so neither this process
-// nor the database ever holds a whole blob. They travel as base64 text decoded by the database:
-// the embedded store parses a text parameter an order of magnitude faster than a binary one, and
-// PostgreSQL does not mind.
+// nor the database ever holds a whole blob. PostgreSQL gets each chunk as a binary parameter, so no
+// text copy of it is made here (six concurrent 120 MiB uploads peaked at +41 MiB, against +111 as
+// base64 text); the embedded store gets base64 text that it decodes itself, four times faster there
+// than a binary or hex parameter, which PGlite turns into text in JavaScript.
 import crypto from 'node:crypto'
 import fsp from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { sql } from 'kysely'
 import yauzl from 'yauzl'
 import { newGuid } from '../store/ids.ts'
-import type { Db } from '../store/store.ts'
+import { isEmbedded, type Db } from '../store/store.ts'
 
 /** Bytes per `blob_chunks` row; migration 0013 split the older blobs with the same size. */
 export const BLOB_CHUNK_BYTES = 1024 * 1024
@@ -36,13 +37,14 @@ async function insertChunks(tx: Db, chunks: AsyncIterable<Buffer> | Iterable<Buf
   let size = 0
   let seq = 0
   let short = false
+  const asText = isEmbedded(tx)
   for await (const chunk of chunks) {
     if (chunk.length === 0) continue
     if (short || chunk.length > BLOB_CHUNK_BYTES) throw new Error('blob chunks must be BLOB_CHUNK_BYTES long but the last')
     short = chunk.length < BLOB_CHUNK_BYTES
     hash.update(chunk)
     size += chunk.length
-    await sql`insert into blob_chunks (blob_guid, seq, data) values (${guid}, ${seq++}, decode(${chunk.toString('base64')}, 'base64'))`.execute(tx)
+    await sql`insert into blob_chunks (blob_guid, seq, data) values (${guid}, ${seq++}, ${asText ? sql`decode(${chunk.toString('base64')}, 'base64')` : chunk})`.execute(tx)
   }
   const sha256 = hash.digest('hex')
   await sql`update blobs set sha256 = ${sha256}, size = ${size} where guid = ${guid}`.execute(tx)

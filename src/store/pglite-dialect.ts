@@ -167,10 +167,13 @@ class PgliteConnection implements DatabaseConnection {
   }
 }
 
+/** PostgreSQL's adapter under its own name, so code can tell an embedded store's queries apart (isEmbedded). */
+export class PgliteAdapter extends PostgresAdapter {}
+
 export class PgliteDialect implements Dialect {
   constructor(private readonly options: EmbeddedOptions) {}
   createAdapter() {
-    return new PostgresAdapter()
+    return new PgliteAdapter()
   }
   createDriver(): Driver {
     return new PgliteDriver(this.options)

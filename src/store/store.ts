@@ -7,10 +7,13 @@ import { migrate } from './migrate.ts'
 import { claimTemplateRows } from './template-schema.ts'
 import { isDatabaseUnavailable } from './outage.ts'
 import { EmbeddedStoreInUseError, lockEmbeddedStore } from './embedded-lock.ts'
-import { PgliteDialect } from './pglite-dialect.ts'
+import { PgliteAdapter, PgliteDialect } from './pglite-dialect.ts'
 import type { Database } from './schema.ts'
 
 export type Db = Kysely<Database>
+
+/** True when `db` (or a transaction of it) is the embedded store. */
+export const isEmbedded = (db: Db): boolean => db.getExecutor().adapter instanceof PgliteAdapter
 
 export interface Store {
   readonly db: Db
