@@ -142,8 +142,9 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     pollMs: config.cluster.pollMs,
     interruptOutput: (guids) => logs.store.interrupt(guids),
   })
-  const executor = await createLocalExecutor(config, runner, logger)
-  runner.attach(executor)
+  // The executor's host probe (a bwrap run, ~0.2 s) overlaps building the routes; awaited before listening.
+  const executorReady = createLocalExecutor(config, runner, logger)
+  executorReady.catch(() => {}) // handled where it is awaited
 
   const cancelAfterCommit = (afterCommit: AfterCommit, taskGuids: readonly string[]) =>
     afterCommit(async () => {
@@ -250,6 +251,8 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   ]
   routes.push(openApiRoute(() => routes, VERSION))
 
+  const executor = await executorReady
+  runner.attach(executor)
   const uploadSpool = path.join(config.dataDir, 'uploads')
   await sweepUploadSpool(uploadSpool)
   const http = buildHttpServer(routes, {
