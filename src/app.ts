@@ -22,7 +22,7 @@ import type { AfterCommit } from './jobs/runner.ts'
 import { TaskRunner } from './tasks/task-runner.ts'
 import { fingerprinter, loadFingerprintKey } from './trail/fingerprint.ts'
 import { Permissions } from './authz/permissions.ts'
-import { loadSigningKey, TokenService } from './auth/tokens.ts'
+import { loadSigningKey, newSigningKeyPem, TokenService } from './auth/tokens.ts'
 import type { Principal } from './auth/principal.ts'
 import { Uaa } from './auth/uaa.ts'
 import { ensureAdmin } from './bootstrap.ts'
@@ -48,7 +48,7 @@ import { manifestRoutes } from './http/routes/v3/manifests.ts'
 import { packageRoutes } from './http/routes/v3/packages.ts'
 import { resourceMatchRoutes } from './http/routes/v3/resource-matches.ts'
 import { JobRunner } from './jobs/runner.ts'
-import { openStore } from './store/store.ts'
+import { isNewEmbeddedStore, openStore } from './store/store.ts'
 import { createMetrics } from './ops/metrics.ts'
 import { opsRoutes } from './http/routes/ops.ts'
 import { createLogPipeline } from './logs/pipeline.ts'
@@ -106,6 +106,9 @@ function createLocalExecutor(config: Config, listener: ExecutorListener, logger:
 
 /** The composition root: store → auth → use cases → routes → HTTP, in that order. */
 export async function startApp(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<RunningApp> {
+  // A new embedded store needs a token signing key: it is made while the store opens.
+  const newKey = isNewEmbeddedStore(config) ? newSigningKeyPem() : undefined
+  newKey?.catch(() => {}) // handled where it is awaited
   const store = await openStore(config, logger)
   const { db } = store
   // Many servers on one database (docs/cluster.md): who this process is, how the servers wake each
@@ -114,7 +117,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   const { leaseMs } = config.cluster
   const bus = config.databaseUrl ? await postgresBus(config.databaseUrl, logger) : localBus()
   const leadership = leadershipFactory(store.kind, { db, holder: instance.id, leaseMs, logger })
-  const tokens = new TokenService(await loadSigningKey(db), 'cf-ledger', {
+  const tokens = new TokenService(await loadSigningKey(db, newKey), 'cf-ledger', {
     user: config.accessTokenTtlSeconds,
     client: config.clientTokenTtlSeconds,
   })

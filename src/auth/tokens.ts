@@ -1,4 +1,5 @@
 import crypto from 'node:crypto'
+import { promisify } from 'node:util'
 import { SignJWT, exportJWK, jwtVerify, type JWK } from 'jose'
 import type { Db } from '../store/store.ts'
 import type { Principal } from './principal.ts'
@@ -21,15 +22,23 @@ export interface SigningKey {
   readonly publicJwk: JWK
 }
 
-/** Loads the RS256 signing key from the store, creating it on first start. */
-export async function loadSigningKey(db: Db): Promise<SigningKey> {
+/** A new RS256 key as PKCS#8 PEM, made on the thread pool: its prime search takes 0.1–0.8 s. */
+export async function newSigningKeyPem(): Promise<string> {
+  const { privateKey } = await promisify(crypto.generateKeyPair)('rsa', { modulusLength: 2048 })
+  return privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
+}
+
+/**
+ * Loads the RS256 signing key from the store, creating it on first start (from `pending`, a key
+ * the caller began making before the store was open, when given).
+ */
+export async function loadSigningKey(db: Db, pending?: Promise<string>): Promise<SigningKey> {
   let row = await db.selectFrom('signing_keys').selectAll().orderBy('created_at', 'desc').executeTakeFirst()
   if (!row) {
-    const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 })
     const candidate = {
       kid: `key-${crypto.randomUUID().slice(0, 8)}`,
       algorithm: 'RS256',
-      private_pem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      private_pem: await (pending ?? newSigningKeyPem()),
       created_at: new Date(),
     }
     // Another instance may have raced us; whichever row landed first wins.

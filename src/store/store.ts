@@ -138,6 +138,9 @@ export async function openStore(
   return store
 }
 
+/** True before the first start of an embedded store (its data directory holds no database yet). */
+export const isNewEmbeddedStore = (o: StoreOptions): boolean => !o.databaseUrl && !fs.existsSync(path.join(o.dataDir, 'pg', 'PG_VERSION'))
+
 /** True when the error is a unique-constraint violation (both stores report SQLSTATE 23505). */
 export function isUniqueViolation(err: unknown): boolean {
   return (err as { code?: string } | null)?.code === '23505'
