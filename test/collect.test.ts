@@ -262,7 +262,7 @@ for (const store of stores()) {
       const gap = await until('the gap event', async () => {
         const r = expectOk(await col.get('/v3/audit_events?types=audit.foundation.collect_gap')).body
         return r.resources[0]
-      })
+      }, 60_000) // after a foundation restart, as the wait after the outage above
       assert.equal(gap.target.name, FOUNDATION)
       assert.ok(Date.parse(gap.data.missing_from) < Date.parse(gap.data.missing_to))
       assert.equal(expectOk(await col.get('/v3/audit_events?types=audit.foundation.collect_gap')).body.pagination.total_results, 1)
