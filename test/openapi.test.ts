@@ -39,15 +39,21 @@ for (const store of stores()) {
     }
     const allows = (schema: Schema, value: unknown) => ajv.validate(schema, value)
     /** The document refuses `body` and the server answers it with CF's 422 and `detail`. */
-    async function refused(path: string, body: Record<string, unknown>, detail: string, send: () => Promise<Reply> = () => admin.post(path.replace(/\{guid\}/, 'openapi-none'), body)) {
-      assert.ok(!allows(bodySchema(path), body), `the document refuses ${JSON.stringify(body)}`)
+    async function refused(
+      path: string,
+      body: Record<string, unknown>,
+      detail: string,
+      send: () => Promise<Reply> = () => admin.post(path, body),
+      method = 'post',
+    ) {
+      assert.ok(!allows(bodySchema(path, method), body), `the document refuses ${JSON.stringify(body)}`)
       const r = await send()
       assert.equal(r.status, 422, JSON.stringify(r.body))
       assert.equal(r.body.errors[0].detail, detail)
     }
     /** The document allows `body` and the server takes it. */
-    async function taken(path: string, body: Record<string, unknown>, send: () => Promise<Reply>, status = 201): Promise<Reply> {
-      assert.ok(allows(bodySchema(path), body), `the document allows ${JSON.stringify(body)}: ${ajv.errorsText()}`)
+    async function taken(path: string, body: Record<string, unknown>, send: () => Promise<Reply>, status = 201, method = 'post'): Promise<Reply> {
+      assert.ok(allows(bodySchema(path, method), body), `the document allows ${JSON.stringify(body)}: ${ajv.errorsText()}`)
       return expectOk(await send(), status)
     }
 
@@ -201,6 +207,44 @@ for (const store of stores()) {
       }
       assert.ok(allows(form.schema, { bits: 'PK…', resources: '[]' }))
       expectOk(await send({ resources: '[]', bits: new Blob([new Uint8Array(await zipOf({ 'run.sh': 'echo hi\n' }))]) }))
+    })
+
+    it('quota bodies: a name not only blanks where CC wants one, the relationships they take, at least one guid to apply', async () => {
+      const { orgGuid, spaceGuid } = await createOrgAndSpace(admin, 'openapi-quotas', 'openapi-quotas-space')
+      const other = await createOrgAndSpace(admin, 'openapi-quotas-2', 'openapi-quotas-space-2')
+      const orgs = '/v3/organization_quotas'
+      const post = (path: string, body: Record<string, unknown>) => () => admin.post(path, body)
+      for (const body of [{}, { name: '   ' }, { name: '\u3000\t\ufeff' }]) await refused(orgs, body, "Name can't be blank", post(orgs, body))
+      const orgQuota = {
+        name: 'openapi-org-quota',
+        apps: { total_memory_in_mb: 1024, log_rate_limit_in_bytes_per_second: null },
+        services: { paid_services_allowed: true },
+        relationships: { organizations: { data: [{ guid: orgGuid }] } },
+      }
+      const q = (await taken(orgs, orgQuota, post(orgs, orgQuota))).body
+      // The update takes a name of blanks (CC validates its presence only on create).
+      const blankName = { name: ' ' }
+      await taken('/v3/organization_quotas/{guid}', blankName, () => admin.patch(`${orgs}/${q.guid}`, blankName), 200, 'patch')
+
+      const apply = '/v3/organization_quotas/{guid}/relationships/organizations'
+      const applyTo = (body: Record<string, unknown>) => () => admin.post(`${orgs}/${q.guid}/relationships/organizations`, body)
+      await refused(apply, {}, "Data can't be blank, Data must be an array", applyTo({}))
+      await refused(apply, { data: [] }, "Data can't be blank", applyTo({ data: [] }))
+      await taken(apply, { data: [{ guid: other.orgGuid }] }, applyTo({ data: [{ guid: other.orgGuid }] }), 200)
+
+      const spaces = '/v3/space_quotas'
+      const organization = { data: { guid: orgGuid } }
+      await refused(spaces, { name: 'openapi-sq' }, "Relationships 'relationships' is not a hash", post(spaces, { name: 'openapi-sq' }))
+      const blank = { name: '\n', relationships: { organization } }
+      await refused(spaces, blank, "Name can't be blank", post(spaces, blank))
+      const spaceQuota = { name: 'openapi-space-quota', routes: { total_routes: 10 }, relationships: { organization, spaces: { data: [{ guid: spaceGuid }] } } }
+      const sq = (await taken(spaces, spaceQuota, post(spaces, spaceQuota))).body
+      await refused('/v3/space_quotas/{guid}', { name: ' ' }, "Name can't be blank", () => admin.patch(`${spaces}/${sq.guid}`, { name: ' ' }), 'patch')
+
+      const applySpace = '/v3/space_quotas/{guid}/relationships/spaces'
+      const second = expectOk(await admin.post('/v3/spaces', { name: 'openapi-quotas-space-3', relationships: { organization } }), 201).body
+      await refused(applySpace, { data: [] }, "Data can't be blank", () => admin.post(`${spaces}/${sq.guid}/relationships/spaces`, { data: [] }))
+      await taken(applySpace, { data: [{ guid: second.guid }] }, () => admin.post(`${spaces}/${sq.guid}/relationships/spaces`, { data: [{ guid: second.guid }] }), 200)
     })
   })
 }
