@@ -100,11 +100,7 @@ export function openApiDocument(routes: readonly Route[], version: string) {
     }
     if (r.auth !== 'none') op.security = [{ bearer: [] }]
     const body = r.documentedBody ?? r.body
-    if (body) {
-      const media: Json = { schema: toJsonSchema(body) }
-      if (r.bodyEncoding) media.encoding = r.bodyEncoding
-      op.requestBody = { required: true, content: { [r.bodyType ?? 'application/json']: media } }
-    }
+    if (body) op.requestBody = { required: true, content: { [r.bodyType ?? 'application/json']: { schema: toJsonSchema(body) } } }
     paths[path] = { ...paths[path], [r.method.toLowerCase()]: op }
   }
   return {

@@ -45,8 +45,6 @@ interface RouteBase {
   readonly body?: ZodType
   /** The body's media type in /openapi.json; JSON unless said. */
   readonly bodyType?: 'application/x-www-form-urlencoded' | 'application/x-yaml' | 'multipart/form-data'
-  /** The parts of a multipart body and their media types (OpenAPI's Encoding Object), by part name. */
-  readonly bodyEncoding?: Readonly<Record<string, { readonly contentType: string }>>
   /**
    * The body as /openapi.json states it, for a route that checks its body in the handler (a YAML
    * manifest, a SCIM resource, the token grants, a quota, an upload form): no wider than what the
