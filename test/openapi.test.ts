@@ -186,7 +186,6 @@ for (const store of stores()) {
       const form = content['multipart/form-data']
       assert.equal(form.schema.properties.bits.contentMediaType, 'application/octet-stream')
       assert.equal(form.schema.properties.bits.pattern, undefined, 'a file is not under the text rule')
-      assert.deepEqual(form.encoding, { bits: { contentType: 'application/zip' } })
       const { spaceGuid } = await createOrgAndSpace(admin, 'openapi-upload', 'openapi-upload-space')
       const app = expectOk(await admin.post('/v3/apps', { name: 'openapi-upload-app', relationships: { space: { data: { guid: spaceGuid } } } }), 201)
       const pkg = expectOk(await admin.post('/v3/packages', { type: 'bits', relationships: { app: { data: { guid: app.body.guid } } } }), 201)
@@ -245,6 +244,38 @@ for (const store of stores()) {
       const second = expectOk(await admin.post('/v3/spaces', { name: 'openapi-quotas-space-3', relationships: { organization } }), 201).body
       await refused(applySpace, { data: [] }, "Data can't be blank", () => admin.post(`${spaces}/${sq.guid}/relationships/spaces`, { data: [] }))
       await taken(applySpace, { data: [{ guid: second.guid }] }, () => admin.post(`${spaces}/${sq.guid}/relationships/spaces`, { data: [{ guid: second.guid }] }), 200)
+    })
+
+    it('syslog_drain_url and route_service_url state a pattern narrower than URL.canParse', async () => {
+      const create = bodySchema('/v3/service_instances')
+      const drain = create.properties.syslog_drain_url
+      const routeService = create.properties.route_service_url
+      for (const u of ['syslog://a', 'syslog-tls://logs.example.com:6514', 'https://h1.example/x/./..', 'https-batch://a.b:9/p~q_r-s']) {
+        assert.ok(matches(drain, u) && URL.canParse(u), u)
+      }
+      // canParse takes these; the pattern does not (narrower, never wider).
+      for (const u of ['syslog://', 'file:///x', 'https://u:p@h/x?y#z', 'https://1.2.3.4', ' https://a']) assert.ok(!matches(drain, u) && URL.canParse(u), u)
+      for (const u of ['https://09', 'https://xn--a', 'https://', 'syslog://a:99999']) assert.ok(!matches(drain, u) && !URL.canParse(u), u)
+      assert.ok(matches(routeService, 'https://rs.example.com/route') && !matches(routeService, 'http://rs.example.com'))
+
+      const { spaceGuid } = await createOrgAndSpace(admin, 'openapi-ups', 'openapi-ups-space')
+      const base = { type: 'user-provided', name: 'openapi-ups', relationships: { space: { data: { guid: spaceGuid } } } }
+      const post = (body: Record<string, unknown>) => () => admin.post('/v3/service_instances', body)
+      for (const [extra, detail] of [
+        [{ syslog_drain_url: 'syslog drain' }, 'Syslog drain url must be a valid URI'],
+        [{ syslog_drain_url: '' }, 'Syslog drain url must be a valid URI'],
+        [{ route_service_url: 'http://rs.example.com' }, 'Route service url must be https'],
+        [{ route_service_url: '' }, 'Route service url must be a valid URI, Route service url must be https'],
+      ] as const) {
+        await refused('/v3/service_instances', { ...base, ...extra }, detail, post({ ...base, ...extra }))
+      }
+      const good = { ...base, syslog_drain_url: 'syslog-tls://logs.example.com:6514', route_service_url: 'https://rs.example.com/route' }
+      const si = (await taken('/v3/service_instances', good, post(good))).body
+      const path = '/v3/service_instances/{guid}'
+      const patch = (body: Record<string, unknown>) => () => admin.patch(`/v3/service_instances/${si.guid}`, body)
+      await refused(path, { syslog_drain_url: '//logs.example.com' }, 'Syslog drain url must be a valid URI', patch({ syslog_drain_url: '//logs.example.com' }), 'patch')
+      const update = { syslog_drain_url: 'https://logs.example.com/x', route_service_url: null }
+      await taken(path, update, patch(update), 200, 'patch')
     })
   })
 }
