@@ -17,13 +17,17 @@ function withInputRules(node: unknown): unknown {
   const out: Json = {}
   for (const [k, v] of Object.entries(node as Json)) {
     if (k === 'enum' || k === 'const' || k === 'default' || k === 'required') out[k] = v
+    // What a value must not be: the rules added inside would narrow `not` and so widen its schema.
+    else if (k === 'not') out[k] = v
     // Maps of named schemas, not schemas themselves.
     else if (k === 'properties' || k === '$defs') out[k] = Object.fromEntries(Object.entries(v as Json).map(([n, s]) => [n, withInputRules(s)]))
     else out[k] = withInputRules(v)
   }
   const fixed = 'enum' in out || 'const' in out
   const types = Array.isArray(out.type) ? (out.type as unknown[]) : [out.type]
-  if (types.includes('string') && !fixed && out.pattern === undefined) out.pattern = TEXT_PATTERN
+  // A file part (multipart) is bytes, not text: the text rule reads form fields, not files.
+  const file = out.contentMediaType === 'application/octet-stream'
+  if (types.includes('string') && !fixed && !file && out.pattern === undefined) out.pattern = TEXT_PATTERN
   if ((types.includes('number') || types.includes('integer')) && !fixed) {
     if (out.maximum === undefined && out.exclusiveMaximum === undefined) out.maximum = SAFE
     if (out.minimum === undefined && out.exclusiveMinimum === undefined) out.minimum = -SAFE

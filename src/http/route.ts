@@ -44,10 +44,11 @@ interface RouteBase {
   readonly query?: ZodType
   readonly body?: ZodType
   /** The body's media type in /openapi.json; JSON unless said. */
-  readonly bodyType?: 'application/x-www-form-urlencoded' | 'application/x-yaml'
+  readonly bodyType?: 'application/x-www-form-urlencoded' | 'application/x-yaml' | 'multipart/form-data'
   /**
    * The body as /openapi.json states it, for a route that checks its body in the handler (a YAML
-   * manifest, a SCIM resource, the token grants): no wider than what the handler accepts.
+   * manifest, a SCIM resource, the token grants, a quota, an upload form): no wider than what the
+   * handler accepts.
    */
   readonly documentedBody?: ZodType
   /** Errors render as CC v3 (default), CC v2, or UAA's OAuth shape. */

@@ -39,6 +39,7 @@ export const taskCreateSchema = z
   })
   .strict()
   .refine((b) => b.command !== undefined || b.template !== undefined, { message: 'Command No command or template provided' })
+  .meta({ anyOf: [{ required: ['command'] }, { required: ['template'] }] })
 
 export type TaskCreateMessage = z.infer<typeof taskCreateSchema>
 

@@ -11,6 +11,16 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  */
 export const TEXT_PATTERN = '^[^\\u0000]*$'
 
+/**
+ * A string with something besides whitespace (Rails' `present?`, checked with JS `trim()`), under
+ * the text rule, as a JSON Schema pattern. The blanks it names are every character `trim()` removes
+ * (JS WhiteSpace and LineTerminator) and a few that Python's `\s` adds (U+001C–U+001F, U+0085) or
+ * older Unicode counted (U+180E), so it is never wider than the check: `\s` differs between the
+ * two regex dialects and is not used.
+ */
+export const NOT_BLANK_PATTERN =
+  '^[^\\u0000]*[^\\u0000\\t-\\r \\u001c-\\u001f\\u0085\\u00a0\\u1680\\u180e\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff][^\\u0000]*$'
+
 /** What is wrong with a string, or undefined when it may be stored. */
 export function textProblem(s: string): string | undefined {
   if (s.includes('\u0000')) return 'must not contain NUL characters'

@@ -11,11 +11,16 @@ import { apiError, notAuthorized, notFound, unprocessable } from '../../../error
 import type { JobRunner } from '../../../jobs/runner.ts'
 import { listQuery } from '../../../messages/list-query.ts'
 import {
+  organizationQuotaCreateDocumented,
+  organizationQuotaUpdateDocumented,
   parseOrganizationQuotaCreate,
   parseOrganizationQuotaUpdate,
   parseSpaceQuotaCreate,
   parseSpaceQuotaUpdate,
   parseToManyRelationship,
+  spaceQuotaCreateDocumented,
+  spaceQuotaUpdateDocumented,
+  toManyRelationshipDocumented,
   type Parsed,
 } from '../../../messages/quota.ts'
 import { findOrganization } from '../../../queries/organizations.ts'
@@ -129,6 +134,7 @@ export function quotaRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       summary: 'Create an organization quota (admin), optionally applied to orgs',
       tag: 'Organization Quotas',
       auth: 'write',
+      documentedBody: organizationQuotaCreateDocumented,
       async handler(ctx) {
         if (!ctx.perms.isAdmin) throw notAuthorized()
         const body = bodyOf(ctx)
@@ -144,6 +150,7 @@ export function quotaRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       summary: 'Update an organization quota (admin); null makes a limit unlimited',
       tag: 'Organization Quotas',
       auth: 'write',
+      documentedBody: organizationQuotaUpdateDocumented,
       async handler(ctx) {
         if (!ctx.perms.isAdmin) throw notAuthorized()
         const body = bodyOf(ctx)
@@ -175,6 +182,7 @@ export function quotaRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       summary: 'Apply an organization quota to orgs (admin)',
       tag: 'Organization Quotas',
       auth: 'write',
+      documentedBody: toManyRelationshipDocumented,
       async handler(ctx) {
         if (!ctx.perms.isAdmin) throw notAuthorized()
         const guids = valid(parseToManyRelationship(bodyOf(ctx)))
@@ -229,6 +237,7 @@ export function quotaRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       summary: "Create a space quota (admin or the org's manager), optionally applied to spaces",
       tag: 'Space Quotas',
       auth: 'write',
+      documentedBody: spaceQuotaCreateDocumented,
       async handler(ctx) {
         const body = bodyOf(ctx)
         const msg = valid(parseSpaceQuotaCreate(body))
@@ -247,6 +256,7 @@ export function quotaRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       summary: 'Update a space quota; null makes a limit unlimited',
       tag: 'Space Quotas',
       auth: 'write',
+      documentedBody: spaceQuotaUpdateDocumented,
       async handler(ctx) {
         const quota = await writableSpaceQuota(ctx)
         const body = bodyOf(ctx)
@@ -276,6 +286,7 @@ export function quotaRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
       summary: "Apply a space quota to spaces of its org",
       tag: 'Space Quotas',
       auth: 'write',
+      documentedBody: toManyRelationshipDocumented,
       async handler(ctx) {
         const quota = await writableSpaceQuota(ctx)
         const guids = valid(parseToManyRelationship(bodyOf(ctx)))

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { requireFeature } from '../../../queries/feature-flags.ts'
 import { createRole } from '../../../actions/role-create.ts'
 import { requestRoleDelete } from '../../../actions/deletes.ts'
-import { ROLE_TYPES, SPACE_ROLE_TYPES } from '../../../authz/permissions.ts'
+import { ORG_ROLE_TYPES, ROLE_TYPES, SPACE_ROLE_TYPES } from '../../../authz/permissions.ts'
 import { notAuthorized, unprocessable } from '../../../errors/api-error.ts'
 import type { JobRunner } from '../../../jobs/runner.ts'
 import { includePattern, listQuery } from '../../../messages/list-query.ts'
@@ -38,7 +38,22 @@ const showSchema = z
   .strict()
 const ref = z.object({ data: z.object({ guid: z.string() }) })
 const userRef = z.object({
-  data: z.object({ guid: z.string().optional(), username: z.string().optional(), origin: z.string().optional() }).strict(),
+  data: z
+    .object({ guid: z.string().optional(), username: z.string().optional(), origin: z.string().optional() })
+    .strict()
+    // resolveUser's rule, for /openapi.json: a non-empty guid and neither username nor origin, or a
+    // non-empty username (origin optional) and no guid. Narrower than the check, which lets an empty
+    // guid stand for none and an empty username or origin go with a guid.
+    .meta({
+      anyOf: [
+        { required: ['guid'], properties: { guid: { minLength: 1 } }, not: { anyOf: [{ required: ['username'] }, { required: ['origin'] }] } },
+        { required: ['username'], properties: { username: { minLength: 1 } }, not: { required: ['guid'] } },
+      ],
+    }),
+})
+/** The role type's relationship and only that one: the handler's four checks on organization and space. */
+const roleTarget = (types: readonly string[], needs: 'organization' | 'space', refuses: 'organization' | 'space') => ({
+  properties: { type: { enum: types }, relationships: { required: [needs], not: { required: [refuses] } } },
 })
 const createSchema = z
   .object({
@@ -46,6 +61,7 @@ const createSchema = z
     relationships: z.object({ user: userRef, organization: ref.optional(), space: ref.optional() }).strict(),
   })
   .strict()
+  .meta({ anyOf: [roleTarget(SPACE_ROLE_TYPES, 'space', 'organization'), roleTarget(ORG_ROLE_TYPES, 'organization', 'space')] })
 
 export function roleRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
   const { db } = deps

@@ -5,6 +5,7 @@ import { z } from 'zod'
 import { createUserProvided, deleteUserProvided, recordCredentialsShow, updateUserProvided } from '../../../actions/service-instances.ts'
 import { notAuthorized, unprocessable } from '../../../errors/api-error.ts'
 import type { DrainPolicy } from '../../../logs/drains/policy.ts'
+import { DRAIN_SCHEMES } from '../../../logs/drains/schemes.ts'
 import { parseDrainUrl } from '../../../logs/drains/url.ts'
 import { listQuery } from '../../../messages/list-query.ts'
 import { metadataSchema, nameSchema } from '../../../messages/metadata.ts'
@@ -22,8 +23,23 @@ const uri = (label: string) =>
     .string({ error: `${label} must be a string` })
     .refine((s) => URL.canParse(s), { message: `${label} must be a valid URI` })
 
-const syslogDrainUrl = uri('Syslog drain url')
-const routeServiceUrl = uri('Route service url').refine((s) => s.startsWith('https://'), { message: 'Route service url must be https' })
+/**
+ * What URL.canParse accepts, as a JSON Schema pattern for /openapi.json, and much narrower: a host
+ * of dot-separated letters and digits whose last label starts with a letter (so it is never read as
+ * an IPv4 number, which can fail, and has no `xn--` label, whose punycode can fail), a port of up to
+ * four digits, and a path of unreserved characters; no userinfo, query or fragment. Every string it
+ * matches parses, special scheme or not.
+ */
+const uriPattern = (schemes: readonly string[]) =>
+  `^(?:${schemes.map((s) => s.replace(/[.+]/g, '\\$&')).join('|')})://(?:[A-Za-z0-9]+\\.)*[A-Za-z][A-Za-z0-9]*(?::[0-9]{1,4})?(?:/[A-Za-z0-9._~-]*)*$`
+/** CC takes any URI; the document names the schemes the syslog agent drains (and not `file:`, which has no port). */
+export const SYSLOG_DRAIN_URL_PATTERN = uriPattern(DRAIN_SCHEMES)
+export const ROUTE_SERVICE_URL_PATTERN = uriPattern(['https'])
+
+const syslogDrainUrl = uri('Syslog drain url').meta({ pattern: SYSLOG_DRAIN_URL_PATTERN })
+const routeServiceUrl = uri('Route service url')
+  .refine((s) => s.startsWith('https://'), { message: 'Route service url must be https' })
+  .meta({ pattern: ROUTE_SERVICE_URL_PATTERN })
 const credentials = z.record(z.string(), z.unknown(), { error: 'Credentials must be an object' })
 const tags = z.array(z.string(), { error: 'Tags must be a list of strings' })
 

@@ -25,6 +25,13 @@ const createSchema = z
     metadata: metadataSchema.optional(),
   })
   .strict()
+  // The handler's rule, for /openapi.json: a guid alone, or a username with an origin other than `uaa`.
+  .meta({
+    anyOf: [
+      { required: ['guid'], not: { anyOf: [{ required: ['username'] }, { required: ['origin'] }] } },
+      { required: ['username', 'origin'], properties: { origin: { not: { const: 'uaa' } } }, not: { required: ['guid'] } },
+    ],
+  })
 const updateSchema = z.object({ metadata: metadataSchema.optional() }).strict()
 
 export function userRoutes(deps: { db: Db; jobs: JobRunner }): Route[] {
