@@ -72,7 +72,7 @@ const suiteTimes: [string, number][] = []
 const TOP_LEVEL = /^[✔✖] (.+) \(([\d.]+)ms\)$/
 
 function runTests(r: (typeof runs)[number]): Promise<number> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, '--test-reporter=spec', ...r.files], {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 3}`, '--test-reporter=spec', ...r.files], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...env, TEST_STORES: r.stores },
