@@ -11,18 +11,20 @@ import { apiError, notAuthorized, notFound, unprocessable } from '../../../error
 import type { JobRunner } from '../../../jobs/runner.ts'
 import { listQuery } from '../../../messages/list-query.ts'
 import {
-  organizationQuotaCreateDocumented,
-  organizationQuotaUpdateDocumented,
   parseOrganizationQuotaCreate,
   parseOrganizationQuotaUpdate,
   parseSpaceQuotaCreate,
   parseSpaceQuotaUpdate,
   parseToManyRelationship,
+  type Parsed,
+} from '../../../messages/quota.ts'
+import {
+  organizationQuotaCreateDocumented,
+  organizationQuotaUpdateDocumented,
   spaceQuotaCreateDocumented,
   spaceQuotaUpdateDocumented,
   toManyRelationshipDocumented,
-  type Parsed,
-} from '../../../messages/quota.ts'
+} from '../../../messages/quota-document.ts'
 import { findOrganization } from '../../../queries/organizations.ts'
 import { visibleSpaceQuota } from '../visible.ts'
 import {
