@@ -115,7 +115,7 @@ export async function openStore(
       throw err
     }
   } else {
-    const dir = path.join(config.dataDir, 'pg')
+    const dir = embeddedDir(config)
     fs.mkdirSync(dir, { recursive: true })
     const settings = [`shared_buffers = ${config.embeddedSharedBuffers ?? '16MB'}`]
     let unlock: () => void
@@ -138,8 +138,11 @@ export async function openStore(
   return store
 }
 
+/** Where the embedded store keeps its PostgreSQL data directory. */
+const embeddedDir = (o: StoreOptions) => path.join(o.dataDir, 'pg')
+
 /** True before the first start of an embedded store (its data directory holds no database yet). */
-export const isNewEmbeddedStore = (o: StoreOptions): boolean => !o.databaseUrl && !fs.existsSync(path.join(o.dataDir, 'pg', 'PG_VERSION'))
+export const isNewEmbeddedStore = (o: StoreOptions): boolean => !o.databaseUrl && !fs.existsSync(path.join(embeddedDir(o), 'PG_VERSION'))
 
 /** True when the error is a unique-constraint violation (both stores report SQLSTATE 23505). */
 export function isUniqueViolation(err: unknown): boolean {
