@@ -112,7 +112,7 @@ try {
   await q('select l.leaf_index, e.* from ledger_leaves l left join events e on e.seq = l.event_seq')
   const readS = ms(now() - t2) / 1000
   const t3 = now()
-  const report = (await verifyLog(q, { lastArchivedSeq: 0 }))!
+  const report = (await verifyLog(q, { archived: () => undefined }))!
   const verifyS = ms(now() - t3) / 1000
   if (report.problems.length !== 1 || !/does not verify/.test(report.problems[0]!.message)) {
     // The bench signs with a key the store does not hold: that one finding is expected, nothing else.

@@ -238,9 +238,8 @@ for (const store of stores()) {
       await collector.stop()
       const late = crypto.randomUUID()
       await withStore(source, (q) =>
-        q(`with h as (update ledger_head set seq = seq + 1 where id = 1 returning seq, hash)
-           insert into events (seq, guid, created_at, type, actor, actor_type, actor_name, actor_username, actee, actee_type, actee_name, metadata, space_guid, organization_guid, prev_hash, hash)
-           select h.seq, $1, now() - interval '1 hour', 'audit.app.update', 'late-actor', 'user', 'late', 'late', $2, 'app', 'billing', '{}', $3, '', h.hash, h.hash from h`, [late, appGuid, spaceGuid]),
+        q(`insert into events (guid, created_at, type, actor, actor_type, actor_name, actor_username, actee, actee_type, actee_name, metadata, space_guid, organization_guid)
+           values ($1, now() - interval '1 hour', 'audit.app.update', 'late-actor', 'user', 'late', 'late', $2, 'app', 'billing', '{}', $3, '')`, [late, appGuid, spaceGuid]),
       )
       if (store === 'embedded') source = await source.restart()
       src = await new Api(source.url).admin()

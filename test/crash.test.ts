@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { Api, expectOk } from './support/client.ts'
-import { chainProblems, readEvents, withStore } from './support/db.ts'
+import { ledgerProblems, readEvents, withStore } from './support/db.ts'
 import { startServer, stores, type TestServer } from './support/server.ts'
 
 const WORKERS = 32
@@ -97,7 +97,7 @@ for (const store of stores()) {
           assert.deepEqual([...events.keys()].filter((g) => !rowGuids.has(g)), [], `${type}: events without their row`)
         }
         // (Requests that got no answer committed whole or not at all: the checks above cover them.)
-        assert.deepEqual(await chainProblems(q, events), [])
+        assert.deepEqual(await ledgerProblems(q, events), [])
       })
     })
   })

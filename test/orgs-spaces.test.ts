@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { Api, expectOk, type Reply } from './support/client.ts'
-import { chainProblems, readEvents, withStore } from './support/db.ts'
+import { ledgerProblems, readEvents, withStore } from './support/db.ts'
 import { startServer, stores, type TestServer } from './support/server.ts'
 
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/
@@ -297,7 +297,7 @@ for (const store of stores()) {
     it('wrote exactly one audit event per change, in order, with an intact hash chain', async () => {
       const { events, problems } = await withStore(server, async (q) => {
         const events = await readEvents(q)
-        return { events, problems: await chainProblems(q, events) }
+        return { events, problems: await ledgerProblems(q, events) }
       })
       assert.deepEqual(problems, [])
       assert.deepEqual(

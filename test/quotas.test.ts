@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { Api, createOrgAndSpace, createUser, expectOk, grant, type Reply } from './support/client.ts'
-import { chainProblems, readEvents, withStore } from './support/db.ts'
+import { ledgerProblems, readEvents, withStore } from './support/db.ts'
 import { pushApp, waitForTask } from './support/push.ts'
 import { startServer, stores, type TestServer } from './support/server.ts'
 
@@ -530,7 +530,7 @@ for (const store of stores()) {
       await server.stop()
       const { events, problems } = await withStore(server, async (q) => {
         const events = await readEvents(q)
-        return { events, problems: await chainProblems(q, events) }
+        return { events, problems: await ledgerProblems(q, events) }
       })
       assert.deepEqual(problems, [])
       const quotaEvents = events.filter((e) => /^audit\.(organization|space)_quota\./.test(e.type) && expected.some((x) => x.actee === e.actee))

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import { Api, createOrgAndSpace, createUser, expectOk, grant, type Reply } from './support/client.ts'
-import { chainProblems, readEvents, withStore } from './support/db.ts'
+import { ledgerProblems, readEvents, withStore } from './support/db.ts'
 import { startServer, stores, type TestServer } from './support/server.ts'
 
 function cfError(r: Reply, status: number, title: string, code: number, detail: string) {
@@ -253,7 +253,7 @@ for (const store of stores()) {
     it('wrote one audit event per role change, with the request as sent', async () => {
       const { events, problems } = await withStore(server, async (q) => {
         const events = await readEvents(q)
-        return { events, problems: await chainProblems(q, events) }
+        return { events, problems: await ledgerProblems(q, events) }
       })
       assert.deepEqual(problems, [])
       const roleEvents = events.filter((e) => e.type.startsWith('audit.user.'))

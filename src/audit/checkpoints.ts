@@ -170,7 +170,7 @@ export async function rehashRange(db: Db, fromSeq: number, fromHash: string, toS
 /** Where the chain stands before the oldest stored event: the last archive's hash, or genesis. */
 async function chainStart(db: Db): Promise<{ seq: number; hash: string }> {
   const a = (await sql<{ last_seq: number | string; last_hash: string }>`
-    select last_seq, last_hash from ledger_archives order by last_seq desc limit 1`.execute(db)).rows[0]
+    select last_seq, last_hash from ledger_archives where first_leaf is null order by last_seq desc limit 1`.execute(db)).rows[0]
   return a ? { seq: Number(a.last_seq), hash: a.last_hash } : { seq: 0, hash: GENESIS_HASH }
 }
 

@@ -1,6 +1,7 @@
-// Phase 3 of `cf-ledger verify` (verify.ts): the archived segments and then the events table read
-// as one hash chain, each row checked against the link before it, the recomputed chain against
-// every valid checkpoint.
+// Phase 3 of `cf-ledger verify` (verify.ts): the chain segments of the archives and then the
+// table's chained events read as one hash chain, each row checked against the link before it, the
+// recomputed chain against every valid checkpoint. Events after the chain's end (decisions/0010)
+// are checked against their leaves by the log phase instead.
 import { toChained } from './archive.ts'
 import { eventHash, GENESIS_HASH, type ChainedFields } from './chain.ts'
 import type { Checkpoint } from './checkpoints.ts'
@@ -13,7 +14,7 @@ interface ChainRow extends ChainedFields {
   readonly source: string
 }
 
-type DbRow = Omit<ChainRow, 'seq' | 'created_at' | 'source'> & { seq: number | string; created_at: Date | string }
+type DbRow = Omit<ChainRow, 'seq' | 'created_at' | 'source' | 'prev_hash' | 'hash'> & { seq: number | string; created_at: Date | string; prev_hash: string | null; hash: string | null }
 
 const LOOKAHEAD = 64
 const WALK_KINDS: ReadonlySet<ProblemKind> = new Set(['edited', 'deleted', 'inserted', 'reordered', 'duplicated'])
@@ -35,18 +36,21 @@ class ChainReader {
     while (this.buffer.length < n) {
       if (this.segmentIndex < this.segments.length) {
         const s = this.segments[this.segmentIndex++]!
-        for (const e of s.events ?? []) this.buffer.push({ ...toChained(e), prev_hash: e.prev_hash, hash: e.hash, source: `archive ${s.record.file}` })
+        for (const e of s.events ?? []) this.buffer.push({ ...toChained(e), prev_hash: e.prev_hash ?? '', hash: e.hash ?? '', source: `archive ${s.record.file}` })
         continue
       }
       if (this.tableDone) return
+      // The chain's events: up to the head, where the chain ended (decisions/0010); a row there
+      // without a hash had it removed. Chained rows past the head are phase 4's.
       const rows = await this.q<DbRow>(
         `select seq, guid, created_at, type, actor, actor_type, actor_name, actor_username, actee, actee_type, actee_name,
           metadata, space_guid, organization_guid, prev_hash, hash from events
-          ${this.tableAfter === undefined ? '' : 'where seq > $2'} order by seq limit $1`,
+          where seq <= (select seq from ledger_head where id = 1) ${this.tableAfter === undefined ? '' : 'and seq > $2'}
+          order by seq limit $1`,
         this.tableAfter === undefined ? [BATCH] : [BATCH, this.tableAfter],
       )
       if (rows.length < BATCH) this.tableDone = true
-      for (const r of rows) this.buffer.push({ ...r, seq: Number(r.seq), created_at: new Date(r.created_at), source: 'table' })
+      for (const r of rows) this.buffer.push({ ...r, prev_hash: r.prev_hash ?? '', hash: r.hash ?? '', seq: Number(r.seq), created_at: new Date(r.created_at), source: 'table' })
       if (rows.length) this.tableAfter = Number(rows.at(-1)!.seq)
     }
   }
@@ -66,7 +70,7 @@ function describe(r: { seq: number; guid: string; type?: string; source?: string
   return `seq ${r.seq} (guid ${r.guid}${r.type ? `, ${r.type}` : ''}${r.source && r.source !== 'table' ? `, in ${r.source}` : ''})`
 }
 
-/** Phase 3, the walk: every row in seq order, archives then table, checking each link. */
+/** Phase 3, the walk: every chained row in seq order, chain segments then table, checking each link. */
 export async function walkChain(q: Query, segments: readonly Segment[], validCheckpoints: ReadonlyMap<number, Checkpoint>, f: Findings): Promise<ChainEnd> {
   const { add, problems, warnings } = f
   const records = segments.map((s) => s.record)
@@ -100,7 +104,7 @@ export async function walkChain(q: Query, segments: readonly Segment[], validChe
       const s = segments[segmentCursor++]!
       if (!s.events && expectedSeq <= s.record.last_seq && r.seq > s.record.last_seq) {
         expectedSeq = s.record.last_seq + 1
-        linkHash = s.record.last_hash
+        linkHash = s.record.last_hash ?? ''
         computed = undefined
         prev = prevPrev = undefined
       }
@@ -165,7 +169,7 @@ export async function walkChain(q: Query, segments: readonly Segment[], validChe
   for (const s of segments.slice(segmentCursor)) {
     if (!s.events && s.record.last_seq >= expectedSeq) {
       expectedSeq = s.record.last_seq + 1
-      linkHash = s.record.last_hash
+      linkHash = s.record.last_hash ?? ''
       lastSeq = s.record.last_seq
     }
   }

@@ -5,11 +5,11 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { KeyObject } from 'node:crypto'
-import { readSegment, sha256, type SegmentRecord } from './archive.ts'
+import { isLeafSegment, readSegment, SEGMENT, sha256, type ArchivedEvent, type SegmentRecord } from './archive.ts'
 import { checkpointSignatureValid, type Checkpoint } from './checkpoints.ts'
 import type { ChainEnd, Findings, Problem, Query, Segment, VerifyReport } from './verify-report.ts'
 import { walkChain } from './verify-walk.ts'
-import { verifyLog } from '../ledger/verify-log.ts'
+import { verifyLog, type ArchivedLookup } from '../ledger/verify-log.ts'
 
 export interface VerifyOptions {
   readonly archiveDir: string
@@ -34,14 +34,17 @@ export async function verifyLedger(q: Query, opts: VerifyOptions): Promise<Verif
   }
   const validCheckpoints = await checkCheckpoints(q, opts, f)
   const { segments, archivedEvents } = await checkArchives(q, opts, f)
-  const chain = await walkChain(q, segments, validCheckpoints, f)
+  const chainSegments = segments.filter((s) => !isLeafSegment(s.record))
+  const chain = await walkChain(q, chainSegments, validCheckpoints, f)
   await checkEnd(q, chain, validCheckpoints, f)
   // After the walk: at the same seq, the chain's more precise finding stays first (the sort is stable).
-  const log = await verifyLog(q, { lastArchivedSeq: segments.at(-1)?.record.last_seq ?? 0, logKey: opts.logKey, max })
+  const log = await verifyLog(q, { archived: archivedLookup(segments), logKey: opts.logKey, max })
   for (const p of log?.problems ?? []) f.add(p)
   f.warnings.push(...(log?.warnings ?? []))
   problems.sort((a, b) => (a.seq ?? Number.MAX_SAFE_INTEGER) - (b.seq ?? Number.MAX_SAFE_INTEGER))
-  const { firstSeq, lastSeq, tableEvents } = chain
+  const { firstSeq, lastSeq } = chain
+  // Chained ones were walked; the others were checked against their leaves.
+  const tableEvents = Number((await q<{ n: number | string }>('select count(*) as n from events'))[0]!.n)
   return {
     ok: problems.length === 0,
     problems,
@@ -88,7 +91,8 @@ async function checkCheckpoints(q: Query, opts: VerifyOptions, f: Findings): Pro
     else if (!checkpointSignatureValid(c, key)) add({ kind: 'checkpoint', seq: c.seq, message: `the checkpoint at seq ${c.seq} has an invalid signature: it was forged or altered` })
     else validCheckpoints.set(c.seq, c)
   }
-  if (!validCheckpoints.size) warnings.push('no valid signed checkpoint: only the hash links are checked, and a consistently re-hashed chain would pass')
+  const chained = Number((await q<{ seq: number | string }>('select seq from ledger_head where id = 1'))[0]?.seq ?? 0) > 0
+  if (!validCheckpoints.size && chained) warnings.push('no valid signed checkpoint: only the hash links are checked, and a consistently re-hashed chain would pass')
 
   return validCheckpoints
 }
@@ -96,9 +100,16 @@ async function checkCheckpoints(q: Query, opts: VerifyOptions, f: Findings): Pro
 /** Phase 2, archives: each segment recorded in the database against its file and sidecar. */
 async function checkArchives(q: Query, opts: VerifyOptions, f: Findings): Promise<{ segments: Segment[]; archivedEvents: number }> {
   const { add, warnings } = f
-  const records = (await q<SegmentRecord & { first_seq: number | string; last_seq: number | string; archived_at: Date | string }>(
-    'select first_seq, last_seq, event_count, file, sha256, anchor_hash, last_hash, archived_at from ledger_archives order by first_seq',
-  )).map((r) => ({ ...r, first_seq: Number(r.first_seq), last_seq: Number(r.last_seq), event_count: Number(r.event_count) }))
+  const records = (await q<SegmentRecord & { first_seq: number | string; last_seq: number | string; first_leaf: number | string | null; last_leaf: number | string | null; archived_at: Date | string }>(
+    'select first_seq, last_seq, event_count, file, sha256, anchor_hash, last_hash, first_leaf, last_leaf, archived_at from ledger_archives order by first_leaf nulls first, first_seq',
+  )).map((r) => ({
+    ...r,
+    first_seq: Number(r.first_seq),
+    last_seq: Number(r.last_seq),
+    event_count: Number(r.event_count),
+    first_leaf: r.first_leaf === null ? null : Number(r.first_leaf),
+    last_leaf: r.last_leaf === null ? null : Number(r.last_leaf),
+  }))
   const segments: Segment[] = []
   let archivedEvents = 0
   for (const record of records) {
@@ -126,6 +137,8 @@ async function checkArchives(q: Query, opts: VerifyOptions, f: Findings): Promis
     } else warnings.push(`archive segment ${record.file} has no sidecar`)
     if (seg.events.length !== record.event_count || seg.events[0]?.seq !== record.first_seq || seg.events.at(-1)?.seq !== record.last_seq) {
       add({ kind: 'archive', seq: record.first_seq, message: `archive segment ${record.file} holds ${seg.events.length} events, not ${record.event_count} (${record.first_seq}..${record.last_seq})` })
+    } else if (isLeafSegment(record) && (seg.events[0]!.leaf_index !== record.first_leaf || seg.events.at(-1)!.leaf_index !== record.last_leaf)) {
+      add({ kind: 'archive', seq: record.first_seq, message: `archive segment ${record.file} does not hold leaves ${record.first_leaf}..${record.last_leaf}` })
     }
     archivedEvents += seg.events.length
     segments.push({ record, events: seg.events })
@@ -133,13 +146,26 @@ async function checkArchives(q: Query, opts: VerifyOptions, f: Findings): Promis
   if (fs.existsSync(opts.archiveDir)) {
     const recorded = new Set(records.map((r) => r.file))
     for (const f of fs.readdirSync(opts.archiveDir)) {
-      if (/^events-\d{12}-\d{12}\.ndjson\.gz$/.test(f) && !recorded.has(f)) {
+      if (SEGMENT.test(f) && !recorded.has(f)) {
         warnings.push(`archive segment ${f} is not recorded in ledger_archives (left by an interrupted prune; its events are still in the table)`)
       }
     }
   }
 
   return { segments, archivedEvents }
+}
+
+/**
+ * The archived copy of a pruned event, for the log phase: found by seq in a readable segment, or
+ * `unreadable` when a segment that records it is missing (already reported), else undefined.
+ */
+function archivedLookup(segments: readonly Segment[]): ArchivedLookup {
+  const bySeq = new Map<number, ArchivedEvent>()
+  for (const s of segments) for (const e of s.events ?? []) bySeq.set(e.seq, e)
+  const lost = segments.filter((s) => !s.events).map((s) => s.record)
+  return (seq, leaf) =>
+    bySeq.get(seq) ??
+    (lost.some((r) => (isLeafSegment(r) ? leaf >= r.first_leaf! && leaf <= r.last_leaf! : seq >= r.first_seq && seq <= r.last_seq)) ? 'unreadable' : undefined)
 }
 
 /** Phase 4, the end of the chain: the ledger head and any checkpoint past it. */
@@ -151,8 +177,10 @@ async function checkEnd(q: Query, chain: ChainEnd, validCheckpoints: ReadonlyMap
   if (head) {
     const headSeq = Number(head.seq)
     if (headSeq > end) add({ kind: 'deleted', seq: end + 1, message: `event seq ${end + 1}..${headSeq} at the end of the chain was deleted (the ledger head is at seq ${headSeq})` })
-    else if (headSeq < end) add({ kind: 'inserted', seq: headSeq + 1, message: `event seq ${headSeq + 1}..${end} was inserted after the ledger head (seq ${headSeq})` })
     else if (end > 0 && head.hash !== linkHash) add({ kind: 'head', seq: end, message: `the ledger head's hash does not match the last event (seq ${end})` })
+    // The server writes no chain fields after the head: such a row was written by something else.
+    const past = (await q<{ seq: number | string; guid: string }>('select seq, guid from events where seq > $1 and (hash is not null or prev_hash is not null) order by seq limit 1', [headSeq]))[0]
+    if (past) add({ kind: 'inserted', seq: Number(past.seq), guid: past.guid, message: `event seq ${Number(past.seq)} (guid ${past.guid}) carries chain hashes but was inserted after the ledger head (seq ${headSeq}), where the chain ended` })
   }
   const beyond = [...validCheckpoints.values()].filter((c) => c.seq > end)
   if (beyond.length) {

@@ -77,9 +77,9 @@ async function withQuery<R>(opts: VerifyCommandOptions, fn: (q: Query) => Promis
 
 export function formatReport(r: VerifyReport): string {
   const s = r.stats
-  const span = s.firstSeq === null ? 'no events' : `seq ${s.firstSeq}..${s.lastSeq}`
+  const span = s.firstSeq === null ? 'no hash chain' : `hash chain seq ${s.firstSeq}..${s.lastSeq}`
   const log = s.log ? `; ledger log: ${s.log.leaves} leaves match their entries, ${s.log.tiles} tiles, ${s.log.checkpoints} signed log checkpoint(s)` : ''
-  const checked = `${s.archivedEvents} archived events in ${s.segments} segment(s), ${s.tableEvents} events in the table (${span}), ${s.checkpoints} signed checkpoint(s)${log}`
+  const checked = `${s.archivedEvents} archived events in ${s.segments} segment(s), ${s.tableEvents} events in the table (${span}), ${s.checkpoints} signed chain checkpoint(s)${log}`
   const lines: string[] = []
   if (r.ok) lines.push(`cf-ledger verify: OK: ${checked}`)
   else {

@@ -11,7 +11,7 @@ import { hashAt, tileReader, tileRoot, TILE_WIDTH } from './tiles.ts'
 export type Query = <T>(text: string, params?: unknown[]) => Promise<T[]>
 
 export interface LogProblem {
-  readonly kind: 'tile'
+  readonly kind: 'tile' | 'duplicated' | 'archive' | 'inserted'
   readonly seq?: number
   readonly guid?: string
   readonly message: string
@@ -36,7 +36,10 @@ function trustedFor(origin: string, seedHex: string | undefined, configured: str
   return out
 }
 
-export async function verifyLog(q: Query, opts: { lastArchivedSeq: number; logKey?: string; max?: number }): Promise<LogReport | undefined> {
+/** A pruned event's archived copy by its seq (and leaf), `unreadable` if its segment is missing. */
+export type ArchivedLookup = (seq: number, leafIndex: number) => (EventFields<string> & { readonly leaf_index?: number }) | 'unreadable' | undefined
+
+export async function verifyLog(q: Query, opts: { archived: ArchivedLookup; logKey?: string; max?: number }): Promise<LogReport | undefined> {
   const exists = (await q<{ t: string | null }>(`select to_regclass('ledger_tiles')::text as t`))[0]?.t
   if (!exists) return undefined
   const problems: LogProblem[] = []
@@ -75,22 +78,51 @@ export async function verifyLog(q: Query, opts: { lastArchivedSeq: number; logKe
         continue
       }
       let entry: Buffer
+      let where = ''
       if (r.task_entry) entry = bytes(r.task_entry)
-      else if (r.seq !== null) entry = eventEntry({ ...r, seq: Number(r.seq), created_at: new Date(r.created_at) })
-      else {
+      else if (r.seq !== null) {
+        entry = eventEntry({ ...r, seq: Number(r.seq), created_at: new Date(r.created_at) })
+        if (typeof opts.archived(Number(r.seq), index) === 'object') add({ kind: 'duplicated', seq: Number(r.seq), guid: r.guid, message: `event seq ${Number(r.seq)} (guid ${r.guid}) is both archived and still in the table` })
+      } else {
         const seq = Number(r.event_seq)
-        if (seq <= opts.lastArchivedSeq) skippedPruned++
-        else add({ kind: 'tile', seq, message: `event seq ${seq} (leaf ${index}) was deleted: the log still holds its leaf` })
-        continue
+        const archived = opts.archived(seq, index)
+        if (archived === 'unreadable') {
+          skippedPruned++
+          continue
+        }
+        if (!archived) {
+          add({ kind: 'tile', seq, message: `event seq ${seq} (leaf ${index}) was deleted: the log still holds its leaf` })
+          continue
+        }
+        if (archived.leaf_index !== undefined && archived.leaf_index !== index) add({ kind: 'archive', seq, message: `archived event seq ${seq} says leaf ${archived.leaf_index}, but the log has it at leaf ${index}` })
+        entry = eventEntry({ ...archived, created_at: new Date(archived.created_at) })
+        where = ', archived'
       }
       leaves++
       if (!leafHash(entry).equals(stored)) {
-        const what = r.task_entry ? `the task run record of leaf ${index}` : `event seq ${Number(r.seq)} (guid ${r.guid}, leaf ${index})`
-        add({ kind: 'tile', ...(r.seq !== null ? { seq: Number(r.seq), guid: r.guid } : {}), message: `${what} was changed after it was logged: it no longer hashes to its leaf` })
+        const seq = r.seq ?? r.event_seq
+        const what = r.task_entry ? `the task run record of leaf ${index}` : `event seq ${Number(seq)} (leaf ${index}${where})`
+        add({ kind: 'tile', ...(seq !== null ? { seq: Number(seq) } : {}), ...(r.guid ? { guid: r.guid } : {}), message: `${what} was changed after it was logged: it no longer hashes to its leaf` })
       }
     }
   }
-  if (skippedPruned) warnings.push(`${skippedPruned} leaves belong to events pruned into archives; their entries were checked by the chain walk only`)
+  if (skippedPruned) warnings.push(`${skippedPruned} leaves belong to events in archive segments that could not be read; their entries were not checked`)
+
+  // Events the log should hold but does not: unchained (written after the chain ended) and behind
+  // the integrator's cursor, so no pass will take them. Those ahead of it are pending.
+  const state = (await q<{ legacy_seq: string | number; cursor_xid: string; cursor_seq: string | number }>('select legacy_seq, cursor_xid::text as cursor_xid, cursor_seq from ledger_log where id = 1'))[0]
+  if (state) {
+    const orphans = await q<{ seq: string | number; guid: string; behind: boolean }>(
+      `select e.seq, e.guid, (case when e.xid is null then e.seq <= $1 else (e.xid, e.seq) <= ($2::xid8, $3::bigint) end) as behind
+       from events e where e.hash is null and not exists (select 1 from ledger_leaves l where l.event_seq = e.seq) order by e.seq`,
+      [state.legacy_seq, state.cursor_xid, state.cursor_seq],
+    )
+    for (const o of orphans.filter((o) => o.behind)) {
+      add({ kind: 'inserted', seq: Number(o.seq), guid: o.guid, message: `event seq ${Number(o.seq)} (guid ${o.guid}) is not in the log and sorts behind what the integrator has taken: it was inserted afterwards, not written by the server` })
+    }
+    const pending = orphans.filter((o) => !o.behind).length
+    if (pending) warnings.push(`${pending} event(s) are not in the log yet (committed after the integrator's last pass, or still below the oldest running transaction)`)
+  }
 
   // Tiles above level 0 against the full tiles below them.
   for (const [key, tile] of tiles) {

@@ -22,7 +22,7 @@ const TASK_STATES = ['PENDING', 'RUNNING', 'CANCELING', 'SUCCEEDED', 'FAILED'] a
 async function ledgerFacts(db: Db) {
   const r = await sql<{ tasks: Record<string, number> | null; seq: number | null; checkpoint: Date | null; leaves: number | string | null; logCheckpoint: Date | null }>`
     select (select jsonb_object_agg(state, n) from (select state, count(*)::int as n from tasks group by state) s) as tasks,
-           (select seq from ledger_head where id = 1) as seq,
+           (select case when is_called then last_value else 0 end from events_seq_seq) as seq,
            (select max(signed_at) from ledger_checkpoints) as checkpoint,
            (select size from ledger_log where id = 1) as leaves,
            (select signed_at from ledger_log_checkpoints order by size desc limit 1) as "logCheckpoint"`.execute(db)
@@ -45,7 +45,7 @@ export function createMetrics(src: MetricSources): Metrics {
   const up = new client.Gauge({ name: 'cf_ledger_database_up', help: '1 when the last scrape could read the database', ...reg })
   const tasks = new client.Gauge({ name: 'cf_ledger_tasks', help: 'Tasks by state', labelNames: ['state'], ...reg })
   const queue = new client.Gauge({ name: 'cf_ledger_task_queue_depth', help: 'Tasks waiting for a free slot (PENDING)', ...reg })
-  const events = new client.Gauge({ name: 'cf_ledger_audit_events_appended', help: 'Audit events appended to the ledger (its head sequence number)', ...reg })
+  const events = new client.Gauge({ name: 'cf_ledger_audit_events_appended', help: 'Audit events appended to the ledger (the highest event sequence number)', ...reg })
   const checkpointAge = new client.Gauge({ name: 'cf_ledger_ledger_checkpoint_age_seconds', help: 'Seconds since the newest signed ledger checkpoint', ...reg })
   const leaves = new client.Gauge({ name: 'cf_ledger_ledger_log_leaves', help: 'Leaves of the ledger log (its size: integrated events and task-run records)', ...reg })
   const logCheckpointAge = new client.Gauge({ name: 'cf_ledger_ledger_log_checkpoint_age_seconds', help: 'Seconds since the newest signed ledger log checkpoint (C2SP signed note)', ...reg })

@@ -10,7 +10,7 @@ export interface CheckpointRow {
 }
 
 /** The stored hashes of the given events' predecessors (seq - 1), by seq. */
-export async function hashesAt(db: Db, seqs: readonly number[]): Promise<Map<number, string>> {
+export async function hashesAt(db: Db, seqs: readonly number[]): Promise<Map<number, string | null>> {
   const wanted = seqs.filter((s) => s > 0)
   if (!wanted.length) return new Map()
   const rows = await db
@@ -46,7 +46,7 @@ export async function latestCheckpoint(db: Db): Promise<CheckpointRow | undefine
   )
 }
 
-/** The ledger head: how many events were ever appended, and the newest hash. */
+/** The ledger head: where the hash chain ends (its last seq and hash; events after it are unchained, decisions/0010). */
 export async function ledgerHead(db: Db): Promise<{ seq: number; hash: string }> {
   const r = (
     await sql<{

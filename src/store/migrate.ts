@@ -16,6 +16,7 @@ import * as m0013 from './migrations/0013-blob-chunks.ts'
 import * as m0014 from './migrations/0014-collect.ts'
 import * as m0015 from './migrations/0015-event-count-deltas.ts'
 import * as m0016 from './migrations/0016-export-positions.ts'
+import * as m0017 from './migrations/0017-unlocked-appends.ts'
 
 interface Migration {
   readonly name: string
@@ -45,6 +46,7 @@ const MIGRATIONS: readonly Versioned[] = [
   { version: 14, migration: m0014 },
   { version: 15, migration: m0015 },
   { version: 16, migration: m0016 },
+  { version: 17, migration: m0017 },
 ]
 
 /** The schema version a fully migrated store has (/readyz). */

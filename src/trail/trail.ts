@@ -105,7 +105,7 @@ async function leavesOf(db: Db, taskGuid: string, events: readonly EventRow[]): 
 }
 
 /** Everything one trail needs, read once; presenting it is separate (presenters/ledger/trail.ts). */
-/** A task's audit events (create, cancel, complete), in chain order. */
+/** A task's audit events (create, cancel, complete), in seq order. */
 export function taskEvents(db: Db, taskGuid: string): Promise<EventRow[]> {
   return db
     .selectFrom('events')
@@ -128,7 +128,8 @@ export async function loadTrail(
     return { task, events: [], output: tail, integrity: c.integrity, showCommand: perms.canReadSecretsInSpace(task.space_guid), leaves: { events: new Map(), taskRun: c.taskRun }, collected: c.parts }
   }
   const events = await taskEvents(db, task.guid)
-  const [tail, integrity, leaves] = await Promise.all([output.tail(task.guid, inlineLines), verifyEvents(db, events), leavesOf(db, task.guid, events)])
+  const [tail, leaves] = await Promise.all([output.tail(task.guid, inlineLines), leavesOf(db, task.guid, events)])
+  const integrity = await verifyEvents(db, events, leaves.events)
   return { task, events, output: tail, integrity, showCommand: perms.canReadSecretsInSpace(task.space_guid), leaves, collected: null }
 }
 

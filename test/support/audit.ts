@@ -9,15 +9,17 @@ import { CHECKPOINT_LOG } from '../../src/audit/checkpoints.ts'
 import type { Query, VerifyReport } from '../../src/audit/verify-report.ts'
 import { verifyLedger } from '../../src/audit/verify.ts'
 import { trustedKeys } from '../../src/cli/verify.ts'
+import crypto from 'node:crypto'
+import { seedChainedEvents, UNNEST_EVENTS } from '../../bench/seed-events.ts'
 import type { EventRow } from './db.ts'
-import { CLI, freshStore, type StoreKind } from './server.ts'
+import { CLI, freshStore, startServer, type StoreKind } from './server.ts'
 
 
 /** Runs `cf-ledger verify` as an operator would. */
 export async function runVerify(
   store: { dataDir: string; databaseUrl?: string },
   args: string[] = [],
-): Promise<{ code: number; out: string; report?: { ok: boolean; problems: { kind: string; seq?: number; guid?: string; message: string }[]; warnings: string[]; stats: Record<string, number | undefined> } }> {
+): Promise<{ code: number; out: string; report?: VerifyReport }> {
   const env: NodeJS.ProcessEnv = { ...process.env }
   delete env.DATABASE_URL
   if (store.databaseUrl) env.DATABASE_URL = store.databaseUrl
@@ -118,4 +120,40 @@ export async function runVerifyText(store: { dataDir: string; databaseUrl?: stri
   child.stderr.on('data', (d) => (out += d))
   const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? -1)))
   return { code, out }
+}
+
+/**
+ * A new store whose first `n` events are a hash chain, as a store upgraded from before migration
+ * 0017 has: seeded before the server's first write, with `ledger_head` at its end and the seq
+ * sequence past it. Events the server writes afterwards are unchained (decisions/0010).
+ */
+export async function storeWithChainedHistory(kind: StoreKind, n: number): Promise<{ dataDir: string; databaseUrl?: string }> {
+  const fresh = await freshStore(kind)
+  if (kind === 'embedded') await (await startServer(kind, fresh)).stop() // creates the store, migrated
+  const start = Date.now() - n * 1000
+  await onStore(fresh, async (q) => {
+    const head = await seedChainedEvents(
+      n,
+      (seq) => ({
+        seq,
+        guid: crypto.randomUUID(),
+        created_at: new Date(start + seq * 1000),
+        type: 'audit.organization.update',
+        actor: 'legacy-admin',
+        actor_type: 'user',
+        actor_name: 'admin',
+        actor_username: 'admin',
+        actee: `legacy-org-${seq % 3}`,
+        actee_type: 'organization',
+        actee_name: `legacy-${seq % 3}`,
+        metadata: { request: { n: seq } },
+        space_guid: '',
+        organization_guid: `legacy-org-${seq % 3}`,
+      }),
+      (columns) => q(UNNEST_EVENTS, columns),
+    )
+    await q('update ledger_head set seq = $1, hash = $2 where id = 1', [head.seq, head.hash])
+    await q(`select setval('events_seq_seq', $1)`, [head.seq])
+  })
+  return fresh
 }

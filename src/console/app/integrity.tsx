@@ -49,7 +49,8 @@ export function IntegrityPanel(props: { trail: Trail; version: number }) {
       <p class="verdict" role="status">
         {verdict === 'checking' && 'Checking…'}
         {verdict === 'error' && `Could not check: ${error}`}
-        {verdict === 'none' && 'This server offers no evidence for this task.'}
+        {verdict === 'none' &&
+          'No proof for this task yet: its .tlog-proof is served once the task has ended and a signed log checkpoint covers it.'}
         {verdict === 'ok' &&
           `✔ Verified (${result!.verifier}): ${result!.checks.length} checks passed`}
         {verdict === 'bad' &&

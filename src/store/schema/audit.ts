@@ -3,7 +3,8 @@ import type { ColumnType } from 'kysely'
 import type { Json, Timestamp } from './columns.ts'
 
 export interface EventsTable {
-  seq: ColumnType<number, number, never>
+  /** From a sequence: unique, increasing per insert, not in commit order (migration 0017). */
+  seq: ColumnType<number, number | undefined, never>
   guid: string
   created_at: Timestamp
   type: string
@@ -17,8 +18,9 @@ export interface EventsTable {
   metadata: Json
   space_guid: string
   organization_guid: string
-  prev_hash: string
-  hash: string
+  /** The hash chain, for events written before migration 0017 only; null after (their leaf is their integrity). */
+  prev_hash: string | null
+  hash: string | null
 }
 
 export interface LedgerHeadTable {

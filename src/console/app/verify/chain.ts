@@ -16,8 +16,9 @@ export interface ChainEvidence {
   readonly format: string
   readonly events: readonly {
     fields: ChainedFieldsText
-    prev_hash: string
-    hash: string
+    /** Null for events written after the chain ended: the log's proof covers them. */
+    prev_hash: string | null
+    hash: string | null
     predecessor_hash: string | null
   }[]
   readonly checkpoint: {
@@ -46,6 +47,7 @@ export function sameAsShown(f: ChainedFieldsText, s: ShownEvent | undefined): st
 async function checkEvents(ev: ChainEvidence, shown: readonly ShownEvent[]): Promise<Check[]> {
   const checks: Check[] = []
   for (const e of ev.events) {
+    if (e.hash === null || e.prev_hash === null) continue
     const f = e.fields
     const name = `event #${f.seq} ${f.type}`
     const computed = await sha256Hex(`${e.prev_hash}\n${chainBody(f)}`)
@@ -88,7 +90,7 @@ async function checkCheckpoint(
   pins: readonly (PinnedKey & { spki: string })[],
 ): Promise<Check[]> {
   const cp = ev.checkpoint
-  const newest = Math.max(0, ...ev.events.map((e) => e.fields.seq))
+  const newest = Math.max(0, ...ev.events.filter((e) => e.hash !== null).map((e) => e.fields.seq))
   if (!cp)
     return [
       {
@@ -174,9 +176,12 @@ export const chainVerifier: Verifier = {
       if (err instanceof ApiError && err.status === 404) return null
       throw err
     }
+    // Written after the chain ended: only the task's .tlog-proof speaks for them.
+    if (!ev.events.some((e) => e.hash !== null)) return null
     const spkiPins = pins.filter((p): p is PinnedKey & { spki: string } => !!p.spki)
     const checks = [...(await checkEvents(ev, shown)), ...(await checkCheckpoint(ev, spkiPins))]
     const hashed = new Set(ev.events.map((e) => e.fields.guid))
+    const unchained = ev.events.filter((e) => e.hash === null).length
     for (const s of shown)
       if (!hashed.has(s.guid))
         checks.push({
@@ -189,6 +194,7 @@ export const chainVerifier: Verifier = {
       ok: checks.every((c) => c.ok),
       checks,
       notChecked: [
+        ...(unchained ? [`${unchained} of the task's events were written after the hash chain ended: the task's .tlog-proof covers them once it has ended and a log checkpoint covers it`] : []),
         "that the chain is unbroken between these events and the checkpoint: that needs every event in between (other spaces' too); `cf-ledger verify` checks it on the server, and the task's `.tlog-proof` checks it here once the task has finished and a log checkpoint covers it",
         'the output itself: its SHA-256 is recorded in the completion event, which is checked above',
       ],

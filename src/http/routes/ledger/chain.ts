@@ -1,6 +1,8 @@
-// The evidence a browser needs to check a task's audit events itself (docs/console.md#integrity):
-// the exact fields each event's hash covers, the stored hash before each event, and the newest
-// signed checkpoint with its public key. Read-only; visible exactly when the task's trail is.
+// The evidence a browser needs to check a task's chained audit events itself
+// (docs/console.md#integrity): the exact fields each event's hash covers, the stored hash before
+// each event, and the newest signed chain checkpoint with its public key. Events written after the
+// chain ended (decisions/0010) have no hash; their evidence is the task's `.tlog-proof`.
+// Read-only; visible exactly when the task's trail is.
 import { notFound } from '../../../errors/api-error.ts'
 import { hashesAt, latestCheckpoint, ledgerHead } from '../../../queries/chain-evidence.ts'
 import { findTaskForTrail } from '../../../queries/trails.ts'
@@ -31,7 +33,7 @@ export function ledgerChainRoutes(deps: LedgerChainRouteDeps): Route[] {
         const events = await taskEvents(db, task.guid)
         const before = await hashesAt(
           db,
-          events.map((e) => Number(e.seq) - 1),
+          events.filter((e) => e.hash !== null).map((e) => Number(e.seq) - 1),
         )
         const [checkpoint, head] = await Promise.all([latestCheckpoint(db), ledgerHead(db)])
         const key = checkpoint && deps.publicKey(checkpoint.key_id)
@@ -58,7 +60,7 @@ export function ledgerChainRoutes(deps: LedgerChainRouteDeps): Route[] {
               },
               prev_hash: e.prev_hash,
               hash: e.hash,
-              predecessor_hash: seq > 1 ? (before.get(seq - 1) ?? null) : null,
+              predecessor_hash: seq > 1 && e.hash !== null ? (before.get(seq - 1) ?? null) : null,
             }
           }),
           checkpoint: checkpoint ?? null,
