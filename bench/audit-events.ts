@@ -20,7 +20,7 @@ import { spawnSync } from 'node:child_process'
 import { Api, createUser, expectOk, grant } from '../test/support/client.ts'
 import { freshStore, startServer, type StoreKind } from '../test/support/server.ts'
 import { benchArgs } from './args.ts'
-import { seedChainedEvents, UNNEST_EVENTS } from './seed-events.ts'
+import { SEEDED_HEAD, seedChainedEvents, UNNEST_EVENTS } from './seed-events.ts'
 import { ms, now, summarize, table, type Summary } from './stats.ts'
 
 const args = benchArgs({ events: '1000000', '10m': false, stores: 'postgres,embedded', iterations: '100', port: '55700', json: '', verify: false })
@@ -143,7 +143,7 @@ async function seedWorld(exec: (text: string, params?: unknown[]) => Promise<unk
 }
 
 async function finishSeed(exec: (text: string, params?: unknown[]) => Promise<unknown>, seeded: Seeded, dataDir: string): Promise<void> {
-  await exec('update ledger_head set seq = $1, hash = $2, created_at = $3 where id = 1', [seeded.head.seq, seeded.head.hash, seeded.last.toISOString()])
+  await exec(SEEDED_HEAD, [seeded.head.seq, seeded.head.hash, seeded.last.toISOString()])
   // Sign the seeded head, so the server's start-up checkpoint has nothing left to re-check.
   const key = loadCheckpointKey(dataDir, undefined)
   const cp = signCheckpoint(key, seeded.head.seq, seeded.head.hash, new Date())

@@ -7,7 +7,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
-import { CompiledQuery, sql } from 'kysely'
+import { CompiledQuery } from 'kysely'
 import pg from 'pg'
 import { eventJson } from '../src/export/present.ts'
 import type { ExportRow } from '../src/export/events.ts'
@@ -18,7 +18,7 @@ import { Api, expectOk } from '../test/support/client.ts'
 import { freshStore, startServer, type StoreKind } from '../test/support/server.ts'
 import { ms, now, summarize, table } from './stats.ts'
 import { benchArgs } from './args.ts'
-import { seedChainedEvents, UNNEST_EVENTS } from './seed-events.ts'
+import { SEEDED_HEAD, seedChainedEvents, UNNEST_EVENTS } from './seed-events.ts'
 
 const args = benchArgs({ n: '200000', stores: 'postgres,embedded', port: '55600', runs: '3' })
 const N = args.num('n')
@@ -56,7 +56,7 @@ async function seed(db: Db, n: number): Promise<void> {
     }
   }
   const head = await seedChainedEvents(n, make, (cols) => db.executeQuery(CompiledQuery.raw(UNNEST_EVENTS, cols)))
-  await sql`update ledger_head set seq = ${head.seq}, hash = ${head.hash} where id = 1`.execute(db)
+  await db.executeQuery(CompiledQuery.raw(SEEDED_HEAD, [head.seq, head.hash, new Date().toISOString()]))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 // The write side of the ledger, through real servers on one PostgreSQL (part of `npm run bench --
 // ledger`): task creations per second with their audit events at 16 callers, through one server
 // and through three, next to the raw SQL of the same transaction measured in the same run (with
-// the ledger head's row lock, as the server writes it today, and without it); and the latency
+// the ledger head's row lock, as the server wrote it before migration 0017, and without it, as now); and the latency
 // from a creation's commit (its 202) to the first signed checkpoint that covers its event.
 import crypto from 'node:crypto'
 import pg from 'pg'
@@ -76,7 +76,7 @@ async function latencies(db: pg.Client, acked: Map<string, number>, watch: Retur
   return summarize(out)
 }
 
-/** The server's task-creation transaction as raw SQL: app row lock, task insert, event (chained under the head lock, or not). */
+/** The server's task-creation transaction as raw SQL: app row lock, task insert, event (chained under the head lock as before migration 0017, or from a sequence as now). */
 async function rawSql(url: string, seconds: number, headLock: boolean): Promise<number> {
   const setup = new pg.Client({ connectionString: url })
   await setup.connect()

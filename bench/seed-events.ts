@@ -1,6 +1,7 @@
-// Seeding audit events for the benchmarks: the rows recordEvent writes (src/audit/ledger.ts), hash
-// chain included, inserted in batches through one UNNEST statement, so a million events take
-// seconds per 100k rather than minutes. Each benchmark supplies its own event mix.
+// Seeding audit events for the benchmarks: a ledger's history as events written before migration
+// 0015 (hash chain included), inserted in batches through one UNNEST statement, so a million events
+// take seconds per 100k rather than minutes. Each benchmark supplies its own event mix and then
+// runs SEEDED_HEAD with the returned head, so the server's own events continue after it.
 import { eventHash, GENESIS_HASH, type ChainedFields } from '../src/audit/chain.ts'
 
 const COLUMNS = 'seq, guid, created_at, type, actor, actor_type, actor_name, actor_username, actee, actee_type, actee_name, metadata, space_guid, organization_guid, prev_hash, hash'
@@ -8,6 +9,10 @@ const TYPES = 'bigint, text, timestamptz, text, text, text, text, text, text, te
 
 /** `$1..$16`: one array per column, in COLUMNS order. */
 export const UNNEST_EVENTS = `insert into events (${COLUMNS}) select * from unnest(${TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})`
+
+/** `$1` seq, `$2` hash, `$3` created_at of the last seeded event: the ledger head and the seq sequence past it. */
+export const SEEDED_HEAD = `with h as (update ledger_head set seq = $1, hash = $2, created_at = $3 where id = 1 returning seq)
+  select setval('events_seq_seq', (select seq from h))`
 
 export interface ChainHead {
   readonly seq: number

@@ -267,7 +267,7 @@ for (const store of stores()) {
       const reports = await Promise.all(servers.map((s) => verify(s.dataDir)))
       for (const [i, r] of reports.entries()) {
         assert.equal(r.code, 0, `verify on ${servers[i]!.dataDir}:\n${r.out}`)
-        assert.match(r.out, /cf-ledger verify: OK: .*[1-9]\d* signed checkpoint/)
+        assert.match(r.out, /cf-ledger verify: OK: .*[1-9]\d* signed log checkpoint/)
       }
       const keys = await db.query("select count(*)::int as n from cluster_keys where purpose = 'checkpoint'")
       assert.equal(keys.rows[0].n, 1, 'one checkpoint key for the cluster')

@@ -321,12 +321,10 @@ for (const store of stores()) {
       assert.ok(all.events.length >= 7)
       assert.equal(all.events.length, total, 'every event, each once')
       assert.deepEqual(all.events.map((e) => e.position), oneTo(total), 'positions 1, 2, 3, … in stream order')
-      const chained = bySeq(all.events)
-      chained.forEach((e, i) => {
-        assert.equal(e.seq, i + 1)
-        assert.equal(e.prev_hash, i === 0 ? '0'.repeat(64) : chained[i - 1]!.hash)
-        assert.match(e.hash, /^[0-9a-f]{64}$/)
-      })
+      // Events written since the chain ended (decisions/0010): each seq once, no chain fields.
+      const seqs = bySeq(all.events).map((e) => e.seq)
+      assert.equal(new Set(seqs).size, total)
+      for (const e of all.events) assert.deepEqual([e.prev_hash, e.hash], [null, null])
       // Each line is exactly what /v3/audit_events/:guid shows, plus the three ledger fields.
       for (const e of all.events.slice(0, 4)) {
         const v3 = expectOk(await admin.get(`/v3/audit_events/${e.guid}`)).body
@@ -485,16 +483,15 @@ for (const store of stores()) {
       const fourth = await readAll(admin, `after=${cursor}&follow=false`)
       received.push(...fourth.events)
 
-      // Every position from 1 to the head exactly once, every seq once, hash-linked, and identical to the database.
+      // Every position from 1 to the head exactly once, every event once, and identical to the
+      // database (seq has holes where a crash lost the sequence's cached values: decisions/0010).
       const positions = received.map((e) => e.position)
       assert.equal(new Set(positions).size, positions.length, 'no duplicates with an exact cursor')
       assert.deepEqual(positions, oneTo(positions.at(-1)!))
-      const chained = bySeq(received)
-      assert.deepEqual(chained.map((e) => e.seq), oneTo(chained.length))
-      chained.forEach((e, i) => assert.equal(e.prev_hash, i === 0 ? '0'.repeat(64) : chained[i - 1]!.hash, `link at ${e.seq}`))
+      const inSeqOrder = bySeq(received)
       const db = await withStore(server, readEvents)
       assert.deepEqual(
-        chained.map((e) => [e.seq, e.guid, e.hash]),
+        inSeqOrder.map((e) => [e.seq, e.guid, e.hash]),
         db.map((e) => [e.seq, e.guid, e.hash]),
       )
       if (store === 'embedded') server = await server.restart()
@@ -520,11 +517,13 @@ for (const store of stores()) {
     })
 
     const receivedSeqs = () => rsyslog.lines().map((l) => parseMessage(l).seq)
+    const receivedPositions = () => rsyslog.lines().map((l) => parseMessage(l).position)
+    /** Every log position up to `head` reached rsyslog (positions are gap-free; seqs need not be). */
     const assertComplete = (head: number) => {
-      const seqs = receivedSeqs()
-      const missing = Array.from({ length: head }, (_, i) => i + 1).filter((s) => !seqs.includes(s))
+      const positions = receivedPositions()
+      const missing = Array.from({ length: head }, (_, i) => i + 1).filter((p) => !positions.includes(p))
       assert.deepEqual(missing, [], 'every event reached rsyslog')
-      return seqs
+      return positions
     }
 
     it('ships every audit event as one RFC 5424 message in an octet-counted frame', async () => {
@@ -591,9 +590,9 @@ for (const store of stores()) {
       admin = await new Api(server.url).admin()
       await createOrgs(admin, 'after-restart', 3)
       const s = await waitDelivered(admin, 'delivery after the restart')
-      await until('rsyslog to write them', async () => new Set(receivedSeqs()).size >= s.head, 10_000, 50)
-      const seqs = assertComplete(s.head)
-      assert.ok(seqs.length - new Set(seqs).size <= 500, 'duplicates are bounded by one batch')
+      await until('rsyslog to write them', async () => new Set(receivedPositions()).size >= s.head, 10_000, 50)
+      const positions = assertComplete(s.head)
+      assert.ok(positions.length - new Set(positions).size <= 500, 'duplicates are bounded by one batch')
       // The delivered cursor is in the database, not only in memory.
       const cursor = await withStore(server, async (q) => (await q<{ position: string | number }>("select position from export_cursors where name = 'syslog'"))[0]!.position)
       assert.equal(Number(cursor), s.head)
@@ -637,17 +636,17 @@ for (const store of stores()) {
       assert.deepEqual(statuses.map((s) => s.leader).sort(), [false, true], 'exactly one leader')
       const leader = statuses.findIndex((s) => s.leader)
       const s = await waitDelivered(apis[leader]!, 'delivery by the leader')
-      const seqs = () => rsyslog.lines().map((l) => parseMessage(l).seq)
-      await until('rsyslog to write them', async () => seqs().length >= s.head, 10_000, 50)
-      assert.deepEqual([...seqs()].sort((a, b) => a - b), oneTo(s.head), 'each event once, not once per process')
+      const positions = () => rsyslog.lines().map((l) => parseMessage(l).position)
+      await until('rsyslog to write them', async () => positions().length >= s.head, 10_000, 50)
+      assert.deepEqual([...positions()].sort((a, b) => a - b), oneTo(s.head), 'each event once, not once per process')
 
       await servers[leader]!.stop('SIGKILL')
       const survivor = apis[1 - leader]!
       await createOrgs(survivor, 'multi-failover', 5)
       const after = await waitDelivered(survivor, 'delivery by the standby', 30_000)
       assert.equal((await syslogStatus(survivor)).leader, true)
-      await until('rsyslog to write them', async () => new Set(seqs()).size >= after.head, 10_000, 50)
-      assert.deepEqual([...new Set(seqs())].sort((a, b) => a - b), oneTo(after.head))
+      await until('rsyslog to write them', async () => new Set(positions()).size >= after.head, 10_000, 50)
+      assert.deepEqual([...new Set(positions())].sort((a, b) => a - b), oneTo(after.head))
     })
   })
 
@@ -688,7 +687,7 @@ for (const store of stores()) {
       expectOk(await ops.post('/v3/organizations', { name: 'tls-org' }), 201)
       const s = await waitDelivered(ops, 'TLS delivery')
       assert.deepEqual(messages.map((m) => parseMessage(m).position), oneTo(s.head))
-      assert.deepEqual(messages.map((m) => parseMessage(m).seq).sort((a, b) => a - b), oneTo(s.head))
+      assert.equal(new Set(messages.map((m) => parseMessage(m).seq)).size, s.head)
     })
 
     it('ends a stream when the token it was opened with expires; the consumer resumes with a fresh token', async () => {

@@ -10,7 +10,7 @@ import type { Query, VerifyReport } from '../../src/audit/verify-report.ts'
 import { verifyLedger } from '../../src/audit/verify.ts'
 import { trustedKeys } from '../../src/cli/verify.ts'
 import crypto from 'node:crypto'
-import { seedChainedEvents, UNNEST_EVENTS } from '../../bench/seed-events.ts'
+import { SEEDED_HEAD, seedChainedEvents, UNNEST_EVENTS } from '../../bench/seed-events.ts'
 import type { EventRow } from './db.ts'
 import { CLI, freshStore, startServer, type StoreKind } from './server.ts'
 
@@ -152,8 +152,7 @@ export async function storeWithChainedHistory(kind: StoreKind, n: number): Promi
       }),
       (columns) => q(UNNEST_EVENTS, columns),
     )
-    await q('update ledger_head set seq = $1, hash = $2 where id = 1', [head.seq, head.hash])
-    await q(`select setval('events_seq_seq', $1)`, [head.seq])
+    await q(SEEDED_HEAD, [head.seq, head.hash, new Date(start + n * 1000).toISOString()])
   })
   return fresh
 }

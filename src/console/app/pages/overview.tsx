@@ -10,8 +10,8 @@ interface Overview {
   failures_by_app: { app_guid: string; app_name: string; failed: number }[]
   busiest_actors: { guid: string; name: string; tasks: number }[]
   ledger: {
-    events: number
-    checkpoint: { seq: number; signed_at: string; age_seconds: number } | null
+    leaves: number
+    checkpoint: { size: number; signed_at: string; age_seconds: number } | null
   }
 }
 
@@ -125,14 +125,14 @@ export function OverviewPage() {
         </div>
         <div class="stat card">
           <span class="n" data-testid="ledger-size">
-            {count(d.ledger.events)}
+            {count(d.ledger.leaves)}
           </span>
-          ledger events
+          ledger log leaves
         </div>
         <div class="stat card">
           <span class="n">{d.ledger.checkpoint ? age(d.ledger.checkpoint.age_seconds) : '–'}</span>
           {d.ledger.checkpoint
-            ? `since checkpoint #${d.ledger.checkpoint.seq}`
+            ? `since the checkpoint of size ${count(d.ledger.checkpoint.size)}`
             : 'no checkpoint yet'}
         </div>
       </div>

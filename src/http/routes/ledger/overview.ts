@@ -2,7 +2,7 @@
 // failures by app and the busiest actors over the spaces the caller can read, and the ledger's size
 // and newest checkpoint.
 import { z } from 'zod'
-import { latestCheckpoint, ledgerHead } from '../../../queries/chain-evidence.ts'
+import { latestCheckpoint, logState } from '../../../ledger/log-store.ts'
 import { taskOverview } from '../../../queries/overview.ts'
 import type { Db } from '../../../store/store.ts'
 import { ok, type Route, route } from '../../route.ts'
@@ -35,9 +35,9 @@ export function ledgerOverviewRoutes(deps: { db: Db }): Route[] {
         const days = ctx.query.days ?? 14
         const now = Date.now()
         const since = new Date(Math.floor(now / DAY_MS) * DAY_MS - (days - 1) * DAY_MS)
-        const [tasks, head, checkpoint] = await Promise.all([
+        const [tasks, log, checkpoint] = await Promise.all([
           taskOverview(db, ctx.perms, since, 10),
-          ledgerHead(db),
+          logState(db),
           latestCheckpoint(db),
         ])
         return ok({
@@ -46,15 +46,16 @@ export function ledgerOverviewRoutes(deps: { db: Db }): Route[] {
           task_runs_per_day: tasks.days,
           failures_by_app: tasks.failuresByApp,
           busiest_actors: tasks.busiestActors,
+          // The Merkle log: its leaves (events and task-run records) and newest signed checkpoint.
           ledger: {
-            events: head.seq,
+            leaves: log.size,
             checkpoint: checkpoint
               ? {
-                  seq: checkpoint.seq,
-                  signed_at: checkpoint.signed_at,
+                  size: checkpoint.size,
+                  signed_at: checkpoint.signed_at.toISOString(),
                   age_seconds: Math.max(
                     0,
-                    Math.round((now - Date.parse(checkpoint.signed_at)) / 1000),
+                    Math.round((now - checkpoint.signed_at.getTime()) / 1000),
                   ),
                 }
               : null,
