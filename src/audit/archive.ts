@@ -52,7 +52,7 @@ export interface SegmentRecord {
   readonly archived_at: string
 }
 
-export const isLeafSegment = (r: SegmentRecord): boolean => r.first_leaf !== null && r.first_leaf !== undefined
+export const isLeafSegment = (r: Pick<SegmentRecord, 'first_leaf'>): boolean => r.first_leaf !== null && r.first_leaf !== undefined
 
 export interface PruneOptions {
   readonly archiveDir: string
@@ -155,8 +155,10 @@ function olderPrefix(rows: readonly Row[], cutoff: Date | string): ArchivedEvent
 }
 
 /** The next chain segment: chained events in seq order, checked link by link before they leave the table. */
-async function chainBatch(tx: Db, batchSize: number, cutoff: Date | string): Promise<{ events: ArchivedEvent[]; record: Omit<SegmentRecord, 'file' | 'sha256' | 'archived_at'> } | string | undefined> {
-  const rows = (await sql<Row>`select ${COLUMNS} from events e where e.hash is not null order by e.seq limit ${batchSize}`.execute(tx)).rows
+async function chainBatch(tx: Db, head: number, batchSize: number, cutoff: Date | string): Promise<{ events: ArchivedEvent[]; record: Omit<SegmentRecord, 'file' | 'sha256' | 'archived_at'> } | string | undefined> {
+  // Chained events all sit at or below the head (decisions/0010): an index range, not a scan of every later event.
+  const rows = (await sql<Row>`select ${COLUMNS} from events e
+    where e.seq <= ${head} and e.hash is not null order by e.seq limit ${batchSize}`.execute(tx)).rows
   const events = olderPrefix(rows, cutoff)
   if (!events.length) return undefined
   const prev = (await sql<{ last_seq: number | string; last_hash: string }>`
@@ -179,11 +181,10 @@ async function chainBatch(tx: Db, batchSize: number, cutoff: Date | string): Pro
 
 /**
  * The next leaf segment: events after the last archived leaf, in leaf order, each checked against
- * its leaf before it leaves the table. Only once the chain's events are all archived, so the two
- * kinds never interleave; events not yet integrated wait for their leaf.
+ * its leaf before it leaves the table. Only once the chain's events are all archived (the caller
+ * decides), so the two kinds never interleave; events not yet integrated wait for their leaf.
  */
 async function leafBatch(tx: Db, batchSize: number, cutoff: Date | string): Promise<{ events: ArchivedEvent[]; record: Omit<SegmentRecord, 'file' | 'sha256' | 'archived_at'> } | string | undefined> {
-  if ((await sql`select 1 from events where hash is not null limit 1`.execute(tx)).rows.length) return undefined
   const after = Number((await sql<{ l: number | string | null }>`select max(last_leaf) as l from ledger_archives`.execute(tx)).rows[0]?.l ?? -1)
   const rows = (await sql<Row>`select ${COLUMNS}, l.leaf_index from ledger_leaves l join events e on e.seq = l.event_seq
     where l.leaf_index > ${after} order by l.leaf_index limit ${batchSize}`.execute(tx)).rows
@@ -218,13 +219,14 @@ export async function pruneEvents(db: Db, opts: PruneOptions): Promise<PruneResu
     if (opts.stopped?.()) return { archived, segments, stopped: 'the server is stopping' }
     const step = await db.transaction().execute(async (tx): Promise<Step> => {
       // Serialises pruners (appenders no longer take this row: decisions/0010).
-      await sql`select seq from ledger_head where id = 1 for update`.execute(tx)
-      const batch = (await chainBatch(tx, opts.batchSize, cutoff)) ?? (await leafBatch(tx, opts.batchSize, cutoff))
+      const head = Number((await sql<{ seq: number | string }>`select seq from ledger_head where id = 1 for update`.execute(tx)).rows[0]!.seq)
+      // Chain segments while any event up to the head is left; leaf segments after.
+      const chainLeft = (await sql`select 1 from events where seq <= ${head} limit 1`.execute(tx)).rows.length > 0
+      const batch = chainLeft ? await chainBatch(tx, head, opts.batchSize, cutoff) : await leafBatch(tx, opts.batchSize, cutoff)
       if (batch === undefined) return { done: true }
       if (typeof batch === 'string') return { done: true, stopped: batch }
       const { events } = batch
-      const leaves = batch.record.first_leaf !== null
-      const file = leaves ? segmentFileName(batch.record.first_leaf!, batch.record.last_leaf!, true) : segmentFileName(batch.record.first_seq, batch.record.last_seq)
+      const file = isLeafSegment(batch.record) ? segmentFileName(batch.record.first_leaf!, batch.record.last_leaf!, true) : segmentFileName(batch.record.first_seq, batch.record.last_seq)
       const gz = zlib.gzipSync(events.map((e) => JSON.stringify(e)).join('\n') + '\n')
       const r = batch.record
       const record: SegmentRecord = {

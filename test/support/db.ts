@@ -8,6 +8,7 @@ import pg from 'pg'
 import { eventHash, GENESIS_HASH } from '../../src/audit/chain.ts'
 import { eventEntry } from '../../src/ledger/leaf.ts'
 import { leafHash } from '../../src/ledger/merkle.ts'
+import { hashAt, TILE_WIDTH } from '../../src/ledger/tiles.ts'
 import { until } from './wait.ts'
 import type { TestServer } from './server.ts'
 
@@ -94,7 +95,8 @@ export async function ledgerProblems(q: Query, events: readonly EventRow[], wait
       problems.push(`seq ${e.seq} is not a leaf`)
       continue
     }
-    const stored = tiles.get(Math.floor(index / 256))?.subarray((index % 256) * 32, (index % 256) * 32 + 32)
+    const tile = tiles.get(Math.floor(index / TILE_WIDTH))
+    const stored = tile && tile.length >= ((index % TILE_WIDTH) + 1) * 32 ? hashAt(tile, index % TILE_WIDTH) : undefined
     if (!stored || !stored.equals(leafHash(eventEntry(e)))) problems.push(`seq ${e.seq}: leaf ${index} does not hash its entry`)
   }
   return problems
