@@ -28,6 +28,7 @@ import { formatProof, parseProof, verifyProof } from '../src/ledger/proof-file.t
 import { verifyLog } from '../src/ledger/verify-log.ts'
 import { openStore } from '../src/store/store.ts'
 import { startCluster } from '../scripts/pg-cluster.ts'
+import { measureRemoteVerify } from './ledger-remote.ts'
 import { measureWrites } from './ledger-writes.ts'
 import { ms, now, summarize, table } from './stats.ts'
 import { benchArgs } from './args.ts'
@@ -132,6 +133,25 @@ try {
       ['offline .tlog-proof p50 ms', offline.p50, 'bare Ed25519 verify p50 ms', ed.p50, offline.p50 / ed.p50],
       ['offline .tlog-proof p99 ms', offline.p99, 'bare Ed25519 verify p99 ms', ed.p99, offline.p99 / ed.p99],
       ['verify (log part), s', verifyS, 'reading the same rows, s', readS, verifyS / readS],
+    ],
+  )
+
+  // Incremental verify --remote: the server on this database integrates and signs what is added.
+  await sql`select setval('events_seq_seq', (select max(seq) from events))`.execute(db)
+  const remote = await measureRemoteVerify(url, dir, async (n) => {
+    await sql`insert into events (guid, created_at, type, actor, actor_type, actor_name, actor_username, actee, actee_type, actee_name,
+      metadata, space_guid, organization_guid)
+      select gen_random_uuid()::text, now(), 'audit.app.update', 'a', 'user', 'n', 'u', 'x', 'app', 'a', jsonb_build_object('n', s), '', ''
+      from generate_series(1, ${n}::int) s`.execute(db)
+  })
+  console.log(`\nverify --remote on the same log (a server signing), after each 1,000 new events, ${remote.incremental.n} rounds`)
+  table(
+    ['measure', 'value', 'baseline', 'baseline value', 'ratio'],
+    [
+      ['incremental verify --remote p50 ms', remote.incremental.p50, 'GET /ledger/v1/log/checkpoint p50 ms', remote.checkpointGet.p50, remote.incremental.p50 / remote.checkpointGet.p50],
+      ['incremental verify --remote p99 ms (≈ max)', remote.incremental.p99, 'GET /ledger/v1/log/checkpoint p99 ms', remote.checkpointGet.p99, remote.incremental.p99 / remote.checkpointGet.p99],
+      ['… with --entries p50 ms', remote.withEntries.p50, 'GET /ledger/v1/log/checkpoint p50 ms', remote.checkpointGet.p50, remote.withEntries.p50 / remote.checkpointGet.p50],
+      ['… with --entries p99 ms (≈ max)', remote.withEntries.p99, 'GET /ledger/v1/log/checkpoint p99 ms', remote.checkpointGet.p99, remote.withEntries.p99 / remote.checkpointGet.p99],
     ],
   )
   await store.close()

@@ -12,7 +12,7 @@ import { integrateAll } from '../src/ledger/integrator.ts'
 import { eventEntry } from '../src/ledger/leaf.ts'
 import { signCheckpoint } from '../src/ledger/log.ts'
 import { dbNodeReader, latestCheckpoint, logState, readTiles } from '../src/ledger/log-store.ts'
-import { inclusionProof, leafHash, verifyInclusion } from '../src/ledger/merkle.ts'
+import { inclusionProof, leafHash, treeRoot, verifyInclusion } from '../src/ledger/merkle.ts'
 import { signerFromSeed, skeyOf } from '../src/ledger/note.ts'
 import { edgeTiles, tileReader } from '../src/ledger/tiles.ts'
 import { verifyLog } from '../src/ledger/verify-log.ts'
@@ -77,6 +77,33 @@ for (const store of stores()) {
         const leaf = leafHash(eventEntry({ ...e, seq: Number(e.seq), created_at: new Date(e.created_at) }))
         verifyInclusion(index, opened.size, leaf, await inclusionProof(index, opened.size, index % 97 === 0 ? dbNodeReader(s.db) : cached), opened.root)
       }
+    })
+
+    it('proves at every size while the log grows: a cached right-edge tile serves only proofs it is wide enough for', async () => {
+      const reader = dbNodeReader(s.db)
+      const roots = new Map<number, Buffer>()
+      const rootAt = (n: number) => treeRoot(n, reader)
+      // Sizes that end inside one level-0 tile and then cross into the next; each root is taken
+      // while the edge tile is as wide as that size, so a proof for it reads that width or wider.
+      for (const grow of [10, 5, 60, 190, 1]) {
+        const size = (await logState(s.db)).size
+        roots.set(size, await rootAt(size))
+        await insertEvents(s.db, 100_000 + size, grow)
+        await integrateAll(s.db)
+      }
+      // Two integrations with no proof between them: the second must read the edge the first wrote.
+      for (const grow of [7, 9]) {
+        await insertEvents(s.db, 200_000 + (await logState(s.db)).size, grow)
+        await integrateAll(s.db)
+      }
+      const size = (await logState(s.db)).size
+      roots.set(size, await rootAt(size))
+      const leafAt = async (i: number) => (await readTiles(s.db, [{ level: 0, index: Math.floor(i / 256) }])).get(`0/${Math.floor(i / 256)}`)!.subarray((i % 256) * 32, (i % 256 + 1) * 32)
+      for (const [n, root] of roots) {
+        for (const i of [0, n - 1, Math.floor(n / 2), 2999, 3000].filter((i) => i < n)) verifyInclusion(i, n, await leafAt(i), await inclusionProof(i, n, reader), root)
+      }
+      // Every earlier root is still the root of that size: the proofs above read no stale edge.
+      for (const [n, root] of roots) assert.ok((await rootAt(n)).equals(root), `root at ${n}`)
     })
 
     it('refuses in the database a rewritten tile and a checkpoint that does not grow', async () => {

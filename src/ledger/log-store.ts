@@ -1,8 +1,8 @@
 // Reads of the stored log: tiles (as a NodeReader for proofs), leaves, checkpoints.
 import { sql } from 'kysely'
 import type { Db } from '../store/store.ts'
-import { consistencyProof, inclusionProof, treeRoot, type Hash, type NodeReader } from './merkle.ts'
-import { tileReader } from './tiles.ts'
+import { consistencyProof, HASH_SIZE, inclusionProof, treeRoot, type Hash, type NodeReader } from './merkle.ts'
+import { tileReader, TILE_WIDTH } from './tiles.ts'
 
 export interface StoredTile {
   readonly level: number
@@ -14,25 +14,39 @@ export interface StoredTile {
 /**
  * Full tiles never change (the database only lets a tile grow, and a full one cannot), so this
  * process keeps the most recently used ones: with their inner hashes computed once (tiles.ts),
- * a proof then costs little more than reading the right-edge partial tiles.
+ * a proof then costs little more than reading the right-edge partial tiles. A partial tile's
+ * first hashes never change either, so a reader that says how many it needs (a proof at some
+ * size) is served from the widest copy read so far when that is wide enough; the integrator,
+ * which must see the edge as it is, says nothing and always reads.
  */
 const FULL_TILE_CACHE = 2048 // 16 MiB of hashes per store
-const cacheByStore = new WeakMap<Db, Map<string, Buffer>>()
+const EDGE_TILE_CACHE = 64
+interface TileCache {
+  readonly full: Map<string, Buffer>
+  readonly edge: Map<string, Buffer>
+}
+const cacheByStore = new WeakMap<Db, TileCache>()
 
-function remember(fullTiles: Map<string, Buffer>, key: string, hashes: Buffer): void {
-  if (hashes.length !== 256 * 32) return
-  fullTiles.delete(key)
-  fullTiles.set(key, hashes)
-  if (fullTiles.size > FULL_TILE_CACHE) fullTiles.delete(fullTiles.keys().next().value!)
+function remember(cache: TileCache, key: string, hashes: Buffer): void {
+  const full = hashes.length === TILE_WIDTH * HASH_SIZE
+  const map = full ? cache.full : cache.edge
+  if (full) cache.edge.delete(key)
+  else if ((map.get(key)?.length ?? 0) >= hashes.length) return
+  map.delete(key)
+  map.set(key, hashes)
+  if (map.size > (full ? FULL_TILE_CACHE : EDGE_TILE_CACHE)) map.delete(map.keys().next().value!)
 }
 
-export async function readTiles(db: Db, ids: readonly { level: number; index: number }[]): Promise<Map<string, Buffer>> {
+export async function readTiles(db: Db, ids: readonly { level: number; index: number; need?: number }[]): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>()
-  let fullTiles = cacheByStore.get(db)
-  if (!fullTiles) cacheByStore.set(db, (fullTiles = new Map()))
+  let cache = cacheByStore.get(db)
+  if (!cache) cacheByStore.set(db, (cache = { full: new Map(), edge: new Map() }))
+  const { full, edge } = cache
   const missing = ids.filter((t) => {
-    const hit = fullTiles.get(`${t.level}/${t.index}`)
-    if (hit) out.set(`${t.level}/${t.index}`, hit)
+    const key = `${t.level}/${t.index}`
+    const partial = t.need === undefined ? undefined : edge.get(key)
+    const hit = full.get(key) ?? (partial && partial.length >= t.need! * HASH_SIZE ? partial : undefined)
+    if (hit) out.set(key, hit)
     return !hit
   })
   if (!missing.length) return out
@@ -45,7 +59,7 @@ export async function readTiles(db: Db, ids: readonly { level: number; index: nu
     const key = `${r.level}/${Number(r.idx)}`
     const hashes = Buffer.from(r.hashes)
     out.set(key, hashes)
-    remember(fullTiles, key, hashes)
+    remember(cache, key, hashes)
   }
   return out
 }

@@ -8,23 +8,26 @@ export type Hash = Buffer
 
 export const HASH_SIZE = 32
 
-const sha256 = (...parts: Buffer[]): Hash => {
-  const h = crypto.createHash('sha256')
-  for (const p of parts) h.update(p)
-  return h.digest()
-}
+// crypto.hash (Node ≥ 20.12) is one call with no Hash object: hashing is the hot path of proofs
+// and verification, and a Hash object per node costs a native handle the GC must sweep.
+const oneShot = (data: Buffer): Hash => crypto.hash('sha256', data, 'buffer')
 
 const LEAF_PREFIX = Buffer.from([0])
-const NODE_PREFIX = Buffer.from([1])
 
 /** MTH({}) = SHA-256(). */
-export const EMPTY_ROOT: Hash = sha256()
+export const EMPTY_ROOT: Hash = oneShot(Buffer.alloc(0))
 
 /** MTH({d}) = SHA-256(0x00 || d). */
-export const leafHash = (entry: Uint8Array): Hash => sha256(LEAF_PREFIX, Buffer.from(entry))
+export const leafHash = (entry: Uint8Array): Hash => oneShot(Buffer.concat([LEAF_PREFIX, entry]))
 
 /** SHA-256(0x01 || left || right). */
-export const nodeHash = (left: Hash, right: Hash): Hash => sha256(NODE_PREFIX, left, right)
+export function nodeHash(left: Hash, right: Hash): Hash {
+  const input = Buffer.allocUnsafe(1 + 2 * HASH_SIZE)
+  input[0] = 1
+  left.copy(input, 1)
+  right.copy(input, 1 + HASH_SIZE)
+  return oneShot(input)
+}
 
 /** The largest power of two smaller than n (n ≥ 2). */
 function split(n: number): number {

@@ -72,31 +72,45 @@ export function tileFor(node: NodeId): { level: number; index: number; first: nu
 
 export const hashAt = (tile: Buffer, i: number): Hash => tile.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE)
 
-/** Each tile's inner levels, hashed once per tile buffer: level h holds the nodes of 2^h hashes. */
-const innerLevels = new WeakMap<Buffer, Hash[][]>()
+/**
+ * Each tile's inner levels, hashed once per tile buffer: level h holds the nodes of 2^h hashes,
+ * packed in one buffer per level. Packed, a cached tile is nine buffers rather than ~500 small
+ * Buffer objects, which kept major GC pauses (tens of ms) out of proof requests.
+ */
+const innerLevels = new WeakMap<Buffer, Buffer[]>()
 
 function subtreeOf(tile: Buffer, first: number, count: number): Hash {
   let levels = innerLevels.get(tile)
-  if (!levels) {
-    levels = [Array.from({ length: tile.length / HASH_SIZE }, (_, i) => hashAt(tile, i))]
-    innerLevels.set(tile, levels)
-  }
+  if (!levels) innerLevels.set(tile, (levels = [tile]))
   const h = Math.log2(count)
   while (levels.length <= h) {
     const below = levels.at(-1)!
-    const next: Hash[] = []
-    for (let i = 0; i + 1 < below.length; i += 2) next.push(nodeHash(below[i]!, below[i + 1]!))
+    const pairs = Math.floor(below.length / HASH_SIZE / 2)
+    const next = Buffer.allocUnsafe(pairs * HASH_SIZE)
+    for (let i = 0; i < pairs; i++) nodeHash(hashAt(below, 2 * i), hashAt(below, 2 * i + 1)).copy(next, i * HASH_SIZE)
     levels.push(next)
   }
-  return levels[h]![first / count]!
+  return hashAt(levels[h]!, first / count)
+}
+
+/** A tile a reader needs, and how many of its hashes (a partial tile at least that wide will do). */
+export interface TileNeed {
+  readonly level: number
+  readonly index: number
+  readonly need: number
 }
 
 /** A NodeReader over stored tiles: `fetch` returns each requested tile's bytes (any width covering the need). */
-export function tileReader(fetch: (tiles: readonly { level: number; index: number }[]) => Promise<Map<string, Buffer>>): NodeReader {
+export function tileReader(fetch: (tiles: readonly TileNeed[]) => Promise<Map<string, Buffer>>): NodeReader {
   return async (ids) => {
     const wants = ids.map(tileFor)
-    const keys = new Map(wants.map((w) => [`${w.level}/${w.index}`, { level: w.level, index: w.index }]))
-    const tiles = await fetch([...keys.values()])
+    const needs = new Map<string, TileNeed>()
+    for (const w of wants) {
+      const key = `${w.level}/${w.index}`
+      const need = Math.max(needs.get(key)?.need ?? 0, w.first + w.count)
+      needs.set(key, { level: w.level, index: w.index, need })
+    }
+    const tiles = await fetch([...needs.values()])
     return wants.map((w, i) => {
       const tile = tiles.get(`${w.level}/${w.index}`)
       if (!tile || tile.length < (w.first + w.count) * HASH_SIZE) throw new Error(`tile ${w.level}/${w.index} does not hold node ${ids[i]!.level}/${ids[i]!.index}`)

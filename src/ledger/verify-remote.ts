@@ -10,6 +10,9 @@ import { leafHash, treeRoot, verifyConsistency } from './merkle.ts'
 import type { Verifier } from './note.ts'
 import { decodeBundle, hashAt, tilePath, tileReader, tileWidthAt, TILE_WIDTH } from './tiles.ts'
 
+/** Tile and entry-bundle requests in flight at once. */
+const PARALLEL = 8
+
 export interface RemoteOptions {
   readonly url: string
   readonly token: string
@@ -98,23 +101,30 @@ export async function verifyRemote(o: RemoteOptions): Promise<RemoteReport> {
     const from = prev?.size ?? 0
     const tiles = new Map<string, Buffer>()
     const fetchTiles = async (ids: readonly { level: number; index: number }[]) => {
-      for (const t of ids) {
-        const k = `${t.level}/${t.index}`
-        if (!tiles.has(k)) tiles.set(k, await remote.tile(t.level, t.index, cp.size))
-      }
+      await Promise.all(
+        ids.filter((t) => !tiles.has(`${t.level}/${t.index}`)).map(async (t) => tiles.set(`${t.level}/${t.index}`, await remote.tile(t.level, t.index, cp.size))),
+      )
       return tiles
     }
     try {
       // The tiles must hash to the signed root; then each new entry must hash to its tile's leaf.
       if (!(await treeRoot(cp.size, tileReader(fetchTiles))).equals(cp.root)) return fail(`the tiles do not hash to the root of checkpoint ${cp.size}`, cp.size, cosigners)
-      for (let n = Math.floor(from / TILE_WIDTH); n * TILE_WIDTH < cp.size; n++) {
-        const width = tileWidthAt(0, n, cp.size)
-        const [tile] = [(await fetchTiles([{ level: 0, index: n }])).get(`0/${n}`)!]
-        const bundle = decodeBundle(await remote.get(`log/${tilePath('entries', n, width)}`))
-        if (bundle.length !== width) return fail(`entry bundle ${n} holds ${bundle.length} entries, not ${width}`, cp.size, cosigners)
-        for (let i = Math.max(0, from - n * TILE_WIDTH); i < width; i++) {
-          if (!leafHash(bundle[i]!).equals(hashAt(tile!, i))) return fail(`entry ${n * TILE_WIDTH + i} does not hash to its leaf: the entry was changed after it was logged`, cp.size, cosigners)
-          entriesChecked++
+      const bundles = []
+      for (let n = Math.floor(from / TILE_WIDTH); n * TILE_WIDTH < cp.size; n++) bundles.push(n)
+      for (let at = 0; at < bundles.length; at += PARALLEL) {
+        const batch = await Promise.all(
+          bundles.slice(at, at + PARALLEL).map(async (n) => {
+            const width = tileWidthAt(0, n, cp.size)
+            const [held, bundle] = await Promise.all([fetchTiles([{ level: 0, index: n }]), remote.get(`log/${tilePath('entries', n, width)}`)])
+            return { n, width, tile: held.get(`0/${n}`)!, bundle: decodeBundle(bundle) }
+          }),
+        )
+        for (const { n, width, tile, bundle } of batch) {
+          if (bundle.length !== width) return fail(`entry bundle ${n} holds ${bundle.length} entries, not ${width}`, cp.size, cosigners)
+          for (let i = Math.max(0, from - n * TILE_WIDTH); i < width; i++) {
+            if (!leafHash(bundle[i]!).equals(hashAt(tile, i))) return fail(`entry ${n * TILE_WIDTH + i} does not hash to its leaf: the entry was changed after it was logged`, cp.size, cosigners)
+            entriesChecked++
+          }
         }
       }
     } catch (err) {
