@@ -82,6 +82,17 @@ describe('event entries', () => {
     assert.equal(JSON.parse(eventEntry(cases[0]!).toString('utf8')).kind, 'cf-ledger/event@v1')
   })
 
+  it('sorts keys by UTF-16 code units at every level and drops undefined members (RFC 8785 §3.2.3)', () => {
+    const value = { '\u20ac': 'Euro Sign', '\r': 'Carriage Return', '\ufb33': 'Hebrew Letter Dalet With Dagesh', '1': 'One', '\ud83d\ude00': 'Emoji: Grinning Face', '\u0080': 'Control', '\u00f6': 'Latin Small Letter O With Diaeresis' }
+    assert.equal(
+      canonicalJson(value),
+      '{"\\r":"Carriage Return","1":"One","\u0080":"Control","\u00f6":"Latin Small Letter O With Diaeresis","\u20ac":"Euro Sign","\ud83d\ude00":"Emoji: Grinning Face","\ufb33":"Hebrew Letter Dalet With Dagesh"}',
+    )
+    assert.equal(canonicalJson({ b: [3, undefined, { y: 1, x: undefined }], a: { d: null, c: 'x' }, u: undefined }), '{"a":{"c":"x","d":null},"b":[3,null,{"y":1}]}')
+    assert.equal(canonicalJson([]), '[]')
+    assert.equal(canonicalJson({}), '{}')
+  })
+
   it('replaces metadata by its SHA-256 when the entry would not fit a bundle', () => {
     const big = eventEntry(event({ metadata: { blob: 'x'.repeat(MAX_ENTRY_BYTES) } }))
     const parsed = JSON.parse(big.toString('utf8')) as Record<string, unknown>

@@ -7,11 +7,22 @@ export const GENESIS_HASH = '0'.repeat(64)
 /** JSON with object keys sorted at every level, so jsonb's key reordering cannot change a hash. */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`
+  // Loops rather than entries/filter/map: this runs for every event the integrator and verify hash.
+  if (Array.isArray(value)) {
+    let out = '['
+    for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + canonicalJson(value[i])
+    return out + ']'
+  }
+  const record = value as Record<string, unknown>
+  // sort() without a comparator orders by UTF-16 code units, as RFC 8785 asks.
+  const keys = Object.keys(record).sort()
+  let out = '{'
+  for (const k of keys) {
+    const v = record[k]
+    if (v === undefined) continue
+    out += (out.length > 1 ? ',' : '') + JSON.stringify(k) + ':' + canonicalJson(v)
+  }
+  return out + '}'
 }
 
 /** The fields of an event that its hash and its log entry cover; `created_at` as a Date or its ISO string. */

@@ -5,10 +5,10 @@ import crypto, { type KeyObject } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import pg from 'pg'
 import { CHECKPOINT_LOG, KEY_FILE, keyIdOf, parsePrivateKey, PUBLIC_KEY_DIR } from '../audit/checkpoints.ts'
 import type { Query, VerifyReport } from '../audit/verify-report.ts'
 import { publicKeysIn, verifyLedger } from '../audit/verify.ts'
+import { openSnapshotQuery } from './snapshot-query.ts'
 
 export interface VerifyCommandOptions {
   readonly dataDir: string
@@ -41,14 +41,11 @@ class UsageError extends Error {}
 
 async function withQuery<R>(opts: VerifyCommandOptions, fn: (q: Query) => Promise<R>): Promise<R> {
   if (opts.databaseUrl) {
-    const client = new pg.Client({ connectionString: opts.databaseUrl, application_name: 'cf-ledger verify' })
-    await client.connect()
+    const snapshot = await openSnapshotQuery(opts.databaseUrl)
     try {
-      // A consistent snapshot of every table, while the server keeps writing.
-      await client.query('begin isolation level repeatable read read only')
-      return await fn(async (text, params) => (await client.query(text, params as unknown[])).rows)
+      return await fn(snapshot.q)
     } finally {
-      await client.end()
+      await snapshot.close()
     }
   }
   const dir = path.join(opts.dataDir, 'pg')

@@ -25,7 +25,8 @@ export interface LogReport {
   readonly checkpoints: number
 }
 
-const BATCH = 5000
+const BATCH = 10_000
+const READ_AHEAD = 2
 const bytes = (b: Buffer | Uint8Array) => Buffer.from(b)
 
 /** Keys a checkpoint may be signed with: the configured signer key, or the store's own seed under the checkpoint's origin. */
@@ -57,8 +58,9 @@ export async function verifyLog(q: Query, opts: { archived: ArchivedLookup; logK
   // Leaves against today's entries.
   let leaves = 0
   let skippedPruned = 0
-  for (let from = 0; from < size; from += BATCH) {
-    const rows = await q<EventFields & { leaf_index: string | number; event_seq: string | number | null; seq: number | string | null; created_at: Date | string; task_entry: Buffer | Uint8Array | null }>(
+  type LeafRow = EventFields & { leaf_index: string | number; event_seq: string | number | null; seq: number | string | null; created_at: Date | string; task_entry: Buffer | Uint8Array | null }
+  const batch = (from: number) =>
+    q<LeafRow>(
       `select l.leaf_index, l.event_seq, e.seq, e.guid, e.created_at, e.type, e.actor, e.actor_type, e.actor_name, e.actor_username,
         e.actee, e.actee_type, e.actee_name, e.metadata, e.space_guid, e.organization_guid, coalesce(t.entry, c.entry) as task_entry
        from ledger_leaves l left join events e on e.seq = l.event_seq left join ledger_task_runs t on t.task_guid = l.task_guid
@@ -66,6 +68,13 @@ export async function verifyLog(q: Query, opts: { archived: ArchivedLookup; logK
        where l.leaf_index >= $1 and l.leaf_index < $2 order by l.leaf_index`,
       [from, Math.min(size, from + BATCH)],
     )
+  // The next batches are read (on their own connections, where the caller has a pool) while this
+  // one is hashed: reading is the slower side, so two in flight keep the hashing busy.
+  const pending = new Map<number, ReturnType<typeof batch>>()
+  for (let from = 0; from < size; from += BATCH) {
+    for (let f = from; f < Math.min(size, from + READ_AHEAD * BATCH); f += BATCH) if (!pending.has(f)) pending.set(f, batch(f))
+    const rows = await pending.get(from)!
+    pending.delete(from)
     let expected = from
     for (const r of rows) {
       const index = Number(r.leaf_index)
