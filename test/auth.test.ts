@@ -102,12 +102,14 @@ for (const store of stores()) {
       const tampered = await api.as(`${h}.${forged}.${s}`).get('/v3/organizations')
       assert.equal(tampered.status, 401)
       assert.deepEqual(tampered.body.errors[0], { code: 1000, title: 'CF-InvalidAuthToken', detail: 'Invalid Auth Token' })
-      // A second server on the same store issues tokens that live one second.
+      // A second server on the same store issues tokens that live two seconds.
       await server.stop()
-      const shortLived = await startServer(store, { env: { CF_LEDGER_ACCESS_TOKEN_TTL: '1' }, dataDir: server.dataDir, databaseUrl: server.databaseUrl })
+      const shortLived = await startServer(store, { env: { CF_LEDGER_ACCESS_TOKEN_TTL: '2' }, dataDir: server.dataDir, databaseUrl: server.databaseUrl })
       try {
         const brief = expectOk(await new Api(shortLived.url).passwordToken('admin', ADMIN_PASSWORD)).body.access_token as string
-        await new Promise((r) => setTimeout(r, 2100))
+        // Used while valid first, so the server has it among the tokens it verified: expiry still holds.
+        expectOk(await new Api(shortLived.url).as(brief).get('/v3/organizations'))
+        await new Promise((r) => setTimeout(r, 3100))
         const expired = await new Api(shortLived.url).as(brief).get('/v3/organizations')
         assert.equal(expired.status, 401)
         assert.equal(expired.body.errors[0].title, 'CF-InvalidAuthToken')
