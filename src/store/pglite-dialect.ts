@@ -19,7 +19,7 @@ import { copyTemplate } from './pglite-template.ts'
 
 export interface EmbeddedOptions {
   readonly dataDir: string
-  /** PostgreSQL settings for the embedded server (`shared_buffers = 16MB`, …). */
+  /** PostgreSQL settings for the embedded server (`shared_buffers = 8MB`, …). */
   readonly settings: readonly string[]
   /** Where a new data directory is copied from (default: the build's); false runs initdb. */
   readonly template?: string | false

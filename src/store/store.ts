@@ -90,7 +90,7 @@ export interface StoreOptions {
   readonly dataDir: string
   /** How long start-up waits for an unreachable PostgreSQL (default 30 s). */
   readonly databaseWaitSeconds?: number | undefined
-  /** The embedded store's shared_buffers (default 16MB). */
+  /** The embedded store's shared_buffers (default 8MB). */
   readonly embeddedSharedBuffers?: string | undefined
 }
 
@@ -117,7 +117,7 @@ export async function openStore(
   } else {
     const dir = embeddedDir(config)
     fs.mkdirSync(dir, { recursive: true })
-    const settings = [`shared_buffers = ${config.embeddedSharedBuffers ?? '16MB'}`]
+    const settings = [`shared_buffers = ${config.embeddedSharedBuffers ?? '8MB'}`]
     let unlock: () => void
     try {
       unlock = lockEmbeddedStore(dir)
