@@ -71,6 +71,9 @@ try {
   const integrateS = ms(now() - t1) / 1000
   await signCheckpoint(db, signer, origin)
   const cp = (await latestCheckpoint(db))!
+  // Steady state before timing reads: autovacuum would otherwise pass over the fresh million rows
+  // while the proofs and their baseline run (it did, and put 10–30 ms spikes into both).
+  await sql`vacuum analyze`.execute(db)
   const size = cp.size
 
   const timeIt = async (fn: () => Promise<unknown> | unknown) => {
