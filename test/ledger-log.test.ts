@@ -16,6 +16,7 @@ import { inclusionProof, leafHash, treeRoot, verifyInclusion } from '../src/ledg
 import { signerFromSeed, skeyOf } from '../src/ledger/note.ts'
 import { edgeTiles, tileReader } from '../src/ledger/tiles.ts'
 import { verifyLog } from '../src/ledger/verify-log.ts'
+import { openSnapshotQuery } from '../src/cli/snapshot-query.ts'
 import { openStore, type Store } from '../src/store/store.ts'
 import { freshStore, stores } from './support/server.ts'
 
@@ -133,6 +134,22 @@ for (const store of stores()) {
       const found = await problems()
       assert.ok(found.some((m) => /leaf 1\) was changed after it was logged/.test(m)), found.join('\n'))
       assert.ok(found.some((m) => /tile 1\/0 hash 0 does not match|no longer hash to the root/.test(m)), found.join('\n'))
+    })
+
+    it("verify's connections share one snapshot: a commit made meanwhile is seen by none of them", { skip: store === 'embedded' ? 'the embedded verify reads a copy of the files' : false }, async () => {
+      assert.ok(url)
+      const snapshot = await openSnapshotQuery(url, 3)
+      try {
+        const count = async () => Number((await snapshot.q<{ n: string }>('select count(*) as n from events'))[0]!.n)
+        const before = await count()
+        await insertEvents(s.db, 500_000, 5)
+        // Three at once go to three connections; every one still sees the snapshot's rows.
+        assert.deepEqual(await Promise.all([count(), count(), count()]), [before, before, before])
+        assert.equal(Number((await sql<{ n: string }>`select count(*) as n from events`.execute(s.db)).rows[0]!.n), before + 5)
+      } finally {
+        await snapshot.close()
+      }
+      await integrateAll(s.db)
     })
 
     it('integrates transactions that commit out of order: late, never skipped', { skip: store === 'embedded' ? 'one session: transactions cannot interleave' : false }, async () => {
