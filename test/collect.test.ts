@@ -465,6 +465,51 @@ describe('collect against recorded CC responses', () => {
     [`/v3/organizations/${ORG}`]: () => ({ guid: ORG, name: 'acme' }),
   }
 
+  it('names a gap when the foundation kept nothing at the check and an event arrived before the read', async () => {
+    const systemEvent = (guid: string, at: string) => ({
+      guid, created_at: at, updated_at: at, type: 'blob.remove_orphan', actor: { guid: 'system', type: 'system', name: 'system' },
+      target: { guid: 'dir/key', type: 'blob', name: '' }, data: {}, space: null, organization: null, links: { self: { href: `${base}/v3/audit_events/${guid}` } },
+    })
+    const page = (resources: unknown[]) => ({ pagination: { total_results: resources.length, total_pages: 1, next: null }, resources })
+    // Phase 1 the foundation holds A; then it pruned everything, and B lands between the
+    // collector's look at the oldest kept event (none) and its read of the new ones.
+    let phase = 1
+    const A = systemEvent('0b9d4a4e-6f0e-4c55-9a43-8d8f1b0c0a01', '2021-03-04T18:27:58Z')
+    const B = systemEvent('0b9d4a4e-6f0e-4c55-9a43-8d8f1b0c0a02', '2021-03-09T09:00:00Z')
+    const server = http.createServer((req, res) => {
+      const u = new URL(req.url!, base)
+      res.setHeader('content-type', 'application/json')
+      if (u.pathname === '/uaa/oauth/token') return res.end(JSON.stringify({ access_token: 'recorded', token_type: 'bearer', expires_in: 599 }))
+      if (u.pathname === '/v3/audit_events') return res.end(JSON.stringify(page(phase === 1 ? [A] : u.searchParams.get('per_page') === '1' ? [] : [B])))
+      if (u.pathname === '/v3/tasks') return res.end(JSON.stringify(page([])))
+      if (u.pathname === '/') return res.end(JSON.stringify(recorded['/']!(u.searchParams)))
+      res.writeHead(404)
+      res.end(JSON.stringify({ errors: [{ code: 10010, title: 'CF-ResourceNotFound', detail: 'not found' }] }))
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
+    base = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`
+    const fresh = await freshStore(stores()[0]!)
+    const store = await openStore({ databaseUrl: fresh.databaseUrl, dataDir: fresh.dataDir }, pino({ level: 'silent' }))
+    try {
+      const output = new OutputStore(store.db, loadLogConfig({}), pino({ level: 'silent' }))
+      const foundation = { name: 'pruned', api: base, clientId: 'c', clientSecret: 's', ca: undefined, skipSslValidation: false, logs: 'drain' as const }
+      const collector = new FoundationCollector(store.db, foundation, { overlapSeconds: 120, rescanSeconds: 3600, outputGraceMs: 0 }, new Attributor(output), fingerprinter(Buffer.alloc(32, 1)))
+      assert.equal((await collector.pass()).eventsAdded, 1)
+      phase = 2
+      const second = await collector.pass()
+      assert.equal(second.eventsAdded, 1)
+      assert.deepEqual(second.gap, { from: '2021-03-04T18:27:58.000Z', to: '2021-03-09T09:00:00.000Z' })
+      const gaps = (await sql<{ metadata: any }>`select metadata from events where type = 'audit.foundation.collect_gap'`.execute(store.db)).rows
+      assert.equal(gaps.length, 1)
+      assert.equal(gaps[0]!.metadata.missing_to, '2021-03-09T09:00:00.000Z')
+      assert.equal((await collector.pass()).gap, null, 'named once')
+      collector.client.close()
+    } finally {
+      await store.close()
+      server.close()
+    }
+  })
+
   it('keeps CC shapes exactly, follows a FAILED task to its record and waits out a 429', async () => {
     let throttle = 1
     const server = http.createServer((req, res) => {

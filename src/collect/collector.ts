@@ -68,11 +68,20 @@ export class FoundationCollector {
     return n
   }
 
-  /** The foundation's oldest kept event; when it is newer than the cursor, CC pruned what was between. */
-  private async gapCheck(after: Date | null): Promise<PassResult['gap']> {
+  /**
+   * The foundation's oldest kept event; when it is newer than the cursor, CC pruned what was
+   * between. `undefined` when the foundation keeps no event at all: then the first event this
+   * pass reads decides (readGap), or an event written meanwhile would move the cursor past the gap.
+   */
+  private async gapCheck(after: Date | null): Promise<PassResult['gap'] | undefined> {
     if (!after) return null
     const oldest = (await this.client.get<Page<CcAuditEvent>>('/v3/audit_events?order_by=created_at&per_page=1')).resources[0]
-    if (!oldest || Date.parse(oldest.created_at) <= after.getTime()) return null
+    if (!oldest) return undefined
+    return this.recordGap(after, oldest)
+  }
+
+  private async recordGap(after: Date, oldest: CcAuditEvent): Promise<PassResult['gap']> {
+    if (Date.parse(oldest.created_at) <= after.getTime()) return null
     const gap = { from: after.toISOString(), to: new Date(oldest.created_at).toISOString() }
     await this.db.transaction().execute(async (tx) => {
       await advanceCursor(tx, this.foundation.name, { eventsAfter: new Date(oldest.created_at) })
@@ -90,12 +99,15 @@ export class FoundationCollector {
   async pass(now = Date.now()): Promise<PassResult> {
     const name = this.foundation.name
     const cursor = await readCursor(this.db, name)
-    const gap = await this.gapCheck(cursor.eventsAfter)
+    let gap = await this.gapCheck(cursor.eventsAfter)
     const rescan = !cursor.rescannedAt || now - cursor.rescannedAt.getTime() >= this.cfg.rescanSeconds * 1000
     const from = rescan || !cursor.eventsAfter ? '' : `&created_ats[gte]=${ccTime(cursor.eventsAfter.getTime() - this.cfg.overlapSeconds * 1000)}`
     let added = 0
     const taskGuids = new Set<string>()
     const eventsRead = await this.readAll<CcAuditEvent>(`/v3/audit_events?order_by=created_at&per_page=5000${from}`, async (events) => {
+      // The foundation was empty at the check: the oldest event read now (the first, in created_at
+      // order, from before the cursor when nothing was pruned) is what the check would have seen.
+      if (gap === undefined && events[0]) gap = await this.recordGap(cursor.eventsAfter!, events[0])
       const inserted = await storeEventPage(this.db, name, events)
       added += inserted.length
       for (const e of inserted) if (e.taskGuid && e.type.startsWith(TASK_EVENT_PREFIX)) taskGuids.add(e.taskGuid)
@@ -162,7 +174,7 @@ export class FoundationCollector {
       await recordRun(this.db, this.client, this.fingerprint, name, final, await this.attributor.finish(open.guid))
       recorded++
     }
-    return { eventsRead, eventsAdded: added, tasksRecorded: recorded, gap }
+    return { eventsRead, eventsAdded: added, tasksRecorded: recorded, gap: gap ?? null }
   }
 
   /** Re-registers the runs being followed (after a restart), so their drain lines find them. */
