@@ -42,24 +42,28 @@ describe('embedded store template', () => {
     assert.deepEqual(fs.readdirSync(dir).filter((f) => f.includes('partial')), [])
   })
 
-  it('fills an absent or an empty data directory with an exact copy, and leaves no partial copy behind', () => {
+  it('fills an absent or an empty data directory with an exact copy, modes kept, and leaves no partial copy behind', async () => {
     const root = tmp()
     const template = path.join(root, 'template')
     fs.mkdirSync(path.join(template, 'base', '1'), { recursive: true })
     fs.writeFileSync(path.join(template, 'PG_VERSION'), '17\n')
     fs.writeFileSync(path.join(template, 'base', '1', '1259'), Buffer.alloc(8192, 7))
+    fs.chmodSync(path.join(template, 'base'), 0o700)
+    fs.chmodSync(path.join(template, 'PG_VERSION'), 0o600)
     for (const target of [path.join(root, 'absent'), path.join(root, 'empty')]) {
       if (target.endsWith('empty')) fs.mkdirSync(target)
-      assert.equal(copyTemplate(target, template), true)
+      assert.equal(await copyTemplate(target, template), true)
       assert.equal(fs.readFileSync(path.join(target, 'PG_VERSION'), 'utf8'), '17\n')
       assert.deepEqual(fs.readFileSync(path.join(target, 'base', '1', '1259')), Buffer.alloc(8192, 7))
+      assert.equal(fs.statSync(path.join(target, 'base')).mode & 0o777, 0o700)
+      assert.equal(fs.statSync(path.join(target, 'PG_VERSION')).mode & 0o777, 0o600)
     }
     assert.deepEqual(fs.readdirSync(root).sort(), ['absent', 'empty', 'template'])
   })
 
-  it('reports a missing template so the caller runs initdb, and creates nothing', () => {
+  it('reports a missing template so the caller runs initdb, and creates nothing', async () => {
     const root = tmp()
-    assert.equal(copyTemplate(path.join(root, 'pg'), path.join(root, 'no-template')), false)
+    assert.equal(await copyTemplate(path.join(root, 'pg'), path.join(root, 'no-template')), false)
     assert.deepEqual(fs.readdirSync(root), [])
   })
 })

@@ -82,7 +82,7 @@ class WorkerClient {
     // A fresh data directory is a copy of the build's template; without one, it is created by a
     // process of its own: initdb leaves hundreds of MB behind that only the end of a process gives
     // back to the OS (docs/operations.md, sizing).
-    if (!fs.existsSync(path.join(options.dataDir, 'PG_VERSION')) && !(isEmpty(options.dataDir) && options.template !== false && copyTemplate(options.dataDir, options.template))) {
+    if (!fs.existsSync(path.join(options.dataDir, 'PG_VERSION')) && !(isEmpty(options.dataDir) && options.template !== false && (await copyTemplate(options.dataDir, options.template)))) {
       const entry = fileURLToPath(workerEntry())
       await promisify(execFile)(process.execPath, [...process.execArgv, entry, '--initdb', options.dataDir, JSON.stringify(options.settings)])
     }
