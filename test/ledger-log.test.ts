@@ -19,6 +19,7 @@ import { verifyLog } from '../src/ledger/verify-log.ts'
 import { openSnapshotQuery } from '../src/cli/snapshot-query.ts'
 import { openStore, type Store } from '../src/store/store.ts'
 import { freshStore, stores } from './support/server.ts'
+import { until } from './support/wait.ts'
 
 const ORIGIN = 'cf-ledger/test'
 const SEED = crypto.randomBytes(32)
@@ -84,19 +85,24 @@ for (const store of stores()) {
       const reader = dbNodeReader(s.db)
       const roots = new Map<number, Buffer>()
       const rootAt = (n: number) => treeRoot(n, reader)
+      let seq = 100_000
+      let expected = (await logState(s.db)).size
+      const grow = async (n: number) => {
+        await insertEvents(s.db, seq, n)
+        seq += n
+        expected += n
+        // The horizon is cluster-wide: another suite's open transaction can hold integration back a moment.
+        await until('the new events integrated', async () => (await integrateAll(s.db)) >= 0 && (await logState(s.db)).size === expected, 30_000)
+      }
       // Sizes that end inside one level-0 tile and then cross into the next; each root is taken
       // while the edge tile is as wide as that size, so a proof for it reads that width or wider.
-      for (const grow of [10, 5, 60, 190, 1]) {
+      for (const n of [10, 5, 60, 190, 1]) {
         const size = (await logState(s.db)).size
         roots.set(size, await rootAt(size))
-        await insertEvents(s.db, 100_000 + size, grow)
-        await integrateAll(s.db)
+        await grow(n)
       }
       // Two integrations with no proof between them: the second must read the edge the first wrote.
-      for (const grow of [7, 9]) {
-        await insertEvents(s.db, 200_000 + (await logState(s.db)).size, grow)
-        await integrateAll(s.db)
-      }
+      for (const n of [7, 9]) await grow(n)
       const size = (await logState(s.db)).size
       roots.set(size, await rootAt(size))
       const leafAt = async (i: number) => (await readTiles(s.db, [{ level: 0, index: Math.floor(i / 256) }])).get(`0/${Math.floor(i / 256)}`)!.subarray((i % 256) * 32, (i % 256 + 1) * 32)
@@ -149,7 +155,9 @@ for (const store of stores()) {
       } finally {
         await snapshot.close()
       }
-      await integrateAll(s.db)
+      // Integrated before the next test counts leaves (the horizon is cluster-wide).
+      const target = (await logState(s.db)).size + 5
+      await until('the five events integrated', async () => (await integrateAll(s.db)) >= 0 && (await logState(s.db)).size === target, 30_000)
     })
 
     it('integrates transactions that commit out of order: late, never skipped', { skip: store === 'embedded' ? 'one session: transactions cannot interleave' : false }, async () => {
