@@ -72,7 +72,14 @@ export async function verifyLog(q: Query, opts: { archived: ArchivedLookup; logK
   // one is hashed: reading is the slower side, so two in flight keep the hashing busy.
   const pending = new Map<number, ReturnType<typeof batch>>()
   for (let from = 0; from < size; from += BATCH) {
-    for (let f = from; f < Math.min(size, from + READ_AHEAD * BATCH); f += BATCH) if (!pending.has(f)) pending.set(f, batch(f))
+    for (let f = from; f < Math.min(size, from + READ_AHEAD * BATCH); f += BATCH) {
+      if (pending.has(f)) continue
+      const read = batch(f)
+      // A read-ahead that fails while an earlier batch is being awaited must not go unhandled:
+      // its error surfaces when its own turn comes (or not at all, if an earlier one threw).
+      read.catch(() => undefined)
+      pending.set(f, read)
+    }
     const rows = await pending.get(from)!
     pending.delete(from)
     let expected = from
