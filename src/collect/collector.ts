@@ -71,7 +71,8 @@ export class FoundationCollector {
   /**
    * The foundation's oldest kept event; when it is newer than the cursor, CC pruned what was
    * between. `undefined` when the foundation keeps no event at all: then the first event this
-   * pass reads decides (readGap), or an event written meanwhile would move the cursor past the gap.
+   * pass reads decides (recordGap from pass), or an event written meanwhile would move the cursor past
+   * the gap.
    */
   private async gapCheck(after: Date | null): Promise<PassResult['gap'] | undefined> {
     if (!after) return null

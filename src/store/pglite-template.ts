@@ -1,7 +1,7 @@
 // The embedded store's starting point: an initdb'd and migrated PGlite data directory that the
 // build makes once (`npm run build` → dist/pglite-template, template-schema.ts). A new store copies
-// it (~40 MB of files, well under a second; eight files at a time) instead of running initdb, which took 4.5–12 s and
-// peaked near 670 MiB, and the migrations (docs/operations.md, "Sizing"). Its few per-store rows
+// it (~40 MB of files, eight at a time, well under a second) instead of running initdb, which took
+// 4.5–12 s and peaked near 670 MiB, and the migrations (docs/operations.md, "Sizing"). Its few per-store rows
 // are claimed with fresh guids and times at the first open; keys live outside it, in the data dir.
 import fs from 'node:fs'
 import path from 'node:path'
