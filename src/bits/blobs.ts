@@ -1,16 +1,16 @@
 // Package and droplet bits live in the database, so both stores keep them durably and in the same
 // transactions as their rows: `blobs` holds a blob's size and sha256, `blob_chunks` its bytes,
 // BLOB_CHUNK_BYTES per row. Bytes are written and read a chunk at a time, so neither this process
-// nor the database ever holds a whole blob. PostgreSQL gets each chunk as a binary parameter, so no
-// text copy of it is made here (six concurrent 120 MiB uploads peaked at +41 MiB, against +111 as
-// base64 text); the embedded store gets base64 text that it decodes itself, four times faster there
-// than a binary or hex parameter, which PGlite turns into text in JavaScript.
+// nor the database ever holds a whole blob. Each chunk is a binary parameter: PostgreSQL gets the
+// bytes; the embedded store gets, for a file, only its path and range, and its worker reads them
+// straight into the query it sends (pglite-wire.ts), so no copy of an upload is made on this thread.
 import crypto from 'node:crypto'
 import fsp from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { sql } from 'kysely'
 import yauzl from 'yauzl'
 import { newGuid } from '../store/ids.ts'
+import type { FileRange } from '../store/pglite-wire.ts'
 import { isEmbedded, type Db } from '../store/store.ts'
 
 /** Bytes per `blob_chunks` row; migration 0013 split the older blobs with the same size. */
@@ -26,52 +26,59 @@ export interface BlobRef {
 
 export const sha256Of = (data: Buffer) => crypto.createHash('sha256').update(data).digest('hex')
 
+/** A chunk's bytes and, when they were read from a file, where (so the embedded store can read them itself). */
+interface Chunk {
+  readonly data: Buffer
+  readonly source?: FileRange
+}
+
 /**
- * Stores the bytes `chunks` yields as a new blob inside the caller's transaction. Every chunk but
- * the last must be exactly BLOB_CHUNK_BYTES long (a chunk's offset is its seq times that).
+ * Stores the chunks as a new blob inside the caller's transaction. Every chunk but the last must
+ * be exactly BLOB_CHUNK_BYTES long (a chunk's offset is its seq times that).
  */
-async function insertChunks(tx: Db, chunks: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<BlobRef> {
+async function insertChunks(tx: Db, chunks: AsyncIterable<Chunk> | Iterable<Chunk>): Promise<BlobRef> {
   const guid = newGuid()
   const hash = crypto.createHash('sha256')
   await sql`insert into blobs (guid, sha256, size, created_at) values (${guid}, '', 0, ${new Date()})`.execute(tx)
   let size = 0
   let seq = 0
   let short = false
-  const asText = isEmbedded(tx)
-  for await (const chunk of chunks) {
-    if (chunk.length === 0) continue
-    if (short || chunk.length > BLOB_CHUNK_BYTES) throw new Error('blob chunks must be BLOB_CHUNK_BYTES long but the last')
-    short = chunk.length < BLOB_CHUNK_BYTES
-    hash.update(chunk)
-    size += chunk.length
-    await sql`insert into blob_chunks (blob_guid, seq, data) values (${guid}, ${seq++}, ${asText ? sql`decode(${chunk.toString('base64')}, 'base64')` : chunk})`.execute(tx)
+  const byRange = isEmbedded(tx)
+  for await (const { data, source } of chunks) {
+    if (data.length === 0) continue
+    if (short || data.length > BLOB_CHUNK_BYTES) throw new Error('blob chunks must be BLOB_CHUNK_BYTES long but the last')
+    short = data.length < BLOB_CHUNK_BYTES
+    hash.update(data)
+    size += data.length
+    await sql`insert into blob_chunks (blob_guid, seq, data) values (${guid}, ${seq++}, ${byRange && source ? source : data})`.execute(tx)
   }
   const sha256 = hash.digest('hex')
   await sql`update blobs set sha256 = ${sha256}, size = ${size} where guid = ${guid}`.execute(tx)
   return { guid, sha256, size }
 }
 
-function* slices(data: Buffer): Generator<Buffer> {
-  for (let off = 0; off < data.length; off += BLOB_CHUNK_BYTES) yield data.subarray(off, off + BLOB_CHUNK_BYTES)
+function* slices(data: Buffer): Generator<Chunk> {
+  for (let off = 0; off < data.length; off += BLOB_CHUNK_BYTES) yield { data: data.subarray(off, off + BLOB_CHUNK_BYTES) }
 }
 
 /**
  * Reads a file in BLOB_CHUNK_BYTES pieces into one reused buffer (allocating a fresh megabyte per
  * chunk left the allocator holding far more than the data): each chunk is valid only until the
- * consumer asks for the next, which insertChunks honours.
+ * consumer asks for the next, which insertChunks honours. The spool file is this process's own
+ * (mode 0600, never written again), so the range the worker reads holds the bytes hashed here.
  */
-async function* fileChunks(file: string): AsyncGenerator<Buffer> {
+async function* fileChunks(file: string): AsyncGenerator<Chunk> {
   const fh = await fsp.open(file, 'r')
   const buf = Buffer.allocUnsafe(BLOB_CHUNK_BYTES)
   try {
-    for (;;) {
+    for (let offset = 0; ; offset += buf.length) {
       let filled = 0
       while (filled < buf.length) {
         const { bytesRead } = await fh.read(buf, filled, buf.length - filled, null)
         if (bytesRead === 0) break
         filled += bytesRead
       }
-      if (filled > 0) yield buf.subarray(0, filled)
+      if (filled > 0) yield { data: buf.subarray(0, filled), source: { $file: file, offset, length: filled } }
       if (filled < buf.length) return
     }
   } finally {

@@ -2,6 +2,7 @@
 // HTTP event loop. The main thread talks to it through PgliteDriver.
 import v8 from 'node:v8'
 import { parentPort, workerData } from 'node:worker_threads'
+import { hasByteParams, parseWireReply, WireQueryBuilder } from './pglite-wire.ts'
 
 // Liftoff only: without the optimising tier PGlite's WASM takes ~45 MB less memory and, on a small
 // machine, runs no slower (tier-up compiles compete with queries for the CPU). docs/operations.md
@@ -27,6 +28,15 @@ if (!port) throw new Error('pglite-worker must run in a worker thread')
 
 const options = workerData as { dataDir: string; settings: string[] }
 const db = await PGlite.create(options.dataDir, { postgresqlconf: options.settings })
+const wire = new WireQueryBuilder()
+
+/** A query with byte parameters, as wire-protocol messages (pglite-wire.ts); it returns no rows. */
+const wireQuery = (sql: string, params: readonly unknown[]) =>
+  db._runExclusiveQuery(async () => {
+    const reply = parseWireReply(await db.execProtocolRaw(wire.build(sql, params)))
+    if (reply.error) throw Object.assign(new Error(reply.error.message), reply.error)
+    return { rows: [], affectedRows: reply.affectedRows }
+  })
 
 port.on('message', async (req: Request | { id: number; close: true }) => {
   if ('close' in req) {
@@ -39,7 +49,9 @@ port.on('message', async (req: Request | { id: number; close: true }) => {
     const res =
       req.params.length === 0
         ? ((await db.exec(req.sql)).at(-1) ?? { rows: [], affectedRows: 0 })
-        : await db.query(req.sql, req.params as unknown[])
+        : hasByteParams(req.params)
+          ? await wireQuery(req.sql, req.params)
+          : await db.query(req.sql, req.params as unknown[])
     port.postMessage({ id: req.id, rows: res.rows, affectedRows: res.affectedRows })
   } catch (err) {
     const e = err as { message?: string; code?: string; detail?: string; constraint?: string }
