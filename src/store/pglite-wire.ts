@@ -40,7 +40,7 @@ export class WireQueryBuilder {
 
   build(sql: string, params: readonly unknown[]): Uint8Array {
     const values = params.map((p) => (p instanceof Uint8Array || isFileRange(p) ? p : textOf(p)))
-    const sizeOf = (v: (typeof values)[number]) => (v === null ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : isFileRange(v) ? v.length : v.length)
+    const sizeOf = (v: (typeof values)[number]) => (v === null ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length)
     const sqlBytes = Buffer.byteLength(sql)
     const parse = 1 + 4 + 1 + sqlBytes + 1 + 2
     const bind = 1 + 4 + 1 + 1 + 2 + 2 * values.length + 2 + values.reduce((n, v) => n + 4 + sizeOf(v), 0) + 2
