@@ -6,8 +6,7 @@ import { ensureUser } from './actions/role-create.ts'
 import { deleteApp } from './actions/app-delete.ts'
 import { deleteJobHandlers, type SpaceCascade } from './actions/deletes.ts'
 import { defaultWorkRoot } from './executor/host.ts'
-import { type ExecutorLogger, LocalExecutor } from './executor/local-executor.ts'
-import type { ExecutorListener } from './executor/executor.ts'
+import { LocalExecutor, type LocalExecutorOptions } from './executor/local-executor.ts'
 import { ledgerTaskRoutes } from './http/routes/ledger/tasks.ts'
 import { ledgerChainRoutes } from './http/routes/ledger/chain.ts'
 import { ledgerOverviewRoutes } from './http/routes/ledger/overview.ts'
@@ -48,7 +47,7 @@ import { manifestRoutes } from './http/routes/v3/manifests.ts'
 import { packageRoutes } from './http/routes/v3/packages.ts'
 import { resourceMatchRoutes } from './http/routes/v3/resource-matches.ts'
 import { JobRunner } from './jobs/runner.ts'
-import { isNewEmbeddedStore, openStore } from './store/store.ts'
+import { openStore } from './store/store.ts'
 import { createMetrics } from './ops/metrics.ts'
 import { opsRoutes } from './http/routes/ops.ts'
 import { createLogPipeline } from './logs/pipeline.ts'
@@ -88,28 +87,35 @@ export interface RunningApp {
 
 const VERSION = '0.1.0'
 
-/** The server's executor, from its configuration (the executor itself knows no Config). */
-function createLocalExecutor(config: Config, listener: ExecutorListener, logger: ExecutorLogger): Promise<LocalExecutor> {
-  return LocalExecutor.create(
-    {
-      workRoot: config.taskWorkDir ?? defaultWorkRoot(config.dataDir, config.taskUser),
-      concurrency: config.taskConcurrency,
-      cancelGraceMs: config.taskCancelGraceMs,
-      network: config.taskNetwork,
-      user: config.taskUser,
-      sandbox: config.taskSandbox,
-    },
-    listener,
-    logger,
-  )
+/** The server's executor options, from its configuration (the executor itself knows no Config). */
+function localExecutorOptions(config: Config): LocalExecutorOptions {
+  return {
+    workRoot: config.taskWorkDir ?? defaultWorkRoot(config.dataDir, config.taskUser),
+    concurrency: config.taskConcurrency,
+    cancelGraceMs: config.taskCancelGraceMs,
+    network: config.taskNetwork,
+    user: config.taskUser,
+    sandbox: config.taskSandbox,
+  }
 }
 
 /** The composition root: store → auth → use cases → routes → HTTP, in that order. */
 export async function startApp(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<RunningApp> {
-  // A new embedded store needs a token signing key: it is made while the store opens.
-  const newKey = isNewEmbeddedStore(config) ? newSigningKeyPem() : undefined
-  newKey?.catch(() => {}) // handled where it is awaited
-  const store = await openStore(config, logger)
+  // The executor's host probe (the sandbox's /etc copy and a bwrap run, 0.2–0.6 s) needs no store:
+  // it overlaps opening (or creating) the store and building the routes.
+  const executorOptions = localExecutorOptions(config)
+  const hostProbe = LocalExecutor.probe(executorOptions, logger)
+  hostProbe.catch(() => {}) // handled where it is awaited
+  // A new store needs a token signing key (an RSA key takes 0.1–0.9 s): it is made while the schema is.
+  let newKey: Promise<string> | undefined
+  const onNewStore = () => {
+    newKey = newSigningKeyPem()
+    newKey.catch(() => {}) // handled where it is awaited
+  }
+  const store = await openStore({ ...config, onNewStore }, logger).catch(async (err: unknown) => {
+    await hostProbe.then((host) => host.etc.remove()).catch(() => {})
+    throw err
+  })
   const { db } = store
   // Many servers on one database (docs/cluster.md): who this process is, how the servers wake each
   // other, and one elected server per background role.
@@ -145,9 +151,6 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
     pollMs: config.cluster.pollMs,
     interruptOutput: (guids) => logs.store.interrupt(guids),
   })
-  // The executor's host probe (a bwrap run, ~0.2 s) overlaps building the routes; awaited before listening.
-  const executorReady = createLocalExecutor(config, runner, logger)
-  executorReady.catch(() => {}) // handled where it is awaited
 
   const cancelAfterCommit = (afterCommit: AfterCommit, taskGuids: readonly string[]) =>
     afterCommit(async () => {
@@ -254,7 +257,9 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   ]
   routes.push(openApiRoute(() => routes, VERSION))
 
-  const executor = await executorReady
+  // The executor reaps what a previous server on this work root left only now: with the store
+  // open, this process is the one server on it (the embedded store's lock).
+  const executor = await LocalExecutor.create(executorOptions, runner, logger, hostProbe)
   runner.attach(executor)
   const uploadSpool = path.join(config.dataDir, 'uploads')
   await sweepUploadSpool(uploadSpool)

@@ -56,6 +56,15 @@ interface Job extends KillTarget, TaskProcess {
 
 const MB = 1024 * 1024
 
+/** What `LocalExecutor.probe` found on this host. */
+export interface ProbedHost {
+  readonly user: TaskUser
+  readonly tools: Tools
+  readonly cgroups: CgroupDriver | null
+  readonly bwrap: BwrapMode | null
+  readonly etc: EtcSnapshot
+}
+
 /** Runs fn; logs instead of throwing. */
 async function guarded(log: ExecutorLogger, what: string, task: string, fn: () => Promise<void>): Promise<void> {
   try {
@@ -98,8 +107,12 @@ export class LocalExecutor implements Executor {
     this.info = describe({ user, tools, cgroups, bwrap, network: options.network, diskPollMs: this.diskPollMs })
   }
 
-  /** Detects what the host offers, reaps what a previous server left behind, and returns a ready executor. */
-  static async create(options: LocalExecutorOptions, listener: ExecutorListener, log: ExecutorLogger): Promise<LocalExecutor> {
+  /**
+   * Detects what the host offers: the task user, tools, cgroups, the sandbox's /etc copy and a
+   * bwrap run. It needs no listener and reaps nothing, so a server starts it before its store is
+   * open and hands the result to `create`.
+   */
+  static async probe(options: LocalExecutorOptions, log: ExecutorLogger): Promise<ProbedHost> {
     if (!Number.isInteger(options.concurrency) || options.concurrency < 1) throw new Error('task concurrency must be at least 1')
     const workRoot = path.resolve(options.workRoot)
     const user = resolveTaskUser(options.user, log)
@@ -113,8 +126,20 @@ export class LocalExecutor implements Executor {
       throw new Error(`the task user ${user.name} cannot reach the task work directory ${workRoot}: a parent directory is closed to it (choose another CF_LEDGER_TASK_WORK_DIR)`)
     }
     const etc = new EtcSnapshot(workRoot)
+    if (options.sandbox !== 'none') await etc.prepare()
     const bwrap = options.sandbox === 'none' ? null : await probeBwrap(workRoot, user, tools, options.network, log, etc)
     if (!bwrap && options.sandbox === 'bwrap') throw new Error('bubblewrap is required (sandbox: bwrap) but does not work on this host; see the log')
+    return { user, tools, cgroups, bwrap, etc }
+  }
+
+  /** Probes the host (unless given its probe), reaps what a previous server left behind, and returns a ready executor. */
+  static async create(
+    options: LocalExecutorOptions,
+    listener: ExecutorListener,
+    log: ExecutorLogger,
+    probed: Promise<ProbedHost> = LocalExecutor.probe(options, log),
+  ): Promise<LocalExecutor> {
+    const { user, tools, cgroups, bwrap, etc } = await probed
     const executor = new LocalExecutor(options, listener, log, user, tools, cgroups, bwrap, etc)
     if (!options.network && !bwrap) log.warn({}, 'task network cannot be turned off without the bubblewrap sandbox: tasks keep the host network')
     const report = await executor.reapOrphans()

@@ -52,7 +52,8 @@ const MIGRATIONS: readonly Versioned[] = [
 /** The schema version a fully migrated store has (/readyz). */
 export const LATEST_MIGRATION = MIGRATIONS.at(-1)!.version
 
-export async function migrate(db: Kysely<Database>): Promise<number> {
+/** `onNewDatabase` runs, before any migration, when the database has none applied yet. */
+export async function migrate(db: Kysely<Database>, onNewDatabase?: () => void): Promise<number> {
   // All pending migrations in one transaction: a new store takes one commit instead of one per
   // migration (on the embedded store each commit is a WAL flush through the WASM file system), and
   // an upgrade lands whole or not at all.
@@ -63,6 +64,7 @@ export async function migrate(db: Kysely<Database>): Promise<number> {
     await sql`create table if not exists schema_migrations (
       version int primary key, name text not null, applied_at timestamptz not null default now())`.execute(tx)
     const done = new Set((await tx.selectFrom('schema_migrations').select('version').execute()).map((r) => r.version))
+    if (done.size === 0) onNewDatabase?.()
     let applied = 0
     for (const { version, migration } of MIGRATIONS) {
       if (done.has(version)) continue

@@ -92,6 +92,8 @@ export interface StoreOptions {
   readonly databaseWaitSeconds?: number | undefined
   /** The embedded store's shared_buffers (default 8MB). */
   readonly embeddedSharedBuffers?: string | undefined
+  /** Called when the store turns out to be brand new, before its schema is made (work to overlap with it). */
+  readonly onNewStore?: (() => void) | undefined
 }
 
 export async function openStore(
@@ -125,11 +127,14 @@ export async function openStore(
       if (err instanceof EmbeddedStoreInUseError) throw new StoreOpenError(err.message)
       throw err
     }
+    // The data directory is made (copied from the template) at the first query, in migrate.
+    if (!fs.existsSync(path.join(dir, 'PG_VERSION'))) config.onNewStore?.()
     const db = new Kysely<Database>({ dialect: new PgliteDialect({ dataDir: dir, settings }) })
     store = { db, kind: 'embedded', poolUse: () => ({ inUse: 0, open: 1, waiting: 0 }), close: () => db.destroy().finally(unlock) }
   }
   try {
-    await migrate(store.db)
+    // A new PostgreSQL database is one without migrations (the embedded store's template has them all).
+    await migrate(store.db, config.databaseUrl ? config.onNewStore : undefined)
     await claimTemplateRows(store.db)
   } catch (err) {
     await store.close().catch(() => undefined)
@@ -142,8 +147,6 @@ export async function openStore(
 const embeddedDir = (o: StoreOptions) => path.join(o.dataDir, 'pg')
 
 /** True before the first start of an embedded store (its data directory holds no database yet). */
-export const isNewEmbeddedStore = (o: StoreOptions): boolean => !o.databaseUrl && !fs.existsSync(path.join(embeddedDir(o), 'PG_VERSION'))
-
 /** True when the error is a unique-constraint violation (both stores report SQLSTATE 23505). */
 export function isUniqueViolation(err: unknown): boolean {
   return (err as { code?: string } | null)?.code === '23505'
