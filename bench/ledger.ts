@@ -27,6 +27,7 @@ import { signerFromSeed, signNote, skeyOf } from '../src/ledger/note.ts'
 import { formatProof, parseProof, verifyProof } from '../src/ledger/proof-file.ts'
 import { verifyLedger } from '../src/audit/verify.ts'
 import { openSnapshotQuery } from '../src/cli/snapshot-query.ts'
+import { parallelLeaves } from '../src/cli/verify.ts'
 import { openStore } from '../src/store/store.ts'
 import { startCluster } from '../scripts/pg-cluster.ts'
 import { measureRemoteVerify } from './ledger-remote.ts'
@@ -120,7 +121,7 @@ try {
   // The whole of `cf-ledger verify` as the command runs it: connections sharing one snapshot.
   const snapshot = await openSnapshotQuery(url)
   const t3 = now()
-  const report = await verifyLedger(snapshot.q, { archiveDir: path.join(dir, 'no-archive'), trustedKeys: new Map(), logKey: skeyOf(origin, seed) })
+  const report = await verifyLedger(snapshot.q, { archiveDir: path.join(dir, 'no-archive'), trustedKeys: new Map(), logKey: skeyOf(origin, seed), parallel: parallelLeaves(url, snapshot.snapshot) })
   const verifyS = ms(now() - t3) / 1000
   await snapshot.close()
   if (!report.ok || report.stats.log?.leaves !== size + 1000) console.log('unexpected verify findings:', report.problems.slice(0, 3), report.stats)

@@ -15,7 +15,9 @@ import { dbNodeReader, latestCheckpoint, logState, readTiles } from '../src/ledg
 import { inclusionProof, leafHash, treeRoot, verifyInclusion } from '../src/ledger/merkle.ts'
 import { signerFromSeed, skeyOf } from '../src/ledger/note.ts'
 import { edgeTiles, tileReader } from '../src/ledger/tiles.ts'
-import { verifyLog } from '../src/ledger/verify-log.ts'
+import { verifyLog, type ArchivedLookup } from '../src/ledger/verify-log.ts'
+import type { ParallelLeaves } from '../src/ledger/verify-leaves-pool.ts'
+import type { ArchivedEvent } from '../src/audit/archive.ts'
 import { openSnapshotQuery } from '../src/cli/snapshot-query.ts'
 import { openStore, type Store } from '../src/store/store.ts'
 import { freshStore, stores } from './support/server.ts'
@@ -140,6 +142,54 @@ for (const store of stores()) {
       const found = await problems()
       assert.ok(found.some((m) => /leaf 1\) was changed after it was logged/.test(m)), found.join('\n'))
       assert.ok(found.some((m) => /tile 1\/0 hash 0 does not match|no longer hash to the root/.test(m)), found.join('\n'))
+    })
+
+    it('verify splits the leaf pass over worker threads and finds what one thread finds', { skip: store === 'embedded' ? 'the embedded verify reads a copy of the files' : false }, async () => {
+      assert.ok(url)
+      // The log as the test before left it (a rewritten tile), and: event 20 edited, events 30–33
+      // pruned — 30 archived intact, 31 archived edited, 32 in no archive, 33 in a segment that cannot
+      // be read — and event 40 archived and still in the table.
+      const rows = async (seqs: number[]) =>
+        (await sql<ArchivedEvent>`select * from events where seq in (${sql.join(seqs)}) order by seq`.execute(s.db)).rows
+      const kept = await rows([20, 30, 31, 32, 33])
+      const byLeaf = new Map((await leaves(s.db)).map((l) => [l.seq, l.index]))
+      const archive = new Map((await rows([30, 31, 40])).map((e) => [Number(e.seq), { ...e, seq: Number(e.seq), created_at: new Date(e.created_at).toISOString(), leaf_index: byLeaf.get(Number(e.seq)) }]))
+      archive.get(31)!.actee_name = 'edited in the archive'
+      const archived: ArchivedLookup = (seq) => archive.get(seq) ?? (seq === 33 ? 'unreadable' : undefined)
+      const offTriggers = (stmt: ReturnType<typeof sql>) =>
+        s.db.transaction().execute(async (tx) => {
+          await sql`set local session_replication_role = replica`.execute(tx)
+          await stmt.execute(tx)
+        })
+      await sql`update events set actee_name = 'edited' where seq = 20`.execute(s.db)
+      await offTriggers(sql`delete from events where seq in (30, 31, 32, 33)`)
+      const snapshot = await openSnapshotQuery(url)
+      try {
+        const run = (parallel?: ParallelLeaves) =>
+          verifyLog(snapshot.q, { archived, archivedSeqs: Float64Array.from(archive.keys()).sort(), logKey: skeyOf(ORIGIN, SEED), parallel })
+        const one = (await run())!
+        const many = (await run({ databaseUrl: url, snapshot: snapshot.snapshot, workers: 3, minLeaves: 0, batch: 400 }))!
+        const messages = (r: typeof one) => r.problems.map((p) => p.message).sort()
+        for (const expected of [
+          /event seq 20 \(leaf \d+\) was changed after it was logged/,
+          /event seq 31 \(leaf \d+, archived\) was changed after it was logged/,
+          /event seq 32 \(leaf \d+\) was deleted: the log still holds its leaf/,
+          /event seq 40 .* is both archived and still in the table/,
+          /leaf 1\) was changed after it was logged/,
+        ]) {
+          assert.ok(messages(many).some((m) => expected.test(m)), `${expected} in\n${messages(many).join('\n')}`)
+        }
+        assert.deepEqual(messages(many), messages(one))
+        assert.deepEqual(many.warnings, one.warnings)
+        assert.ok(one.warnings.some((w) => /^1 leaves belong to events in archive segments that could not be read/.test(w)), one.warnings.join('\n'))
+        // Every leaf but the deleted event's and the unreadable one's was checked against an entry.
+        assert.equal(one.leaves, (await logState(s.db)).size - 2)
+        assert.equal(many.leaves, one.leaves)
+      } finally {
+        await snapshot.close()
+        await sql`update events set actee_name = 'a' where seq = 20`.execute(s.db)
+        await offTriggers(sql`insert into events ${sql.raw('')} select * from json_populate_recordset(null::events, ${JSON.stringify(kept.filter((e) => Number(e.seq) !== 20))}::json)`)
+      }
     })
 
     it("verify's connections share one snapshot: a commit made meanwhile is seen by none of them", { skip: store === 'embedded' ? 'the embedded verify reads a copy of the files' : false }, async () => {

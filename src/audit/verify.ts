@@ -10,6 +10,7 @@ import { checkpointSignatureValid, type Checkpoint } from './checkpoints.ts'
 import type { ChainEnd, Findings, Problem, Query, Segment, VerifyReport } from './verify-report.ts'
 import { walkChain } from './verify-walk.ts'
 import { verifyLog, type ArchivedLookup } from '../ledger/verify-log.ts'
+import type { ParallelLeaves } from '../ledger/verify-leaves-pool.ts'
 
 export interface VerifyOptions {
   readonly archiveDir: string
@@ -19,7 +20,9 @@ export interface VerifyOptions {
   readonly checkpointLog?: string
   readonly maxProblems?: number
   /** The ledger log's signer key when configured (CF_LEDGER_LOG_KEY); else the store's own seed is trusted. */
-  readonly logKey?: string
+  readonly logKey?: string | undefined
+  /** PostgreSQL: the leaf pass in worker threads on the same snapshot. */
+  readonly parallel?: ParallelLeaves | undefined
 }
 
 export async function verifyLedger(q: Query, opts: VerifyOptions): Promise<VerifyReport> {
@@ -38,7 +41,7 @@ export async function verifyLedger(q: Query, opts: VerifyOptions): Promise<Verif
   const chain = await walkChain(q, chainSegments, validCheckpoints, f)
   await checkEnd(q, chain, validCheckpoints, f)
   // After the walk: at the same seq, the chain's more precise finding stays first (the sort is stable).
-  const log = await verifyLog(q, { archived: archivedLookup(segments), logKey: opts.logKey, max })
+  const log = await verifyLog(q, { archived: archivedLookup(segments), archivedSeqs: archivedSeqs(segments), logKey: opts.logKey, max, parallel: opts.parallel })
   for (const p of log?.problems ?? []) f.add(p)
   f.warnings.push(...(log?.warnings ?? []))
   problems.sort((a, b) => (a.seq ?? Number.MAX_SAFE_INTEGER) - (b.seq ?? Number.MAX_SAFE_INTEGER))
@@ -166,6 +169,12 @@ function archivedLookup(segments: readonly Segment[]): ArchivedLookup {
   return (seq, leaf) =>
     bySeq.get(seq) ??
     (lost.some((r) => (isLeafSegment(r) ? leaf >= r.first_leaf! && leaf <= r.last_leaf! : seq >= r.first_seq && seq <= r.last_seq)) ? 'unreadable' : undefined)
+}
+
+/** The seqs of the events in readable segments, ascending. */
+function archivedSeqs(segments: readonly Segment[]): Float64Array {
+  const seqs = segments.flatMap((s) => (s.events ?? []).map((e) => e.seq))
+  return Float64Array.from(seqs).sort()
 }
 
 /** Phase 4, the end of the chain: the ledger head and any checkpoint past it. */

@@ -7,6 +7,8 @@ import type { Query } from '../audit/verify-report.ts'
 
 export interface SnapshotQuery {
   readonly q: Query
+  /** The exported snapshot, for more connections (verify's leaf workers) to adopt while this is open. */
+  readonly snapshot: string
   close(): Promise<void>
 }
 
@@ -19,11 +21,12 @@ export async function openSnapshotQuery(databaseUrl: string, connections = 2): P
     return c
   }
   const clients: pg.Client[] = []
+  let snapshot: string
   try {
     const first = await open()
     clients.push(first)
     await first.query(BEGIN)
-    const snapshot = (await first.query<{ id: string }>('select pg_export_snapshot() as id')).rows[0]!.id
+    snapshot = (await first.query<{ id: string }>('select pg_export_snapshot() as id')).rows[0]!.id
     for (let i = 1; i < connections; i++) {
       const c = await open()
       clients.push(c)
@@ -45,5 +48,5 @@ export async function openSnapshotQuery(databaseUrl: string, connections = 2): P
       inFlight[i]!--
     }
   }
-  return { q, close: async () => void (await Promise.all(clients.map((c) => c.end().catch(() => {})))) }
+  return { q, snapshot, close: async () => void (await Promise.all(clients.map((c) => c.end().catch(() => {})))) }
 }

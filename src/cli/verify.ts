@@ -9,6 +9,7 @@ import { CHECKPOINT_LOG, KEY_FILE, keyIdOf, parsePrivateKey, PUBLIC_KEY_DIR } fr
 import type { Query, VerifyReport } from '../audit/verify-report.ts'
 import { publicKeysIn, verifyLedger } from '../audit/verify.ts'
 import { openSnapshotQuery } from './snapshot-query.ts'
+import type { ParallelLeaves } from '../ledger/verify-leaves-pool.ts'
 
 export interface VerifyCommandOptions {
   readonly dataDir: string
@@ -39,11 +40,16 @@ export function trustedKeys(opts: VerifyCommandOptions): Map<string, KeyObject> 
 
 class UsageError extends Error {}
 
-async function withQuery<R>(opts: VerifyCommandOptions, fn: (q: Query) => Promise<R>): Promise<R> {
+/** The leaf pass on PostgreSQL: one worker per core (at least two), from 100,000 leaves. */
+export function parallelLeaves(databaseUrl: string, snapshot: string): ParallelLeaves {
+  return { databaseUrl, snapshot, workers: Math.max(2, os.availableParallelism()), minLeaves: 100_000 }
+}
+
+async function withQuery<R>(opts: VerifyCommandOptions, fn: (q: Query, parallel?: ParallelLeaves) => Promise<R>): Promise<R> {
   if (opts.databaseUrl) {
     const snapshot = await openSnapshotQuery(opts.databaseUrl)
     try {
-      return await fn(snapshot.q)
+      return await fn(snapshot.q, parallelLeaves(opts.databaseUrl, snapshot.snapshot))
     } finally {
       await snapshot.close()
     }
@@ -91,12 +97,13 @@ export function formatReport(r: VerifyReport): string {
 
 export async function verifyCommand(opts: VerifyCommandOptions): Promise<number> {
   try {
-    const report = await withQuery(opts, (q) =>
+    const report = await withQuery(opts, (q, parallel) =>
       verifyLedger(q, {
         archiveDir: opts.archiveDir ?? path.join(opts.dataDir, 'archive'),
         trustedKeys: trustedKeys(opts),
         checkpointLog: path.join(opts.dataDir, CHECKPOINT_LOG),
         logKey: opts.logKey,
+        parallel,
       }),
     )
     console.log(opts.json ? JSON.stringify(report, null, 2) : formatReport(report))

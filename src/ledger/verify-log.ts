@@ -7,15 +7,10 @@ import { eventEntry, type EventFields } from './leaf.ts'
 import { leafHash, treeRoot } from './merkle.ts'
 import { openNote, parseNote, parseSkey, signerFromSeed, type Verifier } from './note.ts'
 import { hashAt, tileReader, tileRoot, TILE_WIDTH } from './tiles.ts'
+import { type LogProblem, type PrunedLeaf, type Query, scanLeaves } from './verify-leaves.ts'
+import { type ParallelLeaves, scanLeavesInWorkers } from './verify-leaves-pool.ts'
 
-export type Query = <T>(text: string, params?: unknown[]) => Promise<T[]>
-
-export interface LogProblem {
-  readonly kind: 'tile' | 'duplicated' | 'archive' | 'inserted'
-  readonly seq?: number
-  readonly guid?: string
-  readonly message: string
-}
+export type { LogProblem, Query } from './verify-leaves.ts'
 
 export interface LogReport {
   readonly problems: LogProblem[]
@@ -25,8 +20,6 @@ export interface LogReport {
   readonly checkpoints: number
 }
 
-const BATCH = 10_000
-const READ_AHEAD = 2
 const bytes = (b: Buffer | Uint8Array) => Buffer.from(b)
 
 /** Keys a checkpoint may be signed with: the configured signer key, or the store's own seed under the checkpoint's origin. */
@@ -40,7 +33,17 @@ function trustedFor(origin: string, seedHex: string | undefined, configured: str
 /** A pruned event's archived copy by its seq (and leaf), `unreadable` if its segment is missing. */
 export type ArchivedLookup = (seq: number, leafIndex: number) => (EventFields<string> & { readonly leaf_index?: number }) | 'unreadable' | undefined
 
-export async function verifyLog(q: Query, opts: { archived: ArchivedLookup; logKey?: string; max?: number }): Promise<LogReport | undefined> {
+export interface VerifyLogOptions {
+  readonly archived: ArchivedLookup
+  /** Seqs of the events in readable archive segments, ascending (for the "still in the table" check). */
+  readonly archivedSeqs?: Float64Array
+  readonly logKey?: string
+  readonly max?: number
+  /** Split the leaf pass over worker threads, each on its own connection to this snapshot. */
+  readonly parallel?: ParallelLeaves
+}
+
+export async function verifyLog(q: Query, opts: VerifyLogOptions): Promise<LogReport | undefined> {
   const exists = (await q<{ t: string | null }>(`select to_regclass('ledger_tiles')::text as t`))[0]?.t
   if (!exists) return undefined
   const problems: LogProblem[] = []
@@ -58,70 +61,32 @@ export async function verifyLog(q: Query, opts: { archived: ArchivedLookup; logK
   // Leaves against today's entries.
   let leaves = 0
   let skippedPruned = 0
-  type LeafRow = EventFields & { leaf_index: string | number; event_seq: string | number | null; seq: number | string | null; created_at: Date | string; task_entry: Buffer | Uint8Array | null }
-  const batch = (from: number) =>
-    q<LeafRow>(
-      `select l.leaf_index, l.event_seq, e.seq, e.guid, e.created_at, e.type, e.actor, e.actor_type, e.actor_name, e.actor_username,
-        e.actee, e.actee_type, e.actee_name, e.metadata, e.space_guid, e.organization_guid, coalesce(t.entry, c.entry) as task_entry
-       from ledger_leaves l left join events e on e.seq = l.event_seq left join ledger_task_runs t on t.task_guid = l.task_guid
-         left join collected_events c on c.id = l.collected_event_id
-       where l.leaf_index >= $1 and l.leaf_index < $2 order by l.leaf_index`,
-      [from, Math.min(size, from + BATCH)],
-    )
-  // The next batches are read (on their own connections, where the caller has a pool) while this
-  // one is hashed: reading is the slower side, so two in flight keep the hashing busy.
-  const pending = new Map<number, ReturnType<typeof batch>>()
-  for (let from = 0; from < size; from += BATCH) {
-    for (let f = from; f < Math.min(size, from + READ_AHEAD * BATCH); f += BATCH) {
-      if (pending.has(f)) continue
-      const read = batch(f)
-      // A read-ahead that fails while an earlier batch is being awaited must not go unhandled:
-      // its error surfaces when its own turn comes (or not at all, if an earlier one threw).
-      read.catch(() => undefined)
-      pending.set(f, read)
-    }
-    const rows = await pending.get(from)!
-    pending.delete(from)
-    let expected = from
-    for (const r of rows) {
-      const index = Number(r.leaf_index)
-      if (index !== expected) add({ kind: 'tile', message: `leaf ${expected} has no record in ledger_leaves: the leaf index was deleted` })
-      expected = index + 1
-      const tile = tiles.get(`0/${Math.floor(index / TILE_WIDTH)}`)
-      const stored = tile && tile.length >= (index % TILE_WIDTH + 1) * 32 ? hashAt(tile, index % TILE_WIDTH) : undefined
-      if (!stored) {
-        add({ kind: 'tile', message: `leaf ${index} is missing from its level-0 tile` })
+  const onPruned = (pruned: PrunedLeaf[]) => {
+    for (const { index, seq, stored } of pruned) {
+      const archived = opts.archived(seq, index)
+      if (archived === 'unreadable') {
+        skippedPruned++
         continue
       }
-      let entry: Buffer
-      let where = ''
-      if (r.task_entry) entry = bytes(r.task_entry)
-      else if (r.seq !== null) {
-        entry = eventEntry({ ...r, seq: Number(r.seq), created_at: new Date(r.created_at) })
-        if (typeof opts.archived(Number(r.seq), index) === 'object') add({ kind: 'duplicated', seq: Number(r.seq), guid: r.guid, message: `event seq ${Number(r.seq)} (guid ${r.guid}) is both archived and still in the table` })
-      } else {
-        const seq = Number(r.event_seq)
-        const archived = opts.archived(seq, index)
-        if (archived === 'unreadable') {
-          skippedPruned++
-          continue
-        }
-        if (!archived) {
-          add({ kind: 'tile', seq, message: `event seq ${seq} (leaf ${index}) was deleted: the log still holds its leaf` })
-          continue
-        }
-        if (archived.leaf_index !== undefined && archived.leaf_index !== index) add({ kind: 'archive', seq, message: `archived event seq ${seq} says leaf ${archived.leaf_index}, but the log has it at leaf ${index}` })
-        entry = eventEntry({ ...archived, created_at: new Date(archived.created_at) })
-        where = ', archived'
+      if (!archived) {
+        add({ kind: 'tile', seq, message: `event seq ${seq} (leaf ${index}) was deleted: the log still holds its leaf` })
+        continue
       }
+      if (archived.leaf_index !== undefined && archived.leaf_index !== index) add({ kind: 'archive', seq, message: `archived event seq ${seq} says leaf ${archived.leaf_index}, but the log has it at leaf ${index}` })
       leaves++
-      if (!leafHash(entry).equals(stored)) {
-        const seq = r.seq ?? r.event_seq
-        const what = r.task_entry ? `the task run record of leaf ${index}` : `event seq ${Number(seq)} (leaf ${index}${where})`
-        add({ kind: 'tile', ...(seq !== null ? { seq: Number(seq) } : {}), ...(r.guid ? { guid: r.guid } : {}), message: `${what} was changed after it was logged: it no longer hashes to its leaf` })
+      if (!leafHash(eventEntry({ ...archived, created_at: new Date(archived.created_at) })).equals(stored)) {
+        add({ kind: 'tile', seq, ...(archived.guid ? { guid: archived.guid } : {}), message: `event seq ${seq} (leaf ${index}, archived) was changed after it was logged: it no longer hashes to its leaf` })
       }
     }
   }
+  const archivedSeqs = opts.archivedSeqs ?? new Float64Array()
+  const shared = opts.parallel && size >= opts.parallel.minLeaves ? opts.parallel : undefined
+  // Awaited before adding: onPruned counts the archived leaves into `leaves` meanwhile.
+  const scanned = shared
+    ? await scanLeavesInWorkers({ ...shared, size, archivedSeqs, max, add, onPruned })
+    : // Two batches ahead: the caller's query spreads them over its connections.
+      await scanLeaves({ q, from: 0, to: size, level0: (i) => tiles.get(`0/${i}`), archivedSeqs, readAhead: 2, add, onPruned })
+  leaves += scanned
   if (skippedPruned) warnings.push(`${skippedPruned} leaves belong to events in archive segments that could not be read; their entries were not checked`)
 
   // Events the log should hold but does not: unchained (written after the chain ended) and behind

@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import {
   CompiledQuery,
   PostgresAdapter,
@@ -16,6 +16,7 @@ import {
   type QueryResult,
 } from 'kysely'
 import { copyTemplate } from './pglite-template.ts'
+import { siblingModule, startWorker } from '../runtime/worker.ts'
 
 export interface EmbeddedOptions {
   readonly dataDir: string
@@ -27,17 +28,8 @@ export interface EmbeddedOptions {
 
 const isEmpty = (dir: string) => !fs.existsSync(dir) || fs.readdirSync(dir).length === 0
 
-/** Built (dist/*.js) the worker is plain JavaScript; from source (tsx) it registers tsx itself. */
-const fromSource = import.meta.url.endsWith('.ts')
-const workerEntry = () => new URL(fromSource ? './pglite-worker.ts' : './pglite-worker.js', import.meta.url)
-
-async function startWorker(workerData: EmbeddedOptions): Promise<Worker> {
-  const entry = workerEntry()
-  // On Node 20 a worker's entry module is loaded before any --import hook, so from source the
-  // worker registers tsx and then imports the TypeScript entry.
-  const worker = fromSource
-    ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry.href)}) })`, { eval: true, workerData })
-    : new Worker(entry, { workerData })
+async function startPgliteWorker(workerData: EmbeddedOptions): Promise<Worker> {
+  const worker = startWorker(import.meta.url, 'pglite-worker', workerData)
   await new Promise<void>((resolve, reject) => {
     worker.once('message', () => resolve())
     worker.once('error', reject)
@@ -83,10 +75,10 @@ class WorkerClient {
     // process of its own: initdb leaves hundreds of MB behind that only the end of a process gives
     // back to the OS (docs/operations.md, sizing).
     if (!fs.existsSync(path.join(options.dataDir, 'PG_VERSION')) && !(isEmpty(options.dataDir) && options.template !== false && (await copyTemplate(options.dataDir, options.template)))) {
-      const entry = fileURLToPath(workerEntry())
+      const entry = fileURLToPath(siblingModule(import.meta.url, 'pglite-worker'))
       await promisify(execFile)(process.execPath, [...process.execArgv, entry, '--initdb', options.dataDir, JSON.stringify(options.settings)])
     }
-    return new WorkerClient(await startWorker(options))
+    return new WorkerClient(await startPgliteWorker(options))
   }
 
   request(payload: { sql?: string; params?: readonly unknown[]; close?: true }): Promise<WorkerReply> {
