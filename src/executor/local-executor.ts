@@ -126,7 +126,6 @@ export class LocalExecutor implements Executor {
       throw new Error(`the task user ${user.name} cannot reach the task work directory ${workRoot}: a parent directory is closed to it (choose another CF_LEDGER_TASK_WORK_DIR)`)
     }
     const etc = new EtcSnapshot(workRoot)
-    if (options.sandbox !== 'none') await etc.prepare()
     const bwrap = options.sandbox === 'none' ? null : await probeBwrap(workRoot, user, tools, options.network, log, etc)
     if (!bwrap && options.sandbox === 'bwrap') throw new Error('bubblewrap is required (sandbox: bwrap) but does not work on this host; see the log')
     return { user, tools, cgroups, bwrap, etc }

@@ -4,7 +4,6 @@
 import { spawnSync } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
-import fsp from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 
@@ -149,21 +148,19 @@ function selectedEtc(source: string): string[] {
 }
 
 /** Copies what "others" may read of src into dst: top-level links followed, inner links kept. */
-async function copyReadable(src: string, dst: string, top: boolean): Promise<void> {
-  const st = top ? await fsp.stat(src) : await fsp.lstat(src)
+function copyReadable(src: string, dst: string, top: boolean): void {
+  const st = top ? fs.statSync(src) : fs.lstatSync(src)
   if (st.isSymbolicLink()) {
-    await fsp.symlink(await fsp.readlink(src), dst)
+    fs.symlinkSync(fs.readlinkSync(src), dst)
   } else if (st.isDirectory()) {
     if ((st.mode & 0o005) !== 0o005) return
-    await fsp.mkdir(dst, { mode: st.mode & 0o755 })
-    // In parallel (/etc/alternatives alone holds hundreds of links, one slow syscall each); an entry
-    // that vanishes or cannot be read is left out, and every copy has ended before the chmod.
-    await Promise.allSettled((await fsp.readdir(src)).map((n) => copyReadable(path.join(src, n), path.join(dst, n), false)))
-    await fsp.chmod(dst, st.mode & 0o755)
+    fs.mkdirSync(dst, { mode: st.mode & 0o755 })
+    for (const n of fs.readdirSync(src)) copyReadable(path.join(src, n), path.join(dst, n), false)
+    fs.chmodSync(dst, st.mode & 0o755)
   } else if (st.isFile()) {
     if (!(st.mode & 0o004)) return
-    await fsp.copyFile(src, dst)
-    await fsp.chmod(dst, st.mode & 0o755)
+    fs.copyFileSync(src, dst)
+    fs.chmodSync(dst, st.mode & 0o755)
   }
 }
 
@@ -202,7 +199,7 @@ export class EtcSnapshot {
   private signature = ''
   private lastCheck = 0
   private version = 0
-  private refreshing: Promise<void> | null = null
+  private refreshing = false
   private readonly names: string[]
   private readonly old: string[] = []
 
@@ -219,43 +216,36 @@ export class EtcSnapshot {
     return [this.current, ...this.old].filter((d): d is string => d !== null).map((d) => path.basename(d))
   }
 
-  /** Makes the first copy; `path()` needs it. */
-  async prepare(): Promise<void> {
-    if (!this.current) await this.rebuild(etcSignature(this.source, this.names))
-  }
-
   /** The current copy; checks /etc in the background when the last check is older than checkMs. */
   path(): string {
-    if (!this.current) throw new Error('the /etc snapshot is not prepared')
-    if (Date.now() - this.lastCheck > this.checkMs && !this.refreshing) {
-      this.refreshing = new Promise(setImmediate)
-        .then(() => this.check())
-        .catch(() => {
-          // unreadable now: the current copy stays, and the next call checks again
-        })
-        .finally(() => (this.refreshing = null))
+    if (!this.current) this.rebuild(etcSignature(this.source, this.names))
+    else if (Date.now() - this.lastCheck > this.checkMs && !this.refreshing) {
+      this.refreshing = true
+      setImmediate(() => {
+        try {
+          const sig = etcSignature(this.source, this.names)
+          if (sig !== this.signature) this.rebuild(sig)
+          this.lastCheck = Date.now()
+        } finally {
+          this.refreshing = false
+        }
+      })
     }
-    return this.current
+    return this.current!
   }
 
-  private async check(): Promise<void> {
-    const sig = etcSignature(this.source, this.names)
-    if (sig !== this.signature) await this.rebuild(sig)
-    this.lastCheck = Date.now()
-  }
-
-  /** The background check `path()` started, if one is running. */
-  refreshed(): Promise<void> {
-    return this.refreshing ?? Promise.resolve()
-  }
-
-  private async rebuild(signature: string): Promise<void> {
+  private rebuild(signature: string): void {
     const dir = path.join(this.root, `.etc-${process.pid}-${++this.version}`)
-    await fsp.rm(dir, { recursive: true, force: true })
-    await fsp.mkdir(dir, { mode: 0o755 })
-    // An entry that vanished or cannot be read: the sandbox goes without it.
-    await Promise.allSettled(this.names.map((n) => copyReadable(path.join(this.source, n), path.join(dir, n), true)))
-    await fsp.chmod(dir, 0o755)
+    fs.rmSync(dir, { recursive: true, force: true })
+    fs.mkdirSync(dir, { mode: 0o755 })
+    for (const n of this.names) {
+      try {
+        copyReadable(path.join(this.source, n), path.join(dir, n), true)
+      } catch {
+        // vanished or unreadable: the sandbox goes without it
+      }
+    }
+    fs.chmodSync(dir, 0o755)
     if (this.current) {
       const previous = this.current
       this.old.push(previous)
