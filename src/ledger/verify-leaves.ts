@@ -68,15 +68,17 @@ export async function scanLeaves(s: LeafScan): Promise<number> {
     q<LeafRow>(
       `select l.leaf_index, l.event_seq, e.seq, e.guid, e.created_at, e.type, e.actor, e.actor_type, e.actor_name, e.actor_username,
         e.actee, e.actee_type, e.actee_name, e.metadata, e.space_guid, e.organization_guid, coalesce(t.entry, c.entry) as task_entry
-       from ledger_leaves l left join lateral (select * from events e where e.seq = l.event_seq offset 0) e on true
-         left join ledger_task_runs t on t.task_guid = l.task_guid
-         left join collected_events c on c.id = l.collected_event_id
+       from ledger_leaves l
+         left join lateral (select * from events e where e.seq = l.event_seq offset 0) e on true
+         left join lateral (select t.entry from ledger_task_runs t where t.task_guid = l.task_guid offset 0) t on true
+         left join lateral (select c.entry from collected_events c where c.id = l.collected_event_id offset 0) c on true
        where l.leaf_index >= $1 and l.leaf_index < $2 order by l.leaf_index`,
       [from, Math.min(s.to, from + size)],
     )
-  // The lateral subquery (kept whole by `offset 0`) makes each leaf one primary-key lookup of its
-  // event: as a plain join the planner chose a parallel plan (two extra backends per batch) or,
-  // without parallel workers, a sequential scan of all events for every batch.
+  // The lateral subqueries (kept whole by `offset 0`) make each leaf one primary-key lookup of its
+  // record: as plain joins the planner chose a parallel plan (two extra backends per batch) or,
+  // without parallel workers, a sequential scan of all events for every batch (and would have for
+  // task runs and collected events as those tables grow).
   // Reading is the slower side: the next batches are read while this one is hashed.
   const pending = new Map<number, ReturnType<typeof batch>>()
   for (let from = s.from; from < s.to; from += size) {
