@@ -14,24 +14,42 @@ export interface SnapshotQuery {
 
 const BEGIN = 'begin isolation level repeatable read read only'
 
-export async function openSnapshotQuery(databaseUrl: string, connections = 2): Promise<SnapshotQuery> {
-  const open = async () => {
-    const c = new pg.Client({ connectionString: databaseUrl, application_name: 'cf-ledger verify' })
-    await c.connect()
-    return c
+async function connect(databaseUrl: string): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: databaseUrl, application_name: 'cf-ledger verify' })
+  await c.connect()
+  return c
+}
+
+/** Adds the client (connected by `connect`) to an exported snapshot: it then reads exactly what its exporter reads. */
+async function adopt(c: pg.Client, snapshot: string): Promise<void> {
+  await c.query(BEGIN)
+  await c.query(`set transaction snapshot '${snapshot.replace(/'/g, "''")}'`)
+}
+
+/** One more connection in a snapshot another connection exported and keeps open (verify's leaf workers). */
+export async function joinSnapshot(databaseUrl: string, snapshot: string): Promise<pg.Client> {
+  const c = await connect(databaseUrl)
+  try {
+    await adopt(c, snapshot)
+  } catch (err) {
+    await c.end().catch(() => {})
+    throw err
   }
+  return c
+}
+
+export async function openSnapshotQuery(databaseUrl: string, connections = 2): Promise<SnapshotQuery> {
   const clients: pg.Client[] = []
   let snapshot: string
   try {
-    const first = await open()
+    const first = await connect(databaseUrl)
     clients.push(first)
     await first.query(BEGIN)
     snapshot = (await first.query<{ id: string }>('select pg_export_snapshot() as id')).rows[0]!.id
     for (let i = 1; i < connections; i++) {
-      const c = await open()
+      const c = await connect(databaseUrl)
       clients.push(c)
-      await c.query(BEGIN)
-      await c.query(`set transaction snapshot '${snapshot.replace(/'/g, "''")}'`)
+      await adopt(c, snapshot)
     }
   } catch (err) {
     await Promise.all(clients.map((c) => c.end().catch(() => {})))

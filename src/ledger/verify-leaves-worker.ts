@@ -1,18 +1,15 @@
 // One worker of the parallel leaf pass (verify-leaves-pool.ts): its range of leaves, read on its
 // own connection in the caller's snapshot.
 import { parentPort, workerData } from 'node:worker_threads'
-import pg from 'pg'
+import { joinSnapshot } from '../cli/snapshot-query.ts'
 import { scanLeaves, type LogProblem } from './verify-leaves.ts'
 import type { LeafWorkerData, LeafWorkerMessage } from './verify-leaves-pool.ts'
 import { TILE_WIDTH } from './tiles.ts'
 
 const data = workerData as LeafWorkerData
 const post = (m: LeafWorkerMessage) => parentPort!.postMessage(m)
-const client = new pg.Client({ connectionString: data.databaseUrl, application_name: 'cf-ledger verify' })
-await client.connect()
+const client = await joinSnapshot(data.databaseUrl, data.snapshot)
 try {
-  await client.query('begin isolation level repeatable read read only')
-  await client.query(`set transaction snapshot '${data.snapshot.replace(/'/g, "''")}'`)
   const q = async <T>(text: string, params?: unknown[]) => (await client.query(text, params)).rows as T[]
   const tiles = new Map<number, Uint8Array>()
   const tileRows = await q<{ idx: string | number; hashes: Uint8Array }>('select idx, hashes from ledger_tiles where level = 0 and idx >= $1 and idx <= $2', [
