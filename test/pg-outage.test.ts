@@ -53,9 +53,17 @@ async function untilOk(api: Api, timeoutMs = 20_000): Promise<void> {
   }
 }
 
+// Shorter than the restarts' outages: nobody can renew a lease while PostgreSQL is away, and no
+// live server's task may be taken for a dead one's when it comes back (src/cluster/lease.ts).
+const LEASE_MS = 2000
+const OUTAGE_MS = 3000
+
 describe('PostgreSQL outages', { skip: !stores().includes('postgres') }, () => {
   let cluster: Cluster
   let server: TestServer
+  // A second server on the same database: whichever of the two reconnects first must not fail
+  // the other's task.
+  let peer: TestServer
   let admin: Api
   let appGuid: string
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-ledger-outage-'))
@@ -64,13 +72,15 @@ describe('PostgreSQL outages', { skip: !stores().includes('postgres') }, () => {
     const port = await freePort()
     // Beside, not inside, the private temp dir: the postgres user must reach it.
     cluster = startCluster(path.join(os.tmpdir(), `cf-ledger-outage-pg-${port}`), port)
-    server = await startServer('postgres', { dataDir: path.join(work, 'data'), databaseUrl: cluster.url })
+    const env = { CF_LEDGER_LEASE_MS: String(LEASE_MS) }
+    server = await startServer('postgres', { dataDir: path.join(work, 'data'), databaseUrl: cluster.url, env: { ...env, CF_LEDGER_NODE_ID: 'node-a' } })
+    peer = await startServer('postgres', { dataDir: path.join(work, 'peer'), databaseUrl: cluster.url, env: { ...env, CF_LEDGER_NODE_ID: 'node-b' } })
     admin = await new Api(server.url).admin()
     const { spaceGuid } = await createOrgAndSpace(admin, 'o', 's')
     appGuid = await pushApp(admin, spaceGuid, 'app')
   })
   after(async () => {
-    await server?.stop('SIGKILL')
+    await Promise.all([server?.stop('SIGKILL'), peer?.stop('SIGKILL')])
     cluster?.stop()
     fs.rmSync(work, { recursive: true, force: true })
   })
@@ -87,8 +97,9 @@ describe('PostgreSQL outages', { skip: !stores().includes('postgres') }, () => {
   for (const mode of ['fast', 'immediate'] as const) {
     it(`survives a ${mode} restart: 503 while away, recovery, and a task that ended meanwhile gets its final state once`, async () => {
       const task = await runningTask('sleep 1; echo finished')
+      const across = await runningTask('sleep 6; echo finished')
       const load = hammer(admin)
-      const restarted = cluster.restart(mode, 3000)
+      const restarted = cluster.restart(mode, OUTAGE_MS)
       await sleep(1500)
       const during = await admin.get('/v3/organizations')
       assert.equal(during.status, 503)
@@ -102,12 +113,17 @@ describe('PostgreSQL outages', { skip: !stores().includes('postgres') }, () => {
       const statuses = await load.stop()
       assert.deepEqual([...new Set(statuses)].sort(), [200, 503])
       assert.equal(server.process.exitCode, null, server.output())
+      assert.equal(peer.process.exitCode, null, peer.output())
 
       const done = await waitForTask(admin, task)
-      assert.equal(done.state, 'SUCCEEDED')
+      assert.equal(done.state, 'SUCCEEDED', JSON.stringify(done.result))
       assert.equal(await completionEvents(cluster.url, task), 1)
       const out = expectOk(await admin.get(`/ledger/v1/tasks/${task}/trail`))
       assert.deepEqual(out.body.output.tail.map((l: { text: string }) => l.text), ['finished'])
+      // One that ran right across the outage: its lease ran out while nobody could renew it.
+      const later = await waitForTask(admin, across)
+      assert.equal(later.state, 'SUCCEEDED', JSON.stringify(later.result))
+      assert.equal(await completionEvents(cluster.url, across), 1)
     })
   }
 
@@ -126,7 +142,7 @@ describe('PostgreSQL outages', { skip: !stores().includes('postgres') }, () => {
   })
 
   it('waits for PostgreSQL at start-up, and gives up with a clear message', async () => {
-    await server.stop()
+    await Promise.all([server.stop(), peer.stop()])
     await cluster.down('fast')
     const failed = await startServer('postgres', {
       dataDir: server.dataDir,

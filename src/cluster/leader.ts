@@ -7,6 +7,7 @@
 import { sql } from 'kysely'
 import type { Logger } from 'pino'
 import type { Db } from '../store/store.ts'
+import { lapsed, leaseUntil, released } from './lease.ts'
 
 export interface Leadership {
   /**
@@ -33,18 +34,16 @@ export function leaseLeader(o: LeaseLeaderOptions): Leadership {
   let closed = false
   let renewTimer: NodeJS.Timeout | undefined
   let inFlight: Promise<number> | undefined
-  const interval = `${o.leaseMs} milliseconds`
 
   async function attempt(): Promise<number> {
     try {
-      // Database time on both sides, so the servers' clocks do not matter.
       const r = await sql<{ term: number }>`
-        insert into leases (role, holder, term, expires_at) values (${o.role}, ${o.holder}, 1, now() + ${interval}::interval)
+        insert into leases (role, holder, term, expires_at) values (${o.role}, ${o.holder}, 1, ${leaseUntil(o.leaseMs)})
         on conflict (role) do update set
           term = case when leases.holder = excluded.holder then leases.term else leases.term + 1 end,
           holder = excluded.holder, expires_at = excluded.expires_at
         -- A holder of the same node but another instance is this server's dead predecessor.
-        where leases.holder = excluded.holder or leases.expires_at < now()
+        where leases.holder = excluded.holder or ${lapsed('leases.expires_at', o.leaseMs)}
           or split_part(leases.holder, ':', 1) = split_part(excluded.holder, ':', 1)
         returning term`.execute(o.db)
       const won = r.rows[0]?.term ?? 0
@@ -80,7 +79,7 @@ export function leaseLeader(o: LeaseLeaderOptions): Leadership {
       term = 0
       // Hand over at once instead of making the others wait out the lease; the row stays, so the
       // next holder's term is still higher (a fencing token never goes back).
-      await sql`update leases set expires_at = now() - interval '1 millisecond' where role = ${o.role} and holder = ${o.holder}`
+      await sql`update leases set expires_at = ${released()} where role = ${o.role} and holder = ${o.holder}`
         .execute(o.db)
         .catch(() => undefined)
     },

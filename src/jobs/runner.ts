@@ -1,6 +1,7 @@
 import { sql } from 'kysely'
 import type { Logger } from 'pino'
 import type { Actor } from '../auth/principal.ts'
+import { lapsed, leaseUntil } from '../cluster/lease.ts'
 import { ApiError } from '../errors/api-error.ts'
 import type { JobRow } from '../store/schema.ts'
 import { retryUntilLands } from '../store/retry.ts'
@@ -59,7 +60,7 @@ export class JobRunner {
     const { id, leaseMs } = this.owner
     // A running job's row is locked by its own transaction, which alone keeps a second server from
     // running it (their claim waits, then finds it COMPLETE); skip those rather than wait on them.
-    await sql`update jobs set lease_expires_at = now() + ${`${leaseMs} milliseconds`}::interval
+    await sql`update jobs set lease_expires_at = ${leaseUntil(leaseMs)}
       where guid in (select guid from jobs where owner = ${id} and state = 'PROCESSING' for update skip locked)`
       .execute(this.db)
       .catch((err) => this.logger.warn({ err }, 'job lease heartbeat failed'))
@@ -68,9 +69,9 @@ export class JobRunner {
   private async claim(guid: string): Promise<boolean> {
     const { id, nodeId, leaseMs } = this.owner
     const r = await sql`
-      update jobs set owner = ${id}, lease_expires_at = now() + ${`${leaseMs} milliseconds`}::interval
+      update jobs set owner = ${id}, lease_expires_at = ${leaseUntil(leaseMs)}
       where guid = ${guid} and state = 'PROCESSING'
-        and (owner is null or owner = ${id} or lease_expires_at < now() or split_part(owner, ':', 1) = ${nodeId})`.execute(this.db)
+        and (owner is null or owner = ${id} or ${lapsed('lease_expires_at', leaseMs)} or split_part(owner, ':', 1) = ${nodeId})`.execute(this.db)
     return Number(r.numAffectedRows ?? 0) === 1
   }
 
@@ -83,7 +84,7 @@ export class JobRunner {
     const r = await sql<{ guid: string }>`
       select guid from jobs where state = 'PROCESSING' and (
         (owner is null and updated_at < now() - ${`${leaseMs} milliseconds`}::interval)
-        or (owner <> ${id} and (lease_expires_at < now() or split_part(owner, ':', 1) = ${nodeId})))`.execute(this.db)
+        or (owner <> ${id} and (${lapsed('lease_expires_at', leaseMs)} or split_part(owner, ':', 1) = ${nodeId})))`.execute(this.db)
     for (const j of r.rows) this.start(j.guid)
     return r.rows.length
   }

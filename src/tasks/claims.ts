@@ -2,6 +2,7 @@
 // and bumps claim_token, the fencing token: the owner's later writes name the token they hold,
 // so a server whose lease ran out can never overwrite what a newer owner or the recovery wrote.
 import { sql } from 'kysely'
+import { lapsed, leaseUntil } from '../cluster/lease.ts'
 import type { TaskRow } from '../store/schema.ts'
 import type { Db } from '../store/store.ts'
 
@@ -12,12 +13,10 @@ export interface Fence {
   readonly token: number
 }
 
-const lease = (ms: number) => sql`now() + ${`${ms} milliseconds`}::interval`
-
 /** Claims the oldest unclaimed PENDING task, skipping rows another server is claiming right now. */
 export async function claimNext(db: Db, owner: string, leaseMs: number): Promise<TaskRow | undefined> {
   const r = await sql<TaskRow>`
-    update tasks t set owner = ${owner}, lease_expires_at = ${lease(leaseMs)}, claim_token = t.claim_token + 1, launched_at = null
+    update tasks t set owner = ${owner}, lease_expires_at = ${leaseUntil(leaseMs)}, claim_token = t.claim_token + 1, launched_at = null
     from (
       select guid from tasks where state = 'PENDING' and owner is null
       order by created_at, guid limit 1 for update skip locked
@@ -85,7 +84,7 @@ export async function renew(db: Db, owner: string, held: readonly string[], leas
   if (!held.length) return []
   const rows = await db
     .updateTable('tasks')
-    .set({ lease_expires_at: sql<Date>`${lease(leaseMs)}` })
+    .set({ lease_expires_at: leaseUntil(leaseMs) })
     .where('owner', '=', owner)
     .where('guid', 'in', held)
     .where('state', 'in', [...ACTIVE])
@@ -107,11 +106,11 @@ export interface Orphan {
  * the claims it holds), a previous instance of this node (known dead: this instance replaced it),
  * or a RUNNING row without owner (written before migration 10). Never a live owner's task.
  */
-export async function findOrphans(db: Db, self: { nodeId: string; id: string }, limit = 200): Promise<Orphan[]> {
+export async function findOrphans(db: Db, self: { nodeId: string; id: string }, leaseMs: number, limit = 200): Promise<Orphan[]> {
   const r = await sql<{ guid: string; state: string; owner: string | null; claim_token: number; launched_at: Date | null }>`
     select guid, state, owner, claim_token, launched_at from tasks
     where state in ('PENDING', 'RUNNING', 'CANCELING') and owner is not null
-      and (lease_expires_at < now() or (split_part(owner, ':', 1) = ${self.nodeId} and owner <> ${self.id}))
+      and (${lapsed('lease_expires_at', leaseMs)} or (split_part(owner, ':', 1) = ${self.nodeId} and owner <> ${self.id}))
     union all
     select guid, state, owner, claim_token, launched_at from tasks
     where state in ('RUNNING', 'CANCELING') and owner is null
@@ -120,9 +119,9 @@ export async function findOrphans(db: Db, self: { nodeId: string; id: string }, 
 }
 
 /** Locks the orphan if it is still as seen (same owner and token, still abandoned); undefined otherwise. */
-export async function lockOrphan(tx: Db, o: Orphan, self: { nodeId: string; id: string }): Promise<TaskRow | undefined> {
+export async function lockOrphan(tx: Db, o: Orphan, self: { nodeId: string; id: string }, leaseMs: number): Promise<TaskRow | undefined> {
   const r = await sql<TaskRow & { abandoned: boolean }>`
-    select *, (owner is null or lease_expires_at < now() or (split_part(owner, ':', 1) = ${self.nodeId} and owner <> ${self.id})) as abandoned
+    select *, (owner is null or ${lapsed('lease_expires_at', leaseMs)} or (split_part(owner, ':', 1) = ${self.nodeId} and owner <> ${self.id})) as abandoned
     from tasks where guid = ${o.guid} for update`.execute(tx)
   const row = r.rows[0]
   if (!row || !row.abandoned || row.owner !== o.owner || Number(row.claim_token) !== o.token) return undefined

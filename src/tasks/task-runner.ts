@@ -327,12 +327,15 @@ export class TaskRunner implements ExecutorListener {
   }
 
   private async recoverOrphans(): Promise<void> {
-    const { db, instance } = this.deps
+    const { db, instance, leaseMs } = this.deps
+    // Renew first: a claim this instance still holds is alive, however late its last renewal
+    // landed (a database outage), and must never be failed by its own owner.
+    await this.beat()
     const failed: string[] = []
     let released = 0
-    for (const o of await findOrphans(db, instance)) {
+    for (const o of await findOrphans(db, instance, leaseMs)) {
       const outcome = await db.transaction().execute(async (tx) => {
-        const task = await lockOrphan(tx, o, instance)
+        const task = await lockOrphan(tx, o, instance, leaseMs)
         if (!task) return 'gone'
         if (task.state === 'PENDING' && task.launched_at === null) {
           await tx
