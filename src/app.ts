@@ -123,12 +123,15 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   const { leaseMs } = config.cluster
   const bus = config.databaseUrl ? await postgresBus(config.databaseUrl, logger) : localBus()
   const leadership = leadershipFactory(store.kind, { db, holder: instance.id, leaseMs, logger })
-  const tokens = new TokenService(await loadSigningKey(db, newKey), 'cf-ledger', {
+  // Neither a new store's RSA key nor the admin's password hash (scrypt) is awaited here: both
+  // overlap the rest of the start and are awaited just before listening.
+  const tokens = new TokenService(loadSigningKey(db, newKey), 'cf-ledger', {
     user: config.accessTokenTtlSeconds,
     client: config.clientTokenTtlSeconds,
   })
   const uaa = new Uaa(db, tokens, config.refreshTokenTtlSeconds)
-  const adminPassword = await ensureAdmin(uaa, config.adminPassword)
+  const admin = ensureAdmin(uaa, config.adminPassword)
+  admin.catch(() => {}) // awaited before listening
   const fingerprint = fingerprinter(await loadFingerprintKey(db, config.fingerprintKey))
   // Task output, log-cache, live streams and syslog drains (docs/logs.md).
   const logs = await createLogPipeline({ db, config, logger, cluster: store.kind === 'postgres' ? { bus, instanceId: instance.id } : undefined })
@@ -273,6 +276,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   http.addHook('onResponse', async (req, reply) => {
     metrics.observeRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
   })
+  const [adminPassword] = await Promise.all([admin, tokens.ready()])
   await http.listen({ host: config.host, port: config.port })
   const address = http.server.address()
   const port = typeof address === 'object' && address ? address.port : config.port

@@ -57,14 +57,25 @@ const VERIFIED_CACHE = 1024
 export class TokenService {
   private readonly verified = new Map<string, { readonly principal: Principal; readonly expiresAt: number }>()
 
+  private readonly key: Promise<SigningKey>
+
+  /** `key` may still be in the making (a new store's RSA key): requests that need it wait for it. */
   constructor(
-    private readonly key: SigningKey,
+    key: SigningKey | Promise<SigningKey>,
     private readonly issuer: string,
     private readonly ttl: { user: number; client: number },
-  ) {}
+  ) {
+    this.key = Promise.resolve(key)
+    this.key.catch(() => {}) // the composition root awaits it before listening
+  }
 
-  get publicJwk(): JWK {
-    return this.key.publicJwk
+  /** Resolves once the signing key is loaded; rejects when it cannot be. */
+  async ready(): Promise<void> {
+    await this.key
+  }
+
+  async publicJwk(): Promise<JWK> {
+    return (await this.key).publicJwk
   }
 
   async issueAccessToken(s: TokenSubject): Promise<{ token: string; jti: string; expiresIn: number }> {
@@ -89,13 +100,14 @@ export class TokenService {
         origin: s.origin,
       })
     }
+    const key = await this.key
     const token = await new SignJWT(claims)
-      .setProtectedHeader({ alg: 'RS256', kid: this.key.kid, typ: 'JWT' })
+      .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT' })
       .setIssuedAt()
       .setIssuer(this.issuer)
       .setSubject(s.kind === 'user' ? s.userId! : s.clientId)
       .setExpirationTime(`${expiresIn}s`)
-      .sign(this.key.privateKey)
+      .sign(key.privateKey)
     return { token, jti, expiresIn }
   }
 
@@ -118,7 +130,7 @@ export class TokenService {
 
   private async check(token: string): Promise<{ principal: Principal; expiresAt: number } | undefined> {
     try {
-      const { payload } = await jwtVerify(token, this.key.publicKey, { issuer: this.issuer, algorithms: ['RS256'] })
+      const { payload } = await jwtVerify(token, (await this.key).publicKey, { issuer: this.issuer, algorithms: ['RS256'] })
       const principal = principalOf(payload)
       // A token without exp (none is issued here) stays valid but is not cached.
       return { principal, expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : 0 }

@@ -116,7 +116,7 @@ export function uaaRoutes(deps: UaaRouteDeps): Route[] {
       auth: 'none',
       errors: 'uaa',
       async handler() {
-        return ok({ keys: [deps.tokens.publicJwk] })
+        return ok({ keys: [await deps.tokens.publicJwk()] })
       },
     }),
     route({
@@ -127,7 +127,7 @@ export function uaaRoutes(deps: UaaRouteDeps): Route[] {
       auth: 'none',
       errors: 'uaa',
       async handler() {
-        return ok(deps.tokens.publicJwk)
+        return ok(await deps.tokens.publicJwk())
       },
     }),
     route({
