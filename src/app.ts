@@ -21,7 +21,7 @@ import type { AfterCommit } from './jobs/runner.ts'
 import { TaskRunner } from './tasks/task-runner.ts'
 import { fingerprinter, loadFingerprintKey } from './trail/fingerprint.ts'
 import { Permissions } from './authz/permissions.ts'
-import { loadSigningKey, newSigningKeyPem, TokenService } from './auth/tokens.ts'
+import { loadSigningKey, TokenService } from './auth/tokens.ts'
 import type { Principal } from './auth/principal.ts'
 import { Uaa } from './auth/uaa.ts'
 import { ensureAdmin } from './bootstrap.ts'
@@ -106,11 +106,10 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   const executorOptions = localExecutorOptions(config)
   const hostProbe = LocalExecutor.probe(executorOptions, logger)
   hostProbe.catch(() => {}) // handled where it is awaited
-  // A new store needs a token signing key (an RSA key takes 0.1–0.9 s): it is made while the schema is.
-  let newKey: Promise<string> | undefined
+  // A new store has no token signing key yet: it is made once the server listens (below).
+  let newStore = false
   const onNewStore = () => {
-    newKey = newSigningKeyPem()
-    newKey.catch(() => {}) // handled where it is awaited
+    newStore = true
   }
   const store = await openStore({ ...config, onNewStore }, logger).catch(async (err: unknown) => {
     await hostProbe.then((host) => host.etc.remove()).catch(() => {})
@@ -123,15 +122,14 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   const { leaseMs } = config.cluster
   const bus = config.databaseUrl ? await postgresBus(config.databaseUrl, logger) : localBus()
   const leadership = leadershipFactory(store.kind, { db, holder: instance.id, leaseMs, logger })
-  // Neither a new store's RSA key nor the admin's password hash (scrypt) is awaited here: both
-  // overlap the rest of the start and are awaited just before listening.
-  const tokens = new TokenService(loadSigningKey(db, newKey), 'cf-ledger', {
+  const tokens = new TokenService(() => loadSigningKey(db), 'cf-ledger', {
     user: config.accessTokenTtlSeconds,
     client: config.clientTokenTtlSeconds,
   })
   const uaa = new Uaa(db, tokens, config.refreshTokenTtlSeconds)
+  // The admin's password hash (scrypt) overlaps the rest of the start; awaited before listening.
   const admin = ensureAdmin(uaa, config.adminPassword)
-  admin.catch(() => {}) // awaited before listening
+  admin.catch(() => {})
   const fingerprint = fingerprinter(await loadFingerprintKey(db, config.fingerprintKey))
   // Task output, log-cache, live streams and syslog drains (docs/logs.md).
   const logs = await createLogPipeline({ db, config, logger, cluster: store.kind === 'postgres' ? { bus, instanceId: instance.id } : undefined })
@@ -276,8 +274,11 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
   http.addHook('onResponse', async (req, reply) => {
     metrics.observeRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
   })
-  const [adminPassword] = await Promise.all([admin, tokens.ready()])
+  // A stored key is checked before listening; a new one (an RSA key takes 0.1–0.9 s of CPU) is
+  // made right after, and the first token request waits for it.
+  const [adminPassword] = await Promise.all([admin, newStore ? undefined : tokens.ready()])
   await http.listen({ host: config.host, port: config.port })
+  if (newStore) tokens.ready().catch((err: unknown) => logger.error({ err }, 'could not create the token signing key; retried at the next token request'))
   const address = http.server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`

@@ -28,17 +28,15 @@ export async function newSigningKeyPem(): Promise<string> {
   return privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
 }
 
-/**
- * Loads the RS256 signing key from the store, creating it on first start (from `pending`, a key
- * the caller began making before the store was open, when given).
- */
-export async function loadSigningKey(db: Db, pending?: Promise<string>): Promise<SigningKey> {
-  let row = await db.selectFrom('signing_keys').selectAll().orderBy('created_at', 'desc').executeTakeFirst()
+/** Loads the RS256 signing key from the store, creating it the first time. */
+export async function loadSigningKey(db: Db): Promise<SigningKey> {
+  // The first key stored wins, for every server sharing the database (they may race to create it).
+  let row = await db.selectFrom('signing_keys').selectAll().orderBy('created_at', 'asc').executeTakeFirst()
   if (!row) {
     const candidate = {
       kid: `key-${crypto.randomUUID().slice(0, 8)}`,
       algorithm: 'RS256',
-      private_pem: await (pending ?? newSigningKeyPem()),
+      private_pem: await newSigningKeyPem(),
       created_at: new Date(),
     }
     // Another instance may have raced us; whichever row landed first wins.
@@ -57,25 +55,33 @@ const VERIFIED_CACHE = 1024
 export class TokenService {
   private readonly verified = new Map<string, { readonly principal: Principal; readonly expiresAt: number }>()
 
-  private readonly key: Promise<SigningKey>
+  private loading: Promise<SigningKey> | undefined
 
-  /** `key` may still be in the making (a new store's RSA key): requests that need it wait for it. */
+  /**
+   * `load` gives the signing key, on first use: a new store's RSA key (0.1–0.9 s of CPU) is made
+   * after the server listens, not during its start; a load that failed is tried again next time.
+   */
   constructor(
-    key: SigningKey | Promise<SigningKey>,
+    private readonly load: () => Promise<SigningKey>,
     private readonly issuer: string,
     private readonly ttl: { user: number; client: number },
-  ) {
-    this.key = Promise.resolve(key)
-    this.key.catch(() => {}) // the composition root awaits it before listening
+  ) {}
+
+  /** Loads (or creates) the signing key now; rejects when it cannot be. */
+  async ready(): Promise<void> {
+    await this.key()
   }
 
-  /** Resolves once the signing key is loaded; rejects when it cannot be. */
-  async ready(): Promise<void> {
-    await this.key
+  private key(): Promise<SigningKey> {
+    this.loading ??= this.load().catch((err: unknown) => {
+      this.loading = undefined
+      throw err
+    })
+    return this.loading
   }
 
   async publicJwk(): Promise<JWK> {
-    return (await this.key).publicJwk
+    return (await this.key()).publicJwk
   }
 
   async issueAccessToken(s: TokenSubject): Promise<{ token: string; jti: string; expiresIn: number }> {
@@ -100,7 +106,7 @@ export class TokenService {
         origin: s.origin,
       })
     }
-    const key = await this.key
+    const key = await this.key()
     const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT' })
       .setIssuedAt()
@@ -130,7 +136,7 @@ export class TokenService {
 
   private async check(token: string): Promise<{ principal: Principal; expiresAt: number } | undefined> {
     try {
-      const { payload } = await jwtVerify(token, (await this.key).publicKey, { issuer: this.issuer, algorithms: ['RS256'] })
+      const { payload } = await jwtVerify(token, (await this.key()).publicKey, { issuer: this.issuer, algorithms: ['RS256'] })
       const principal = principalOf(payload)
       // A token without exp (none is issued here) stays valid but is not cached.
       return { principal, expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : 0 }

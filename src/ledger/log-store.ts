@@ -50,11 +50,16 @@ export async function readTiles(db: Db, ids: readonly { level: number; index: nu
     return !hit
   })
   if (!missing.length) return out
-  const levels = missing.map((t) => t.level)
-  const idxs = missing.map((t) => t.index)
+  // A proof whose other tiles are cached misses one tile: a plain primary-key read then, not a join.
+  const one = missing.length === 1 ? missing[0]! : undefined
   const rows = await sql<{ level: number; idx: string | number; hashes: Buffer | Uint8Array }>`
     select t.level, t.idx, t.hashes from ledger_tiles t
-    join unnest(${sql.val(levels)}::int[], ${sql.val(idxs)}::bigint[]) as w(level, idx) on t.level = w.level and t.idx = w.idx`.execute(db)
+    ${
+      one
+        ? sql`where t.level = ${one.level} and t.idx = ${one.index}`
+        : sql`join unnest(${sql.val(missing.map((t) => t.level))}::int[], ${sql.val(missing.map((t) => t.index))}::bigint[]) as w(level, idx)
+            on t.level = w.level and t.idx = w.idx`
+    }`.execute(db)
   for (const r of rows.rows) {
     const key = `${r.level}/${Number(r.idx)}`
     const hashes = Buffer.from(r.hashes)

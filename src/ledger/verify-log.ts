@@ -53,10 +53,11 @@ export async function verifyLog(q: Query, opts: VerifyLogOptions): Promise<LogRe
     if (problems.length < max) problems.push(p)
   }
   const size = Number((await q<{ size: string | number }>('select size from ledger_log where id = 1'))[0]?.size ?? 0)
-  const tiles = new Map<string, Buffer>()
-  for (const t of await q<{ level: number; idx: string | number; hashes: Buffer | Uint8Array }>('select level, idx, hashes from ledger_tiles')) {
-    tiles.set(`${t.level}/${Number(t.idx)}`, bytes(t.hashes))
-  }
+  // The tiles and the orphan query are read beside the leaf pass (on the caller's other
+  // connections to the same snapshot); the leaf pass on this thread needs the tiles first.
+  const tilesRead = readAllTiles(q)
+  const orphansRead = readOrphans(q)
+  for (const p of [tilesRead, orphansRead]) p.catch(() => {}) // awaited below
 
   // Leaves against today's entries.
   let leaves = 0
@@ -82,22 +83,23 @@ export async function verifyLog(q: Query, opts: VerifyLogOptions): Promise<LogRe
   const archivedSeqs = opts.archivedSeqs ?? new Float64Array()
   const shared = opts.parallel && size >= opts.parallel.minLeaves ? opts.parallel : undefined
   // Awaited before adding: onPruned counts the archived leaves into `leaves` meanwhile.
-  const scanned = shared
-    ? await scanLeavesInWorkers({ ...shared, size, archivedSeqs, max, add, onPruned })
-    : // Two batches ahead: the caller's query spreads them over its connections.
-      await scanLeaves({ q, from: 0, to: size, level0: (i) => tiles.get(`0/${i}`), archivedSeqs, readAhead: 2, add, onPruned })
-  leaves += scanned
+  let tiles: Map<string, Buffer>
+  if (shared) {
+    const scanned = await scanLeavesInWorkers({ ...shared, size, archivedSeqs, max, add, onPruned })
+    leaves += scanned
+    tiles = await tilesRead
+  } else {
+    tiles = await tilesRead
+    // Two batches ahead: the caller's query spreads them over its connections.
+    const scanned = await scanLeaves({ q, from: 0, to: size, level0: (i) => tiles.get(`0/${i}`), archivedSeqs, readAhead: 2, add, onPruned })
+    leaves += scanned
+  }
   if (skippedPruned) warnings.push(`${skippedPruned} leaves belong to events in archive segments that could not be read; their entries were not checked`)
 
   // Events the log should hold but does not: unchained (written after the chain ended) and behind
   // the integrator's cursor, so no pass will take them. Those ahead of it are pending.
-  const state = (await q<{ legacy_seq: string | number; cursor_xid: string; cursor_seq: string | number }>('select legacy_seq, cursor_xid::text as cursor_xid, cursor_seq from ledger_log where id = 1'))[0]
-  if (state) {
-    const orphans = await q<{ seq: string | number; guid: string; behind: boolean }>(
-      `select e.seq, e.guid, (case when e.xid is null then e.seq <= $1 else (e.xid, e.seq) <= ($2::xid8, $3::bigint) end) as behind
-       from events e where e.hash is null and not exists (select 1 from ledger_leaves l where l.event_seq = e.seq) order by e.seq`,
-      [state.legacy_seq, state.cursor_xid, state.cursor_seq],
-    )
+  const orphans = await orphansRead
+  if (orphans) {
     for (const o of orphans.filter((o) => o.behind)) {
       add({ kind: 'inserted', seq: Number(o.seq), guid: o.guid, message: `event seq ${Number(o.seq)} (guid ${o.guid}) is not in the log and sorts behind what the integrator has taken: it was inserted afterwards, not written by the server` })
     }
@@ -141,4 +143,23 @@ export async function verifyLog(q: Query, opts: VerifyLogOptions): Promise<LogRe
     }
   }
   return { problems, warnings, leaves, tiles: tiles.size, checkpoints: cps.length }
+}
+
+async function readAllTiles(q: Query): Promise<Map<string, Buffer>> {
+  const tiles = new Map<string, Buffer>()
+  for (const t of await q<{ level: number; idx: string | number; hashes: Buffer | Uint8Array }>('select level, idx, hashes from ledger_tiles')) {
+    tiles.set(`${t.level}/${Number(t.idx)}`, bytes(t.hashes))
+  }
+  return tiles
+}
+
+/** Events without a leaf, each marked whether it sorts behind the integrator's cursor; undefined without a log state. */
+async function readOrphans(q: Query): Promise<{ seq: string | number; guid: string; behind: boolean }[] | undefined> {
+  const state = (await q<{ legacy_seq: string | number; cursor_xid: string; cursor_seq: string | number }>('select legacy_seq, cursor_xid::text as cursor_xid, cursor_seq from ledger_log where id = 1'))[0]
+  if (!state) return undefined
+  return q<{ seq: string | number; guid: string; behind: boolean }>(
+    `select e.seq, e.guid, (case when e.xid is null then e.seq <= $1 else (e.xid, e.seq) <= ($2::xid8, $3::bigint) end) as behind
+     from events e where e.hash is null and not exists (select 1 from ledger_leaves l where l.event_seq = e.seq) order by e.seq`,
+    [state.legacy_seq, state.cursor_xid, state.cursor_seq],
+  )
 }
