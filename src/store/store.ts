@@ -146,7 +146,6 @@ export async function openStore(
 /** Where the embedded store keeps its PostgreSQL data directory. */
 const embeddedDir = (o: StoreOptions) => path.join(o.dataDir, 'pg')
 
-/** True before the first start of an embedded store (its data directory holds no database yet). */
 /** True when the error is a unique-constraint violation (both stores report SQLSTATE 23505). */
 export function isUniqueViolation(err: unknown): boolean {
   return (err as { code?: string } | null)?.code === '23505'
