@@ -28,12 +28,25 @@ export interface EmbeddedOptions {
 
 const isEmpty = (dir: string) => !fs.existsSync(dir) || fs.readdirSync(dir).length === 0
 
-async function startPgliteWorker(workerData: EmbeddedOptions): Promise<Worker> {
+/**
+ * Starts the worker at once (it compiles PGlite's WASM meanwhile), runs `prepare` (a new data
+ * directory), then tells the worker to open the database and waits until it has.
+ */
+async function startPgliteWorker(workerData: EmbeddedOptions, prepare: () => Promise<void>): Promise<Worker> {
   const worker = startWorker(import.meta.url, 'pglite-worker', workerData)
-  await new Promise<void>((resolve, reject) => {
+  const ready = new Promise<void>((resolve, reject) => {
     worker.once('message', () => resolve())
     worker.once('error', reject)
   })
+  ready.catch(() => {}) // awaited below, once prepared
+  try {
+    await prepare()
+  } catch (err) {
+    await worker.terminate()
+    throw err
+  }
+  worker.postMessage({ open: true })
+  await ready
   return worker
 }
 
@@ -74,11 +87,13 @@ class WorkerClient {
     // A fresh data directory is a copy of the build's template; without one, it is created by a
     // process of its own: initdb leaves hundreds of MB behind that only the end of a process gives
     // back to the OS (docs/operations.md, sizing).
-    if (!fs.existsSync(path.join(options.dataDir, 'PG_VERSION')) && !(isEmpty(options.dataDir) && options.template !== false && (await copyTemplate(options.dataDir, options.template)))) {
-      const entry = fileURLToPath(siblingModule(import.meta.url, 'pglite-worker'))
-      await promisify(execFile)(process.execPath, [...process.execArgv, entry, '--initdb', options.dataDir, JSON.stringify(options.settings)])
+    const prepare = async () => {
+      if (!fs.existsSync(path.join(options.dataDir, 'PG_VERSION')) && !(isEmpty(options.dataDir) && options.template !== false && (await copyTemplate(options.dataDir, options.template)))) {
+        const entry = fileURLToPath(siblingModule(import.meta.url, 'pglite-worker'))
+        await promisify(execFile)(process.execPath, [...process.execArgv, entry, '--initdb', options.dataDir, JSON.stringify(options.settings)])
+      }
     }
-    return new WorkerClient(await startPgliteWorker(options))
+    return new WorkerClient(await startPgliteWorker(options, prepare))
   }
 
   request(payload: { sql?: string; params?: readonly unknown[]; close?: true }): Promise<WorkerReply> {

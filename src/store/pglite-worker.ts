@@ -1,5 +1,6 @@
 // Hosts the embedded PostgreSQL (PGlite) on its own thread so a long query never blocks the
 // HTTP event loop. The main thread talks to it through PgliteDriver.
+import fs from 'node:fs'
 import v8 from 'node:v8'
 import { parentPort, workerData } from 'node:worker_threads'
 import { hasByteParams, parseWireReply, WireQueryBuilder } from './pglite-wire.ts'
@@ -26,8 +27,13 @@ interface Request {
 const port = parentPort
 if (!port) throw new Error('pglite-worker must run in a worker thread')
 
+// The thread starts before a new data directory exists: it compiles PGlite's WASM while the main
+// thread copies the template, and opens the database on the main thread's first message.
+const opened = new Promise<void>((resolve) => port.once('message', () => resolve()))
+const pgliteWasm = WebAssembly.compile(fs.readFileSync(new URL('./pglite.wasm', import.meta.resolve('@electric-sql/pglite'))))
+await opened
 const options = workerData as { dataDir: string; settings: string[] }
-const db = await PGlite.create(options.dataDir, { postgresqlconf: options.settings })
+const db = await PGlite.create(options.dataDir, { postgresqlconf: options.settings, pgliteWasmModule: await pgliteWasm })
 const wire = new WireQueryBuilder()
 
 /** A query with byte parameters, as wire-protocol messages (pglite-wire.ts); it returns no rows. */
