@@ -54,7 +54,7 @@ export async function verifyLog(q: Query, opts: VerifyLogOptions): Promise<LogRe
   }
   const size = Number((await q<{ size: string | number }>('select size from ledger_log where id = 1'))[0]?.size ?? 0)
   // The tiles and the orphan query are read beside the leaf pass (on the caller's other
-  // connections to the same snapshot); the leaf pass on this thread needs the tiles first.
+  // connections to the same snapshot).
   const tilesRead = readAllTiles(q)
   const orphansRead = readOrphans(q)
   for (const p of [tilesRead, orphansRead]) p.catch(() => {}) // awaited below
@@ -82,18 +82,14 @@ export async function verifyLog(q: Query, opts: VerifyLogOptions): Promise<LogRe
   }
   const archivedSeqs = opts.archivedSeqs ?? new Float64Array()
   const shared = opts.parallel && size >= opts.parallel.minLeaves ? opts.parallel : undefined
+  const scanning = shared
+    ? scanLeavesInWorkers({ ...shared, size, archivedSeqs, max, add, onPruned })
+    : // On this thread the pass needs the tiles; two batches ahead, over the caller's connections.
+      tilesRead.then((t) => scanLeaves({ q, from: 0, to: size, level0: (i) => t.get(`0/${i}`), archivedSeqs, readAhead: 2, add, onPruned }))
   // Awaited before adding: onPruned counts the archived leaves into `leaves` meanwhile.
-  let tiles: Map<string, Buffer>
-  if (shared) {
-    const scanned = await scanLeavesInWorkers({ ...shared, size, archivedSeqs, max, add, onPruned })
-    leaves += scanned
-    tiles = await tilesRead
-  } else {
-    tiles = await tilesRead
-    // Two batches ahead: the caller's query spreads them over its connections.
-    const scanned = await scanLeaves({ q, from: 0, to: size, level0: (i) => tiles.get(`0/${i}`), archivedSeqs, readAhead: 2, add, onPruned })
-    leaves += scanned
-  }
+  const scanned = await scanning
+  leaves += scanned
+  const tiles = await tilesRead
   if (skippedPruned) warnings.push(`${skippedPruned} leaves belong to events in archive segments that could not be read; their entries were not checked`)
 
   // Events the log should hold but does not: unchained (written after the chain ended) and behind
