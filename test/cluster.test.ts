@@ -12,6 +12,7 @@ import { ADMIN_PASSWORD, CLI, freshStore, startServer, stores, type TestServer }
 import { Api, createOrgAndSpace, expectOk } from './support/client.ts'
 import { pushApp, waitForTask } from './support/push.ts'
 import pino from 'pino'
+import { sql } from 'kysely'
 import { leaseLeader } from '../src/cluster/leader.ts'
 import { openStore } from '../src/store/store.ts'
 import { until } from './support/wait.ts'
@@ -303,6 +304,22 @@ for (const store of stores()) {
         assert.equal(await make('node-a:2').ensure(), 0)
         await b.close()
         await b2.close()
+      } finally {
+        await s.close()
+      }
+    })
+
+    it('takes a lapsed role only after reaching the database for a whole lease of its own', async () => {
+      const fresh = await freshStore('postgres')
+      const s = await openStore({ databaseUrl: fresh.databaseUrl, dataDir: fresh.dataDir })
+      try {
+        // Its holder died an hour ago; a newcomer cannot know that the database was up meanwhile.
+        await sql`insert into leases (role, holder, term, expires_at) values ('pruner', 'node-z:1', 7, now() - interval '1 hour')`.execute(s.db)
+        const b = leaseLeader({ db: s.db, role: 'pruner', holder: 'node-b:1', leaseMs: 400, logger: pino({ level: 'silent' }) })
+        assert.equal(await b.ensure(), 0, 'not on its first look')
+        await new Promise((r) => setTimeout(r, 450))
+        assert.equal(await b.ensure(), 8, 'after a lease of looking')
+        await b.close()
       } finally {
         await s.close()
       }

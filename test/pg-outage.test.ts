@@ -85,6 +85,12 @@ describe('PostgreSQL outages', { skip: !stores().includes('postgres') }, () => {
     fs.rmSync(work, { recursive: true, force: true })
   })
 
+  /** What both servers logged about leases and recovery: the story of a task failed by mistake. */
+  const leaseLog = () =>
+    [server, peer]
+      .flatMap((s) => s.output().split('\n').filter((l) => /lease|recovered|reachable|unavailable/.test(l)))
+      .join('\n')
+
   async function runningTask(command: string): Promise<string> {
     const t = expectOk(await admin.post(`/v3/apps/${appGuid}/tasks`, { command }), 202)
     for (let i = 0; i < 400; i++) {
@@ -116,13 +122,13 @@ describe('PostgreSQL outages', { skip: !stores().includes('postgres') }, () => {
       assert.equal(peer.process.exitCode, null, peer.output())
 
       const done = await waitForTask(admin, task)
-      assert.equal(done.state, 'SUCCEEDED', JSON.stringify(done.result))
+      assert.equal(done.state, 'SUCCEEDED', `${JSON.stringify(done.result)}\n${leaseLog()}`)
       assert.equal(await completionEvents(cluster.url, task), 1)
       const out = expectOk(await admin.get(`/ledger/v1/tasks/${task}/trail`))
       assert.deepEqual(out.body.output.tail.map((l: { text: string }) => l.text), ['finished'])
       // One that ran right across the outage: its lease ran out while nobody could renew it.
       const later = await waitForTask(admin, across)
-      assert.equal(later.state, 'SUCCEEDED', JSON.stringify(later.result))
+      assert.equal(later.state, 'SUCCEEDED', `${JSON.stringify(later.result)}\n${leaseLog()}`)
       assert.equal(await completionEvents(cluster.url, across), 1)
     })
   }

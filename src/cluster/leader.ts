@@ -7,7 +7,7 @@
 import { sql } from 'kysely'
 import type { Logger } from 'pino'
 import type { Db } from '../store/store.ts'
-import { lapsed, leaseUntil, released } from './lease.ts'
+import { lapsed, leaseUntil, released, Vantage } from './lease.ts'
 
 export interface Leadership {
   /**
@@ -34,18 +34,19 @@ export function leaseLeader(o: LeaseLeaderOptions): Leadership {
   let closed = false
   let renewTimer: NodeJS.Timeout | undefined
   let inFlight: Promise<number> | undefined
+  const vantage = new Vantage(o.leaseMs)
 
   async function attempt(): Promise<number> {
     try {
-      const r = await sql<{ term: number }>`
+      const r = await vantage.look((judge) => sql<{ term: number }>`
         insert into leases (role, holder, term, expires_at) values (${o.role}, ${o.holder}, 1, ${leaseUntil(o.leaseMs)})
         on conflict (role) do update set
           term = case when leases.holder = excluded.holder then leases.term else leases.term + 1 end,
           holder = excluded.holder, expires_at = excluded.expires_at
         -- A holder of the same node but another instance is this server's dead predecessor.
-        where leases.holder = excluded.holder or ${lapsed('leases.expires_at', o.leaseMs)}
+        where leases.holder = excluded.holder or ${lapsed('leases.expires_at', o.leaseMs, judge)}
           or split_part(leases.holder, ':', 1) = split_part(excluded.holder, ':', 1)
-        returning term`.execute(o.db)
+        returning term`.execute(o.db))
       const won = r.rows[0]?.term ?? 0
       if (term && won !== term) o.logger.warn({ role: o.role, term }, 'lost the leadership lease')
       term = closed ? 0 : Number(won)

@@ -1,7 +1,7 @@
 import { sql } from 'kysely'
 import type { Logger } from 'pino'
 import type { Actor } from '../auth/principal.ts'
-import { lapsed, leaseUntil } from '../cluster/lease.ts'
+import { lapsed, leaseUntil, Vantage } from '../cluster/lease.ts'
 import { ApiError } from '../errors/api-error.ts'
 import type { JobRow } from '../store/schema.ts'
 import { retryUntilLands } from '../store/retry.ts'
@@ -28,17 +28,20 @@ export interface JobOwner {
 export class JobRunner {
   private readonly running = new Set<Promise<void>>()
   private heartbeat: NodeJS.Timeout | undefined
+  private readonly vantage: Vantage
 
   constructor(
     private readonly db: Db,
     private readonly handlers: Readonly<Record<string, JobHandler>>,
     private readonly logger: Logger,
     private readonly owner: JobOwner = { nodeId: 'local', id: 'local:0', leaseMs: 5000 },
-  ) {}
+  ) {
+    this.vantage = new Vantage(owner.leaseMs)
+  }
 
-  /** Starts a committed job in the background. */
-  start(guid: string): void {
-    const p = this.claim(guid)
+  /** Starts a committed job in the background; `judge`: whether a lapsed lease may be taken (src/cluster/lease.ts). */
+  start(guid: string, judge = false): void {
+    const p = this.claim(guid, judge)
       .then((mine) => (mine ? this.run(guid) : undefined))
       .catch((err) => this.logger.warn({ err, job: guid }, 'could not claim a job'))
       .finally(() => {
@@ -66,12 +69,12 @@ export class JobRunner {
       .catch((err) => this.logger.warn({ err }, 'job lease heartbeat failed'))
   }
 
-  private async claim(guid: string): Promise<boolean> {
+  private async claim(guid: string, judge: boolean): Promise<boolean> {
     const { id, nodeId, leaseMs } = this.owner
     const r = await sql`
       update jobs set owner = ${id}, lease_expires_at = ${leaseUntil(leaseMs)}
       where guid = ${guid} and state = 'PROCESSING'
-        and (owner is null or owner = ${id} or ${lapsed('lease_expires_at', leaseMs)} or split_part(owner, ':', 1) = ${nodeId})`.execute(this.db)
+        and (owner is null or owner = ${id} or ${lapsed('lease_expires_at', leaseMs, judge)} or split_part(owner, ':', 1) = ${nodeId})`.execute(this.db)
     return Number(r.numAffectedRows ?? 0) === 1
   }
 
@@ -81,12 +84,14 @@ export class JobRunner {
    */
   async resumePending(): Promise<number> {
     const { id, nodeId, leaseMs } = this.owner
-    const r = await sql<{ guid: string }>`
-      select guid from jobs where state = 'PROCESSING' and (
-        (owner is null and updated_at < now() - ${`${leaseMs} milliseconds`}::interval)
-        or (owner <> ${id} and (${lapsed('lease_expires_at', leaseMs)} or split_part(owner, ':', 1) = ${nodeId})))`.execute(this.db)
-    for (const j of r.rows) this.start(j.guid)
-    return r.rows.length
+    return this.vantage.look(async (judge) => {
+      const r = await sql<{ guid: string }>`
+        select guid from jobs where state = 'PROCESSING' and (
+          (owner is null and updated_at < now() - ${`${leaseMs} milliseconds`}::interval)
+          or (owner <> ${id} and (${lapsed('lease_expires_at', leaseMs, judge)} or split_part(owner, ':', 1) = ${nodeId})))`.execute(this.db)
+      for (const j of r.rows) this.start(j.guid, judge)
+      return r.rows.length
+    })
   }
 
   async drain(): Promise<void> {

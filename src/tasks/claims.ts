@@ -102,15 +102,16 @@ export interface Orphan {
 }
 
 /**
- * Active tasks nobody live owns: a lease that ran out (this instance's own too: it renews only
- * the claims it holds), a previous instance of this node (known dead: this instance replaced it),
- * or a RUNNING row without owner (written before migration 10). Never a live owner's task.
+ * Active tasks nobody live owns: a lease that ran out, only when `judge` (src/cluster/lease.ts;
+ * this instance's own too: it renews only the claims it holds), a previous instance of this node
+ * (known dead: this instance replaced it), or a RUNNING row without owner (written before
+ * migration 10). Never a live owner's task.
  */
-export async function findOrphans(db: Db, self: { nodeId: string; id: string }, leaseMs: number, limit = 200): Promise<Orphan[]> {
+export async function findOrphans(db: Db, self: { nodeId: string; id: string }, leaseMs: number, judge: boolean, limit = 200): Promise<Orphan[]> {
   const r = await sql<{ guid: string; state: string; owner: string | null; claim_token: number; launched_at: Date | null }>`
     select guid, state, owner, claim_token, launched_at from tasks
     where state in ('PENDING', 'RUNNING', 'CANCELING') and owner is not null
-      and (${lapsed('lease_expires_at', leaseMs)} or (split_part(owner, ':', 1) = ${self.nodeId} and owner <> ${self.id}))
+      and (${lapsed('lease_expires_at', leaseMs, judge)} or (split_part(owner, ':', 1) = ${self.nodeId} and owner <> ${self.id}))
     union all
     select guid, state, owner, claim_token, launched_at from tasks
     where state in ('RUNNING', 'CANCELING') and owner is null
@@ -119,9 +120,9 @@ export async function findOrphans(db: Db, self: { nodeId: string; id: string }, 
 }
 
 /** Locks the orphan if it is still as seen (same owner and token, still abandoned); undefined otherwise. */
-export async function lockOrphan(tx: Db, o: Orphan, self: { nodeId: string; id: string }, leaseMs: number): Promise<TaskRow | undefined> {
+export async function lockOrphan(tx: Db, o: Orphan, self: { nodeId: string; id: string }, leaseMs: number, judge: boolean): Promise<TaskRow | undefined> {
   const r = await sql<TaskRow & { abandoned: boolean }>`
-    select *, (owner is null or ${lapsed('lease_expires_at', leaseMs)} or (split_part(owner, ':', 1) = ${self.nodeId} and owner <> ${self.id})) as abandoned
+    select *, (owner is null or ${lapsed('lease_expires_at', leaseMs, judge)} or (split_part(owner, ':', 1) = ${self.nodeId} and owner <> ${self.id})) as abandoned
     from tasks where guid = ${o.guid} for update`.execute(tx)
   const row = r.rows[0]
   if (!row || !row.abandoned || row.owner !== o.owner || Number(row.claim_token) !== o.token) return undefined

@@ -3,6 +3,7 @@ import { recordTaskComplete } from '../actions/events/task.ts'
 import { recordTaskRun } from '../ledger/task-leaf.ts'
 import type { ClusterBus } from '../cluster/bus.ts'
 import type { Instance } from '../cluster/config.ts'
+import { Vantage } from '../cluster/lease.ts'
 import type { Executor, ExecutorListener, OutputLine, TaskExit, TaskLimits } from '../executor/executor.ts'
 import { logContextOf, type TaskLogContext, type TaskLogSink, type TaskOutputSummary } from '../logs/sink.ts'
 import type { TaskRow } from '../store/schema.ts'
@@ -65,8 +66,11 @@ export class TaskRunner implements ExecutorListener {
   private pumpAgain = false
   private sweeping: Promise<void> | undefined
   private heartbeat: Promise<void> | undefined
+  private readonly vantage: Vantage
 
-  constructor(private readonly deps: TaskRunnerDeps) {}
+  constructor(private readonly deps: TaskRunnerDeps) {
+    this.vantage = new Vantage(deps.leaseMs)
+  }
 
   attach(executor: Executor): void {
     this.executor = executor
@@ -327,15 +331,27 @@ export class TaskRunner implements ExecutorListener {
   }
 
   private async recoverOrphans(): Promise<void> {
-    const { db, instance, leaseMs } = this.deps
     // Renew first: a claim this instance still holds is alive, however late its last renewal
     // landed (a database outage), and must never be failed by its own owner.
     await this.beat()
+    const { failed, released } = await this.vantage.look((judge) => this.recoverSome(judge))
+    if (failed.length) await this.deps.interruptOutput(failed)
+    if (failed.length || released) {
+      this.deps.logger.warn({ failed: failed.length, requeued: released }, 'recovered tasks of a stopped or unreachable server')
+      if (released) this.created()
+    }
+  }
+
+  /** One pass over the orphans; `judge` = whether lapsed leases count (src/cluster/lease.ts). */
+  private async recoverSome(judge: boolean): Promise<{ failed: string[]; released: number }> {
+    const { db, instance, leaseMs } = this.deps
     const failed: string[] = []
     let released = 0
-    for (const o of await findOrphans(db, instance, leaseMs)) {
+    for (const o of await findOrphans(db, instance, leaseMs, judge)) {
+      // A claim this instance still tracks is being run here, whatever its lease says.
+      if (o.owner === instance.id && this.claims.has(o.guid)) continue
       const outcome = await db.transaction().execute(async (tx) => {
-        const task = await lockOrphan(tx, o, instance, leaseMs)
+        const task = await lockOrphan(tx, o, instance, leaseMs, judge)
         if (!task) return 'gone'
         if (task.state === 'PENDING' && task.launched_at === null) {
           await tx
@@ -367,11 +383,7 @@ export class TaskRunner implements ExecutorListener {
       if (outcome === 'failed') failed.push(o.guid)
       if (outcome === 'released') released++
     }
-    if (failed.length) await this.deps.interruptOutput(failed)
-    if (failed.length || released) {
-      this.deps.logger.warn({ failed: failed.length, requeued: released }, 'recovered tasks of a stopped or unreachable server')
-      if (released) this.created()
-    }
+    return { failed, released }
   }
 
   /**
