@@ -13,9 +13,10 @@ import { presentVcapServices } from '../presenters/system-env.ts'
 import { runningGroupVariables } from '../queries/platform.ts'
 import { appBindingsWithInstances } from '../queries/service-instances.ts'
 import { recordTaskUsage } from '../actions/app-usage-events.ts'
-import { claimNext, findOrphans, lockOrphan, markLaunched, markRunning, release, renew, type Fence } from './claims.ts'
+import { claimNext, markLaunched, markRunning, release, renew, type Fence, type Orphan } from './claims.ts'
+import { recoverOrphans } from './recovery.ts'
 import { taskEnvironment } from './environment.ts'
-import { CANCELLED, failureReasonOf, NOT_STARTED, taskExitStatus, UNKNOWN_COMPLETION } from './failure-reason.ts'
+import { CANCELLED, failureReasonOf, NOT_STARTED, taskExitStatus } from './failure-reason.ts'
 
 export interface TaskRunnerDeps {
   readonly db: Db
@@ -324,66 +325,24 @@ export class TaskRunner implements ExecutorListener {
    * fails with CF's "Unable to determine completion status" (never started twice).
    */
   sweep(): Promise<void> {
-    this.sweeping ??= this.recoverOrphans()
+    this.sweeping ??= this.recover()
       .catch((err) => this.deps.logger.warn({ err }, 'task recovery sweep failed'))
       .finally(() => (this.sweeping = undefined))
     return this.sweeping
   }
 
-  private async recoverOrphans(): Promise<void> {
+  private async recover(): Promise<void> {
     // Renew first: a claim this instance still holds is alive, however late its last renewal
     // landed (a database outage), and must never be failed by its own owner.
     await this.beat()
-    const { failed, released } = await this.vantage.look((judge) => this.recoverSome(judge))
+    const { db, instance, leaseMs } = this.deps
+    const tracked = (o: Orphan) => o.owner === instance.id && this.claims.has(o.guid)
+    const { failed, released } = await this.vantage.look((judge) => recoverOrphans(db, instance, leaseMs, judge, tracked))
     if (failed.length) await this.deps.interruptOutput(failed)
     if (failed.length || released) {
       this.deps.logger.warn({ failed: failed.length, requeued: released }, 'recovered tasks of a stopped or unreachable server')
       if (released) this.created()
     }
-  }
-
-  /** One pass over the orphans; `judge` = whether lapsed leases count (src/cluster/lease.ts). */
-  private async recoverSome(judge: boolean): Promise<{ failed: string[]; released: number }> {
-    const { db, instance, leaseMs } = this.deps
-    const failed: string[] = []
-    let released = 0
-    for (const o of await findOrphans(db, instance, leaseMs, judge)) {
-      // A claim this instance still tracks is being run here, whatever its lease says.
-      if (o.owner === instance.id && this.claims.has(o.guid)) continue
-      const outcome = await db.transaction().execute(async (tx) => {
-        const task = await lockOrphan(tx, o, instance, leaseMs, judge)
-        if (!task) return 'gone'
-        if (task.state === 'PENDING' && task.launched_at === null) {
-          await tx
-            .updateTable('tasks')
-            .set((eb) => ({ owner: null, lease_expires_at: null, claim_token: eb('claim_token', '+', 1) }))
-            .where('guid', '=', task.guid)
-            .execute()
-          return 'released'
-        }
-        const neverRan = task.state === 'CANCELING' && task.launched_at === null
-        const updated = await tx
-          .updateTable('tasks')
-          .set((eb) => ({
-            state: 'FAILED',
-            failure_reason: neverRan ? CANCELLED : UNKNOWN_COMPLETION,
-            exit_status: null,
-            finished_at: new Date(),
-            updated_at: new Date(),
-            lease_expires_at: null,
-            claim_token: eb('claim_token', '+', 1),
-          }))
-          .where('guid', '=', task.guid)
-          .returningAll()
-          .executeTakeFirstOrThrow()
-        if (task.started_at !== null) await recordTaskUsage(tx, updated, 'TASK_STOPPED', task.state)
-        await recordTaskComplete(tx, updated, undefined)
-        return 'failed'
-      })
-      if (outcome === 'failed') failed.push(o.guid)
-      if (outcome === 'released') released++
-    }
-    return { failed, released }
   }
 
   /**
