@@ -194,4 +194,5 @@ program
 
 addLedgerCommands(program)
 
-await program.parseAsync()
+// Not awaited at the top level: the bundle is CommonJS (scripts/bundle.ts); a rejection still ends the process.
+void program.parseAsync()

@@ -1,0 +1,48 @@
+// The shipped entry (bin/cf-ledger → dist/bundle/boot.js): runs the bundled CLI, main.cjs, through
+// V8's code cache, so a start need not parse and compile the 4.8 MB bundle again. The cache is
+// made by the first server after a build (with the functions its start compiled) and sits
+// beside the bundle, named after everything V8 requires to match: the bundle's bytes, Node's
+// version and V8's flags. A missing, stale or unwritable cache only costs the compile it saves.
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import Module, { createRequire } from 'node:module'
+import path from 'node:path'
+import vm from 'node:vm'
+
+const file = path.join(import.meta.dirname, 'main.cjs')
+const source = fs.readFileSync(file, 'utf8')
+const key = crypto.createHash('sha256').update(`${process.version}\0${process.execArgv.join(' ')}\0`).update(source).digest('hex').slice(0, 16)
+const cacheFile = path.join(import.meta.dirname, `main.${key}.v8-cache`)
+
+let cachedData: Buffer | undefined
+try {
+  cachedData = fs.readFileSync(cacheFile)
+} catch {
+  // none yet
+}
+const script = new vm.Script(Module.wrap(source), {
+  filename: file,
+  cachedData,
+  importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+})
+cachedData = undefined
+
+if (script.cachedDataRejected !== false) {
+  // Written by a run that lasts (a server, once its start has compiled what it needs), so that the
+  // cache holds a start's functions and not only a short command's.
+  setTimeout(() => {
+    const tmp = `${cacheFile}.${process.pid}`
+    try {
+      fs.writeFileSync(tmp, script.createCachedData())
+      fs.renameSync(tmp, cacheFile)
+    } catch {
+      // A read-only install: every start compiles.
+      fs.rmSync(tmp, { force: true })
+    }
+  }, 3000).unref()
+}
+
+const main = new Module(file)
+main.filename = file
+const run = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: Module, filename: string, dirname: string) => void
+run(main.exports, createRequire(file), main, file, path.dirname(file))
