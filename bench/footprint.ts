@@ -7,6 +7,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import pg from 'pg'
 import yazl from 'yazl'
 import { freePort, startCluster } from '../scripts/pg-cluster.ts'
 import { Api, createOrgAndSpace, expectOk } from '../test/support/client.ts'
@@ -87,6 +88,18 @@ async function upload(api: Api, guid: string, file: string): Promise<number> {
   return res.status
 }
 
+const bundleDir = path.join(root, 'dist', 'bundle')
+let coldMeasured = false
+
+/** A new, empty database on the cluster; its URL. */
+async function createDatabase(url: string, name: string): Promise<string> {
+  const c = new pg.Client({ connectionString: url })
+  await c.connect()
+  await c.query(`create database ${name}`)
+  await c.end()
+  return url.replace(/\/[^/]*$/, `/${name}`)
+}
+
 const rows: string[][] = []
 const row = (...cells: (string | number)[]) => rows.push(cells.map(String))
 
@@ -119,6 +132,15 @@ for (const store of values.stores!.split(',')) {
     // As `npm start`: bin/cf-ledger execs node with the runtime flags, so the pid stays the server's.
     const cli = path.join(root, 'bin', 'cf-ledger')
     const args = ['serve', '--port', '0', '--data-dir', dataDir]
+    if (!coldMeasured) {
+      // The first start after a build compiles the whole bundle and, 3 s in, writes V8's code cache
+      // (src/cli/boot.ts); every row after this one starts with it.
+      coldMeasured = true
+      for (const f of fs.readdirSync(bundleDir)) if (f.endsWith('.v8-cache')) fs.rmSync(path.join(bundleDir, f))
+      const cold = await launch(['serve', '--port', '0', '--data-dir', path.join(work, `cold-${store}`)], /listening on/, store === 'postgres' ? { ...env, DATABASE_URL: await createDatabase(cluster!.url, 'cold') } : env, cli)
+      row(`cf-ledger ${store}, first start after a build (no code cache)`, Math.round(cold.ms), mib(await idleRss(cold.child)), '', '')
+      await stop(cold.child)
+    }
     const server = await launch(args, /listening on/, env, cli)
     const url = /listening on (\S+)/.exec(server.out())![1]!
     const idle = await idleRss(server.child)

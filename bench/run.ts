@@ -11,6 +11,7 @@ const BENCHMARKS: Record<string, { readonly file: string; readonly about: string
   logs: { file: 'logs.ts', about: 'task output into the store and a TCP drain vs a file and a socket' },
   'audit-events': { file: 'audit-events.ts', about: 'v2/v3 audit event filters at 1M events vs the raw SQL' },
   console: { file: 'console.ts', about: 'web console time to interactive (100k-line task, 100k runs) vs its API calls, and its size' },
+  start: { file: 'start.ts', about: 'start to listening with and without the V8 code cache, interleaved, vs a bare node spawn' },
   footprint: { file: 'footprint.ts', about: 'idle RSS, start time, RSS after 1,000 tasks and during 6 concurrent 120 MiB uploads vs bare node and PGlite' },
   export: { file: 'export.ts', about: 'NDJSON audit export throughput vs the raw SQL read' },
   ledger: { file: 'ledger.ts', about: 'ledger log: integration, inclusion/consistency proofs, offline proof and verify vs raw SQL and Ed25519' },
