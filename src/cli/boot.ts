@@ -2,7 +2,8 @@
 // V8's code cache, so a start need not parse and compile the 4.8 MB bundle again. The cache is
 // made by the first server after a build (with the functions its start compiled) and sits
 // beside the bundle, named after everything V8 requires to match: the bundle's bytes, Node's
-// version and V8's flags. A missing, stale or unwritable cache only costs the compile it saves.
+// version and V8's flags (NODE_OPTIONS included). A missing, stale or unwritable cache only costs
+// the compile it saves.
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import Module, { createRequire } from 'node:module'
@@ -11,7 +12,9 @@ import vm from 'node:vm'
 
 const file = path.join(import.meta.dirname, 'main.cjs')
 const source = fs.readFileSync(file, 'utf8')
-const key = crypto.createHash('sha256').update(`${process.version}\0${process.execArgv.join(' ')}\0`).update(source).digest('hex').slice(0, 16)
+// V8's flags come from the command line and from NODE_OPTIONS.
+const flags = `${process.execArgv.join(' ')}\0${process.env.NODE_OPTIONS ?? ''}`
+const key = crypto.createHash('sha256').update(`${process.version}\0${flags}\0`).update(source).digest('hex').slice(0, 16)
 const cacheFile = path.join(import.meta.dirname, `main.${key}.v8-cache`)
 
 let cachedData: Buffer | undefined
