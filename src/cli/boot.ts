@@ -11,41 +11,48 @@ import path from 'node:path'
 import vm from 'node:vm'
 
 const file = path.join(import.meta.dirname, 'main.cjs')
-const source = fs.readFileSync(file, 'utf8')
-// V8's flags come from the command line and from NODE_OPTIONS.
-const flags = `${process.execArgv.join(' ')}\0${process.env.NODE_OPTIONS ?? ''}`
-const key = crypto.createHash('sha256').update(`${process.version}\0${flags}\0`).update(source).digest('hex').slice(0, 16)
-const cacheFile = path.join(import.meta.dirname, `main.${key}.v8-cache`)
 
-let cachedData: Buffer | undefined
-try {
-  cachedData = fs.readFileSync(cacheFile)
-} catch {
-  // none yet
+/** Compiles main.cjs with the cache, writes one when there was none (or it was stale), and runs it. */
+function runCached(): void {
+  const source = fs.readFileSync(file, 'utf8')
+  // V8's flags come from the command line and from NODE_OPTIONS.
+  const flags = `${process.execArgv.join(' ')}\0${process.env.NODE_OPTIONS ?? ''}`
+  const key = crypto.createHash('sha256').update(`${process.version}\0${flags}\0`).update(source).digest('hex').slice(0, 16)
+  const cacheFile = path.join(import.meta.dirname, `main.${key}.v8-cache`)
+
+  let cachedData: Buffer | undefined
+  try {
+    cachedData = fs.readFileSync(cacheFile)
+  } catch {
+    // none yet
+  }
+  const script = new vm.Script(Module.wrap(source), {
+    filename: file,
+    cachedData,
+    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  })
+
+  if (script.cachedDataRejected !== false) {
+    // Written by a run that lasts (a server, once its start has compiled what it needs), so that the
+    // cache holds a start's functions and not only a short command's.
+    setTimeout(() => {
+      const tmp = `${cacheFile}.${process.pid}`
+      try {
+        fs.writeFileSync(tmp, script.createCachedData())
+        fs.renameSync(tmp, cacheFile)
+      } catch {
+        // A read-only install: every start compiles.
+        fs.rmSync(tmp, { force: true })
+      }
+    }, 3000).unref()
+  }
+
+  const main = new Module(file)
+  main.filename = file
+  const run = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: Module, filename: string, dirname: string) => void
+  run(main.exports, createRequire(file), main, file, path.dirname(file))
 }
-const script = new vm.Script(Module.wrap(source), {
-  filename: file,
-  cachedData,
-  importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-})
-cachedData = undefined
 
-if (script.cachedDataRejected !== false) {
-  // Written by a run that lasts (a server, once its start has compiled what it needs), so that the
-  // cache holds a start's functions and not only a short command's.
-  setTimeout(() => {
-    const tmp = `${cacheFile}.${process.pid}`
-    try {
-      fs.writeFileSync(tmp, script.createCachedData())
-      fs.renameSync(tmp, cacheFile)
-    } catch {
-      // A read-only install: every start compiles.
-      fs.rmSync(tmp, { force: true })
-    }
-  }, 3000).unref()
-}
-
-const main = new Module(file)
-main.filename = file
-const run = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: Module, filename: string, dirname: string) => void
-run(main.exports, createRequire(file), main, file, path.dirname(file))
+// Node maps stack traces to the sources only for modules its own loader compiled.
+if (process.sourceMapsEnabled) createRequire(import.meta.url)(file)
+else runCached()
