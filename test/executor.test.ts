@@ -287,6 +287,38 @@ describe('the sandbox /etc copy', () => {
     snap.remove()
     assert.deepEqual(fs.readdirSync(root), [])
   })
+
+  it('reports a background refresh that fails, keeps the copy in use, and recovers on a later check', async () => {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'etc-fail-'))
+    const src = path.join(base, 'etc')
+    const root = path.join(base, 'root')
+    fs.mkdirSync(src)
+    fs.mkdirSync(root)
+    fs.writeFileSync(path.join(src, 'hosts'), '127.0.0.1 localhost\n', { mode: 0o644 })
+    const errors: Error[] = []
+    const snap = new EtcSnapshot(root, 0, src, (err) => errors.push(err))
+    const first = snap.path()
+    fs.writeFileSync(path.join(src, 'hosts'), '127.0.0.1 localhost\n10.0.0.1 db\n')
+    // Where the new copy would go is no longer a directory (as root, permissions would not stop it).
+    fs.renameSync(root, `${root}.moved`)
+    fs.writeFileSync(root, 'not a directory')
+    await sleep(5)
+    assert.equal(snap.path(), first, 'the copy in use, while the check runs')
+    await new Promise((r) => setImmediate(r))
+    assert.equal(errors.length, 1, 'the failure is reported, not thrown')
+    assert.match(errors[0]!.message, /ENOTDIR|EEXIST/)
+    assert.equal(snap.path(), first, 'tasks keep the copy in use')
+    fs.rmSync(root)
+    fs.renameSync(`${root}.moved`, root)
+    await sleep(5)
+    snap.path()
+    await new Promise((r) => setImmediate(r))
+    const again = snap.path()
+    assert.notEqual(again, first)
+    assert.match(fs.readFileSync(path.join(again, 'hosts'), 'utf8'), /10\.0\.0\.1 db/)
+    snap.remove()
+    fs.rmSync(base, { recursive: true, force: true })
+  })
 })
 
 describe('FIFO queue', () => {

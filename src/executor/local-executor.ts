@@ -125,7 +125,7 @@ export class LocalExecutor implements Executor {
       // bwrap resolves the working copy's path as the task user.
       throw new Error(`the task user ${user.name} cannot reach the task work directory ${workRoot}: a parent directory is closed to it (choose another CF_LEDGER_TASK_WORK_DIR)`)
     }
-    const etc = new EtcSnapshot(workRoot)
+    const etc = new EtcSnapshot(workRoot, undefined, undefined, (err) => log.warn({ err }, 'could not refresh the sandbox /etc copy; tasks keep the one in use'))
     const bwrap = options.sandbox === 'none' ? null : await probeBwrap(workRoot, user, tools, options.network, log, etc)
     if (!bwrap && options.sandbox === 'bwrap') throw new Error('bubblewrap is required (sandbox: bwrap) but does not work on this host; see the log')
     return { user, tools, cgroups, bwrap, etc }

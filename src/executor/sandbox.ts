@@ -207,6 +207,8 @@ export class EtcSnapshot {
     private readonly root: string,
     private readonly checkMs = 2000,
     private readonly source = '/etc',
+    /** A background refresh or clean-up that failed (a full disk): tasks keep the copy in use. */
+    private readonly onError: (err: Error) => void = () => {},
   ) {
     this.names = selectedEtc(source)
   }
@@ -225,8 +227,11 @@ export class EtcSnapshot {
         try {
           const sig = etcSignature(this.source, this.names)
           if (sig !== this.signature) this.rebuild(sig)
-          this.lastCheck = Date.now()
+        } catch (err) {
+          this.onError(err as Error)
         } finally {
+          // After a failure too: the next check comes checkMs later, not at every task start.
+          this.lastCheck = Date.now()
           this.refreshing = false
         }
       })
@@ -236,22 +241,31 @@ export class EtcSnapshot {
 
   private rebuild(signature: string): void {
     const dir = path.join(this.root, `.etc-${process.pid}-${++this.version}`)
-    fs.rmSync(dir, { recursive: true, force: true })
-    fs.mkdirSync(dir, { mode: 0o755 })
-    for (const n of this.names) {
-      try {
-        copyReadable(path.join(this.source, n), path.join(dir, n), true)
-      } catch {
-        // vanished or unreadable: the sandbox goes without it
+    try {
+      fs.rmSync(dir, { recursive: true, force: true })
+      fs.mkdirSync(dir, { mode: 0o755 })
+      for (const n of this.names) {
+        try {
+          copyReadable(path.join(this.source, n), path.join(dir, n), true)
+        } catch {
+          // vanished or unreadable: the sandbox goes without it
+        }
       }
+      fs.chmodSync(dir, 0o755)
+    } catch (err) {
+      fs.rmSync(dir, { recursive: true, force: true })
+      throw err
     }
-    fs.chmodSync(dir, 0o755)
     if (this.current) {
       const previous = this.current
       this.old.push(previous)
       // Sandboxes that bound it keep their mount; new ones get the new copy.
       setTimeout(() => {
-        fs.rmSync(previous, { recursive: true, force: true })
+        try {
+          fs.rmSync(previous, { recursive: true, force: true })
+        } catch (err) {
+          this.onError(err as Error)
+        }
         this.old.splice(this.old.indexOf(previous), 1)
       }, 60_000).unref()
     }
