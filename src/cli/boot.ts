@@ -9,6 +9,7 @@ import fs from 'node:fs'
 import Module, { createRequire } from 'node:module'
 import path from 'node:path'
 import vm from 'node:vm'
+import { lendImporter } from '../runtime/import-package.ts'
 
 const file = path.join(import.meta.dirname, 'main.cjs')
 
@@ -29,7 +30,6 @@ function runCached(): void {
   const script = new vm.Script(Module.wrap(source), {
     filename: file,
     cachedData,
-    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   })
 
   if (script.cachedDataRejected !== false) {
@@ -47,6 +47,9 @@ function runCached(): void {
     }, 3000).unref()
   }
 
+  // The bundle's packages left out of it (PGlite, esbuild) load through this module's import():
+  // boot.js sits beside the bundle, so they resolve the same (src/runtime/import-package.ts).
+  lendImporter((specifier) => import(specifier))
   const main = new Module(file)
   main.filename = file
   const run = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: Module, filename: string, dirname: string) => void

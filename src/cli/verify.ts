@@ -1,6 +1,7 @@
 // The `cf-ledger verify` command: opens the store (PostgreSQL through DATABASE_URL, or a copy of
 // the embedded store's files, never the files themselves), collects the trusted checkpoint keys
 // and prints the verify report. Exit status: 0 intact, 1 tampering found, 2 could not verify.
+import { importPackage } from '../runtime/import-package.ts'
 import crypto, { type KeyObject } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -66,7 +67,7 @@ async function withQuery<R>(opts: VerifyCommandOptions, fn: (q: Query, parallel?
   try {
     fs.cpSync(dir, copy, { recursive: true })
     fs.rmSync(path.join(copy, 'postmaster.pid'), { force: true })
-    const { PGlite } = await import('@electric-sql/pglite')
+    const { PGlite } = await importPackage<typeof import('@electric-sql/pglite')>('@electric-sql/pglite')
     const db = await PGlite.create(copy)
     try {
       return await fn(async <T>(text: string, params?: unknown[]) => (await db.query<T>(text, params)).rows)

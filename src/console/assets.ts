@@ -1,6 +1,7 @@
 // The console's assets (docs/console.md): the TypeScript app under app/ bundled by esbuild into one
 // script and one stylesheet, content-hashed, with gzip and brotli copies. Built in memory on the
 // first request for /console, so `npm start` and `npm test` need no separate build step.
+import { importPackage } from '../runtime/import-package.ts'
 import crypto from 'node:crypto'
 import path from 'node:path'
 import zlib from 'node:zlib'
@@ -65,7 +66,7 @@ function indexHtml(script: string, style: string): Buffer {
 
 export async function buildConsoleAssets(): Promise<ConsoleAssets> {
   // esbuild loads with the first /console request, not with the server.
-  const esbuild = await import('esbuild')
+  const esbuild = await importPackage<typeof import('esbuild')>('esbuild')
   const result = await esbuild.build({
     entryPoints: [path.join(APP_DIR, 'main.tsx')],
     bundle: true,
