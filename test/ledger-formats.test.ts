@@ -10,7 +10,7 @@ import { consistencyProof, inclusionProof, leafHash, memoryReader, rootOf, treeR
 import { openNote, parseNote, parseSkey, parseVkey, signerFromSeed, signNote, skeyOf, vkeyOf } from '../src/ledger/note.ts'
 import { formatProof, parseProof, verifyProof } from '../src/ledger/proof-file.ts'
 import { eventEntryBody } from '../src/ledger/entry-format.ts'
-import { eventEntry, MAX_ENTRY_BYTES } from '../src/ledger/leaf.ts'
+import { eventEntry, MAX_ENTRY_BYTES, type EventFields } from '../src/ledger/leaf.ts'
 import { canonicalJson } from '../src/audit/chain.ts'
 import { appendLeaves, decodeBundle, edgeTiles, encodeBundle, encodeIndex, parseTilePath, tilePath, tileReader, TILE_WIDTH } from '../src/ledger/tiles.ts'
 
@@ -64,7 +64,7 @@ describe('signed notes', () => {
 })
 
 describe('event entries', () => {
-  const event = (over: Partial<Parameters<typeof eventEntry>[0]> = {}): Parameters<typeof eventEntry>[0] => ({
+  const event = (over: Partial<EventFields> = {}): EventFields => ({
     seq: 42, guid: crypto.randomUUID(), created_at: new Date('2026-12-01T15:00:00.123Z'), type: 'audit.app.update',
     actor: 'u-1', actor_type: 'user', actor_name: 'admin', actor_username: 'admin', actee: 'a-1', actee_type: 'app', actee_name: 'my-app',
     metadata: { request: { name: 'x' } }, space_guid: 's-1', organization_guid: 'o-1', ...over,
@@ -78,7 +78,10 @@ describe('event entries', () => {
       event({ metadata: undefined as unknown, actor_username: undefined as unknown as null }),
       event({ seq: 9_007_199_254_740_991, type: 'audit.space.delete-request' }),
     ]
-    for (const e of cases) assert.equal(eventEntry(e).toString('utf8'), canonicalJson(eventEntryBody({ ...e, created_at: e.created_at.toISOString() })))
+    for (const e of cases) {
+      assert.equal(eventEntry(e).toString('utf8'), canonicalJson(eventEntryBody({ ...e, created_at: e.created_at.toISOString() })))
+      assert.deepEqual(eventEntry({ ...e, created_at: e.created_at.toISOString() }), eventEntry(e), 'created_at as its ISO text')
+    }
     assert.equal(JSON.parse(eventEntry(cases[0]!).toString('utf8')).kind, 'cf-ledger/event@v1')
   })
 

@@ -10,6 +10,7 @@ import {
   inclusionProof,
   leafHash,
   memoryReader,
+  packedRoot,
   rootOf,
   treeRoot,
   verifyConsistency,
@@ -47,6 +48,11 @@ describe('RFC 9162 Merkle tree', () => {
       assert.deepEqual(rootOf(hashes.slice(0, n)), ROOTS[n], `root of ${n}`)
       assert.deepEqual(await treeRoot(n, memoryReader(hashes)), ROOTS[n], `root of ${n} from subtrees`)
     }
+    for (const n of [1, 2, 4, 8]) assert.deepEqual(packedRoot(Buffer.concat(hashes.slice(0, n))), ROOTS[n], `packed root of ${n}`)
+    const tile = Array.from({ length: 256 }, (_, i) => leafHash(Buffer.from([i])))
+    const packed = Buffer.concat(tile)
+    assert.deepEqual(packedRoot(packed), rootOf(tile), 'a full tile halved in place')
+    assert.deepEqual(packed, Buffer.concat(tile), 'the input is left as it was')
   })
 
   it(`verifies the ${vectors.inclusion.length} inclusion vectors as they expect`, () => {

@@ -11,11 +11,12 @@ export type { EventFields } from '../audit/chain-format.ts'
 export { EVENT_ENTRY_KIND, MAX_ENTRY_BYTES } from './entry-format.ts'
 
 /**
- * An event as a log entry. An event whose entry would exceed 65,535 bytes carries
- * `metadata_sha256` (hex SHA-256 of the canonical metadata) instead of `metadata`.
+ * An event as a log entry (created_at as a Date, or as its millisecond ISO text already). An
+ * event whose entry would exceed 65,535 bytes carries `metadata_sha256` (hex SHA-256 of the
+ * canonical metadata) instead of `metadata`.
  */
-export function eventEntry(e: EventFields): Buffer {
-  const created_at = e.created_at.toISOString()
+export function eventEntry(e: EventFields<Date | string>): Buffer {
+  const created_at = typeof e.created_at === 'string' ? e.created_at : e.created_at.toISOString()
   const full = Buffer.from(directEntry(e, created_at) ?? canonicalJson(eventEntryBody({ ...e, created_at })), 'utf8')
   if (full.length <= MAX_ENTRY_BYTES) return full
   const { metadata, ...rest } = eventEntryBody({ ...e, created_at })
@@ -29,7 +30,7 @@ const str = JSON.stringify
  * sorting the object (the integrator's hot path; about twice as fast). Undefined where
  * canonicalJson would drop a member, so the general path decides those.
  */
-function directEntry(e: EventFields, createdAt: string): string | undefined {
+function directEntry(e: EventFields<unknown>, createdAt: string): string | undefined {
   const fields = [e.actor, e.actor_name, e.actor_type, e.actor_username, e.guid, e.metadata, e.organization_guid, e.space_guid, e.actee, e.actee_name, e.actee_type, e.type]
   if (fields.some((f) => f === undefined)) return undefined
   return (

@@ -1,6 +1,6 @@
 // C2SP tlog-tiles: tiles of height 8 (256 hashes, 8 KiB when full), their paths, partial tiles,
 // entry bundles, and the arithmetic that maps tree nodes to tiles (c2sp.org/tlog-tiles).
-import { HASH_SIZE, nodeHash, type Hash, type NodeId, type NodeReader } from './merkle.ts'
+import { HASH_SIZE, nodeHash, packedRoot, type Hash, type NodeId, type NodeReader } from './merkle.ts'
 
 export const TILE_HEIGHT = 8
 export const TILE_WIDTH = 256
@@ -120,15 +120,7 @@ export function tileReader(fetch: (tiles: readonly TileNeed[]) => Promise<Map<st
 }
 
 /** MTH of a full tile's 256 hashes: the hash it contributes to the tile level above. */
-export function tileRoot(tile: Buffer): Hash {
-  let level = Array.from({ length: tile.length / HASH_SIZE }, (_, i) => hashAt(tile, i))
-  while (level.length > 1) {
-    const next: Hash[] = []
-    for (let i = 0; i < level.length; i += 2) next.push(nodeHash(level[i]!, level[i + 1]!))
-    level = next
-  }
-  return level[0]!
-}
+export const tileRoot: (tile: Buffer) => Hash = packedRoot
 
 /**
  * Appends leaf hashes to a tree of `size` leaves whose right-edge (partial) tiles are `edge`,

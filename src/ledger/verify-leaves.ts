@@ -41,7 +41,7 @@ export interface LeafScan {
 
 export const LEAF_BATCH = 10_000
 
-type LeafRow = EventFields & { leaf_index: string | number; event_seq: string | number | null; seq: number | string | null; task_entry: Buffer | Uint8Array | null }
+type LeafRow = EventFields<Date | string> & { leaf_index: string | number; event_seq: string | number | null; seq: number | string | null; task_entry: Buffer | Uint8Array | null }
 
 const bytes = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength)
 
@@ -112,7 +112,8 @@ export async function scanLeaves(s: LeafScan): Promise<number> {
       if (r.task_entry) hash = leafHash(bytes(r.task_entry))
       else {
         const seq = Number(r.seq)
-        hash = leafHash(eventEntry({ ...r, seq, created_at: new Date(r.created_at) }))
+        // A worker's client gives seq as a number already (verify-leaves-worker.ts): no copy of the row.
+        hash = leafHash(eventEntry(typeof r.seq === 'number' ? (r as EventFields<Date | string>) : { ...r, seq }))
         if (holds(s.archivedSeqs, seq)) add({ kind: 'duplicated', seq, guid: r.guid, message: `event seq ${seq} (guid ${r.guid}) is both archived and still in the table` })
       }
       leaves++

@@ -86,6 +86,10 @@ export async function verifyLog(q: Query, opts: VerifyLogOptions): Promise<LogRe
     ? scanLeavesInWorkers({ ...shared, size, archivedSeqs, max, add, onPruned })
     : // On this thread the pass needs the tiles; two batches ahead, over the caller's connections.
       tilesRead.then((t) => scanLeaves({ q, from: 0, to: size, level0: (i) => t.get(`0/${i}`), archivedSeqs, readAhead: 2, add, onPruned }))
+  // Tiles above level 0 against the full tiles below them (a million node hashes at 1M leaves),
+  // on this thread while the workers hash the leaves.
+  const tileProblems = tilesRead.then(checkTileLevels)
+  tileProblems.catch(() => {}) // awaited below
   // Awaited before adding: onPruned counts the archived leaves into `leaves` meanwhile.
   const scanned = await scanning
   leaves += scanned
@@ -103,18 +107,7 @@ export async function verifyLog(q: Query, opts: VerifyLogOptions): Promise<LogRe
     if (pending) warnings.push(`${pending} event(s) are not in the log yet (committed after the integrator's last pass, or still below the oldest running transaction)`)
   }
 
-  // Tiles above level 0 against the full tiles below them.
-  for (const [key, tile] of tiles) {
-    const [level, index] = key.split('/').map(Number) as [number, number]
-    if (level === 0) continue
-    for (let i = 0; i < tile.length / 32; i++) {
-      const below = tiles.get(`${level - 1}/${index * TILE_WIDTH + i}`)
-      if (!below || below.length !== TILE_WIDTH * 32 || !tileRoot(below).equals(hashAt(tile, i))) {
-        add({ kind: 'tile', message: `tile ${level}/${index} hash ${i} does not match tile ${level - 1}/${index * TILE_WIDTH + i}: a tile was rewritten` })
-        break
-      }
-    }
-  }
+  for (const p of await tileProblems) add(p)
 
   // Checkpoints: the signature, and the root the tiles give for their size.
   const seed = (await q<{ value: string }>(`select value from ledger_keys where name = 'ledger-log-key-seed'`))[0]?.value
@@ -139,6 +132,23 @@ export async function verifyLog(q: Query, opts: VerifyLogOptions): Promise<LogRe
     }
   }
   return { problems, warnings, leaves, tiles: tiles.size, checkpoints: cps.length }
+}
+
+/** Every hash of a tile above level 0 against the root of the full tile it stands for. */
+function checkTileLevels(tiles: Map<string, Buffer>): LogProblem[] {
+  const problems: LogProblem[] = []
+  for (const [key, tile] of tiles) {
+    const [level, index] = key.split('/').map(Number) as [number, number]
+    if (level === 0) continue
+    for (let i = 0; i < tile.length / 32; i++) {
+      const below = tiles.get(`${level - 1}/${index * TILE_WIDTH + i}`)
+      if (!below || below.length !== TILE_WIDTH * 32 || !tileRoot(below).equals(hashAt(tile, i))) {
+        problems.push({ kind: 'tile', message: `tile ${level}/${index} hash ${i} does not match tile ${level - 1}/${index * TILE_WIDTH + i}: a tile was rewritten` })
+        break
+      }
+    }
+  }
+  return problems
 }
 
 async function readAllTiles(q: Query): Promise<Map<string, Buffer>> {
