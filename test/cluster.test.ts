@@ -324,6 +324,27 @@ for (const store of stores()) {
         await s.close()
       }
     })
+
+    it('asks the database again only a quarter lease after its last renewal', async () => {
+      const fresh = await freshStore('postgres')
+      const s = await openStore({ databaseUrl: fresh.databaseUrl, dataDir: fresh.dataDir })
+      try {
+        const a = leaseLeader({ db: s.db, role: 'integrator', holder: 'node-a:1', leaseMs: 800, logger: pino({ level: 'silent' }) })
+        const term = await a.ensure()
+        assert.ok(term > 0)
+        const expires = async () => (await sql<{ e: string }>`select expires_at::text as e from leases where role = 'integrator'`.execute(s.db)).rows[0]!.e
+        const first = await expires()
+        // Taken from under it (no server does this: it stands for a row only the database knows about).
+        await sql`update leases set holder = 'node-z:1', term = term + 1 where role = 'integrator'`.execute(s.db)
+        for (let i = 0; i < 20; i++) assert.equal(await a.ensure(), term, 'within a quarter lease: no statement, the same term')
+        assert.equal(await expires(), first, 'the row was not written')
+        await new Promise((r) => setTimeout(r, 250))
+        assert.equal(await a.ensure(), 0, 'past a quarter lease it looks, and sees the lease is gone')
+        await a.close()
+      } finally {
+        await s.close()
+      }
+    })
   })
 }
 

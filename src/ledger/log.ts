@@ -48,6 +48,10 @@ export async function keyHistory(db: Db): Promise<{ vkey: string; first_used_at:
 /** Signs a checkpoint for the integrated size when it is beyond the last one. */
 export async function signCheckpoint(db: Db, signer: Signer, origin: string): Promise<StoredCheckpoint | undefined> {
   const vkey = vkeyOf(signer.verifier)
+  // Read first: with nothing new (an idle log) there is no transaction and no lock.
+  const due = await sql<{ due: boolean }>`
+    select l.size > coalesce((select max(size) from ledger_log_checkpoints), 0) as due from ledger_log l where id = 1`.execute(db)
+  if (due.rows[0]?.due === false) return undefined
   return db.transaction().execute(async (tx) => {
     const state = await logState(tx, true) // one signer at a time
     const last = await latestCheckpoint(tx)
