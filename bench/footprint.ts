@@ -1,5 +1,5 @@
-// Footprint: idle RSS and start-to-listening of the built server on both stores, next to a bare
-// `node` process and a bare PGlite open; RSS after N tasks; peak RSS during concurrent uploads.
+// Footprint: idle RSS, idle CPU and start-to-listening of the built server on both stores, next to
+// a bare `node` process and a bare PGlite open; RSS after N tasks; peak RSS during concurrent uploads.
 //   npm run bench -- footprint [--tasks 1000] [--uploads 6] [--upload-mib 120] [--stores postgres,embedded]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import crypto from 'node:crypto'
@@ -58,6 +58,26 @@ async function stop(child: ChildProcess): Promise<void> {
   await done
 }
 
+/** CPU time of a process (all its threads), in clock ticks (1/100 s). */
+function cpuTicks(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return Number(fields[11]) + Number(fields[12]) // utime, stime (fields 14 and 15 of proc(5))
+}
+
+/** RSS 5 s after start (KiB), then the percentage of a core it used over the next 5 s, idle. */
+async function idle(child: ChildProcess): Promise<{ rssKb: number; cpu: string }> {
+  await sleep(5000)
+  const rss = rssKb(child.pid!)
+  const t0 = cpuTicks(child.pid!)
+  await sleep(5000)
+  return { rssKb: rss, cpu: ((cpuTicks(child.pid!) - t0) / 5).toFixed(1) }
+}
+
+const idleCells = async (child: ChildProcess) => {
+  const i = await idle(child)
+  return [mib(i.rssKb), i.cpu]
+}
+
 async function idleRss(child: ChildProcess): Promise<number> {
   await sleep(5000)
   return rssKb(child.pid!)
@@ -108,15 +128,15 @@ if (!fs.existsSync(path.join(root, 'dist', 'cli', 'main.js'))) spawnSync('npm', 
 // Baselines, measured in the same run.
 {
   const bare = await launch(['-e', 'console.log("ready"); setInterval(() => {}, 1 << 30)'], /ready/)
-  row('bare node -e', Math.round(bare.ms), mib(await idleRss(bare.child)), '', '')
+  row('bare node -e', Math.round(bare.ms), ...(await idleCells(bare.child)), '', '')
   await stop(bare.child)
   const dir = path.join(work, 'bare-pglite')
   const script = `import('@electric-sql/pglite').then(async ({ PGlite }) => { const db = await PGlite.create(${JSON.stringify(dir)}); await db.query('select 1'); console.log('ready'); setInterval(() => {}, 1 << 30) })`
   const fresh = await launch(['--input-type=module', '-e', script], /ready/)
-  row('bare PGlite create (fresh dir)', Math.round(fresh.ms), mib(await idleRss(fresh.child)), '', '')
+  row('bare PGlite create (fresh dir)', Math.round(fresh.ms), ...(await idleCells(fresh.child)), '', '')
   await stop(fresh.child)
   const reopen = await launch(['--input-type=module', '-e', script], /ready/)
-  row('bare PGlite open (existing dir)', Math.round(reopen.ms), mib(await idleRss(reopen.child)), '', '')
+  row('bare PGlite open (existing dir)', Math.round(reopen.ms), ...(await idleCells(reopen.child)), '', '')
   await stop(reopen.child)
 }
 
@@ -138,12 +158,12 @@ for (const store of values.stores!.split(',')) {
       coldMeasured = true
       for (const f of fs.readdirSync(bundleDir)) if (f.endsWith('.v8-cache')) fs.rmSync(path.join(bundleDir, f))
       const cold = await launch(['serve', '--port', '0', '--data-dir', path.join(work, `cold-${store}`)], /listening on/, store === 'postgres' ? { ...env, DATABASE_URL: await createDatabase(cluster!.url, 'cold') } : env, cli)
-      row(`cf-ledger ${store}, first start after a build (no code cache)`, Math.round(cold.ms), mib(await idleRss(cold.child)), '', '')
+      row(`cf-ledger ${store}, first start after a build (no code cache)`, Math.round(cold.ms), ...(await idleCells(cold.child)), '', '')
       await stop(cold.child)
     }
     const server = await launch(args, /listening on/, env, cli)
     const url = /listening on (\S+)/.exec(server.out())![1]!
-    const idle = await idleRss(server.child)
+    const quiet = await idle(server.child)
     const admin = await new Api(url).admin()
     const { spaceGuid } = await createOrgAndSpace(admin, 'o', 's')
     const app = await pushApp(admin, spaceGuid, 'app')
@@ -176,11 +196,11 @@ for (const store of values.stores!.split(',')) {
     const statuses = await Promise.all(guids.map((g) => upload(admin, g, zipFile)))
     clearInterval(sampler)
     peak = Math.max(peak, rssKb(server.child.pid!))
-    row(`cf-ledger ${store}`, Math.round(server.ms), mib(idle), `${mib(afterTasks)} (+${mib(afterTasks - idle)})`, `${mib(peak)} (+${mib(peak - afterTasks)}; uploads ${[...new Set(statuses)].join('/')})`)
+    row(`cf-ledger ${store}`, Math.round(server.ms), mib(quiet.rssKb), quiet.cpu, `${mib(afterTasks)} (+${mib(afterTasks - quiet.rssKb)})`, `${mib(peak)} (+${mib(peak - afterTasks)}; uploads ${[...new Set(statuses)].join('/')})`)
     await stop(server.child)
     // A restart on the same store, now holding the tasks and packages: every later start.
     const again = await launch(args, /listening on/, env, cli)
-    row(`cf-ledger ${store}, restarted`, Math.round(again.ms), mib(await idleRss(again.child)), '', '')
+    row(`cf-ledger ${store}, restarted`, Math.round(again.ms), ...(await idleCells(again.child)), '', '')
     await stop(again.child)
   } finally {
     cluster?.stop()
@@ -188,7 +208,7 @@ for (const store of values.stores!.split(',')) {
 }
 
 console.log(`\n${values.tasks} tasks; ${values.uploads} concurrent uploads of ${values['upload-mib']} MiB\n`)
-console.log('| process | start→listening ms | idle RSS MiB | RSS after tasks MiB | peak RSS during uploads MiB |')
-console.log('|---|---:|---:|---:|---:|')
+console.log('| process | start→listening ms | idle RSS MiB | idle CPU % of a core | RSS after tasks MiB | peak RSS during uploads MiB |')
+console.log('|---|---:|---:|---:|---:|---:|')
 for (const r of rows) console.log(`| ${r.join(' | ')} |`)
 fs.rmSync(work, { recursive: true, force: true })
