@@ -5,15 +5,15 @@
 import { sql } from 'kysely'
 import type { Db } from '../store/store.ts'
 
+/** True when there are deltas to fold, as one read-only SQL condition (a fold always writes event_totals). */
+export const FOLD_PENDING = sql<boolean>`exists (select 1 from event_count_deltas)`
+
 /**
  * Folds every committed delta into the counters in one transaction. Two folders at once (a
  * leadership change) cannot count a delta twice: the second one's delete waits for the first's
  * and then finds the row gone.
  */
 export async function foldEventCounts(db: Db): Promise<number> {
-  // Read first: an idle leader folds ten times a second, and a fold always writes event_totals.
-  const any = await sql<{ any: boolean }>`select exists (select 1 from event_count_deltas) as any`.execute(db)
-  if (!any.rows[0]?.any) return 0
   return db.transaction().execute(async (tx) => {
     const r = await sql<{ n: number | string | null }>`
       with d as (delete from event_count_deltas returning organization_guid, space_guid, type, minute, n),

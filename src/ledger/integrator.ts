@@ -93,23 +93,17 @@ export async function integrateOnce(db: Db, batch = BATCH): Promise<IntegrateRes
 }
 
 /**
- * Whether a pass would find anything, in one read-only statement: an idle leader asks this ten
- * times a second, where a pass is eight statements in a transaction holding the log row.
+ * True when a pass would find anything, as one read-only SQL condition (LedgerLog asks it with the
+ * others before opening any transaction).
  */
-export async function integrationPending(db: Db): Promise<boolean> {
-  const r = await sql<{ pending: boolean }>`
-    with l as (select *, pg_snapshot_xmin(pg_current_snapshot()) as horizon from ledger_log where id = 1)
-    select exists (select 1 from l, events e where e.xid is null and e.seq > l.legacy_seq)
-      or exists (select 1 from l, events e where (e.xid, e.seq) > (l.cursor_xid, l.cursor_seq) and e.xid < l.horizon)
-      or exists (select 1 from l, ledger_task_runs t where (t.xid, t.id) > (l.task_cursor_xid, l.task_cursor_id) and t.xid < l.horizon)
-      or exists (select 1 from l, collected_events c where (c.xid, c.id) > (l.collected_cursor_xid, l.collected_cursor_id) and c.xid < l.horizon)
-      as pending`.execute(db)
-  return r.rows[0]?.pending ?? true
-}
+export const INTEGRATION_PENDING = sql<boolean>`(with l as (select *, pg_snapshot_xmin(pg_current_snapshot()) as horizon from ledger_log where id = 1)
+  select exists (select 1 from l, events e where e.xid is null and e.seq > l.legacy_seq)
+    or exists (select 1 from l, events e where (e.xid, e.seq) > (l.cursor_xid, l.cursor_seq) and e.xid < l.horizon)
+    or exists (select 1 from l, ledger_task_runs t where (t.xid, t.id) > (l.task_cursor_xid, l.task_cursor_id) and t.xid < l.horizon)
+    or exists (select 1 from l, collected_events c where (c.xid, c.id) > (l.collected_cursor_xid, l.collected_cursor_id) and c.xid < l.horizon))`
 
 /** Integrates until nothing below the horizon is left. */
 export async function integrateAll(db: Db, batch = BATCH): Promise<number> {
-  if (!(await integrationPending(db))) return 0
   let total = 0
   for (;;) {
     const r = await integrateOnce(db, batch)

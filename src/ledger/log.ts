@@ -4,12 +4,12 @@
 import crypto from 'node:crypto'
 import { sql } from 'kysely'
 import type { Logger } from 'pino'
-import { foldEventCounts } from '../audit/event-counts.ts'
+import { FOLD_PENDING, foldEventCounts } from '../audit/event-counts.ts'
 import type { Leadership } from '../cluster/leader.ts'
 import type { Db } from '../store/store.ts'
 import { checkpointText } from './checkpoint.ts'
 import type { LedgerConfig } from './config.ts'
-import { integrateAll } from './integrator.ts'
+import { INTEGRATION_PENDING, integrateAll } from './integrator.ts'
 import { latestCheckpoint, logState, rootAt, type StoredCheckpoint } from './log-store.ts'
 import { parseSkey, signerFromSeed, signNote, vkeyOf, type Signer } from './note.ts'
 import { pushToWitnesses } from './witness-client.ts'
@@ -48,10 +48,6 @@ export async function keyHistory(db: Db): Promise<{ vkey: string; first_used_at:
 /** Signs a checkpoint for the integrated size when it is beyond the last one. */
 export async function signCheckpoint(db: Db, signer: Signer, origin: string): Promise<StoredCheckpoint | undefined> {
   const vkey = vkeyOf(signer.verifier)
-  // Read first: with nothing new (an idle log) there is no transaction and no lock.
-  const due = await sql<{ due: boolean }>`
-    select l.size > coalesce((select max(size) from ledger_log_checkpoints), 0) as due from ledger_log l where id = 1`.execute(db)
-  if (due.rows[0]?.due === false) return undefined
   return db.transaction().execute(async (tx) => {
     const state = await logState(tx, true) // one signer at a time
     const last = await latestCheckpoint(tx)
@@ -63,6 +59,20 @@ export async function signCheckpoint(db: Db, signer: Signer, origin: string): Pr
     await sql`insert into ledger_log_checkpoints (size, root, note, vkey, signed_at) values (${state.size}, ${root}, ${note}, ${vkey}, ${signedAt})`.execute(tx)
     return { size: state.size, root, note, vkey, signed_at: signedAt, cosignatures: '' }
   })
+}
+
+/** True when the log holds leaves beyond its last checkpoint. */
+const UNSIGNED_LEAVES = sql<boolean>`((select size from ledger_log where id = 1) > coalesce((select max(size) from ledger_log_checkpoints), 0))`
+
+/**
+ * What a pass has to do, in one read-only statement: an idle leader passes ten times a second,
+ * and each step is otherwise a transaction (the integrator's eight statements holding the log row,
+ * a fold that always writes a counter row, the signer's lock).
+ */
+async function dueWork(db: Db): Promise<{ integrate: boolean; fold: boolean; sign: boolean }> {
+  const r = await sql<{ integrate: boolean; fold: boolean; sign: boolean }>`
+    select ${INTEGRATION_PENDING} as integrate, ${FOLD_PENDING} as fold, ${UNSIGNED_LEAVES} as sign`.execute(db)
+  return r.rows[0] ?? { integrate: true, fold: true, sign: true }
 }
 
 export interface LedgerLogOptions {
@@ -91,9 +101,11 @@ export class LedgerLog {
   /** One pass: integrate everything committed, fold the event counters, then sign if due. Returns the new checkpoint, if any. */
   async pass(force = false): Promise<StoredCheckpoint | undefined> {
     if (!(await this.o.leadership.ensure())) return undefined
-    if ((await integrateAll(this.o.db)) > 0) this.o.onIntegrated?.()
-    await foldEventCounts(this.o.db)
-    if (!force && Date.now() - this.lastSigned < this.o.config.checkpointIntervalMs) return undefined
+    const due = await dueWork(this.o.db)
+    const added = due.integrate ? await integrateAll(this.o.db) : 0
+    if (added > 0) this.o.onIntegrated?.()
+    if (due.fold) await foldEventCounts(this.o.db)
+    if (!force && (!(due.sign || added > 0) || Date.now() - this.lastSigned < this.o.config.checkpointIntervalMs)) return undefined
     const cp = await signCheckpoint(this.o.db, this.o.signer, this.o.origin)
     if (!cp) return undefined
     this.lastSigned = Date.now()
