@@ -47,15 +47,14 @@ export async function createTask(ctx: TaskCreateContext, target: AppWithSpace, m
   }
   if (!dropletGuid) throw unprocessable('Task must have a droplet. Specify droplet or assign current droplet to app.')
 
-  const org = await ctx.db.selectFrom('organizations').select(['guid', 'name']).where('guid', '=', space.organization_guid).executeTakeFirstOrThrow()
   const meta = applyMetadata({ labels: {}, annotations: {} }, msg.metadata)
   return ctx.db.transaction().execute(async (tx: Db) => {
-    const locked = await sql<{ max_task_sequence_id: number }>`
-      select max_task_sequence_id from apps where guid = ${app.guid} for update`.execute(tx)
+    // The app's row lock and the next sequence id in one statement; a refused quota rolls it back.
+    const locked = await sql<{ sequence_id: number }>`
+      update apps set max_task_sequence_id = max_task_sequence_id + 1 where guid = ${app.guid} returning max_task_sequence_id as sequence_id`.execute(tx)
     if (!locked.rows[0]) throw notFound('App')
-    await checkTaskQuotas(tx, space, memory)
-    const sequenceId = Number(locked.rows[0].max_task_sequence_id) + 1
-    await tx.updateTable('apps').set({ max_task_sequence_id: sequenceId }).where('guid', '=', app.guid).execute()
+    const org = await checkTaskQuotas(tx, space, memory)
+    const sequenceId = Number(locked.rows[0].sequence_id)
     const now = new Date()
     const task: TaskRow = {
       guid: crypto.randomUUID(),

@@ -33,6 +33,33 @@ export function localBus(): ClusterBus {
   }
 }
 
+/**
+ * A notification is a hint to re-read the database, so one sent *after* a caller's commit serves
+ * every caller since the last one started: identical notifications that arrive while one is in
+ * flight go out as one, right after it (a server creating 200 tasks a second sent 200 NOTIFYs,
+ * and every server woke for each).
+ */
+export function coalescing(send: (channel: Channel, payload: string) => Promise<void>): (channel: Channel, payload: string) => Promise<void> {
+  const queues = new Map<string, { tail: Promise<void>; waiting: Promise<void> | undefined }>()
+  return (channel, payload) => {
+    const key = `${channel}\n${payload}`
+    const q = queues.get(key) ?? { tail: Promise.resolve(), waiting: undefined }
+    queues.set(key, q)
+    // Not started yet, so it goes out after this call: it covers this call too.
+    if (q.waiting) return q.waiting
+    const next: Promise<void> = q.tail.then(() => {
+      q.waiting = undefined
+      return send(channel, payload)
+    })
+    q.waiting = next
+    q.tail = next
+    void next.then(() => {
+      if (q.tail === next) queues.delete(key)
+    })
+    return next
+  }
+}
+
 const CHANNELS: readonly Channel[] = ['cf_ledger_task_created', 'cf_ledger_task_cancel', 'cf_ledger_task_output', 'cf_ledger_drains_changed']
 
 export async function postgresBus(databaseUrl: string, logger: Logger): Promise<ClusterBus> {
@@ -69,14 +96,17 @@ export async function postgresBus(databaseUrl: string, logger: Logger): Promise<
   }
   await connect()
 
+  const send = async (channel: Channel, payload: string) => {
+    try {
+      await sender.query('select pg_notify($1, $2)', [channel, payload])
+    } catch (err) {
+      logger.warn({ err, channel }, 'cluster bus: NOTIFY failed (the sweep covers it)')
+    }
+  }
+  const coalesce = coalescing(send)
+
   return {
-    async notify(channel, payload) {
-      try {
-        await sender.query('select pg_notify($1, $2)', [channel, payload])
-      } catch (err) {
-        logger.warn({ err, channel }, 'cluster bus: NOTIFY failed (the sweep covers it)')
-      }
-    },
+    notify: coalesce,
     listen(channel, fn) {
       ee.on(channel, fn)
       return () => ee.off(channel, fn)
