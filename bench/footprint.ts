@@ -109,7 +109,6 @@ async function upload(api: Api, guid: string, file: string): Promise<number> {
 }
 
 const bundleDir = path.join(root, 'dist', 'bundle')
-let coldMeasured = false
 
 /** A new, empty database on the cluster; its URL. */
 async function createDatabase(url: string, name: string): Promise<string> {
@@ -152,10 +151,10 @@ for (const store of values.stores!.split(',')) {
     // As `npm start`: bin/cf-ledger execs node with the runtime flags, so the pid stays the server's.
     const cli = path.join(root, 'bin', 'cf-ledger')
     const args = ['serve', '--port', '0', '--data-dir', dataDir]
-    if (!coldMeasured) {
+    {
       // The first start after a build compiles the whole bundle and, 3 s in, writes V8's code cache
-      // (src/cli/boot.ts); every row after this one starts with it.
-      coldMeasured = true
+      // (src/cli/boot.ts); every row of this store after it starts with it (each store runs with
+      // its own V8 flags, bin/cf-ledger, so each has a cache of its own).
       for (const f of fs.readdirSync(bundleDir)) if (f.endsWith('.v8-cache')) fs.rmSync(path.join(bundleDir, f))
       const cold = await launch(['serve', '--port', '0', '--data-dir', path.join(work, `cold-${store}`)], /listening on/, store === 'postgres' ? { ...env, DATABASE_URL: await createDatabase(cluster!.url, 'cold') } : env, cli)
       row(`cf-ledger ${store}, first start after a build (no code cache)`, Math.round(cold.ms), ...(await idleCells(cold.child)), '', '')

@@ -61,17 +61,24 @@ const caches = () => fs.readdirSync(bundle).filter((f) => f.endsWith('.v8-cache'
 try {
   if (!fs.existsSync(path.join(bundle, 'boot.js'))) throw new Error('no build: run npm run build first')
   for (const f of caches()) fs.rmSync(path.join(bundle, f))
-  // The first server after a build writes the cache 3 s into its run.
-  await timed(cli, ['serve', '--port', '0', '--data-dir', path.join(work, 'warm')], /listening on/, cluster ? { DATABASE_URL: await newDatabase() } : {}, 4000)
-  const [cache] = caches()
-  if (!cache) throw new Error('the first server wrote no code cache')
-  const aside = path.join(work, cache)
+  // The first server after a build writes the cache 3 s into its run. The stores run with their
+  // own V8 flags (bin/cf-ledger), so each has a cache of its own.
+  const cacheOf = new Map<string, string>()
+  for (const store of args.list('stores')) {
+    const before = new Set(caches())
+    await timed(cli, ['serve', '--port', '0', '--data-dir', path.join(work, `warm-${store}`)], /listening on/, store === 'postgres' ? { DATABASE_URL: await newDatabase() } : {}, 4000)
+    const made = caches().find((f) => !before.has(f))
+    if (!made) throw new Error(`the first ${store} server wrote no code cache`)
+    cacheOf.set(store, made)
+  }
   const samples: Record<string, number[]> = {}
   const add = (k: string, v: number) => (samples[k] ??= []).push(v)
   for (let i = 0; i < args.num('rounds'); i++) {
     process.stdout.write(`round ${i + 1}/${args.num('rounds')}\r`)
     add('bare', await timed(process.execPath, ['-e', 'console.log("ready")'], /ready/))
     for (const store of args.list('stores')) {
+      const cache = cacheOf.get(store)!
+      const aside = path.join(work, cache)
       add(`${store} cache`, await serve(store))
       fs.renameSync(path.join(bundle, cache), aside)
       try {
