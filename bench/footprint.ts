@@ -64,10 +64,14 @@ function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]) // utime, stime (fields 14 and 15 of proc(5))
 }
 
+async function idleRss(child: ChildProcess): Promise<number> {
+  await sleep(5000)
+  return rssKb(child.pid!)
+}
+
 /** RSS 5 s after start (KiB), then the percentage of a core it used over the next 5 s, idle. */
 async function idle(child: ChildProcess): Promise<{ rssKb: number; cpu: string }> {
-  await sleep(5000)
-  const rss = rssKb(child.pid!)
+  const rss = await idleRss(child)
   const t0 = cpuTicks(child.pid!)
   await sleep(5000)
   return { rssKb: rss, cpu: ((cpuTicks(child.pid!) - t0) / 5).toFixed(1) }
@@ -78,10 +82,6 @@ const idleCells = async (child: ChildProcess) => {
   return [mib(i.rssKb), i.cpu]
 }
 
-async function idleRss(child: ChildProcess): Promise<number> {
-  await sleep(5000)
-  return rssKb(child.pid!)
-}
 
 /** A stored (uncompressed) zip of random bytes: what a large, incompressible app package looks like. */
 async function bigZip(file: string, bytes: number): Promise<void> {

@@ -103,10 +103,9 @@ export async function postgresBus(databaseUrl: string, logger: Logger): Promise<
       logger.warn({ err, channel }, 'cluster bus: NOTIFY failed (the sweep covers it)')
     }
   }
-  const coalesce = coalescing(send)
 
   return {
-    notify: coalesce,
+    notify: coalescing(send),
     listen(channel, fn) {
       ee.on(channel, fn)
       return () => ee.off(channel, fn)
