@@ -5,7 +5,8 @@
 // from a creation's commit (its 202) to the first signed checkpoint that covers its event.
 import crypto from 'node:crypto'
 import pg from 'pg'
-import { Api, createOrgAndSpace, expectOk } from '../test/support/client.ts'
+import { Api, createOrgAndSpace } from '../test/support/client.ts'
+import { expectStatus, LoadClient } from './load-client.ts'
 import { pushApp } from '../test/support/push.ts'
 import { freshStore, startServer, type TestServer } from '../test/support/server.ts'
 import { summarize, type Summary } from './stats.ts'
@@ -46,15 +47,20 @@ function watchCheckpoints(api: Api): { stop(): Promise<void>; firstCovering(leaf
 async function createFor(apis: readonly Api[], apps: readonly string[], seconds: number): Promise<{ count: number; acked: Map<string, number> }> {
   const acked = new Map<string, number>()
   const deadline = Date.now() + seconds * 1000
-  await Promise.all(
-    Array.from({ length: CALLERS }, async (_, i) => {
-      const api = apis[i % apis.length]!
-      while (Date.now() < deadline) {
-        const r = expectOk(await api.post(`/v3/apps/${apps[i]}/tasks`, { command: 'true' }), 202)
-        acked.set(r.body.guid as string, Date.now())
-      }
-    }),
-  )
+  const clients = apis.map((api) => new LoadClient(api.url, api.token!, CALLERS))
+  try {
+    await Promise.all(
+      Array.from({ length: CALLERS }, async (_, i) => {
+        const client = clients[i % clients.length]!
+        while (Date.now() < deadline) {
+          const r = expectStatus(await client.post(`/v3/apps/${apps[i]}/tasks`, { command: 'true' }), 202)
+          acked.set(r.body.guid as string, Date.now())
+        }
+      }),
+    )
+  } finally {
+    for (const c of clients) c.close()
+  }
   return { count: acked.size, acked }
 }
 

@@ -15,6 +15,7 @@ export interface Config {
   readonly databaseUrl: string | undefined
   /** How long start-up waits for PostgreSQL to accept connections before giving up, seconds. */
   readonly databaseWaitSeconds: number
+  readonly databasePreparedStatements: boolean
   /** The embedded store's shared_buffers (PostgreSQL units: 16MB, 128MB); most of its resident memory. */
   readonly embeddedSharedBuffers: string
   readonly publicUrl: string | undefined
@@ -87,6 +88,7 @@ export function loadConfig(flags: ConfigInput, env: Env = process.env): Config {
     dataDir,
     databaseUrl: get(S.databaseUrl),
     databaseWaitSeconds: get(S.databaseWaitSeconds),
+    databasePreparedStatements: get(S.databasePreparedStatements),
     embeddedSharedBuffers: get(S.embeddedSharedBuffers),
     publicUrl: get(S.publicUrl, flags.publicUrl),
     adminPassword: get(S.adminPassword),

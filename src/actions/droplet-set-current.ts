@@ -47,7 +47,7 @@ export async function setCurrentDroplet(ctx: ActionContext, owner: AppWithSpace,
     await recordAppEvent(tx, app, owner.space.organization_guid, ctx.actor, APP_EVENT_TYPES.dropletMapped, {
       request: { droplet_guid: droplet.guid },
     })
-    await ensureProcessTypes(tx, ctx, { app: updated, space: owner.space }, droplet.process_types)
+    await ensureProcessTypes(tx, ctx, { ...owner, app: updated }, droplet.process_types)
     return updated
   })
 }

@@ -10,7 +10,7 @@ import { PROCESS_DEFAULTS } from './app-create.ts'
 import type { Fingerprint } from '../trail/fingerprint.ts'
 import type { ActionContext } from './context.ts'
 import { checkTaskQuotas } from './task-quotas.ts'
-import { recordTaskCreate } from './events/task.ts'
+import { taskCreateEventInsert } from './events/task.ts'
 
 export interface TaskCreateContext extends ActionContext {
   readonly creator: TaskCreator
@@ -48,55 +48,57 @@ export async function createTask(ctx: TaskCreateContext, target: AppWithSpace, m
   if (!dropletGuid) throw unprocessable('Task must have a droplet. Specify droplet or assign current droplet to app.')
 
   const meta = applyMetadata({ labels: {}, annotations: {} }, msg.metadata)
+  const org = target.organization
+  const now = new Date()
+  const task: Omit<TaskRow, 'sequence_id'> = {
+    guid: crypto.randomUUID(),
+    app_guid: app.guid,
+    space_guid: space.guid,
+    organization_guid: org.guid,
+    name: msg.name ?? crypto.randomBytes(4).toString('hex'),
+    command,
+    state: 'PENDING',
+    memory_in_mb: memory,
+    disk_in_mb: disk,
+    log_rate_limit_in_bytes_per_second: logRate,
+    droplet_guid: dropletGuid,
+    failure_reason: null,
+    exit_status: null,
+    started_at: null,
+    finished_at: null,
+    created_by: ctx.creator,
+    target_names: { app: app.name, space: space.name, organization: org.name },
+    command_fingerprint: ctx.fingerprint(command),
+    created_at: now,
+    updated_at: now,
+    ...meta,
+    // Claimed later by whichever server has a free slot (docs/cluster.md).
+    owner: null,
+    lease_expires_at: null,
+    claim_token: 0,
+    launched_at: null,
+    foundation: null,
+  }
+  // The next sequence id (under the app's row lock), the task and its event in one statement.
+  const insert = async (db: Db): Promise<TaskRow> => {
+    const r = await sql<{ sequence_id: number }>`
+      with seq as (update apps set max_task_sequence_id = max_task_sequence_id + 1 where guid = ${app.guid} returning max_task_sequence_id),
+      task as (
+        insert into tasks select row.* from seq,
+          jsonb_populate_record(null::tasks, ${JSON.stringify(task)}::jsonb || jsonb_build_object('sequence_id', seq.max_task_sequence_id)) row
+        returning sequence_id),
+      event as (${taskCreateEventInsert(task, ctx.actor, 'task')})
+      select sequence_id from task`.execute(db)
+    if (!r.rows[0]) throw notFound('App')
+    return { ...task, sequence_id: Number(r.rows[0].sequence_id) }
+  }
+  // Without quotas that is the whole write: one round trip, its own transaction. Quotas count the
+  // active tasks after taking the app's row lock, so that path is a transaction around the insert.
+  if (!org.quota_guid && !space.quota_guid) return insert(ctx.db)
   return ctx.db.transaction().execute(async (tx: Db) => {
-    // The app's row lock and the next sequence id in one statement; a refused quota rolls it back.
-    const locked = await sql<{ sequence_id: number }>`
-      update apps set max_task_sequence_id = max_task_sequence_id + 1 where guid = ${app.guid} returning max_task_sequence_id as sequence_id`.execute(tx)
-    if (!locked.rows[0]) throw notFound('App')
-    const org = await checkTaskQuotas(tx, space, memory)
-    const sequenceId = Number(locked.rows[0].sequence_id)
-    const now = new Date()
-    const task: TaskRow = {
-      guid: crypto.randomUUID(),
-      app_guid: app.guid,
-      space_guid: space.guid,
-      organization_guid: org.guid,
-      sequence_id: sequenceId,
-      name: msg.name ?? crypto.randomBytes(4).toString('hex'),
-      command,
-      state: 'PENDING',
-      memory_in_mb: memory,
-      disk_in_mb: disk,
-      log_rate_limit_in_bytes_per_second: logRate,
-      droplet_guid: dropletGuid,
-      failure_reason: null,
-      exit_status: null,
-      started_at: null,
-      finished_at: null,
-      created_by: ctx.creator,
-      target_names: { app: app.name, space: space.name, organization: org.name },
-      command_fingerprint: ctx.fingerprint(command),
-      created_at: now,
-      updated_at: now,
-      ...meta,
-      // Claimed later by whichever server has a free slot (docs/cluster.md).
-      owner: null,
-      lease_expires_at: null,
-      claim_token: 0,
-      launched_at: null,
-      foundation: null,
-    }
-    await tx
-      .insertInto('tasks')
-      .values({
-        ...task,
-        created_by: JSON.stringify(task.created_by),
-        target_names: JSON.stringify(task.target_names),
-        labels: JSON.stringify(task.labels),
-        annotations: JSON.stringify(task.annotations),
-      })
-      .execute()
-    await recordTaskCreate(tx, task, ctx.actor)
-    return task
+    const locked = await tx.selectFrom('apps').select('guid').where('guid', '=', app.guid).forUpdate().executeTakeFirst()
+    if (!locked) throw notFound('App')
+    await checkTaskQuotas(tx, space, org, memory)
+    return insert(tx)
   })
 }

@@ -17,10 +17,9 @@ async function usage(tx: Db, column: 'space_guid' | 'organization_guid', guid: s
 /**
  * CC's task quota policies: app_task_limit counts PENDING and RUNNING tasks; memory adds the new
  * task to what active tasks use (long-running processes do not run here, so they use none).
- * Runs inside the create transaction, after the app row lock; returns the org (the task records its name).
+ * Runs inside the create transaction, after the app row lock.
  */
-export async function checkTaskQuotas(tx: Db, space: SpaceRow, memoryInMb: number): Promise<{ guid: string; name: string }> {
-  const org = await tx.selectFrom('organizations').select(['guid', 'name', 'quota_guid']).where('guid', '=', space.organization_guid).executeTakeFirstOrThrow()
+export async function checkTaskQuotas(tx: Db, space: SpaceRow, org: { guid: string; quota_guid: string | null }, memoryInMb: number): Promise<void> {
   const orgQuota = org.quota_guid
     ? await tx.selectFrom('organization_quotas').selectAll().where('guid', '=', org.quota_guid).executeTakeFirst()
     : undefined
@@ -44,5 +43,4 @@ export async function checkTaskQuotas(tx: Db, space: SpaceRow, memoryInMb: numbe
       throw unprocessable('app_task_limit quota exceeded')
     }
   }
-  return org
 }

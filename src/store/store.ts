@@ -4,6 +4,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
 import pino, { type Logger } from 'pino'
 import { migrate } from './migrate.ts'
+import { nameStatements, StatementNames } from './prepared-statements.ts'
 import { claimTemplateRows } from './template-schema.ts'
 import { isDatabaseUnavailable } from './outage.ts'
 import { EmbeddedStoreInUseError, lockEmbeddedStore } from './embedded-lock.ts'
@@ -46,8 +47,9 @@ export function databaseLabel(url: string): string {
  * listener (without one, node-postgres' EventEmitter would take the process down), a broken
  * client is dropped and the next query opens a fresh connection.
  */
-function resilientPool(url: string, logger: Logger): pg.Pool {
+function resilientPool(url: string, logger: Logger, prepared: boolean): pg.Pool {
   const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5000, keepAlive: true })
+  const names = prepared ? new StatementNames() : undefined
   let warned = false
   const onError = (err: Error) => {
     // One line per outage, not one per connection.
@@ -57,6 +59,7 @@ function resilientPool(url: string, logger: Logger): pg.Pool {
   pool.on('error', onError)
   pool.on('connect', (client) => {
     client.on('error', onError)
+    if (names) nameStatements(client, names)
     if (warned) logger.warn('PostgreSQL reachable again')
     warned = false
   })
@@ -88,6 +91,8 @@ export interface StoreOptions {
   /** postgres://… for a PostgreSQL server; unset = the embedded store in `<dataDir>/pg`. */
   readonly databaseUrl?: string | undefined
   readonly dataDir: string
+  /** Named prepared statements for frequent queries (default true; off behind a pooler that cannot keep them). */
+  readonly databasePreparedStatements?: boolean | undefined
   /** How long start-up waits for an unreachable PostgreSQL (default 30 s). */
   readonly databaseWaitSeconds?: number | undefined
   /** The embedded store's shared_buffers (default 8MB). */
@@ -102,7 +107,7 @@ export async function openStore(
 ): Promise<Store> {
   let store: Store
   if (config.databaseUrl) {
-    const pool = resilientPool(config.databaseUrl, logger)
+    const pool = resilientPool(config.databaseUrl, logger, config.databasePreparedStatements ?? true)
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
     store = {
       db,

@@ -4,14 +4,15 @@ import type { TaskOutputSummary } from '../../logs/sink.ts'
 import type { TaskRow } from '../../store/schema.ts'
 import type { Db } from '../../store/store.ts'
 import { taskEventMetadata } from '../../audit/redaction.ts'
-import { recordAppEvent } from './app.ts'
+import { appEventInsert, recordAppEvent } from './app.ts'
 
-function appOf(task: TaskRow) {
+function appOf(task: Pick<TaskRow, 'app_guid' | 'target_names' | 'space_guid'>) {
   return { guid: task.app_guid, name: task.target_names.app, space_guid: task.space_guid }
 }
 
-export function recordTaskCreate(tx: Db, task: TaskRow, actor: Actor) {
-  return recordAppEvent(tx, appOf(task), task.organization_guid, actor, APP_EVENT_TYPES.taskCreate, taskEventMetadata(task))
+/** `audit.app.task.create`, inserted by the statement that inserts the task (the `after` expression). */
+export function taskCreateEventInsert(task: Omit<TaskRow, 'sequence_id'>, actor: Actor, after: string) {
+  return appEventInsert(appOf(task), task.organization_guid, actor, APP_EVENT_TYPES.taskCreate, taskEventMetadata(task), after)
 }
 
 export function recordTaskCancel(tx: Db, task: TaskRow, actor: Actor) {

@@ -1,0 +1,57 @@
+import pg from 'pg'
+
+/**
+ * Statement texts that run often get a name, so each connection parses and plans them once and
+ * then only binds and executes (node-postgres prepares a named statement per connection on its
+ * first use). On two cores shared with PostgreSQL, planning was a third of a task creation's
+ * database time (docs/performance.md, "Ledger log").
+ *
+ * Texts become named on their third use, and at most `limit` of them: the rest (IN lists of
+ * every length, one-off reports) stay unnamed, so what each backend keeps stays bounded.
+ */
+export class StatementNames {
+  private readonly names = new Map<string, string>()
+  private readonly uses = new Map<string, number>()
+  private next = 1
+
+  constructor(private readonly limit = 128) {}
+
+  nameOf(text: string): string | undefined {
+    const name = this.names.get(text)
+    if (name !== undefined || this.names.size >= this.limit) return name
+    const n = (this.uses.get(text) ?? 0) + 1
+    if (n < 3) {
+      if (this.uses.size >= 4 * this.limit) this.uses.clear()
+      this.uses.set(text, n)
+      return undefined
+    }
+    this.uses.delete(text)
+    const fresh = `cfl_${this.next++}`
+    this.names.set(text, fresh)
+    return fresh
+  }
+
+  /**
+   * PostgreSQL refuses a prepared statement whose result columns changed under it (a migration by
+   * a newer server in the cluster, SQLSTATE 0A000): that text runs unnamed from then on.
+   */
+  forget(text: string): void {
+    if (this.names.has(text)) this.names.set(text, '') // '' = known, never named again
+  }
+}
+
+/** Makes a pool's new client run parameterized texts under their names (pg.Pool's `connect` event). */
+export function nameStatements(client: pg.PoolClient, names: StatementNames): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => Promise<pg.QueryResult>
+  // kysely calls (text, values); other call shapes pass through.
+  const named = (...args: unknown[]) => {
+    const [text, values] = args
+    const name = args.length === 2 && typeof text === 'string' && Array.isArray(values) && values.length > 0 ? names.nameOf(text) : undefined
+    if (!name) return query(...args)
+    return query({ name, text, values }).catch((err: { code?: string }) => {
+      if (err?.code === '0A000') names.forget(text as string)
+      throw err
+    })
+  }
+  Object.assign(client, { query: named })
+}
