@@ -72,7 +72,7 @@ import { v2ResourceRoutes } from './http/routes/v2/resources.ts'
 import { v2EventRoutes } from './http/routes/v2/events.ts'
 import { PruneScheduler } from './audit/archive.ts'
 import { CheckpointScheduler, loadCheckpointKey, loadSharedCheckpointKey, PUBLIC_KEY_DIR } from './audit/checkpoints.ts'
-import { roleGrantsOf } from './queries/roles.ts'
+import { permissionsOf } from './queries/roles.ts'
 
 export interface RunningApp {
   readonly url: string
@@ -179,7 +179,7 @@ export async function startApp(config: Config, logger: Logger = pino({ level: co
       await ensureUser(db, p.guid)
       knownUsers.add(p.guid)
     }
-    return new Permissions(p, await roleGrantsOf(db, p.guid))
+    return permissionsOf(db, p)
   }
 
   const authenticate = (token: string) => tokens.verify(token)

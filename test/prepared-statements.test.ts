@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import pg from 'pg'
+import { isDatabaseUnavailable } from '../src/store/outage.ts'
 import { nameStatements, StatementNames } from '../src/store/prepared-statements.ts'
 import { freshStore, stores } from './support/server.ts'
 
@@ -56,15 +57,31 @@ describe('a pool that names its statements', { skip: !stores().includes('postgre
     }
   })
 
-  it('after a column change under a named select *, fails that once and then runs it unnamed', async () => {
+  it('after a column change under a named select *, runs it again unnamed at once outside a transaction', async () => {
     const { c: p, close } = await client()
     try {
-      await p.query('create table t (id int primary key, a text)')
-      await p.query(`insert into t values (1, 'x')`)
+      await p.query('create table t (id int primary key, a text)', [])
+      await p.query(`insert into t values (1, 'x')`, [])
       const text = 'select * from t where id = $1'
       for (let i = 0; i < 4; i++) await p.query(text, [1])
-      await p.query('alter table t add column b text')
-      await assert.rejects(p.query(text, [1]), (err: { code?: string }) => err.code === '0A000')
+      await p.query('alter table t add column b text', [])
+      assert.deepEqual((await p.query(text, [1])).rows, [{ id: 1, a: 'x', b: null }])
+    } finally {
+      await close()
+    }
+  })
+
+  it('inside a transaction, fails it as a database outage (a 503 to retry) and runs the text unnamed afterwards', async () => {
+    const { c: p, close } = await client()
+    try {
+      await p.query('create table t (id int primary key, a text)', [])
+      await p.query(`insert into t values (1, 'x')`, [])
+      const text = 'select * from t where id = $1'
+      for (let i = 0; i < 4; i++) await p.query(text, [1])
+      await p.query('alter table t add column b text', [])
+      await p.query('begin', [])
+      await assert.rejects(p.query(text, [1]), (err: { code?: string }) => err.code === '0A000' && isDatabaseUnavailable(err))
+      await p.query('rollback', [])
       assert.deepEqual((await p.query(text, [1])).rows, [{ id: 1, a: 'x', b: null }])
     } finally {
       await close()

@@ -1,4 +1,5 @@
-import type { Permissions } from '../authz/permissions.ts'
+import { SCOPES, type Principal } from '../auth/principal.ts'
+import { Permissions } from '../authz/permissions.ts'
 import type { Paging, TimestampOps } from '../messages/list-query.ts'
 import type { Db } from '../store/store.ts'
 import { paginate, timestampConditions, type Order } from './list.ts'
@@ -70,6 +71,14 @@ export async function hasSpaceRolesInOrg(db: Db, userGuid: string, orgGuid: stri
 }
 
 /** The role grants a user's permissions are built from (authz/permissions.ts). */
+/**
+ * The caller's permissions. An admin passes every check on the scope alone (each check asks
+ * `isAdmin` or `canReadGlobally` before any role), so an admin's roles are not read.
+ */
+export async function permissionsOf(db: Db, principal: Principal): Promise<Permissions> {
+  return new Permissions(principal, principal.scopes.has(SCOPES.admin) ? [] : await roleGrantsOf(db, principal.guid))
+}
+
 export function roleGrantsOf(db: Db, userGuid: string) {
   return db.selectFrom('roles').select(['type', 'organization_guid', 'space_guid']).where('user_guid', '=', userGuid).execute()
 }

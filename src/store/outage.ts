@@ -21,9 +21,12 @@ const MESSAGES = [
   /Cannot use a pool after calling end/,
 ]
 
+/** A prepared statement met a schema change (a newer server migrated): its transaction had no effect and a retry runs it unprepared (prepared-statements.ts). */
+const isStalePlan = (code: string, message: unknown) => code === '0A000' && typeof message === 'string' && message.includes('cached plan must not change result type')
+
 export function isDatabaseUnavailable(err: unknown): boolean {
   for (let e = err as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown } | undefined, depth = 0; e && depth < 4; depth++) {
-    if (typeof e.code === 'string' && (SOCKET_CODES.has(e.code) || isOutageSqlState(e.code))) return true
+    if (typeof e.code === 'string' && (SOCKET_CODES.has(e.code) || isOutageSqlState(e.code) || isStalePlan(e.code, e.message))) return true
     if (typeof e.message === 'string' && MESSAGES.some((m) => m.test(e!.message as string))) return true
     // net's happy-eyeballs connect reports an AggregateError of per-address failures.
     if (Array.isArray(e.errors) && e.errors.some((x) => isDatabaseUnavailable(x))) return true

@@ -40,17 +40,33 @@ export class StatementNames {
   }
 }
 
-/** Makes a pool's new client run parameterized texts under their names (pg.Pool's `connect` event). */
+const TRANSACTION_START = /^\s*(begin|start transaction)\b/i
+const TRANSACTION_END = /^\s*(commit|rollback|end|abort)\b/i
+
+/**
+ * Makes a pool's new client run parameterized texts under their names (pg.Pool's `connect`
+ * event). A named statement that meets a schema change outside a transaction is run again
+ * unnamed at once; inside one the transaction is already aborted, so the error goes up (it is
+ * answered as a 503 to retry: store/outage.ts).
+ */
 export function nameStatements(client: pg.PoolClient, names: StatementNames): void {
   const query = client.query.bind(client) as (...args: unknown[]) => Promise<pg.QueryResult>
+  let inTransaction = false
   // kysely calls (text, values); other call shapes pass through.
   const named = (...args: unknown[]) => {
     const [text, values] = args
+    if (typeof text === 'string') {
+      if (TRANSACTION_START.test(text)) inTransaction = true
+      else if (TRANSACTION_END.test(text)) inTransaction = false
+    }
     const name = args.length === 2 && typeof text === 'string' && Array.isArray(values) && values.length > 0 ? names.nameOf(text) : undefined
     if (!name) return query(...args)
+    const wasInTransaction = inTransaction
     return query({ name, text, values }).catch((err: { code?: string }) => {
-      if (err?.code === '0A000') names.forget(text as string)
-      throw err
+      if (err?.code !== '0A000') throw err
+      names.forget(text as string)
+      if (wasInTransaction) throw err
+      return query(text, values)
     })
   }
   Object.assign(client, { query: named })
