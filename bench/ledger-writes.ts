@@ -125,7 +125,7 @@ export async function measureWrites(seconds: number): Promise<WriteResults> {
     const { spaceGuid } = await createOrgAndSpace(admin, 'bench', 'bench')
     const apps: string[] = []
     for (let i = 0; i < CALLERS; i++) apps.push(await pushApp(admin, spaceGuid, `bench-${i}`))
-    await createFor([admin], apps, 1) // warm up
+    await createFor([admin], apps, 4) // warm up, as long as the three servers below
 
     const one = await createFor([admin], apps, seconds)
     await new Promise((r) => setTimeout(r, 2500)) // the last creations' checkpoint

@@ -98,17 +98,26 @@ export class LedgerLog {
     return vkeyOf(this.o.signer.verifier)
   }
 
-  /** One pass: integrate everything committed, fold the event counters, then sign if due. Returns the new checkpoint, if any. */
+  /**
+   * One pass: integrate everything committed, sign if due, then fold the event counters (they are
+   * not in the checkpoint, so they do not delay it). Returns the new checkpoint, if any.
+   */
   async pass(force = false): Promise<StoredCheckpoint | undefined> {
     if (!(await this.o.leadership.ensure())) return undefined
     const due = await dueWork(this.o.db)
     const added = due.integrate ? await integrateAll(this.o.db) : 0
     if (added > 0) this.o.onIntegrated?.()
+    const cp = await this.signIfDue(force, due.sign || added > 0)
     if (due.fold) await foldEventCounts(this.o.db)
-    if (!force && (!(due.sign || added > 0) || Date.now() - this.lastSigned < this.o.config.checkpointIntervalMs)) return undefined
+    return cp
+  }
+
+  /** At most one checkpoint per interval, counted between their `signed_at` stamps (not from the end of a commit, which load delays). */
+  private async signIfDue(force: boolean, unsigned: boolean): Promise<StoredCheckpoint | undefined> {
+    if (!force && (!unsigned || Date.now() - this.lastSigned < this.o.config.checkpointIntervalMs)) return undefined
     const cp = await signCheckpoint(this.o.db, this.o.signer, this.o.origin)
     if (!cp) return undefined
-    this.lastSigned = Date.now()
+    this.lastSigned = cp.signed_at.getTime()
     if (this.o.config.witnesses.length) await pushToWitnesses(this.o.db, cp, this.o.config.witnesses, this.o.logger)
     return cp
   }
