@@ -70,7 +70,6 @@ export async function hasSpaceRolesInOrg(db: Db, userGuid: string, orgGuid: stri
   return row !== undefined
 }
 
-/** The role grants a user's permissions are built from (authz/permissions.ts). */
 /**
  * The caller's permissions. An admin passes every check on the scope alone (each check asks
  * `isAdmin` or `canReadGlobally` before any role), so an admin's roles are not read.
@@ -79,6 +78,7 @@ export async function permissionsOf(db: Db, principal: Principal): Promise<Permi
   return new Permissions(principal, principal.scopes.has(SCOPES.admin) ? [] : await roleGrantsOf(db, principal.guid))
 }
 
+/** The role grants a user's permissions are built from (authz/permissions.ts). */
 export function roleGrantsOf(db: Db, userGuid: string) {
   return db.selectFrom('roles').select(['type', 'organization_guid', 'space_guid']).where('user_guid', '=', userGuid).execute()
 }

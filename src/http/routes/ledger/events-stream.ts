@@ -1,12 +1,12 @@
 import { z } from 'zod'
-import { Permissions, type EventScope } from '../../../authz/permissions.ts'
+import type { EventScope } from '../../../authz/permissions.ts'
 import { apiError, badQuery } from '../../../errors/api-error.ts'
 import { logSize, positionAfterSeq, prunedGap } from '../../../export/events.ts'
 import type { SyslogForwarder } from '../../../export/forwarder.ts'
 import type { EventStreams } from '../../../export/stream.ts'
 import type { Db } from '../../../store/store.ts'
 import { ok, type AuthedContext, type Route, route } from '../../route.ts'
-import { roleGrantsOf } from '../../../queries/roles.ts'
+import { permissionsOf } from '../../../queries/roles.ts'
 
 const streamQuery = z
   .object({
@@ -60,7 +60,7 @@ function tokenExpiry(ctx: AuthedContext): number | undefined {
 function scopeOf(db: Db, ctx: AuthedContext): () => Promise<EventScope> {
   if (ctx.perms.canReadGlobally) return async () => ({ all: true })
   return async () => {
-    return new Permissions(ctx.principal, await roleGrantsOf(db, ctx.principal.guid)).eventScopeV3()
+    return (await permissionsOf(db, ctx.principal)).eventScopeV3()
   }
 }
 
