@@ -85,4 +85,13 @@ describe('a pool that names its statements', { skip: !stores().includes('postgre
       await p.query('rollback', [])
       assert.deepEqual((await p.query(text, [1])).rows, [{ id: 1, a: 'x', b: null }])
     }))
+
+  it('counts a rolled-back savepoint as still inside the transaction', () =>
+    afterColumnChange(async (p, text) => {
+      await p.query('begin', [])
+      await p.query('savepoint s', [])
+      await p.query('rollback to savepoint s', [])
+      await assert.rejects(p.query(text, [1]), (err: { code?: string }) => err.code === '0A000' && isDatabaseUnavailable(err))
+      await p.query('rollback', [])
+    }))
 })

@@ -41,7 +41,8 @@ export class StatementNames {
 }
 
 const TRANSACTION_START = /^\s*(begin|start transaction)\b/i
-const TRANSACTION_END = /^\s*(commit|rollback|end|abort)\b/i
+// `rollback to savepoint` ends no transaction.
+const TRANSACTION_END = /^\s*(commit|end|abort|rollback(?!\s+to\b))\b/i
 
 /**
  * Makes a pool's new client run parameterized texts under their names (pg.Pool's `connect`
