@@ -5,8 +5,8 @@
 // from a creation's commit (its 202) to the signing of the first checkpoint that covers its event.
 import crypto from 'node:crypto'
 import pg from 'pg'
-import { Api, createOrgAndSpace } from '../test/support/client.ts'
-import { expectStatus, LoadClient } from './load-client.ts'
+import { Api, createOrgAndSpace, expectOk } from '../test/support/client.ts'
+import { LoadClient } from './load-client.ts'
 import { pushApp } from '../test/support/push.ts'
 import { freshStore, startServer, type TestServer } from '../test/support/server.ts'
 import { summarize, type Summary } from './stats.ts'
@@ -32,7 +32,7 @@ async function createFor(apis: readonly Api[], apps: readonly string[], seconds:
       Array.from({ length: CALLERS }, async (_, i) => {
         const client = clients[i % clients.length]!
         while (Date.now() < deadline) {
-          const r = expectStatus(await client.post(`/v3/apps/${apps[i]}/tasks`, { command: 'true' }), 202)
+          const r = expectOk(await client.post(`/v3/apps/${apps[i]}/tasks`, { command: 'true' }), 202)
           acked.set(r.body.guid as string, Date.now())
         }
       }),

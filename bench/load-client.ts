@@ -56,8 +56,3 @@ export class LoadClient {
     this.agent.destroy()
   }
 }
-
-export function expectStatus(r: LoadReply, status: number): LoadReply {
-  if (r.status !== status) throw new Error(`expected ${status}, got ${r.status}: ${JSON.stringify(r.body)}`)
-  return r
-}

@@ -73,7 +73,7 @@ export class Api {
   }
 }
 
-export function expectOk<T extends Reply>(r: T, status = 200): T {
+export function expectOk<T extends Pick<Reply, 'status' | 'body'>>(r: T, status = 200): T {
   if (r.status !== status) throw new Error(`expected ${status}, got ${r.status}: ${JSON.stringify(r.body)}`)
   return r
 }
